@@ -1,0 +1,180 @@
+//! The error body (`{"errors":[{"code","message","long_message","meta"}]}`) and the stable error codes.
+//!
+//! Codes are part of the public contract: apps match on them, so a code is never renamed or reused.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Metadata;
+
+/// The body of every error response.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub errors: Vec<ApiError>,
+}
+
+/// One error.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// A stable code from [`ErrorCode`] (an SDK may meet codes newer than itself).
+    pub code: String,
+    /// A short message for people.
+    pub message: String,
+    /// A longer explanation for people.
+    #[serde(default)]
+    pub long_message: String,
+    /// Details, e.g. `{"param_name":"email_address"}` or `{"retry_after":30}`.
+    #[serde(default)]
+    pub meta: Metadata,
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal ),* $(,)?) => {
+        /// Every error code Hallpass produces, server and SDK.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// The code for a wire string, if it is one this version knows.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $( $code => Some(ErrorCode::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // --- request shape ---
+    /// The body is not valid JSON or does not have the expected shape.
+    RequestBodyInvalid = "request_body_invalid",
+    /// The body is larger than the server accepts.
+    RequestBodyTooLarge = "request_body_too_large",
+    /// The Content-Type is not `application/json`.
+    UnsupportedMediaType = "unsupported_media_type",
+    /// A required field is missing.
+    FormParamMissing = "form_param_missing",
+    /// A field has the wrong format (e.g. an invalid email address).
+    FormParamFormatInvalid = "form_param_format_invalid",
+    /// A string field is longer than allowed.
+    FormParamTooLong = "form_param_too_long",
+    /// A field that is not part of the request.
+    FormParamUnknown = "form_param_unknown",
+    // --- sign-up / sign-in ---
+    /// An account with that email address already exists.
+    FormIdentifierExists = "form_identifier_exists",
+    /// The password is shorter than the minimum.
+    FormPasswordTooShort = "form_password_length_too_short",
+    /// The password fails a rule (e.g. it equals the email address).
+    FormPasswordValidationFailed = "form_password_validation_failed",
+    /// Unknown email address or wrong password (deliberately the same answer for both).
+    FormPasswordIncorrect = "form_password_incorrect",
+    // --- authentication ---
+    /// No credentials, or credentials that are malformed, expired or signed by another key.
+    AuthenticationInvalid = "authentication_invalid",
+    /// A secret key was sent to the Frontend API (it must never be in a browser).
+    SecretKeyNotAllowed = "secret_key_not_allowed",
+    /// The Backend API needs a secret key (`sk_…`).
+    SecretKeyRequired = "secret_key_required",
+    /// The request's Origin is not on the allow-list.
+    OriginNotAllowed = "origin_not_allowed",
+    // --- sessions and refresh tokens (authoritative: the session is over) ---
+    /// The refresh token is unknown or malformed.
+    RefreshTokenInvalid = "refresh_token_invalid",
+    /// An already-used refresh token was presented outside the grace window: the session was revoked.
+    RefreshTokenReused = "refresh_token_reused",
+    /// The session was revoked.
+    SessionRevoked = "session_revoked",
+    /// The session was signed out.
+    SessionEnded = "session_ended",
+    /// The session passed its idle timeout or absolute lifetime.
+    SessionExpired = "session_expired",
+    // --- other server answers ---
+    /// Too many requests; see `Retry-After`.
+    RateLimited = "rate_limited",
+    /// No such resource.
+    ResourceNotFound = "resource_not_found",
+    /// The method is not allowed on this path.
+    MethodNotAllowed = "method_not_allowed",
+    /// Something went wrong on the server; details are in its log.
+    InternalError = "internal_error",
+    // --- produced by the SDK itself ---
+    /// The request did not reach the server or no answer came back.
+    NetworkError = "network_error",
+    /// The browser is offline; the SDK resumes when it is back online.
+    Offline = "offline",
+    /// The server's answer could not be understood.
+    InvalidResponse = "invalid_response",
+    /// The operation needs a signed-in session.
+    NotSignedIn = "not_signed_in",
+    /// The options passed to the SDK are invalid.
+    InvalidOptions = "invalid_options",
+    /// Browser storage failed; the SDK continues in memory.
+    StorageUnavailable = "storage_unavailable",
+    /// The user signed out while the request was in flight; its result was dropped.
+    SignedOutDuringRequest = "signed_out_during_request",
+}
+
+impl ErrorCode {
+    /// True when the server has said, authoritatively, that the session is over: the SDK signs the
+    /// user out. Network errors, 5xx and 429 never are.
+    pub fn ends_session(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::RefreshTokenInvalid
+                | ErrorCode::RefreshTokenReused
+                | ErrorCode::SessionRevoked
+                | ErrorCode::SessionEnded
+                | ErrorCode::SessionExpired
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
+        }
+        assert_eq!(ErrorCode::parse("no_such_code"), None);
+    }
+
+    #[test]
+    fn only_authoritative_codes_end_a_session() {
+        assert!(ErrorCode::RefreshTokenReused.ends_session());
+        assert!(ErrorCode::SessionRevoked.ends_session());
+        assert!(!ErrorCode::RateLimited.ends_session());
+        assert!(!ErrorCode::NetworkError.ends_session());
+        assert!(!ErrorCode::InternalError.ends_session());
+    }
+
+    #[test]
+    fn error_body_matches_wire_shape() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"errors":[{"code":"rate_limited","message":"m","long_message":"l","meta":{"retry_after":3}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(body.errors[0].code, "rate_limited");
+        assert_eq!(body.errors[0].meta["retry_after"], 3);
+    }
+}

@@ -1,0 +1,41 @@
+//! The Hallpass wire protocol: every JSON body that the SDK and `hallpass-server` exchange.
+//!
+//! Both sides use these types, so they can never disagree about a field. Conventions (see DESIGN.md):
+//! field names are snake_case, timestamps are integer milliseconds since the Unix epoch, ids carry a
+//! prefix (`user_…`, `sess_…`, `idn_…`), and resources are shaped like Clerk's so that code written for
+//! Clerk ports easily.
+//!
+//! Module map:
+//! - [`resources`]: `User`, `EmailAddress`, `Session` — what the Frontend and Backend APIs return.
+//! - [`api`]: request bodies and response envelopes of both APIs, and their paths.
+//! - [`claims`]: the session token's JWT claims (Clerk v2 shape).
+//! - [`error`]: the error body and the stable error codes.
+//! - [`keys`]: publishable keys (`pk_…`) that encode the Frontend API URL.
+//! - [`metadata`]: the free-form JSON `Metadata` type (a serde_json map natively, the JS value in wasm).
+
+pub mod api;
+pub mod claims;
+pub mod error;
+pub mod keys;
+pub mod metadata;
+pub mod resources;
+
+pub use api::*;
+pub use claims::{OrgClaims, SessionClaims};
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use metadata::Metadata;
+pub use resources::{EmailAddress, Session, SessionStatus, User};
+
+/// Id prefixes, as Clerk uses them.
+pub mod id_prefix {
+    pub const USER: &str = "user_";
+    pub const SESSION: &str = "sess_";
+    pub const EMAIL_ADDRESS: &str = "idn_";
+    pub const ORGANIZATION: &str = "org_";
+    pub const ORGANIZATION_MEMBERSHIP: &str = "orgmem_";
+    pub const EVENT: &str = "evt_";
+}
+
+/// The response header that carries the server's clock (milliseconds since the epoch) on every
+/// response, so the SDK can judge token expiry on the server's clock rather than the device's.
+pub const SERVER_TIME_HEADER: &str = "x-hallpass-server-time";

@@ -1,0 +1,1 @@
+//! Hallpass: authentication for browser apps, in Rust compiled to WebAssembly.
