@@ -1,1 +1,42 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's own build tool, so a fresh machine needs only Rust and Node.
+//!
+//! - `setup`: installs what is missing (wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
+//!   wasm-pack, Node tools, Chromium + ChromeDriver on Debian) and nothing else. Every other command
+//!   runs it first; it is idempotent and quick when all is there.
+//! - `build`: the SDK in release for `--target web` and `--target bundler` into `pkg/`, wasm-opt'd,
+//!   with its sizes printed.
+//! - `test`: formatting, clippy (native and wasm32), native tests of the whole workspace and the
+//!   browser suites in headless Chromium; ends with one summary line.
+
+mod build;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <setup | build | test>
+  setup   install what is missing (idempotent)
+  build   release build of the SDK into pkg/ (web and bundler), with sizes
+  test    fmt, clippy, native tests and browser tests in headless Chromium";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("build") => setup::run().and_then(|()| build::run()),
+        Some("test") => setup::run().and_then(|()| test::run()),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `cargo xtask build`: the SDK in release for `--target web` and `--target bundler` into `pkg/`,
+//! shrunk with wasm-opt, and its sizes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::{cmd, exec, gzip_size, root, Result};
+
+/// wasm-pack targets and their output folders under `pkg/`.
+pub const TARGETS: [&str; 2] = ["web", "bundler"];
+
+pub fn run() -> Result {
+    for target in TARGETS {
+        let out = pkg_dir(target);
+        println!("build: wasm-pack --release --target {target} -> {}", rel(&out));
+        exec(
+            cmd("wasm-pack").args(["build", "--release", "--target", target, "--out-name", "hallpass", "--out-dir"]).arg(&out),
+            "wasm-pack build",
+        )?;
+        wasm_opt(&out.join("hallpass_bg.wasm"))?;
+    }
+    print_sizes()
+}
+
+pub fn pkg_dir(target: &str) -> PathBuf {
+    root().join("pkg").join(target)
+}
+
+/// Runs binaryen's wasm-opt (from npm; Debian's is too old) at `-Oz` in place.
+///
+/// The feature flags are the ones rustc enables by default for wasm32-unknown-unknown; wasm-bindgen
+/// strips the target-features section, so wasm-opt must be told.
+pub fn wasm_opt(wasm: &Path) -> Result {
+    let before = fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?.len();
+    exec(
+        cmd("wasm-opt")
+            .arg(wasm)
+            .args(["-o"])
+            .arg(wasm)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-mutable-globals",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ]),
+        "wasm-opt",
+    )?;
+    let after = fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?.len();
+    println!("build: wasm-opt -Oz {} -> {} bytes", before, after);
+    Ok(())
+}
+
+/// The glue minified with esbuild, as any app bundler would ship it.
+fn minified_glue(glue: &Path) -> Result<PathBuf> {
+    let out = root().join("target").join("tmp").join("glue.min.js");
+    fs::create_dir_all(out.parent().unwrap_or(&root())).map_err(|e| e.to_string())?;
+    exec(
+        cmd("esbuild").arg(glue).args(["--minify", "--format=esm", "--log-level=error"]).arg(format!("--outfile={}", out.display())),
+        "esbuild --minify",
+    )?;
+    Ok(out)
+}
+
+pub struct Sizes {
+    pub wasm_raw: u64,
+    pub wasm_gz: u64,
+    pub glue_raw: u64,
+    pub glue_min: u64,
+    pub glue_min_gz: u64,
+}
+
+impl Sizes {
+    pub fn total_gz(&self) -> u64 {
+        self.wasm_gz + self.glue_min_gz
+    }
+}
+
+/// Sizes of the `web` build (the bundler build has the same wasm and equivalent glue).
+pub fn measure() -> Result<Sizes> {
+    let dir = pkg_dir("web");
+    let wasm = dir.join("hallpass_bg.wasm");
+    let glue = dir.join("hallpass.js");
+    let min = minified_glue(&glue)?;
+    let len = |p: &Path| fs::metadata(p).map(|m| m.len()).map_err(|e| format!("{}: {e}", p.display()));
+    Ok(Sizes {
+        wasm_raw: len(&wasm)?,
+        wasm_gz: gzip_size(&wasm)?,
+        glue_raw: len(&glue)?,
+        glue_min: len(&min)?,
+        glue_min_gz: gzip_size(&min)?,
+    })
+}
+
+fn print_sizes() -> Result {
+    let s = measure()?;
+    let kib = |b: u64| format!("{:.1} KiB", b as f64 / 1024.0);
+    println!();
+    println!("| pkg/web           | raw        | gzip -9    |");
+    println!("|-------------------|-----------:|-----------:|");
+    println!("| hallpass_bg.wasm  | {:>10} | {:>10} |", kib(s.wasm_raw), kib(s.wasm_gz));
+    println!("| hallpass.js glue  | {:>10} |            |", kib(s.glue_raw));
+    println!("| glue, minified    | {:>10} | {:>10} |", kib(s.glue_min), kib(s.glue_min_gz));
+    println!("| wasm + min. glue  | {:>10} | {:>10} |", kib(s.wasm_raw + s.glue_min), kib(s.total_gz()));
+    Ok(())
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(root()).unwrap_or(p).display().to_string()
+}

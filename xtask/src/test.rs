@@ -1,0 +1,81 @@
+//! `cargo xtask test`: every check and every suite, in one command, ending with one summary line.
+//!
+//! Order: the cheap checks first (fmt, clippy), then native tests of the whole workspace, then the
+//! browser suites (`tests/*.rs`) with wasm-pack in real headless Chromium. Every step runs even after
+//! a failure, so one run shows everything that is wrong; the exit code is non-zero if any failed.
+
+use std::fs;
+
+use crate::util::{cmd, exec, run_counting, tmp_dir, Counts, Result};
+
+pub fn run() -> Result {
+    let mut failures: Vec<String> = Vec::new();
+    let mut record = |step: &str, r: Result| {
+        if let Err(e) = r {
+            eprintln!("xtask test: {step}: {e}");
+            failures.push(step.to_owned());
+        }
+    };
+
+    record("cargo fmt --check", exec(cmd("cargo").args(["fmt", "--all", "--check"]), "cargo fmt --check"));
+    record(
+        "clippy (native)",
+        exec(cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), "cargo clippy"),
+    );
+    record(
+        "clippy (wasm32)",
+        exec(
+            cmd("cargo").args([
+                "clippy",
+                "-p",
+                "hallpass",
+                "-p",
+                "hallpass-protocol",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            "cargo clippy --target wasm32-unknown-unknown",
+        ),
+    );
+
+    let native = run_counting(cmd("cargo").args(["test", "--workspace"]), "cargo test --workspace");
+    let native_counts = native.as_ref().copied().unwrap_or_default();
+    record("native tests", native.map(|_| ()));
+
+    let browser = browser_suites();
+    let browser_counts = browser.as_ref().copied().unwrap_or_default();
+    record("browser tests", browser.map(|_| ()));
+
+    let mut total = native_counts;
+    total.add(browser_counts);
+    println!();
+    println!(
+        "xtask test: fmt, clippy (native + wasm32), {} native tests, {} browser tests in headless Chromium{}",
+        native_counts.passed + native_counts.failed,
+        browser_counts.passed + browser_counts.failed,
+        if failures.is_empty() { String::new() } else { format!("; FAILED: {}", failures.join(", ")) }
+    );
+    println!("{} passed, {} failed", total.passed, total.failed);
+    if failures.is_empty() { Ok(()) } else { Err(format!("{} step(s) failed", failures.len())) }
+}
+
+/// `tests/*.rs` compiled to wasm32 and run by wasm-pack in headless Chromium (never Node).
+fn browser_suites() -> Result<Counts> {
+    // Chromium leaves ~15 MB of profile folders per run in TMPDIR: keep them in the project and start
+    // each run from an empty folder, so runs never accumulate.
+    let tmp = tmp_dir("browser");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
+    let counts = run_counting(
+        cmd("wasm-pack").args(["test", "--headless", "--chrome", "--", "--test", "*"]).env("TMPDIR", &tmp),
+        "wasm-pack test --headless --chrome",
+    )?;
+    if counts.passed == 0 {
+        return Err("no browser test ran".into());
+    }
+    Ok(counts)
+}
