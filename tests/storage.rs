@@ -15,11 +15,7 @@ fn local() -> web_sys::Storage {
 }
 
 fn session() -> web_sys::Storage {
-    web_sys::window()
-        .unwrap()
-        .session_storage()
-        .unwrap()
-        .unwrap()
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
 }
 
 fn js(body: &str) -> JsValue {
@@ -28,11 +24,9 @@ fn js(body: &str) -> JsValue {
 
 /// Replaces `console.warn` with a recorder; returns the array the warnings go to.
 fn record_warnings() -> Array {
-    js(
-        "globalThis.__warnings = []; globalThis.__origWarn ??= console.warn; \
+    js("globalThis.__warnings = []; globalThis.__origWarn ??= console.warn; \
         console.warn = (...a) => globalThis.__warnings.push(a.map(String).join(' ')); \
-        return globalThis.__warnings;",
-    )
+        return globalThis.__warnings;")
     .unchecked_into()
 }
 
@@ -47,23 +41,11 @@ fn local_storage_round_trip_uses_real_local_storage() {
     assert!(!store.is_memory());
     store.set("session", "{\"v\":1}");
     assert_eq!(store.get("session").as_deref(), Some("{\"v\":1}"));
-    assert_eq!(
-        local()
-            .get_item("hallpass:roundtrip:session")
-            .unwrap()
-            .as_deref(),
-        Some("{\"v\":1}")
-    );
-    assert_eq!(
-        session().get_item("hallpass:roundtrip:session").unwrap(),
-        None
-    );
+    assert_eq!(local().get_item("hallpass:roundtrip:session").unwrap().as_deref(), Some("{\"v\":1}"));
+    assert_eq!(session().get_item("hallpass:roundtrip:session").unwrap(), None);
     store.remove("session");
     assert_eq!(store.get("session"), None);
-    assert_eq!(
-        local().get_item("hallpass:roundtrip:session").unwrap(),
-        None
-    );
+    assert_eq!(local().get_item("hallpass:roundtrip:session").unwrap(), None);
 }
 
 #[wasm_bindgen_test]
@@ -81,13 +63,7 @@ fn session_storage_stays_out_of_local_storage() {
     let store = Store::open(StorageKind::Session, "tab");
     assert!(!store.is_memory());
     store.set("session", "x");
-    assert_eq!(
-        session()
-            .get_item("hallpass:tab:session")
-            .unwrap()
-            .as_deref(),
-        Some("x")
-    );
+    assert_eq!(session().get_item("hallpass:tab:session").unwrap().as_deref(), Some("x"));
     assert_eq!(local().length().unwrap(), 0);
 }
 
@@ -111,35 +87,17 @@ fn memory_storage_writes_nothing_to_the_browser() {
 #[wasm_bindgen_test]
 fn clear_wipes_every_key_of_the_instance_and_nothing_else() {
     local().clear().unwrap();
-    local()
-        .set_item("hallpass:wipe:from-an-earlier-page", "old")
-        .unwrap();
-    local()
-        .set_item("hallpass:other:session", "theirs")
-        .unwrap();
+    local().set_item("hallpass:wipe:from-an-earlier-page", "old").unwrap();
+    local().set_item("hallpass:other:session", "theirs").unwrap();
     local().set_item("app-key", "the app's").unwrap();
     let store = Store::open(StorageKind::Local, "wipe");
     store.set("session", "x");
     store.set("tokens", "y");
     store.clear();
     assert_eq!(store.get("session"), None);
-    assert_eq!(
-        local()
-            .get_item("hallpass:wipe:from-an-earlier-page")
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        local()
-            .get_item("hallpass:other:session")
-            .unwrap()
-            .as_deref(),
-        Some("theirs")
-    );
-    assert_eq!(
-        local().get_item("app-key").unwrap().as_deref(),
-        Some("the app's")
-    );
+    assert_eq!(local().get_item("hallpass:wipe:from-an-earlier-page").unwrap(), None);
+    assert_eq!(local().get_item("hallpass:other:session").unwrap().as_deref(), Some("theirs"));
+    assert_eq!(local().get_item("app-key").unwrap().as_deref(), Some("the app's"));
 }
 
 #[wasm_bindgen_test]
@@ -147,21 +105,16 @@ fn instance_names_cannot_escape_their_namespace() {
     let a = Store::open(StorageKind::Local, "http://localhost:8787");
     let b = Store::open(StorageKind::Local, "http://localhost:8788");
     assert_ne!(a.key("session"), b.key("session"));
-    assert!(
-        a.key("session")
-            .starts_with("hallpass:http___localhost_8787:")
-    );
+    assert!(a.key("session").starts_with("hallpass:http___localhost_8787:"));
 }
 
 #[wasm_bindgen_test]
 fn a_throwing_storage_getter_falls_back_to_memory() {
     let warnings = record_warnings();
     // What Safari private mode and blocked third-party storage do: the getter itself throws.
-    js(
-        "globalThis.__ls = Object.getOwnPropertyDescriptor(window, 'localStorage'); \
+    js("globalThis.__ls = Object.getOwnPropertyDescriptor(window, 'localStorage'); \
         Object.defineProperty(window, 'localStorage', { configurable: true, \
-          get() { throw new DOMException('The operation is insecure.', 'SecurityError'); } }); return null;",
-    );
+          get() { throw new DOMException('The operation is insecure.', 'SecurityError'); } }); return null;");
     let store = Store::open(StorageKind::Local, "denied");
     js("Object.defineProperty(window, 'localStorage', globalThis.__ls); return null;");
     restore_warnings();
@@ -170,13 +123,7 @@ fn a_throwing_storage_getter_falls_back_to_memory() {
     assert_eq!(store.get("session").as_deref(), Some("still works"));
     assert_eq!(local().get_item("hallpass:denied:session").unwrap(), None);
     assert_eq!(warnings.length(), 1, "one warning explains the fallback");
-    assert!(
-        warnings
-            .get(0)
-            .as_string()
-            .unwrap()
-            .contains("SecurityError")
-    );
+    assert!(warnings.get(0).as_string().unwrap().contains("SecurityError"));
 }
 
 #[wasm_bindgen_test]
@@ -197,10 +144,7 @@ fn a_full_quota_falls_back_to_memory_and_loses_nothing() {
     restore_warnings();
     assert!(store.is_memory(), "a quota error switches to memory");
     assert_eq!(store.get("session").map(|s| s.len()), Some(600 * 1024));
-    assert_eq!(
-        store.get("before").as_deref(),
-        Some("written while storage worked")
-    );
+    assert_eq!(store.get("before").as_deref(), Some("written while storage worked"));
     assert_eq!(warnings.length(), 1);
     let warning = warnings.get(0).as_string().unwrap();
     assert!(warning.contains("quota"), "{warning}");
@@ -210,9 +154,7 @@ fn a_full_quota_falls_back_to_memory_and_loses_nothing() {
 #[wasm_bindgen_test]
 fn corrupt_json_is_cleared_with_a_warning() {
     local().clear().unwrap();
-    local()
-        .set_item("hallpass:corrupt:session", "{not json")
-        .unwrap();
+    local().set_item("hallpass:corrupt:session", "{not json").unwrap();
     let store = Store::open(StorageKind::Local, "corrupt");
     let warnings = record_warnings();
     let value = store.get_json("session");
@@ -229,15 +171,9 @@ fn json_round_trips_through_the_browser() {
     let value = js("return { a: 1, b: ['x', null], c: { d: true } };");
     assert!(store.set_json("session", &value));
     let back = store.get_json("session").unwrap();
+    assert_eq!(Reflect::get(&back, &"a".into()).unwrap().as_f64(), Some(1.0));
     assert_eq!(
-        Reflect::get(&back, &"a".into()).unwrap().as_f64(),
-        Some(1.0)
-    );
-    assert_eq!(
-        local()
-            .get_item("hallpass:json:session")
-            .unwrap()
-            .as_deref(),
+        local().get_item("hallpass:json:session").unwrap().as_deref(),
         Some(r#"{"a":1,"b":["x",null],"c":{"d":true}}"#)
     );
     // A value JSON cannot express is refused, not stored half-way.

@@ -169,6 +169,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_arch = "wasm32"))]
     fn error_body_matches_wire_shape() {
         let body: ErrorBody = serde_json::from_str(
             r#"{"errors":[{"code":"rate_limited","message":"m","long_message":"l","meta":{"retry_after":3}}]}"#,

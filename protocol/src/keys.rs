@@ -46,11 +46,7 @@ pub fn decode_publishable_key(key: &str) -> Option<String> {
     }
     let url = String::from_utf8(bytes).ok()?;
     let url = url.strip_suffix('$')?;
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Some(url.to_owned())
-    } else {
-        None
-    }
+    if url.starts_with("http://") || url.starts_with("https://") { Some(url.to_owned()) } else { None }
 }
 
 /// True for a secret key (`sk_test_…` / `sk_live_…`).
@@ -64,7 +60,9 @@ mod tests {
 
     #[test]
     fn round_trips_urls_of_every_length() {
-        for url in ["http://a", "http://ab", "http://abc", "http://127.0.0.1:8787", "https://auth.example.com"] {
+        for url in
+            ["http://a", "http://ab", "http://abc", "http://127.0.0.1:8787", "https://auth.example.com"]
+        {
             let key = encode_publishable_key(url, false);
             assert!(key.starts_with("pk_test_"));
             assert_eq!(decode_publishable_key(&key).as_deref(), Some(url), "{key}");
@@ -75,12 +73,17 @@ mod tests {
     #[test]
     fn matches_clerk_encoding() {
         // base64("http://localhost:8787$")
-        assert_eq!(encode_publishable_key("http://localhost:8787", false), "pk_test_aHR0cDovL2xvY2FsaG9zdDo4Nzg3JA==");
+        assert_eq!(
+            encode_publishable_key("http://localhost:8787", false),
+            "pk_test_aHR0cDovL2xvY2FsaG9zdDo4Nzg3JA=="
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        for key in ["", "pk_test_", "sk_test_abc", "pk_test_!!!!", "pk_test_Zm9v", "pk_live_aHR0cDovL3g=", "hello"] {
+        for key in
+            ["", "pk_test_", "sk_test_abc", "pk_test_!!!!", "pk_test_Zm9v", "pk_live_aHR0cDovL3g=", "hello"]
+        {
             assert_eq!(decode_publishable_key(key), None, "{key}");
         }
         assert!(is_secret_key("sk_live_x") && !is_secret_key("pk_live_x"));

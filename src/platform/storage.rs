@@ -64,10 +64,7 @@ impl Store {
             StorageKind::Local | StorageKind::Session => match probe(kind) {
                 Ok(storage) => Backend::Web(storage),
                 Err(err) => {
-                    warn(
-                        "browser storage is unavailable; Hallpass keeps the session in memory",
-                        &err,
-                    );
+                    warn("browser storage is unavailable; Hallpass keeps the session in memory", &err);
                     Backend::Memory
                 }
             },
@@ -118,9 +115,7 @@ impl Store {
     /// the value there.
     pub fn set(&self, name: &str, value: &str) {
         let key = self.key(name);
-        self.memory
-            .borrow_mut()
-            .insert(key.clone(), value.to_owned());
+        self.memory.borrow_mut().insert(key.clone(), value.to_owned());
         let result = match &*self.backend.borrow() {
             Backend::Web(storage) => storage.set_item(&key, value),
             Backend::Memory => return,
@@ -146,9 +141,7 @@ impl Store {
     /// Removes every key of this instance, whoever wrote it (this page or an earlier one).
     pub fn clear(&self) {
         let prefix = self.prefix.clone();
-        self.memory
-            .borrow_mut()
-            .retain(|k, _| !k.starts_with(&prefix));
+        self.memory.borrow_mut().retain(|k, _| !k.starts_with(&prefix));
         let backend = self.backend.borrow();
         let Backend::Web(storage) = &*backend else {
             return;
@@ -156,10 +149,10 @@ impl Store {
         let mut ours = Vec::new();
         let len = storage.length().unwrap_or(0);
         for i in 0..len {
-            if let Ok(Some(key)) = storage.key(i) {
-                if key.starts_with(&prefix) {
-                    ours.push(key);
-                }
+            if let Ok(Some(key)) = storage.key(i)
+                && key.starts_with(&prefix)
+            {
+                ours.push(key);
             }
         }
         for key in ours {
@@ -185,10 +178,7 @@ impl Store {
 
     /// Writes `value` with the browser's `JSON.stringify`; returns false if it cannot be stringified.
     pub fn set_json(&self, name: &str, value: &JsValue) -> bool {
-        match js_sys::JSON::stringify(value)
-            .ok()
-            .and_then(|s| s.as_string())
-        {
+        match js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()) {
             Some(s) => {
                 self.set(name, &s);
                 true
@@ -210,13 +200,9 @@ impl Store {
 fn key_prefix(instance: &str) -> String {
     let mut prefix = String::with_capacity(instance.len() + 10);
     prefix.push_str("hallpass:");
-    prefix.extend(instance.chars().map(|c| {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-            c
-        } else {
-            '_'
-        }
-    }));
+    prefix.extend(
+        instance.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }),
+    );
     prefix.push(':');
     prefix
 }

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::util::{cmd, exec, gzip_size, root, Result};
+use crate::util::{Result, cmd, exec, gzip_size, root};
 
 /// wasm-pack targets and their output folders under `pkg/`.
 pub const TARGETS: [&str; 2] = ["web", "bundler"];
@@ -14,7 +14,9 @@ pub fn run() -> Result {
         let out = pkg_dir(target);
         println!("build: wasm-pack --release --target {target} -> {}", rel(&out));
         exec(
-            cmd("wasm-pack").args(["build", "--release", "--target", target, "--out-name", "hallpass", "--out-dir"]).arg(&out),
+            cmd("wasm-pack")
+                .args(["build", "--release", "--target", target, "--out-name", "hallpass", "--out-dir"])
+                .arg(&out),
             "wasm-pack build",
         )?;
         wasm_opt(&out.join("hallpass_bg.wasm"))?;
@@ -33,19 +35,15 @@ pub fn pkg_dir(target: &str) -> PathBuf {
 pub fn wasm_opt(wasm: &Path) -> Result {
     let before = fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?.len();
     exec(
-        cmd("wasm-opt")
-            .arg(wasm)
-            .args(["-o"])
-            .arg(wasm)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-mutable-globals",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-reference-types",
-                "--enable-multivalue",
-            ]),
+        cmd("wasm-opt").arg(wasm).args(["-o"]).arg(wasm).args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ]),
         "wasm-opt",
     )?;
     let after = fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?.len();
@@ -58,7 +56,10 @@ fn minified_glue(glue: &Path) -> Result<PathBuf> {
     let out = root().join("target").join("tmp").join("glue.min.js");
     fs::create_dir_all(out.parent().unwrap_or(&root())).map_err(|e| e.to_string())?;
     exec(
-        cmd("esbuild").arg(glue).args(["--minify", "--format=esm", "--log-level=error"]).arg(format!("--outfile={}", out.display())),
+        cmd("esbuild")
+            .arg(glue)
+            .args(["--minify", "--format=esm", "--log-level=error"])
+            .arg(format!("--outfile={}", out.display())),
         "esbuild --minify",
     )?;
     Ok(out)

@@ -6,7 +6,7 @@
 
 use std::fs;
 
-use crate::util::{cmd, exec, output, root, tools_dir, which, Result};
+use crate::util::{Result, cmd, exec, output, root, tools_dir, which};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -31,9 +31,11 @@ fn wasm_target() -> Result {
 }
 
 fn node() -> Result {
-    const NEED: &str = "Node.js >= 20 with npm is needed: install it from https://nodejs.org or your package manager";
-    let version = output(&mut cmd("node").arg("--version")).ok_or(NEED)?;
-    let major: u32 = version.trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    const NEED: &str =
+        "Node.js >= 20 with npm is needed: install it from https://nodejs.org or your package manager";
+    let version = output(cmd("node").arg("--version")).ok_or(NEED)?;
+    let major: u32 =
+        version.trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
     if major < 20 {
         return Err(format!("found Node.js {version}; {NEED}"));
     }
@@ -43,13 +45,14 @@ fn node() -> Result {
 
 /// The exact wasm-bindgen version in Cargo.lock: the CLI must match it to the patch level.
 pub fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let lock =
+        fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     Err("Cargo.lock has no wasm-bindgen entry".into())
@@ -61,7 +64,10 @@ fn wasm_bindgen_cli() -> Result {
     if have == format!("wasm-bindgen {want}") && which("wasm-bindgen-test-runner").is_some() {
         return Ok(());
     }
-    println!("setup: installing wasm-bindgen-cli {want} (found: {})", if have.is_empty() { "none" } else { &have });
+    println!(
+        "setup: installing wasm-bindgen-cli {want} (found: {})",
+        if have.is_empty() { "none" } else { &have }
+    );
     // Not `--locked`: the CLI's own lockfile pins crates that do not build with this toolchain.
     exec(
         cmd("cargo").args(["install", "wasm-bindgen-cli", "--force", "--version", &want]),
@@ -82,7 +88,8 @@ fn wasm_pack() -> Result {
 fn node_tools() -> Result {
     let src = root().join("xtask").join("tools");
     let dir = tools_dir();
-    let lock = fs::read(src.join("package-lock.json")).map_err(|e| format!("reading xtask/tools/package-lock.json: {e}"))?;
+    let lock = fs::read(src.join("package-lock.json"))
+        .map_err(|e| format!("reading xtask/tools/package-lock.json: {e}"))?;
     let installed_lock = fs::read(dir.join("package-lock.json")).unwrap_or_default();
     let bins = dir.join("node_modules").join(".bin");
     if lock == installed_lock && ["wasm-opt", "esbuild"].iter().all(|b| bins.join(b).exists()) {
@@ -96,7 +103,13 @@ fn node_tools() -> Result {
     // --ignore-scripts: esbuild runs from its platform package without a postinstall step, and no
     // tool here needs one; playwright-core never downloads a browser.
     exec(
-        cmd("npm").current_dir(&dir).args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]),
+        cmd("npm").current_dir(&dir).args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]),
         "npm ci in .tools",
     )
 }
@@ -117,7 +130,9 @@ fn chromium() -> Result {
     println!("setup: installing chromium and chromium-driver with apt-get");
     exec(cmd("apt-get").args(["update", "-qq"]), "apt-get update")?;
     exec(
-        cmd("apt-get").args(["install", "-y", "-qq", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"),
+        cmd("apt-get")
+            .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
         "apt-get install chromium chromium-driver",
     )
 }

@@ -6,7 +6,7 @@
 
 use std::fs;
 
-use crate::util::{cmd, exec, run_counting, tmp_dir, Counts, Result};
+use crate::util::{Counts, Result, cmd, exec, run_counting, tmp_dir};
 
 pub fn run() -> Result {
     let mut failures: Vec<String> = Vec::new();
@@ -20,7 +20,10 @@ pub fn run() -> Result {
     record("cargo fmt --check", exec(cmd("cargo").args(["fmt", "--all", "--check"]), "cargo fmt --check"));
     record(
         "clippy (native)",
-        exec(cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), "cargo clippy"),
+        exec(
+            cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+            "cargo clippy",
+        ),
     );
     record(
         "clippy (wasm32)",

@@ -48,9 +48,7 @@ pub fn cmd(program: &str) -> Command {
 
 /// Where `program` is on [`path_env`], if anywhere.
 pub fn which(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&path_env())
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path_env()).map(|dir| dir.join(program)).find(|p| p.is_file())
 }
 
 /// Runs `c`, failing with `what` when it cannot start or exits non-zero.
@@ -101,10 +99,7 @@ impl Counts {
 
 /// Runs `c`, echoing its stdout while adding up the test counts it prints.
 pub fn run_counting(c: &mut Command, what: &str) -> Result<Counts> {
-    let mut child = c
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{what}: could not start: {e}"))?;
+    let mut child = c.stdout(Stdio::piped()).spawn().map_err(|e| format!("{what}: could not start: {e}"))?;
     let mut counts = Counts::default();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
@@ -120,12 +115,13 @@ pub fn run_counting(c: &mut Command, what: &str) -> Result<Counts> {
 
 /// Size of `path` compressed with `gzip -9`.
 pub fn gzip_size(path: &Path) -> Result<u64> {
-    let out = Command::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("gzip: {e}"))?;
-    if out.status.success() { Ok(out.stdout.len() as u64) } else { Err(format!("gzip failed on {}", path.display())) }
+    let out =
+        Command::new("gzip").args(["-9", "-n", "-c"]).arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout.len() as u64)
+    } else {
+        Err(format!("gzip failed on {}", path.display()))
+    }
 }
 
 #[cfg(test)]
@@ -134,9 +130,14 @@ mod tests {
 
     #[test]
     fn reads_libtest_and_wasm_bindgen_result_lines() {
-        let c = Counts::parse_line("test result: ok. 10 passed; 2 failed; 1 ignored; 0 measured; 3 filtered out; finished in 0.11s");
+        let c = Counts::parse_line(
+            "test result: ok. 10 passed; 2 failed; 1 ignored; 0 measured; 3 filtered out; finished in 0.11s",
+        );
         assert_eq!(c, Some(Counts { passed: 10, failed: 2, ignored: 1 }));
         assert_eq!(Counts::parse_line("test foo ... ok"), None);
-        assert_eq!(Counts::parse_line("test result: FAILED. 0 passed; 1 failed;"), Some(Counts { passed: 0, failed: 1, ignored: 0 }));
+        assert_eq!(
+            Counts::parse_line("test result: FAILED. 0 passed; 1 failed;"),
+            Some(Counts { passed: 0, failed: 1, ignored: 0 })
+        );
     }
 }
