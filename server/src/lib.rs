@@ -1,1 +1,50 @@
-//! hallpass-server
+//! `hallpass-server`: the self-hosted Hallpass backend — users, sessions, rotating refresh tokens,
+//! RS256 session tokens and their JWKS, on an embedded SQLite file.
+//!
+//! Module map:
+//! - [`config`]: every setting, as a flag and a `HALLPASS_*` environment variable.
+//! - [`state`]: [`AppState`] — opens the store, loads or creates keys and secrets.
+//! - [`routes`]: the router ([`app`]), Frontend API (`/v1/client/…`, CORS allow-list), Backend API
+//!   (`/v1/…`, secret key), JWKS, and the cross-cutting middleware (server time, error shape).
+//! - [`store`]: all SQL, behind one type; portable so PostgreSQL can slot in.
+//! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
+//! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256.
+//! - [`password`]: Argon2id on the blocking pool. [`validate`]: email/password/name/metadata rules.
+//! - [`ratelimit`], [`origins`], [`extract`], [`error`], [`secret`], [`clock`]: the supporting cast.
+//!
+//! Test seams: [`app`] for in-process tests (`tower::ServiceExt::oneshot`), [`run`] for a real
+//! socket, [`clock::ManualClock`] to move time.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod jwt;
+pub mod origins;
+pub mod password;
+pub mod ratelimit;
+pub mod refresh;
+pub mod routes;
+pub mod secret;
+pub mod state;
+pub mod store;
+pub mod validate;
+
+use std::net::SocketAddr;
+
+pub use config::Config;
+pub use routes::app;
+pub use state::{AppState, StartError};
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests.
+///
+/// Without a configured public URL, the tokens' issuer becomes `http://<listener address>`.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    state.set_bound_addr(listener.local_addr()?);
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+}

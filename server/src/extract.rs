@@ -1,0 +1,154 @@
+//! Request extractors that fail with our error shape: JSON bodies, the client IP, Bearer tokens.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use hallpass_protocol::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// `Json<T>` whose rejections are [`ApiError`]s with precise codes.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "Expected `Content-Type: application/json`",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::bad_request(ErrorCode::RequestBodyInvalid, "The request body is not valid JSON")
+        }
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            if let Some(field) = backticked_after(&text, "unknown field `") {
+                ApiError::unprocessable(
+                    ErrorCode::FormParamUnknown,
+                    format!("`{field}` is not a valid parameter"),
+                )
+                .param(&field)
+            } else if let Some(field) = backticked_after(&text, "missing field `") {
+                ApiError::unprocessable(ErrorCode::FormParamMissing, format!("`{field}` is missing"))
+                    .param(&field)
+            } else {
+                ApiError::bad_request(
+                    ErrorCode::RequestBodyInvalid,
+                    "The request body does not have the expected shape",
+                )
+            }
+        }
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        other => ApiError::bad_request(
+            ErrorCode::RequestBodyInvalid,
+            format!("Unreadable request body ({})", other.status()),
+        ),
+    }
+}
+
+/// 413 `request_body_too_large`.
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::RequestBodyTooLarge,
+        "The request body is too large",
+    )
+}
+
+/// The name in `` `name` `` following `marker` in serde's message. Field names are ours or short
+/// client strings; cap them so an attacker cannot echo a huge key back.
+fn backticked_after(text: &str, marker: &str) -> Option<String> {
+    let rest = &text[text.find(marker)? + marker.len()..];
+    let name = &rest[..rest.find('`')?];
+    Some(name.chars().take(64).collect())
+}
+
+/// The client's IP address (from the socket), or `"local"` when there is no socket (in-process tests).
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+impl ClientIp {
+    pub fn from_parts(extensions: &axum::http::Extensions) -> ClientIp {
+        match extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(addr)) => ClientIp(addr.ip().to_string()),
+            None => ClientIp("local".into()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::from_parts(&parts.extensions))
+    }
+}
+
+/// The `Origin` header, if any.
+#[derive(Clone, Debug)]
+pub struct Origin(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Origin(parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned)))
+    }
+}
+
+/// The credential of `Authorization: Bearer <credential>`, if present and well-formed.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credential) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let credential = credential.trim();
+    if credential.is_empty() { None } else { Some(credential) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, "bearer  abc ".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn field_names_are_extracted_and_capped() {
+        assert_eq!(
+            backticked_after("missing field `password` at line 1", "missing field `").as_deref(),
+            Some("password")
+        );
+        let long = format!("unknown field `{}`, expected", "x".repeat(500));
+        assert_eq!(backticked_after(&long, "unknown field `").map(|s| s.len()), Some(64));
+        assert_eq!(backticked_after("nothing here", "missing field `"), None);
+    }
+}

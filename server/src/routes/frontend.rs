@@ -1,0 +1,295 @@
+//! Frontend API handlers (`/v1/client/…`): what the SDK calls from the browser.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use hallpass_protocol::{
+    AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionClaims, SessionStatus,
+    SignInRequest, SignUpRequest, UpdateProfileRequest, id_prefix,
+};
+
+use super::session_auth::{authenticate, session_over};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ClientIp, Origin};
+use crate::password;
+use crate::refresh;
+use crate::secret::{Password, RefreshToken, new_id, random_base62};
+use crate::state::AppState;
+use crate::store::{
+    CreateUserError, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionRecord, UserRecord,
+};
+use crate::validate;
+
+/// `POST /v1/client/sign_ups`
+pub async fn sign_up(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    origin: Origin,
+    ApiJson(req): ApiJson<SignUpRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    limit(&state.limits.auth_per_ip, &state, &ip.0)?;
+    let email = validate::email(&req.email_address, "email_address")?;
+    validate::new_password(&req.password, &email)?;
+    let first_name = validate::name(req.first_name, "first_name")?;
+    let last_name = validate::name(req.last_name, "last_name")?;
+    let unsafe_metadata = req.unsafe_metadata.unwrap_or_default();
+    validate::metadata(&unsafe_metadata, "unsafe_metadata")?;
+    if state.store.email_exists(&email).await? {
+        return Err(identifier_exists());
+    }
+    let password_hash =
+        password::hash(state.hash_params, Password::new(req.password)).await.map_err(ApiError::internal)?;
+    let now = state.now_ms();
+    let user = NewUser {
+        id: new_id(id_prefix::USER)?,
+        email_id: new_id(id_prefix::EMAIL_ADDRESS)?,
+        email,
+        password_hash,
+        first_name,
+        last_name,
+        unsafe_metadata,
+        now,
+    };
+    let session = new_session(&state, &user.id, now)?;
+    let token = refresh::generate()?;
+    let (user, session) =
+        match state.store.create_user_with_session(&user, &session, &refresh::hash(&token)).await {
+            Ok(v) => v,
+            Err(CreateUserError::EmailTaken) => return Err(identifier_exists()),
+            Err(CreateUserError::Store(e)) => return Err(e.into()),
+        };
+    tracing::info!(user_id = %user.id, session_id = %session.id, "signed up");
+    issue(&state, &user, &session, token, origin.0).map(Json)
+}
+
+/// `POST /v1/client/sign_ins`
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    origin: Origin,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    limit(&state.limits.auth_per_ip, &state, &ip.0)?;
+    let email = validate::email(&req.identifier, "identifier")?;
+    limit(&state.limits.sign_in_per_account, &state, &email)?;
+    if req.password.is_empty() {
+        return Err(
+            ApiError::unprocessable(ErrorCode::FormParamMissing, "Enter your password").param("password")
+        );
+    }
+    let user = state.store.user_by_email(&email).await?;
+    // Unknown email or no password: verify against the dummy hash anyway, so the answer takes as
+    // long as a wrong password and says the same thing.
+    let (phc, known) = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+        Some(h) => (h, true),
+        None => (state.dummy_hash.clone(), false),
+    };
+    let too_long = req.password.chars().count() > validate::MAX_PASSWORD_CHARS;
+    let candidate = if too_long { String::new() } else { req.password };
+    let ok = password::verify(Password::new(candidate), phc).await.map_err(ApiError::internal)?;
+    let user = match user {
+        Some(u) if ok && known && !too_long => u,
+        _ => {
+            return Err(ApiError::unprocessable(
+                ErrorCode::FormPasswordIncorrect,
+                "Password is incorrect. Try again.",
+            )
+            .with_long_message("The email address or password is incorrect.")
+            .param("password"));
+        }
+    };
+    let now = state.now_ms();
+    let session = new_session(&state, &user.id, now)?;
+    let token = refresh::generate()?;
+    let session = state.store.create_session(&session, &refresh::hash(&token)).await?;
+    let user =
+        state.store.user(&user.id).await?.ok_or_else(|| ApiError::internal("user vanished at sign-in"))?;
+    tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
+    issue(&state, &user, &session, token, origin.0).map(Json)
+}
+
+/// `POST /v1/client/refresh`
+pub async fn refresh(
+    State(state): State<AppState>,
+    origin: Origin,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    if !refresh::well_formed(&req.refresh_token) {
+        return Err(refresh_invalid());
+    }
+    let presented = RefreshToken::new(req.refresh_token);
+    let successor = state.successor_key.successor(&presented);
+    let policy = RefreshPolicy {
+        grace_ms: i64::from(state.config.refresh_grace_secs) * 1000,
+        idle_ms: secs_to_ms(state.config.session_idle_timeout_secs),
+    };
+    let outcome = state
+        .store
+        .rotate_refresh_token(&refresh::hash(&presented), &refresh::hash(&successor), state.now_ms(), policy)
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated(session, user) | RefreshOutcome::GraceReplay(session, user) => {
+            issue(&state, &user, &session, successor, origin.0).map(Json)
+        }
+        RefreshOutcome::Invalid => Err(refresh_invalid()),
+        RefreshOutcome::Reused => {
+            tracing::warn!("refresh token reused outside the grace window: session revoked");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::RefreshTokenReused,
+                "This refresh token was already used; the session has been revoked",
+            ))
+        }
+        RefreshOutcome::SessionOver(status) => Err(session_over(status)),
+    }
+}
+
+/// `POST /v1/client/sign_out`: ends the session of the presented refresh token (any token of the
+/// family). Works with an expired session token, and signing out an ended session is fine.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
+    if !refresh::well_formed(&req.refresh_token) {
+        return Err(refresh_invalid());
+    }
+    let hash = refresh::hash(&RefreshToken::new(req.refresh_token));
+    let session = state.store.session_by_token(&hash).await?.ok_or_else(refresh_invalid)?;
+    let now = state.now_ms();
+    state.store.set_status(&session.id, SessionStatus::Active, SessionStatus::Ended, now).await?;
+    let session = state.store.session(&session.id).await?.ok_or_else(refresh_invalid)?;
+    Ok(Json(session.to_wire()))
+}
+
+/// `GET /v1/client/me`
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<MeResponse>> {
+    let session = authenticate(&state, &headers).await?;
+    let user = state.store.user(&session.user_id).await?.ok_or_else(|| ApiError::not_found("User"))?;
+    Ok(Json(MeResponse { user: user.to_frontend(), session: session.to_wire() }))
+}
+
+/// `PATCH /v1/client/me`: first/last name and `unsafe_metadata` only (never `public_metadata`).
+pub async fn update_me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<UpdateProfileRequest>,
+) -> ApiResult<Json<MeResponse>> {
+    let session = authenticate(&state, &headers).await?;
+    let first_name = req.first_name.map(|v| validate::name(v, "first_name")).transpose()?;
+    let last_name = req.last_name.map(|v| validate::name(v, "last_name")).transpose()?;
+    if let Some(m) = &req.unsafe_metadata {
+        validate::metadata(m, "unsafe_metadata")?;
+    }
+    let user = state
+        .store
+        .update_user(&session.user_id, state.now_ms(), |u| {
+            if let Some(v) = first_name {
+                u.first_name = v;
+            }
+            if let Some(v) = last_name {
+                u.last_name = v;
+            }
+            if let Some(m) = req.unsafe_metadata {
+                u.unsafe_metadata = m;
+            }
+            Ok::<(), ApiError>(())
+        })
+        .await??
+        .ok_or_else(|| ApiError::not_found("User"))?;
+    Ok(Json(MeResponse { user: user.to_frontend(), session: session.to_wire() }))
+}
+
+/// `GET /v1/client/sessions`: the caller's active sessions.
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<ListResponse<Session>>> {
+    let session = authenticate(&state, &headers).await?;
+    let sessions = state.store.sessions_of(&session.user_id, true, state.now_ms()).await?;
+    let data: Vec<Session> = sessions.iter().map(SessionRecord::to_wire).collect();
+    Ok(Json(ListResponse { total_count: data.len() as i64, data }))
+}
+
+/// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions (this one included).
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Session>> {
+    let me = authenticate(&state, &headers).await?;
+    let now = state.now_ms();
+    let target = state.store.session(&id).await?.filter(|s| s.user_id == me.user_id);
+    let Some(target) = target else { return Err(ApiError::not_found("Session")) };
+    state.store.set_status(&target.id, SessionStatus::Active, SessionStatus::Revoked, now).await?;
+    let target = state.store.session(&target.id).await?.ok_or_else(|| ApiError::not_found("Session"))?;
+    Ok(Json(target.to_wire()))
+}
+
+fn limit(limiter: &crate::ratelimit::RateLimiter, state: &AppState, key: &str) -> ApiResult<()> {
+    limiter.check(key, state.now_ms()).map_err(ApiError::rate_limited)
+}
+
+fn identifier_exists() -> ApiError {
+    ApiError::unprocessable(
+        ErrorCode::FormIdentifierExists,
+        "That email address is taken. Please try another.",
+    )
+    .param("email_address")
+}
+
+fn refresh_invalid() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::RefreshTokenInvalid, "The refresh token is invalid")
+}
+
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2)
+}
+
+fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSession> {
+    let abandon_at = now.saturating_add(secs_to_ms(state.config.session_lifetime_secs));
+    let expire_at = now.saturating_add(secs_to_ms(state.config.session_idle_timeout_secs)).min(abandon_at);
+    Ok(NewSession {
+        id: new_id(id_prefix::SESSION)?,
+        user_id: user_id.to_owned(),
+        now,
+        expire_at,
+        abandon_at,
+    })
+}
+
+/// Mints a session token for `session` and builds the response carrying `refresh_token`.
+fn issue(
+    state: &AppState,
+    user: &UserRecord,
+    session: &SessionRecord,
+    refresh_token: RefreshToken,
+    origin: Option<String>,
+) -> ApiResult<AuthResponse> {
+    let now = state.now_ms();
+    let iat = now.div_euclid(1000);
+    let lifetime = state.config.token_lifetime_secs;
+    let claims = SessionClaims {
+        sub: user.id.clone(),
+        sid: session.id.clone(),
+        iss: state.public_url(),
+        // Only allow-listed origins reach here (the guard refuses the rest).
+        azp: origin,
+        exp: iat + i64::from(lifetime),
+        iat,
+        nbf: iat,
+        jti: random_base62(20)?,
+        v: 2,
+        o: None,
+    };
+    let jwt = state.keys.active().mint(&claims).map_err(ApiError::internal)?;
+    // Whole seconds left from `server_time`, rounded down: never promises more than the token has.
+    let expires_in = u32::try_from((claims.exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
+    Ok(AuthResponse {
+        user: user.to_frontend(),
+        session: session.to_wire(),
+        jwt,
+        expires_in,
+        refresh_token: refresh_token.expose().to_owned(),
+        server_time: now,
+    })
+}

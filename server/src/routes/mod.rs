@@ -1,0 +1,169 @@
+//! The HTTP surface: the router, its layers, and the cross-cutting middleware.
+//!
+//! Layering, outermost first: trace → `x-hallpass-server-time` on every response → turn any non-JSON
+//! error (axum's own 404/405/413/415…) into an [`ErrorBody`](hallpass_protocol::ErrorBody) → body
+//! limit → per-API layers. The Frontend API adds CORS (allow-list) and a guard (origin check, per-IP
+//! limit, no secret keys); the Backend API adds the secret-key check and no CORS at all; the JWKS is
+//! readable from any origin.
+
+mod backend;
+mod frontend;
+mod session_auth;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use hallpass_protocol::{ErrorCode, SERVER_TIME_HEADER, paths};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::extract::ClientIp;
+use crate::state::AppState;
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let frontend = Router::new()
+        .route(paths::SIGN_UPS, post(frontend::sign_up))
+        .route(paths::SIGN_INS, post(frontend::sign_in))
+        .route(paths::REFRESH, post(frontend::refresh))
+        .route(paths::SIGN_OUT, post(frontend::sign_out))
+        .route(paths::ME, get(frontend::me).patch(frontend::update_me))
+        .route(paths::SESSIONS, get(frontend::list_sessions))
+        .route(paths::SESSION_REVOKE, post(frontend::revoke_session))
+        .layer(middleware::from_fn_with_state(state.clone(), frontend_guard))
+        .layer(frontend_cors(&state));
+
+    let backend = Router::new()
+        .route(paths::USERS, get(backend::list_users))
+        .route(paths::USER, get(backend::get_user).delete(backend::delete_user))
+        .route(paths::USER_METADATA, patch(backend::update_metadata))
+        .route(paths::BACKEND_SESSIONS, get(backend::list_sessions))
+        .route(paths::BACKEND_SESSION_REVOKE, post(backend::revoke_session))
+        .layer(middleware::from_fn_with_state(state.clone(), backend::require_secret_key));
+
+    let public = Router::new().route(paths::JWKS, get(jwks)).layer(
+        CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods([Method::GET])
+            .expose_headers([HeaderName::from_static(SERVER_TIME_HEADER)]),
+    );
+
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(frontend)
+        .merge(backend)
+        .merge(public)
+        // No `method_not_allowed_fallback`: it would replace the per-route fallbacks that the CORS
+        // layer wraps (and so break preflights); `normalize_errors` shapes axum's 405 instead.
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::map_response(normalize_errors))
+        .layer(middleware::map_response_with_state(state.clone(), server_time))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn frontend_cors(state: &AppState) -> CorsLayer {
+    let origins = state.origins.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| origins.allows(o))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([HeaderName::from_static(SERVER_TIME_HEADER), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Frontend API guard: a browser Origin must be on the allow-list, a secret key is never accepted,
+/// and every client IP has an overall request budget.
+async fn frontend_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let allowed = origin.to_str().is_ok_and(|o| state.origins.allows(o));
+        if !allowed {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::OriginNotAllowed,
+                "This origin may not call the Frontend API",
+            )
+            .with_long_message("Add the origin to HALLPASS_ALLOWED_ORIGINS to allow it.")
+            .into_response();
+        }
+    }
+    if crate::extract::bearer(req.headers()).is_some_and(hallpass_protocol::keys::is_secret_key) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::SecretKeyNotAllowed,
+            "Secret keys must never be used from a browser",
+        )
+        .with_long_message(
+            "The Frontend API takes session tokens; secret keys belong to the Backend API, on servers.",
+        )
+        .into_response();
+    }
+    let ip = ClientIp::from_parts(req.extensions());
+    if let Err(secs) = state.limits.requests_per_ip.check(&ip.0, state.now_ms()) {
+        return ApiError::rate_limited(secs).into_response();
+    }
+    next.run(req).await
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    let mut res = axum::Json(state.keys.jwks()).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    res
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("Resource")
+}
+
+async fn server_time(State(state): State<AppState>, mut res: Response) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&state.now_ms().to_string()) {
+        res.headers_mut().insert(HeaderName::from_static(SERVER_TIME_HEADER), v);
+    }
+    res
+}
+
+/// Any error response that is not already our JSON shape (rejections and fallbacks produced by
+/// axum and tower-http) is rewritten into an `ErrorBody`, keeping its status and headers.
+async fn normalize_errors(res: Response) -> Response {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::RequestBodyTooLarge, "The request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, "Unsupported content type"),
+        StatusCode::NOT_FOUND => (ErrorCode::ResourceNotFound, "Resource not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, "Method not allowed on this path"),
+        StatusCode::UNAUTHORIZED => (ErrorCode::AuthenticationInvalid, "Authentication required"),
+        StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "Too many requests"),
+        s if s.is_client_error() => (ErrorCode::RequestBodyInvalid, "The request is invalid"),
+        _ => (ErrorCode::InternalError, "Something went wrong"),
+    };
+    let (mut parts, _) = res.into_parts();
+    let fresh = ApiError::new(status, code, message).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let (fresh_parts, body) = fresh.into_parts();
+    for (name, value) in fresh_parts.headers.iter() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, body)
+}
