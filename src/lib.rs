@@ -5,5 +5,6 @@
 //!   No web-sys; unit-tested natively with a fake clock.
 //! - `platform` (wasm32 only): the browser — storage, HTTP, timers.
 
+pub mod core;
 #[cfg(target_arch = "wasm32")]
 pub mod platform;
