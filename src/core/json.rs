@@ -280,8 +280,9 @@ impl Parser<'_> {
     /// no floats (they would pull float formatting and parsing into the wasm).
     fn number(&mut self) -> Result<Value, JsonError> {
         let negative = self.eat(b"-");
-        // Mantissa as i128 so that i64::MIN and a few extra digits fit; `None` once it overflows.
-        let mut mantissa: Option<i128> = Some(0);
+        // Magnitude as u64 (room for |i64::MIN|); `None` once it overflows. No 128-bit maths: it
+        // pulls compiler-builtins helpers into the wasm.
+        let mut mantissa: Option<u64> = Some(0);
         let mut scale: i64 = 0; // value = mantissa * 10^scale
         // Integer part: "0" or a non-zero digit followed by digits.
         match self.peek() {
@@ -356,12 +357,12 @@ impl Parser<'_> {
 }
 
 /// Appends a decimal digit to the mantissa; `None` once it has overflowed.
-fn push(m: &mut Option<i128>, d: u8) {
-    *m = m.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(i128::from(d)));
+fn push(m: &mut Option<u64>, d: u8) {
+    *m = m.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(u64::from(d)));
 }
 
 /// `±mantissa * 10^scale` when it is an integer that fits an `i64`.
-fn integer_value(mantissa: Option<i128>, scale: i64, negative: bool) -> Option<i64> {
+fn integer_value(mantissa: Option<u64>, scale: i64, negative: bool) -> Option<i64> {
     let mut m = mantissa?;
     if m == 0 {
         return Some(0);
@@ -378,7 +379,7 @@ fn integer_value(mantissa: Option<i128>, scale: i64, negative: bool) -> Option<i
         m = m.checked_mul(10)?;
         scale -= 1;
     }
-    i64::try_from(if negative { -m } else { m }).ok()
+    if negative { 0i64.checked_sub_unsigned(m) } else { i64::try_from(m).ok() }
 }
 
 #[cfg(test)]

@@ -353,8 +353,10 @@ impl SessionStore {
             Event::LoadedFromStorage(None) => self.sign_out(None),
             Event::LoadedFromStorage(Some(stored)) => {
                 if stored.is_usable() {
-                    self.adopt(stored);
-                    effects.push(Effect::Revalidate);
+                    // Stale only if this store already holds newer credentials: nothing to redo then.
+                    if self.adopt(stored) {
+                        effects.push(Effect::Revalidate);
+                    }
                 } else {
                     self.sign_out(None);
                     effects.push(Effect::ClearStorage);
@@ -380,8 +382,9 @@ impl SessionStore {
                     effects.push(Effect::Warn("hallpass: ignored a malformed refresh answer"));
                 } else {
                     self.clock.observe(sent_at_ms, received_at_ms, response.server_time);
-                    self.accept(*response);
-                    self.persist_and_schedule(device_now_ms, &mut effects);
+                    if self.accept(*response) {
+                        self.persist_and_schedule(device_now_ms, &mut effects);
+                    }
                 }
             }
             Event::RefreshFailed(error) => {
@@ -405,8 +408,9 @@ impl SessionStore {
                     if switched {
                         effects.push(Effect::CancelRequests);
                     }
-                    self.adopt(stored);
-                    if let Some(delay_ms) = self.refresh_delay(device_now_ms) {
+                    if self.adopt(stored)
+                        && let Some(delay_ms) = self.refresh_delay(device_now_ms)
+                    {
                         effects.push(Effect::ScheduleRefresh { delay_ms });
                     }
                 }
@@ -431,31 +435,45 @@ impl SessionStore {
         self.tokens.clear();
     }
 
-    /// Takes a valid auth answer: credentials, token, user, session, organization.
-    fn accept(&mut self, r: AuthResponse) {
+    /// Takes a valid auth answer: credentials, token, user, session, organization. Returns false, and
+    /// changes nothing, when the answer is stale: the cache already holds a longer-lived token for the
+    /// session (another tab refreshed again meanwhile). Its refresh token is then older than ours and
+    /// must not replace it — presenting it later would look like reuse and revoke the session.
+    fn accept(&mut self, r: AuthResponse) -> bool {
         let issued = r.server_time;
         let expires = issued.saturating_add(i64::from(r.expires_in) * 1000);
-        let key = TokenKey::session(&r.session.id);
-        self.tokens.insert(key, CachedToken { jwt: r.jwt, expires_at_ms: expires, issued_at_ms: issued });
+        let token = CachedToken { jwt: r.jwt, expires_at_ms: expires, issued_at_ms: issued };
+        if !self.tokens.insert(TokenKey::session(&r.session.id), token) && self.refresh_token.is_some() {
+            return false;
+        }
         self.refresh_token = Some(Secret(r.refresh_token));
         self.set_signed_in(r.user, r.session);
+        true
     }
 
-    /// Takes a usable stored session (from storage or another tab).
-    fn adopt(&mut self, s: StoredSession) {
+    /// Takes a usable stored session (from storage or another tab), unless it is stale (as in
+    /// [`accept`](Self::accept)).
+    fn adopt(&mut self, s: StoredSession) -> bool {
         if self.state.session_id() != Some(s.session.id.as_str()) {
             self.tokens.clear();
+            self.refresh_token = None;
         }
-        self.clock = ServerClock::with_offset(s.server_offset_ms);
         let issued = decode_times(&s.jwt)
             .ok()
             .and_then(|t| t.issued_at_ms)
             .unwrap_or(s.jwt_expires_at.saturating_sub(ASSUMED_LIFETIME_MS));
-        let key = TokenKey::session(&s.session.id);
-        self.tokens
-            .insert(key, CachedToken { jwt: s.jwt, expires_at_ms: s.jwt_expires_at, issued_at_ms: issued });
+        let token = CachedToken { jwt: s.jwt, expires_at_ms: s.jwt_expires_at, issued_at_ms: issued };
+        if !self.tokens.insert(TokenKey::session(&s.session.id), token) && self.refresh_token.is_some() {
+            return false;
+        }
+        // Same device, so another tab's offset is as good as ours — but not better than one this page
+        // measured itself.
+        if !self.clock.is_synced() {
+            self.clock = ServerClock::with_offset(s.server_offset_ms);
+        }
         self.refresh_token = Some(Secret(s.refresh_token));
         self.set_signed_in(s.user, s.session);
+        true
     }
 
     fn set_signed_in(&mut self, user: User, session: Session) {
