@@ -7,7 +7,9 @@
 //!
 //! An **epoch** guards against a result that arrives too late: [`SingleFlight::bump_epoch`] (on
 //! sign-out) resolves every waiter at once with `signed_out_during_request`, drops the in-flight work
-//! (which cancels its fetch) and makes sure nothing it produces is ever delivered.
+//! (which cancels its fetch) and makes sure no success it produces is ever delivered. (When the work
+//! itself signs out — a refresh answered `session_revoked` — and then fails, its callers get that
+//! error rather than the generic one.)
 //!
 //! The browser is single-threaded, so this is `Rc`/`RefCell` and `std::task` only — no threads, no
 //! `futures` crate. The work is polled by whichever waiter is polled: the work future holds the waker
@@ -168,16 +170,26 @@ impl<K, T: Clone> Waiter<K, T> {
         }
     }
 
-    /// Stores the result (unless a sign-out got there first), frees the slot and wakes the others.
+    /// Stores the result, frees the slot and wakes the others. After a sign-out (epoch bumped) a
+    /// success is dropped — it may carry credentials of the ended session — while an error still
+    /// reaches the callers: it is the truth about the work (e.g. `session_revoked`, whose handling
+    /// signed the user out in the first place) and carries nothing that could be applied.
     fn finish(&self, result: Result<T, Error>) -> Result<T, Error> {
         let current_epoch = self.flight.borrow().epoch;
         let (out, wakers) = {
             let mut slot = self.slot.borrow_mut();
-            if let Some(r) = &slot.result {
-                return r.clone();
+            if slot.result.is_some() {
+                // The work signed out (bumped the epoch) during this very poll: the others have been
+                // woken but have not looked yet.
+                if result.is_err() {
+                    slot.result = Some(result);
+                }
+                return slot.result.clone().unwrap_or(Err(Error::signed_out_during_request()));
             }
-            let r =
-                if slot.epoch == current_epoch { result } else { Err(Error::signed_out_during_request()) };
+            let r = match result {
+                Ok(_) if slot.epoch != current_epoch => Err(Error::signed_out_during_request()),
+                r => r,
+            };
             slot.result = Some(r.clone());
             let me = self.id;
             let wakers: Vec<Waker> =
@@ -497,6 +509,21 @@ mod tests {
         });
         assert_eq!(poll(&mut b, &waker().1), Poll::Ready(Err(Error::signed_out_during_request())));
         assert!(!flight.in_flight(&"k"));
+
+        // The work learns the session was revoked, signs out, and fails with that error: every waiter
+        // gets the real error, not the generic one.
+        let f4 = flight.clone();
+        let revoked = Error::new(ErrorCode::SessionRevoked, "revoked").with_status(401);
+        let r2 = revoked.clone();
+        let mut c = flight.run("k", move || {
+            std::future::poll_fn(move |_| {
+                f4.bump_epoch();
+                Poll::<Result<String, Error>>::Ready(Err(r2.clone()))
+            })
+        });
+        let mut d = flight.run("k", || async { Ok("unused".to_owned()) }); // joins c
+        assert_eq!(poll(&mut c, &waker().1), Poll::Ready(Err(revoked.clone())));
+        assert_eq!(poll(&mut d, &waker().1), Poll::Ready(Err(revoked)));
     }
 
     #[test]
@@ -509,5 +536,11 @@ mod tests {
         flight.inner.borrow_mut().epoch += 1;
         gate.open(Ok("x".into()));
         assert_eq!(poll(&mut a, &waker().1), Poll::Ready(Err(Error::signed_out_during_request())));
+        // An error from such work still reaches the caller.
+        let gate = Gate::default();
+        let mut b = flight.run("k", || gate.future());
+        flight.inner.borrow_mut().epoch += 1;
+        gate.open(Err(Error::network()));
+        assert_eq!(poll(&mut b, &waker().1), Poll::Ready(Err(Error::network())));
     }
 }
