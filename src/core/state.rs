@@ -809,12 +809,17 @@ mod tests {
         let older = stored("sess_1", "rt1", T / 1000, T / 1000 + 60);
         assert!(s.apply(Event::FromOtherTab(Some(older)), T + 42_000).is_empty());
         assert_eq!(s.refresh_token(), Some("rt2"));
-        // Our own refresh answer that arrives after the broadcast keeps the longer-lived token.
-        s.apply(refreshed("sess_1", T + 30_000, "rt2", None, T, T), T + 43_000);
+        // Our own refresh answer that arrives after the broadcast is an older generation: it must
+        // change nothing, above all not the refresh token (presenting an old one would be reuse).
+        let effects = s.apply(refreshed("sess_1", T + 30_000, "rt_old", None, T, T), T + 43_000);
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(s.refresh_token(), Some("rt2"));
         assert_eq!(
             s.tokens().entry(&TokenKey::session("sess_1")).map(|t| t.expires_at_ms),
             Some(T + 100_000)
         );
+        // Storage read again with the same snapshot: nothing to do.
+        assert!(s.apply(Event::LoadedFromStorage(Some(newer)), T + 44_000).is_empty());
         // Another tab signed in as someone else.
         let mut other = stored("sess_2", "rtB", T / 1000 + 50, T / 1000 + 110);
         other.user.id = "user_2".into();
@@ -862,5 +867,74 @@ mod tests {
         assert!(effects.contains(&Effect::Revalidate));
         assert_eq!(s.state().org_id(), None);
         assert_eq!(s.tokens().entry(&TokenKey::session("sess_1")).map(|t| t.issued_at_ms), Some(T - 30_000));
+    }
+
+    /// Random event sequences: nothing panics, and the credentials always stay consistent — signed in
+    /// exactly when a refresh token is held, and the refresh token always belongs to the cached session
+    /// token (here both are named after the token's expiry, so a mismatch shows).
+    #[test]
+    fn random_event_sequences_keep_credentials_consistent() {
+        let mut x: u32 = 0xdead_beef;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for _round in 0..300 {
+            let mut s = store();
+            for _ in 0..40 {
+                let sid = if next() % 3 == 0 { "sess_2" } else { "sess_1" };
+                let server_time = T + i64::from(next() % 200) * 1_000;
+                let rt = format!("rt{}", server_time + 60_000);
+                let event = match next() % 8 {
+                    0 => signed_in(sid, server_time, &rt, None, T, T + 50),
+                    1 | 2 => refreshed(sid, server_time, &rt, Some(ORG), T, T + 50),
+                    3 => Event::RefreshFailed(match next() % 4 {
+                        0 => Error::network(),
+                        1 => crate::core::error::classify(503, None, None),
+                        2 => crate::core::error::classify(401, None, None),
+                        _ => Error::new(ErrorCode::SessionRevoked, "revoked").with_status(401),
+                    }),
+                    4 => {
+                        let mut st = stored(sid, "", server_time / 1000, server_time / 1000 + 60);
+                        st.refresh_token = format!("rt{}", st.jwt_expires_at);
+                        if next() % 5 == 0 {
+                            st.v = 0;
+                        }
+                        Event::FromOtherTab(Some(st))
+                    }
+                    5 => Event::FromOtherTab(None),
+                    6 => {
+                        let mut st = stored(sid, "", server_time / 1000, server_time / 1000 + 60);
+                        st.refresh_token = format!("rt{}", st.jwt_expires_at);
+                        Event::LoadedFromStorage(if next() % 4 == 0 { None } else { Some(st) })
+                    }
+                    _ => Event::SignedOut(SignOutReason::SignedOut),
+                };
+                let effects = s.apply(event, T + i64::from(next() % 300) * 1_000);
+                assert_eq!(s.state().is_signed_in(), s.refresh_token().is_some());
+                if s.state().is_signed_in() {
+                    let token = s.tokens().entry(&s.session_key().unwrap()).unwrap();
+                    assert_eq!(s.refresh_token().unwrap(), format!("rt{}", token.expires_at_ms));
+                } else {
+                    assert!(s.tokens().is_empty());
+                    assert!(
+                        !effects
+                            .iter()
+                            .any(|e| matches!(e, Effect::Persist(_) | Effect::ScheduleRefresh { .. }))
+                    );
+                }
+                if effects.contains(&Effect::ClearStorage) {
+                    assert!(!s.state().is_signed_in());
+                }
+                for e in &effects {
+                    if let Effect::Persist(p) = e {
+                        assert!(p.is_usable());
+                        assert_eq!(p.refresh_token, format!("rt{}", p.jwt_expires_at));
+                    }
+                }
+            }
+        }
     }
 }
