@@ -9,6 +9,8 @@
 //!   browser suites in headless Chromium; ends with one summary line.
 
 mod build;
+mod proxy;
+mod server;
 mod setup;
 mod test;
 mod util;
@@ -18,14 +20,15 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <setup | build | test>
   setup   install what is missing (idempotent)
   build   release build of the SDK into pkg/ (web and bundler), with sizes
-  test    fmt, clippy, native tests and browser tests in headless Chromium";
+  test    fmt, clippy, native tests and browser tests in headless Chromium
+          (`cargo xtask test browser` runs only the browser suites)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("build") => setup::run().and_then(|()| build::run()),
-        Some("test") => setup::run().and_then(|()| test::run()),
+        Some("test") => setup::run().and_then(|()| test::run(args.get(1).map(String::as_str))),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

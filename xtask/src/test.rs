@@ -6,9 +6,19 @@
 
 use std::fs;
 
+use crate::proxy::Proxy;
+use crate::server::{ServerOptions, TestServer};
 use crate::util::{Counts, Result, cmd, exec, run_counting, tmp_dir};
 
-pub fn run() -> Result {
+pub fn run(only: Option<&str>) -> Result {
+    if only == Some("browser") {
+        let counts = browser_suites()?;
+        println!("{} passed, {} failed", counts.passed, counts.failed);
+        return Ok(());
+    }
+    if let Some(other) = only {
+        return Err(format!("unknown test selection `{other}` (known: browser)"));
+    }
     let mut failures: Vec<String> = Vec::new();
     let mut record = |step: &str, r: Result| {
         if let Err(e) = r {
@@ -66,15 +76,27 @@ pub fn run() -> Result {
     if failures.is_empty() { Ok(()) } else { Err(format!("{} step(s) failed", failures.len())) }
 }
 
-/// `tests/*.rs` compiled to wasm32 and run by wasm-pack in headless Chromium (never Node).
+/// `tests/*.rs` compiled to wasm32 and run by wasm-pack in headless Chromium (never Node), against a
+/// real `hallpass-server` (5 s tokens, its own temporary database) behind the counting, fault-injecting
+/// test proxy. The suites get both addresses at compile time (`option_env!`).
 fn browser_suites() -> Result<Counts> {
+    let server = TestServer::start(&ServerOptions { name: "browser", token_lifetime_secs: 5 })?;
+    let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
+    println!(
+        "browser tests: hallpass-server at {} behind the test proxy at {}",
+        server.info.frontend_api, proxy.url
+    );
     // Chromium leaves ~15 MB of profile folders per run in TMPDIR: keep them in the project and start
     // each run from an empty folder, so runs never accumulate.
     let tmp = tmp_dir("browser");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
     let counts = run_counting(
-        cmd("wasm-pack").args(["test", "--headless", "--chrome", "--", "--test", "*"]).env("TMPDIR", &tmp),
+        cmd("wasm-pack")
+            .args(["test", "--headless", "--chrome", "--", "--test", "*"])
+            .env("TMPDIR", &tmp)
+            .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
+            .env("HALLPASS_TEST_SERVER", &server.info.frontend_api),
         "wasm-pack test --headless --chrome",
     )?;
     if counts.passed == 0 {

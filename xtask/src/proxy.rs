@@ -1,0 +1,379 @@
+//! A loopback HTTP proxy between the browser suites and the real server: it counts requests by path
+//! and injects faults on command (server down, 5xx, 429 with `Retry-After`, latency, a response lost
+//! after the server acted on the request). It never answers in the server's place except to fail.
+//!
+//! The suites control it through `/__control/…` on the same port (CORS open, so the test page can
+//! call it):
+//! - `GET  /__control/counts` → `{"POST /v1/client/refresh":3,…}` since the last reset
+//! - `POST /__control/reset` → counts cleared, faults off
+//! - `POST /__control/fault?mode=down|status|delay|drop|none[&code=500][&retry_after=2][&ms=5000]`
+//!   `[&path=/v1/client/refresh][&times=N]`: only requests to that path, only the next N of them
+//! - `POST /__control/revoke?session=sess_…` → the Backend API's session revoke, with the secret key
+//!   that only this process knows (the Backend API never answers a browser).
+//!
+//! One request per connection (`Connection: close` both ways) keeps the forwarding exact and simple.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::util::Result;
+
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    None,
+    /// Close every connection without an answer, as if the server were stopped.
+    Down,
+    /// Answer with this status (and `Retry-After`, if set) without asking the server.
+    Status {
+        code: u16,
+        retry_after: Option<u32>,
+    },
+    /// Wait this long before forwarding.
+    Delay {
+        ms: u64,
+    },
+    /// Forward, let the server act, then close without passing its answer on.
+    Drop,
+}
+
+/// The fault in force, for which requests, how many more times.
+#[derive(Clone, Debug, PartialEq)]
+struct FaultRule {
+    fault: Fault,
+    path: Option<String>,
+    remaining: Option<u64>,
+}
+
+const NO_FAULT: FaultRule = FaultRule { fault: Fault::None, path: None, remaining: None };
+
+impl FaultRule {
+    /// The fault for a request to `path`, counting it against `times`.
+    fn take(&mut self, path: &str, method: &str) -> Fault {
+        if method == "OPTIONS" || self.path.as_deref().is_some_and(|p| p != path) {
+            return Fault::None;
+        }
+        match &mut self.remaining {
+            Some(0) => Fault::None,
+            Some(n) => {
+                *n -= 1;
+                self.fault
+            }
+            None => self.fault,
+        }
+    }
+}
+
+struct Shared {
+    upstream: String,
+    secret_key: String,
+    fault: Mutex<FaultRule>,
+    counts: Mutex<BTreeMap<String, u64>>,
+    stop: AtomicBool,
+}
+
+pub struct Proxy {
+    pub url: String,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    addr: String,
+}
+
+impl Proxy {
+    /// Starts a proxy on a free loopback port in front of `upstream` (`127.0.0.1:PORT`).
+    pub fn start(upstream: &str, secret_key: &str) -> Result<Proxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("proxy bind: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+        let shared = Arc::new(Shared {
+            upstream: upstream.to_owned(),
+            secret_key: secret_key.to_owned(),
+            fault: Mutex::new(NO_FAULT),
+            counts: Mutex::new(BTreeMap::new()),
+            stop: AtomicBool::new(false),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if accept_shared.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let shared = Arc::clone(&accept_shared);
+                std::thread::spawn(move || {
+                    let _ = handle(stream, &shared);
+                });
+            }
+        });
+        Ok(Proxy { url: format!("http://{addr}"), shared, thread: Some(thread), addr })
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(&self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    target: String,
+    head: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_HEAD {
+            return Ok(None);
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split_whitespace();
+    let (Some(method), Some(target)) = (first.next(), first.next()) else { return Ok(None) };
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut request =
+        Request { method: method.to_owned(), target: target.to_owned(), head: headers, body: Vec::new() };
+    let len: usize = request.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    if len > MAX_BODY {
+        return Ok(None);
+    }
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(len);
+    request.body = body;
+    Ok(Some(request))
+}
+
+fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let Some(request) = read_request(&mut client)? else { return Ok(()) };
+    if request.target.starts_with("/__control/") {
+        return control(&mut client, shared, &request);
+    }
+    let path = request.target.split('?').next().unwrap_or_default().to_owned();
+    if request.method != "OPTIONS" {
+        *shared
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(format!("{} {path}", request.method))
+            .or_default() += 1;
+    }
+    let fault = shared.fault.lock().unwrap_or_else(|e| e.into_inner()).take(&path, &request.method);
+    match fault {
+        Fault::Down => return client.shutdown(Shutdown::Both),
+        Fault::Status { code, retry_after } => {
+            let origin = request.header("origin").unwrap_or("*").to_owned();
+            let retry = retry_after.map(|s| format!("retry-after: {s}\r\n")).unwrap_or_default();
+            let body = format!(
+                r#"{{"errors":[{{"code":"{}","message":"injected by the test proxy","long_message":"","meta":{{}}}}]}}"#,
+                if code == 429 { "rate_limited" } else { "internal_error" }
+            );
+            let response = format!(
+                "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{retry}\
+                 access-control-allow-origin: {origin}\r\naccess-control-expose-headers: retry-after, x-hallpass-server-time\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            return client.write_all(response.as_bytes());
+        }
+        Fault::Delay { ms } => std::thread::sleep(Duration::from_millis(ms.min(60_000))),
+        _ => {}
+    }
+    let response = forward(&shared.upstream, &request)?;
+    if fault == Fault::Drop {
+        return client.shutdown(Shutdown::Both);
+    }
+    client.write_all(&response)
+}
+
+/// Sends `request` to the server with `Connection: close` and returns its whole answer.
+fn forward(upstream: &str, request: &Request) -> std::io::Result<Vec<u8>> {
+    let mut server = TcpStream::connect(upstream)?;
+    server.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
+    for (k, v) in &request.head {
+        if !k.eq_ignore_ascii_case("connection") && !k.eq_ignore_ascii_case("keep-alive") {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    out.push_str("connection: close\r\n\r\n");
+    server.write_all(out.as_bytes())?;
+    server.write_all(&request.body)?;
+    let mut response = Vec::new();
+    server.read_to_end(&mut response)?;
+    Ok(response)
+}
+
+fn query_param<'a>(target: &'a str, name: &str) -> Option<&'a str> {
+    target
+        .split_once('?')?
+        .1
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::io::Result<()> {
+    let path = request.target.split('?').next().unwrap_or_default();
+    let (status, body) = match (request.method.as_str(), path) {
+        ("OPTIONS", _) => (204, String::new()),
+        ("GET", "/__control/counts") => {
+            let counts = shared.counts.lock().unwrap_or_else(|e| e.into_inner());
+            let fields: Vec<String> = counts.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            (200, format!("{{{}}}", fields.join(",")))
+        }
+        ("POST", "/__control/reset") => {
+            shared.counts.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            *shared.fault.lock().unwrap_or_else(|e| e.into_inner()) = NO_FAULT;
+            (200, "{}".into())
+        }
+        ("POST", "/__control/fault") => {
+            let num = |n: &str| query_param(&request.target, n).and_then(|v| v.parse::<u64>().ok());
+            let fault = match query_param(&request.target, "mode") {
+                Some("none") => Some(Fault::None),
+                Some("down") => Some(Fault::Down),
+                Some("drop") => Some(Fault::Drop),
+                Some("delay") => Some(Fault::Delay { ms: num("ms").unwrap_or(1000) }),
+                Some("status") => Some(Fault::Status {
+                    code: num("code").and_then(|c| u16::try_from(c).ok()).unwrap_or(500),
+                    retry_after: num("retry_after").and_then(|s| u32::try_from(s).ok()),
+                }),
+                _ => None,
+            };
+            match fault {
+                Some(fault) => {
+                    *shared.fault.lock().unwrap_or_else(|e| e.into_inner()) = FaultRule {
+                        fault,
+                        path: query_param(&request.target, "path").map(str::to_owned),
+                        remaining: num("times"),
+                    };
+                    (200, "{}".into())
+                }
+                None => (400, r#"{"error":"unknown mode"}"#.into()),
+            }
+        }
+        ("POST", "/__control/revoke") => match query_param(&request.target, "session") {
+            Some(sid) if sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                let revoke = Request {
+                    method: "POST".into(),
+                    target: format!("/v1/sessions/{sid}/revoke"),
+                    head: vec![
+                        ("host".into(), shared.upstream.clone()),
+                        ("authorization".into(), format!("Bearer {}", shared.secret_key)),
+                        ("content-length".into(), "0".into()),
+                    ],
+                    body: Vec::new(),
+                };
+                let answer = forward(&shared.upstream, &revoke)?;
+                let status_line = String::from_utf8_lossy(&answer[..answer.len().min(64)]).into_owned();
+                let code: u16 =
+                    status_line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(502);
+                (code, format!("{{\"status\":{code}}}"))
+            }
+            _ => (400, r#"{"error":"session missing"}"#.into()),
+        },
+        _ => (404, r#"{"error":"no such control"}"#.into()),
+    };
+    let response = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         access-control-allow-origin: *\r\naccess-control-allow-methods: GET, POST, OPTIONS\r\n\
+         access-control-allow-headers: content-type\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    client.write_all(response.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream_echo() -> (String, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let t = std::thread::spawn(move || {
+            for _ in 0..3 {
+                let (mut s, _) = listener.accept().unwrap();
+                let req = read_request(&mut s).unwrap().unwrap();
+                let body = format!("{} {}", req.method, req.target);
+                let resp = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                s.write_all(resp.as_bytes()).unwrap();
+            }
+        });
+        (addr, t)
+    }
+
+    fn call(url: &str, method: &str, path: &str) -> String {
+        let addr = url.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(s, "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n").unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    #[test]
+    fn forwards_counts_and_fails_on_command() {
+        let (upstream, t) = upstream_echo();
+        let proxy = Proxy::start(&upstream, "sk_test_x").unwrap();
+        assert!(call(&proxy.url, "POST", "/v1/client/refresh").ends_with("POST /v1/client/refresh"));
+        assert!(call(&proxy.url, "GET", "/__control/counts").contains(r#""POST /v1/client/refresh":1"#));
+        call(&proxy.url, "POST", "/__control/fault?mode=status&code=429&retry_after=3");
+        let limited = call(&proxy.url, "POST", "/v1/client/refresh");
+        assert!(limited.starts_with("HTTP/1.1 429") && limited.contains("retry-after: 3"), "{limited}");
+        call(&proxy.url, "POST", "/__control/fault?mode=down");
+        assert_eq!(call(&proxy.url, "POST", "/v1/client/refresh"), "");
+        call(&proxy.url, "POST", "/__control/fault?mode=status&code=401&path=/v1/y&times=1");
+        assert!(
+            call(&proxy.url, "GET", "/v1/y").starts_with("HTTP/1.1 401"),
+            "the first matching request fails"
+        );
+        assert!(call(&proxy.url, "GET", "/v1/z").ends_with("GET /v1/z"), "other paths pass");
+        assert!(call(&proxy.url, "GET", "/v1/y").ends_with("GET /v1/y"), "only once");
+        call(&proxy.url, "POST", "/__control/reset");
+        assert!(
+            call(&proxy.url, "GET", "/__control/counts").ends_with("\r\n\r\n{}"),
+            "reset clears the counts"
+        );
+        t.join().unwrap();
+    }
+}
