@@ -2,5 +2,11 @@
 //!
 //! - [`storage`]: `localStorage` / `sessionStorage` / memory, probed before use, falling back to
 //!   memory whenever the browser's storage is missing or throws.
+//! - [`http`]: calls to the Frontend API (gloo-net, the browser's JSON), with clock samples.
+//! - [`clock`]: `Date.now()` as the core's `Clock`.
+//! - [`timer`]: `setTimeout` released on drop.
 
+pub mod clock;
+pub mod http;
 pub mod storage;
+pub mod timer;

@@ -1,0 +1,499 @@
+//! The Rust API: [`Hallpass`], a cheap `Clone` handle on one SDK instance. The JS facade and the Yew
+//! bindings are thin layers over it.
+//!
+//! All decisions are the core's ([`SessionStore`] decides what a sign-in, refresh or failure means);
+//! this module performs the I/O the core asks for — storage, HTTP, listeners, timers — and nothing
+//! else. Nothing here panics on data from outside: storage, server answers and JS values all arrive
+//! as `Result`s.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hallpass::core::error::Error> {
+//! use hallpass::client::{Hallpass, Options, GetTokenOptions};
+//!
+//! let hp = Hallpass::load(Options::new("http://localhost:8787")).await?;
+//! if !hp.state().is_signed_in() {
+//!     hp.sign_in("ada@example.com", "correct horse battery staple").await?;
+//! }
+//! let token = hp.get_token(GetTokenOptions::default()).await?; // Some("eyJ…")
+//! # Ok(()) }
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use gloo_net::http::Method;
+use hallpass_protocol::keys::decode_publishable_key;
+use hallpass_protocol::{
+    AuthResponse, ErrorCode, Metadata, RefreshRequest, SignInRequest, SignUpRequest, paths,
+};
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+
+use crate::core::clock::Clock;
+use crate::core::error::Error;
+use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
+use crate::core::single_flight::SingleFlight;
+use crate::core::state::{AuthState, Effect, Event, SessionStore, SignOutReason, StoredSession};
+use crate::core::token_cache::TokenKey;
+use crate::platform::clock::DeviceClock;
+use crate::platform::http::{self, Failure};
+use crate::platform::storage::{StorageKind, Store};
+use crate::platform::timer::Timeout;
+
+/// The storage name of the session snapshot; the store versions it (`StoredSession::v`).
+const SESSION_KEY: &str = "session";
+
+/// How to load an instance. Grows with `with_*` builders, so adding an option breaks nobody.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// The Frontend API URL, or a publishable key (`pk_…`) that encodes it.
+    pub frontend_api: String,
+    pub storage: StorageKind,
+    /// `getToken()` never hands out a token with less than this left (milliseconds).
+    pub min_token_lifetime_ms: i64,
+    /// The device clock (tests inject a shifted or fake one).
+    pub clock: Option<Rc<dyn Clock>>,
+}
+
+impl Options {
+    /// Options for a Frontend API URL or a publishable key.
+    pub fn new(frontend_api: impl Into<String>) -> Options {
+        Options {
+            frontend_api: frontend_api.into(),
+            storage: StorageKind::Local,
+            min_token_lifetime_ms: DEFAULT_MIN_REMAINING_MS,
+            clock: None,
+        }
+    }
+
+    pub fn with_storage(mut self, storage: StorageKind) -> Options {
+        self.storage = storage;
+        self
+    }
+
+    pub fn with_min_token_lifetime_ms(mut self, ms: i64) -> Options {
+        self.min_token_lifetime_ms = ms.max(0);
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Rc<dyn Clock>) -> Options {
+        self.clock = Some(clock);
+        self
+    }
+}
+
+/// Options of [`Hallpass::get_token`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct GetTokenOptions {
+    /// Ignore the cache and fetch a new token.
+    pub skip_cache: bool,
+}
+
+impl GetTokenOptions {
+    pub fn skip_cache() -> GetTokenOptions {
+        GetTokenOptions { skip_cache: true }
+    }
+}
+
+/// A sign-up.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SignUp {
+    pub email_address: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub unsafe_metadata: Option<Metadata>,
+}
+
+impl SignUp {
+    pub fn new(email_address: impl Into<String>, password: impl Into<String>) -> SignUp {
+        SignUp { email_address: email_address.into(), password: password.into(), ..SignUp::default() }
+    }
+
+    pub fn with_name(mut self, first: Option<String>, last: Option<String>) -> SignUp {
+        self.first_name = first;
+        self.last_name = last;
+        self
+    }
+
+    pub fn with_unsafe_metadata(mut self, metadata: Metadata) -> SignUp {
+        self.unsafe_metadata = Some(metadata);
+        self
+    }
+}
+
+type Listener = Rc<dyn Fn(&AuthState)>;
+
+/// Removes its listener when dropped (or when [`ListenerHandle::remove`] is called).
+#[must_use = "dropping the handle removes the listener; call `forget()` to keep it for the page's life"]
+pub struct ListenerHandle {
+    inner: Weak<Inner>,
+    id: u32,
+}
+
+impl ListenerHandle {
+    /// Removes the listener now.
+    pub fn remove(self) {}
+
+    /// Keeps the listener for as long as the instance lives.
+    pub fn forget(mut self) {
+        self.inner = Weak::new();
+    }
+}
+
+impl Drop for ListenerHandle {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.listeners.borrow_mut().retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+/// One SDK instance. Clones share it.
+#[derive(Clone)]
+pub struct Hallpass {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    api: String,
+    store: Store,
+    clock: Rc<dyn Clock>,
+    session: RefCell<SessionStore>,
+    /// One refresh at a time per token key, shared by every concurrent `get_token`.
+    flight: SingleFlight<TokenKey, String>,
+    listeners: RefCell<Vec<(u32, Listener)>>,
+    next_listener: Cell<u32>,
+    /// Bumped on every visible change: the JS snapshot keeps its identity until it moves.
+    version: Cell<u32>,
+    refresh_timer: RefCell<Option<Timeout>>,
+}
+
+impl Hallpass {
+    /// Loads an instance: reads storage and is signed in (or out) before any request completes. With
+    /// a stored session it revalidates in the background. Fails only on invalid options.
+    pub async fn load(options: Options) -> Result<Hallpass, Error> {
+        let api = resolve_frontend_api(&options.frontend_api)?;
+        let store = Store::open(options.storage, &api);
+        let clock: Rc<dyn Clock> = options.clock.unwrap_or_else(|| Rc::new(DeviceClock));
+        let hp = Hallpass {
+            inner: Rc::new(Inner {
+                api,
+                store,
+                clock,
+                session: RefCell::new(SessionStore::new(options.min_token_lifetime_ms)),
+                flight: SingleFlight::new(),
+                listeners: RefCell::new(Vec::new()),
+                next_listener: Cell::new(0),
+                version: Cell::new(0),
+                refresh_timer: RefCell::new(None),
+            }),
+        };
+        let stored = hp.read_stored_session();
+        hp.apply(Event::LoadedFromStorage(stored));
+        Ok(hp)
+    }
+
+    /// The current auth state (a clone; cheap next to any render).
+    pub fn state(&self) -> AuthState {
+        self.inner.session.borrow().state().clone()
+    }
+
+    /// Calls `f` with the current state without cloning it.
+    pub fn with_state<R>(&self, f: impl FnOnce(&AuthState) -> R) -> R {
+        f(self.inner.session.borrow().state())
+    }
+
+    /// A number that changes whenever the visible state changes.
+    pub fn version(&self) -> u32 {
+        self.inner.version.get()
+    }
+
+    /// The Frontend API URL in use.
+    pub fn frontend_api(&self) -> &str {
+        &self.inner.api
+    }
+
+    /// The storage in use (the kind asked for may have fallen back to memory).
+    pub fn storage(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Creates an account and signs in.
+    pub async fn sign_up(&self, sign_up: SignUp) -> Result<(), Error> {
+        let body = SignUpRequest {
+            email_address: sign_up.email_address,
+            password: sign_up.password,
+            first_name: sign_up.first_name,
+            last_name: sign_up.last_name,
+            unsafe_metadata: sign_up.unsafe_metadata,
+        };
+        self.authenticate(paths::SIGN_UPS, &body).await
+    }
+
+    /// Signs in with an email address and password.
+    pub async fn sign_in(&self, identifier: &str, password: &str) -> Result<(), Error> {
+        let body = SignInRequest { identifier: identifier.to_owned(), password: password.to_owned() };
+        self.authenticate(paths::SIGN_INS, &body).await
+    }
+
+    /// Signs out. Always succeeds, offline too: the local session is gone at once, and the server is
+    /// told in the background (if that fails, the session still ends at its idle timeout).
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        let refresh_token = self.inner.session.borrow().refresh_token().map(str::to_owned);
+        self.apply(Event::SignedOut(SignOutReason::SignedOut));
+        if let Some(refresh_token) = refresh_token {
+            let body = to_js(&RefreshRequest { refresh_token });
+            let url = self.url(paths::SIGN_OUT);
+            let clock = self.inner.clock.clone();
+            spawn_local(async move {
+                let _ = http::call(Method::POST, &url, body.as_ref(), None, &*clock).await;
+            });
+        }
+        Ok(())
+    }
+
+    /// A session token with at least the minimum lifetime left, from the cache or refreshed (one
+    /// request however many callers ask at once). `None` when signed out.
+    pub async fn get_token(&self, options: GetTokenOptions) -> Result<Option<String>, Error> {
+        let (key, cached) = {
+            let session = self.inner.session.borrow();
+            let Some(key) = session.session_key() else { return Ok(None) };
+            let cached =
+                if options.skip_cache { None } else { session.session_token(self.inner.clock.now_ms()) };
+            (key, cached.map(str::to_owned))
+        };
+        if let Some(token) = cached {
+            return Ok(Some(token));
+        }
+        self.inner.refresh_shared(key).await.map(Some)
+    }
+
+    /// `fetch(request)` with `Authorization: Bearer <token>` added; after a 401 it forces a new token and
+    /// retries once. The request's body must be replayable (a `Request` is cloned before each try).
+    pub async fn fetch(&self, request: &web_sys::Request) -> Result<web_sys::Response, Error> {
+        let mut forced = false;
+        loop {
+            let token = self
+                .get_token(if forced { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() })
+                .await?;
+            let attempt = request.clone().map_err(|_| invalid("the request body was already used"))?;
+            if let Some(token) = &token {
+                let mut value = String::with_capacity(token.len() + 7);
+                value.push_str("Bearer ");
+                value.push_str(token);
+                attempt
+                    .headers()
+                    .set("authorization", &value)
+                    .map_err(|_| invalid("cannot set authorization"))?;
+            }
+            let window = web_sys::window().ok_or_else(|| invalid("no window"))?;
+            let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&attempt))
+                .await
+                .map_err(|_| Error::network())?
+                .dyn_into()
+                .map_err(|_| Error::network())?;
+            if response.status() == 401 && token.is_some() && !forced {
+                forced = true;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// Calls `listener` after every visible change of the state. A listener may call back into the SDK.
+    pub fn add_listener(&self, listener: impl Fn(&AuthState) + 'static) -> ListenerHandle {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id.wrapping_add(1));
+        self.inner.listeners.borrow_mut().push((id, Rc::new(listener)));
+        ListenerHandle { inner: Rc::downgrade(&self.inner), id }
+    }
+
+    fn url(&self, path: &str) -> String {
+        let mut url = String::with_capacity(self.inner.api.len() + path.len());
+        url.push_str(&self.inner.api);
+        url.push_str(path);
+        url
+    }
+
+    fn read_stored_session(&self) -> Option<StoredSession> {
+        let value = self.inner.store.get_json(SESSION_KEY)?;
+        match serde_wasm_bindgen::from_value::<StoredSession>(value) {
+            Ok(stored) => Some(stored),
+            Err(_) => {
+                warn("hallpass: the stored session is from another version or corrupt and has been cleared");
+                self.inner.store.clear();
+                None
+            }
+        }
+    }
+
+    async fn authenticate(&self, path: &str, body: &impl Serialize) -> Result<(), Error> {
+        let body = to_js(body);
+        let url = self.url(path);
+        let answer = http::call(Method::POST, &url, body.as_ref(), None, &*self.inner.clock).await;
+        match answer {
+            Ok(answer) => {
+                let response: AuthResponse = http::decode(answer.body)?;
+                crate::core::state::check_auth_response(&response)?;
+                self.apply(Event::SignedIn {
+                    response: Box::new(response),
+                    sent_at_ms: answer.sent_at,
+                    received_at_ms: answer.received_at,
+                });
+                Ok(())
+            }
+            Err(failure) => {
+                self.inner.observe(&failure);
+                Err(failure.error)
+            }
+        }
+    }
+
+    fn apply(&self, event: Event) {
+        self.inner.apply(event);
+    }
+}
+
+impl Inner {
+    fn apply(self: &Rc<Self>, event: Event) {
+        let now = self.clock.now_ms();
+        let effects = self.session.borrow_mut().apply(event, now);
+        // The borrow is released: effects may call listeners, which may call back in.
+        for effect in effects {
+            self.run(effect);
+        }
+    }
+
+    fn run(self: &Rc<Self>, effect: Effect) {
+        match effect {
+            Effect::Persist(stored) => {
+                if let Some(value) = to_js(&*stored) {
+                    self.store.set_json(SESSION_KEY, &value);
+                }
+            }
+            Effect::ClearStorage => self.store.clear(),
+            Effect::Notify => {
+                self.version.set(self.version.get().wrapping_add(1));
+                let listeners: Vec<Listener> =
+                    self.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+                for listener in listeners {
+                    // Each listener sees the state as it is when it runs (an earlier one may have moved it).
+                    let state = self.session.borrow().state().clone();
+                    listener(&state);
+                }
+            }
+            Effect::Warn(message) => warn(message),
+            Effect::Revalidate => {
+                let inner = self.clone();
+                spawn_local(async move {
+                    let key = inner.session.borrow().session_key();
+                    if let Some(key) = key {
+                        // Failures are applied inside (an ended session signs out); nobody awaits this one.
+                        let _ = inner.refresh_shared(key).await;
+                    }
+                });
+            }
+            Effect::ScheduleRefresh { delay_ms } => {
+                let weak = Rc::downgrade(self);
+                let timer = Timeout::new(delay_ms, move || {
+                    let Some(inner) = weak.upgrade() else { return };
+                    if !inner.session.borrow().refresh_due(inner.clock.now_ms()) {
+                        return;
+                    }
+                    inner.run(Effect::Revalidate);
+                });
+                *self.refresh_timer.borrow_mut() = timer;
+            }
+            Effect::CancelRequests => {
+                self.refresh_timer.borrow_mut().take();
+                self.flight.bump_epoch();
+            }
+        }
+    }
+
+    /// Joins or starts the refresh for `key`, then applies its failure, if any.
+    ///
+    /// The failure is applied here, after the shared request has resolved, not inside it: an ending
+    /// session cancels in-flight requests, and doing that from inside the request would hand its own
+    /// callers `signed_out_during_request` instead of the server's answer. Every caller applies it;
+    /// the reducer ignores all but the first.
+    async fn refresh_shared(self: &Rc<Self>, key: TokenKey) -> Result<String, Error> {
+        let inner = self.clone();
+        let result = self.flight.run(key, move || refresh(inner)).await;
+        if let Err(error) = &result
+            && !error.is_signed_out_during_request()
+        {
+            self.apply(Event::RefreshFailed(error.clone()));
+        }
+        result
+    }
+
+    /// Learns the server clock from a failed answer that carried it.
+    fn observe(&self, failure: &Failure) {
+        if let Some(server_time) = failure.server_time {
+            self.session.borrow_mut().observe_server_time(failure.sent_at, failure.received_at, server_time);
+        }
+    }
+}
+
+/// One refresh: presents the refresh token, applies a successful answer, returns the new session
+/// token. A failure is applied by [`Inner::refresh_shared`].
+async fn refresh(inner: Rc<Inner>) -> Result<String, Error> {
+    let refresh_token = inner.session.borrow().refresh_token().map(str::to_owned);
+    let Some(refresh_token) = refresh_token else {
+        return Err(Error::new(ErrorCode::NotSignedIn, "not signed in"));
+    };
+    let body = to_js(&RefreshRequest { refresh_token });
+    let mut url = String::with_capacity(inner.api.len() + paths::REFRESH.len());
+    url.push_str(&inner.api);
+    url.push_str(paths::REFRESH);
+    match http::call(Method::POST, &url, body.as_ref(), None, &*inner.clock).await {
+        Ok(answer) => {
+            let response: AuthResponse = http::decode(answer.body)?;
+            crate::core::state::check_auth_response(&response)?;
+            let jwt = response.jwt.clone();
+            inner.apply(Event::Refreshed {
+                response: Box::new(response),
+                sent_at_ms: answer.sent_at,
+                received_at_ms: answer.received_at,
+            });
+            Ok(jwt)
+        }
+        Err(failure) => {
+            inner.observe(&failure);
+            Err(failure.error)
+        }
+    }
+}
+
+/// A `pk_…` key decodes to its URL; a URL is taken as it is (without a trailing slash).
+fn resolve_frontend_api(value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    let url = if value.starts_with("pk_") {
+        decode_publishable_key(value).ok_or_else(|| invalid("the publishable key is not valid"))?
+    } else {
+        value.to_owned()
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
+        return Err(invalid("frontendApi must be an http(s) URL or a publishable key"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn invalid(message: &'static str) -> Error {
+    Error::new(ErrorCode::InvalidOptions, message)
+}
+
+fn to_js(value: &impl Serialize) -> Option<JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).ok()
+}
+
+fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}

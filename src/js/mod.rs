@@ -1,0 +1,257 @@
+//! The JavaScript facade: the `Hallpass` class that `import { Hallpass } from "hallpass"` gives,
+//! camelCase names and Clerk-shaped values, with precise TypeScript declarations (see [`types`]).
+//!
+//! A thin layer over [`crate::client::Hallpass`]: it converts options in, state and errors out, and
+//! nothing else. Errors are thrown as `HallpassError` objects (`name`, `code`, `message`, `status`,
+//! `retryAfter`); nothing here panics on what JavaScript passes in.
+
+mod convert;
+mod types;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::{GetTokenOptions, Hallpass as Client};
+use crate::core::error::Error;
+use crate::core::state::Check;
+use convert::{error_to_js, options_from_js, sign_up_from_js, snapshot_to_js, str_prop};
+
+/// An SDK instance. Create it with `await Hallpass.load({ frontendApi })`.
+#[wasm_bindgen(js_name = Hallpass)]
+pub struct JsHallpass {
+    client: Client,
+    shared: Rc<Shared>,
+}
+
+/// What the bound functions of `useAuth()` share with the instance.
+struct Shared {
+    /// The snapshot object and the client version it was made at: the same object until a change.
+    snapshot: RefCell<Option<(u32, JsValue)>>,
+    /// `getToken`, `signOut` and `has`, made once so `useAuth()` returns stable functions.
+    bound: RefCell<Option<(JsValue, JsValue, JsValue)>>,
+}
+
+fn reject(error: Error) -> JsValue {
+    error_to_js(&error)
+}
+
+#[wasm_bindgen(js_class = Hallpass)]
+impl JsHallpass {
+    /// Loads an instance: reads storage and resolves signed in or out without waiting for the network.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Hallpass>")]
+    pub fn load(#[wasm_bindgen(unchecked_param_type = "HallpassOptions")] options: JsValue) -> Promise {
+        future_to_promise(async move {
+            let options = options_from_js(&options).map_err(reject)?;
+            let client = Client::load(options).await.map_err(reject)?;
+            let shared = Rc::new(Shared { snapshot: RefCell::new(None), bound: RefCell::new(None) });
+            Ok(JsHallpass { client, shared }.into())
+        })
+    }
+
+    /// The whole auth state as one object that keeps its identity until something changes (for
+    /// React's `useSyncExternalStore`).
+    #[wasm_bindgen(js_name = getSnapshot, unchecked_return_type = "AuthState")]
+    pub fn get_snapshot(&self) -> JsValue {
+        snapshot(&self.client, &self.shared)
+    }
+
+    /// `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`.
+    #[wasm_bindgen(js_name = useUser, unchecked_return_type = "UseUserReturn")]
+    pub fn use_user(&self) -> JsValue {
+        let snap = self.get_snapshot();
+        let out = js_sys::Object::new();
+        for key in ["isLoaded", "isSignedIn", "user"] {
+            let _ = Reflect::set(&out, &key.into(), &Reflect::get(&snap, &key.into()).unwrap_or_default());
+        }
+        out.into()
+    }
+
+    /// `{ isLoaded, isSignedIn, userId, sessionId, orgId, orgRole, orgSlug, getToken, signOut, has }`,
+    /// like Clerk's `useAuth()`.
+    #[wasm_bindgen(js_name = useAuth, unchecked_return_type = "UseAuthReturn")]
+    pub fn use_auth(&self) -> JsValue {
+        let snap = self.get_snapshot();
+        let out = js_sys::Object::new();
+        for key in ["isLoaded", "isSignedIn", "userId", "sessionId", "orgId", "orgRole", "orgSlug"] {
+            let _ = Reflect::set(&out, &key.into(), &Reflect::get(&snap, &key.into()).unwrap_or_default());
+        }
+        let (get_token, sign_out, has) = self.bound();
+        let _ = Reflect::set(&out, &"getToken".into(), &get_token);
+        let _ = Reflect::set(&out, &"signOut".into(), &sign_out);
+        let _ = Reflect::set(&out, &"has".into(), &has);
+        out.into()
+    }
+
+    /// The signed-in user, or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "User | null")]
+    pub fn user(&self) -> JsValue {
+        Reflect::get(&self.get_snapshot(), &"user".into()).unwrap_or(JsValue::NULL)
+    }
+
+    /// The current session, or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Session | null")]
+    pub fn session(&self) -> JsValue {
+        Reflect::get(&self.get_snapshot(), &"session".into()).unwrap_or(JsValue::NULL)
+    }
+
+    /// Creates an account and signs in.
+    #[wasm_bindgen(js_name = signUp, unchecked_return_type = "Promise<void>")]
+    pub fn sign_up(&self, #[wasm_bindgen(unchecked_param_type = "SignUpParams")] params: JsValue) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let sign_up = sign_up_from_js(&params).map_err(reject)?;
+            client.sign_up(sign_up).await.map_err(reject)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Signs in with `{ identifier, password }` (identifier: the email address).
+    #[wasm_bindgen(js_name = signIn, unchecked_return_type = "Promise<void>")]
+    pub fn sign_in(&self, #[wasm_bindgen(unchecked_param_type = "SignInParams")] params: JsValue) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let identifier = str_prop(&params, "identifier").map_err(reject)?;
+            let password = str_prop(&params, "password").map_err(reject)?;
+            client.sign_in(&identifier, &password).await.map_err(reject)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Signs out. Resolves offline too; the local session is gone at once.
+    #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
+    pub fn sign_out(&self) -> Promise {
+        sign_out(self.client.clone())
+    }
+
+    /// A session token with at least the minimum lifetime left (cached, refreshed when needed; one
+    /// request for any number of concurrent calls), or `null` when signed out.
+    #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<string | null>")]
+    pub fn get_token(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "GetTokenOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        get_token(self.client.clone(), options)
+    }
+
+    /// `fetch(input, init)` with `Authorization: Bearer <token>`; after a 401 it forces a new token and
+    /// retries once.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestInit | undefined")] init: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let request = convert::request_from_js(&input, &init).map_err(reject)?;
+            let response = client.fetch(&request).await.map_err(reject)?;
+            Ok(response.into())
+        })
+    }
+
+    /// Calls `callback(snapshot)` after every change. Returns the function that unsubscribes.
+    #[wasm_bindgen(js_name = addListener, unchecked_return_type = "() => void")]
+    pub fn add_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(state: AuthState) => void")] callback: Function,
+    ) -> JsValue {
+        let client = self.client.clone();
+        let shared = self.shared.clone();
+        self.listen(move |_| {
+            let _ = callback.call1(&JsValue::NULL, &snapshot(&client, &shared));
+        })
+    }
+
+    /// `useSyncExternalStore`'s subscribe: calls `callback()` after every change; returns the
+    /// unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "() => void")] callback: Function,
+    ) -> JsValue {
+        self.listen(move |_| {
+            let _ = callback.call0(&JsValue::NULL);
+        })
+    }
+
+    /// The Frontend API URL in use.
+    #[wasm_bindgen(getter, js_name = frontendApi)]
+    pub fn frontend_api(&self) -> String {
+        self.client.frontend_api().to_owned()
+    }
+}
+
+impl JsHallpass {
+    fn listen(&self, f: impl Fn(&crate::core::state::AuthState) + 'static) -> JsValue {
+        let handle = self.client.add_listener(f);
+        let mut handle = Some(handle);
+        Closure::<dyn FnMut()>::new(move || drop(handle.take())).into_js_value()
+    }
+
+    fn bound(&self) -> (JsValue, JsValue, JsValue) {
+        if let Some(fns) = &*self.shared.bound.borrow() {
+            return fns.clone();
+        }
+        let client = self.client.clone();
+        let get_token =
+            Closure::<dyn Fn(JsValue) -> Promise>::new(move |options| get_token(client.clone(), options))
+                .into_js_value();
+        let client = self.client.clone();
+        let sign_out = Closure::<dyn Fn() -> Promise>::new(move || sign_out(client.clone())).into_js_value();
+        let client = self.client.clone();
+        let has = Closure::<dyn Fn(JsValue) -> bool>::new(move |params: JsValue| {
+            let role = Reflect::get(&params, &"role".into()).ok().and_then(|v| v.as_string());
+            let permission = Reflect::get(&params, &"permission".into()).ok().and_then(|v| v.as_string());
+            client.with_state(|s| match (role, permission) {
+                (Some(role), _) => s.has(Check::Role(&role)),
+                (None, Some(permission)) => s.has(Check::Permission(&permission)),
+                (None, None) => false,
+            })
+        })
+        .into_js_value();
+        let fns = (get_token, sign_out, has);
+        *self.shared.bound.borrow_mut() = Some(fns.clone());
+        fns
+    }
+}
+
+fn snapshot(client: &Client, shared: &Shared) -> JsValue {
+    let version = client.version();
+    if let Some((v, snap)) = &*shared.snapshot.borrow()
+        && *v == version
+    {
+        return snap.clone();
+    }
+    let snap = client.with_state(snapshot_to_js);
+    *shared.snapshot.borrow_mut() = Some((version, snap.clone()));
+    snap
+}
+
+fn get_token(client: Client, options: JsValue) -> Promise {
+    future_to_promise(async move {
+        let skip_cache =
+            Reflect::get(&options, &"skipCache".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+        let opts = if skip_cache { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() };
+        let token = client.get_token(opts).await.map_err(reject)?;
+        Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL))
+    })
+}
+
+fn sign_out(client: Client) -> Promise {
+    future_to_promise(async move {
+        client.sign_out().await.map_err(reject)?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+/// True when `value` is an error thrown by Hallpass.
+#[wasm_bindgen(js_name = isHallpassError)]
+pub fn is_hallpass_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue) -> bool {
+    value.is_instance_of::<js_sys::Error>()
+        && Reflect::get(&value, &"name".into()).ok().and_then(|n| n.as_string()).as_deref()
+            == Some("HallpassError")
+}

@@ -1,0 +1,36 @@
+//! `setTimeout` owned by a Rust value: dropping the [`Timeout`] cancels it and frees its closure.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+/// A pending `setTimeout`. Dropping it cancels the callback.
+#[must_use = "dropping a Timeout cancels it"]
+pub struct Timeout {
+    id: i32,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timeout {
+    /// Calls `callback` once after `delay_ms`; `None` when there is no window to time with.
+    pub fn new(delay_ms: u32, callback: impl FnOnce() + 'static) -> Option<Timeout> {
+        let mut callback = Some(callback);
+        let closure = Closure::wrap(Box::new(move || {
+            if let Some(f) = callback.take() {
+                f();
+            }
+        }) as Box<dyn FnMut()>);
+        let delay = i32::try_from(delay_ms).unwrap_or(i32::MAX);
+        let id = web_sys::window()?
+            .set_timeout_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), delay)
+            .ok()?;
+        Some(Timeout { id, _callback: closure })
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_timeout_with_handle(self.id);
+        }
+    }
+}
