@@ -26,6 +26,31 @@ pub use records::{NewSession, NewUser, SessionRecord, UserRecord};
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
+/// A write transaction plus this process's writer turn (see [`Store::write_tx`]).
+struct WriteTx {
+    tx: Tx,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
 /// A storage failure (the handler turns it into a logged 500).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -77,6 +102,10 @@ pub enum RefreshOutcome {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// SQLite has one writer at a time. Queueing writers here (a fair async mutex) instead of in
+    /// SQLite's busy handler — which sleeps with back-off up to 100 ms — keeps the latency tail short.
+    /// Other processes on the same file still queue through `busy_timeout`.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 const USER_COLUMNS: &str = "u.id, u.first_name, u.last_name, u.image_url, u.password_hash, \
@@ -104,7 +133,7 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, writer: std::sync::Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// Closes every connection (tests reopen the same file to prove persistence).
@@ -112,8 +141,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn write_tx(&self) -> Result<Tx, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    async fn write_tx(&self) -> Result<WriteTx, StoreError> {
+        let turn = self.writer.clone().lock_owned().await;
+        Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn })
     }
 
     // ---------------------------------------------------------------- instance secrets and keys
@@ -121,6 +151,7 @@ impl Store {
     /// The secret called `name`, created with `make()` if absent. Safe against concurrent starts:
     /// whoever inserts first wins and everyone reads that value.
     pub async fn secret_or_insert(&self, name: &str, make: String, now: i64) -> Result<String, StoreError> {
+        let _turn = self.writer.lock().await;
         sqlx::query("INSERT INTO instance_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(make)
@@ -145,6 +176,7 @@ impl Store {
     }
 
     pub async fn insert_signing_key(&self, kid: &str, pkcs8_b64: &str, now: i64) -> Result<(), StoreError> {
+        let _turn = self.writer.lock().await;
         sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, private_key, created_at) VALUES ($1, 'RS256', $2, $3) \
              ON CONFLICT (kid) DO NOTHING",
@@ -184,7 +216,7 @@ impl Store {
         .bind(&user.id)
         .bind(&user.email)
         .bind(user.now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await;
         match res {
             Ok(_) => {}
@@ -246,16 +278,16 @@ impl Store {
             "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
         )
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
         sqlx::query("UPDATE users SET primary_email_address_id = NULL WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        sqlx::query("DELETE FROM email_addresses WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM email_addresses WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
         let n =
-            sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut **tx).await?.rows_affected();
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -273,7 +305,8 @@ impl Store {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u LEFT JOIN email_addresses e ON e.id = u.primary_email_address_id WHERE u.id = $1"
         );
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await? else {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?
+        else {
             return Ok(Ok(None));
         };
         let mut user = UserRecord::from_row(&row)?;
@@ -292,7 +325,7 @@ impl Store {
         .bind(json(&user.unsafe_metadata))
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         tx.commit().await?;
         Ok(Ok(Some(user)))
@@ -311,7 +344,7 @@ impl Store {
         sqlx::query("UPDATE users SET last_sign_in_at = $1, updated_at = $1 WHERE id = $2")
             .bind(session.now)
             .bind(&session.user_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         tx.commit().await?;
         self.session(&session.id).await?.ok_or_else(|| StoreError::Corrupt("session vanished".into()))
@@ -364,6 +397,7 @@ impl Store {
         to: SessionStatus,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _turn = self.writer.lock().await;
         let n = sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
             .bind(to.as_str())
             .bind(now)
@@ -404,7 +438,7 @@ impl Store {
         };
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
         let Some(row) =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&token.session_id).fetch_optional(&mut *tx).await?
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&token.session_id).fetch_optional(&mut **tx).await?
         else {
             return Ok(RefreshOutcome::Invalid);
         };
@@ -425,7 +459,7 @@ impl Store {
             .bind(now)
             .bind(successor)
             .bind(presented)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected()
                 == 1;
@@ -436,7 +470,7 @@ impl Store {
                 .bind(successor)
                 .bind(&session.id)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 session.last_active_at = now;
                 session.expire_at = (now + policy.idle_ms).min(session.abandon_at);
@@ -447,7 +481,7 @@ impl Store {
                 .bind(now)
                 .bind(session.expire_at)
                 .bind(&session.id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 let user = user_tx(&mut tx, &session.user_id).await?;
                 tx.commit().await?;
