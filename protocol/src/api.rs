@@ -15,13 +15,16 @@ pub mod paths {
     pub const SIGN_INS: &str = "/v1/client/sign_ins";
     /// Exchanges a refresh token for a new session token and a rotated refresh token.
     pub const REFRESH: &str = "/v1/client/refresh";
-    /// Ends the session of the presented refresh token.
+    /// Ends the session of the presented refresh token (`RefreshRequest`; answers the `Session`, now
+    /// `ended`). Needs no session token, and signing out an already-ended session is not an error.
     pub const SIGN_OUT: &str = "/v1/client/sign_out";
-    /// `GET`: the current user and session; `PATCH`: update own profile. Bearer session token.
+    /// `GET`: the current user and session; `PATCH`: update own profile (`UpdateProfileRequest`).
+    /// Both answer `MeResponse`. Bearer session token.
     pub const ME: &str = "/v1/client/me";
     /// `GET`: own active sessions. Bearer session token.
     pub const SESSIONS: &str = "/v1/client/sessions";
-    /// `POST /v1/client/sessions/{id}/revoke`. Bearer session token.
+    /// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions; answers the `Session`.
+    /// Bearer session token.
     pub const SESSION_REVOKE: &str = "/v1/client/sessions/{id}/revoke";
     pub const JWKS: &str = "/.well-known/jwks.json";
     /// Backend API (secret key).
