@@ -110,9 +110,16 @@ async fn ten_megabyte_bodies_are_refused() {
         .uri(paths::SIGN_UPS)
         .header("content-type", "application/json")
         .header("content-length", big.len())
+        .header("origin", "http://localhost:3000")
         .body(Body::from(big.clone()))
         .unwrap();
-    app.send(req).await.assert_error(413, "request_body_too_large");
+    let res = app.send(req).await;
+    res.assert_error(413, "request_body_too_large");
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("http://localhost:3000"),
+        "the SDK can read it"
+    );
     // Streamed without a length: refused once the limit is crossed.
     let stream = futures_stream(big.into_bytes());
     let req = Request::builder()

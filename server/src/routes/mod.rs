@@ -1,10 +1,10 @@
 //! The HTTP surface: the router, its layers, and the cross-cutting middleware.
 //!
 //! Layering, outermost first: trace → `x-hallpass-server-time` on every response → turn any non-JSON
-//! error (axum's own 404/405/413/415…) into an [`ErrorBody`](hallpass_protocol::ErrorBody) → body
-//! limit → per-API layers. The Frontend API adds CORS (allow-list) and a guard (origin check, per-IP
-//! limit, no secret keys); the Backend API adds the secret-key check and no CORS at all; the JWKS is
-//! readable from any origin.
+//! error (axum's own 404/405/413/415…) into an [`ErrorBody`](hallpass_protocol::ErrorBody) → per-API
+//! layers. The Frontend API adds CORS (allow-list), a guard (origin check, per-IP limit, no secret
+//! keys) and the body limit, in that order, so a browser can read even a 413; the Backend API adds the
+//! secret-key check, then the body limit, and no CORS at all; the JWKS is readable from any origin.
 
 mod backend;
 mod frontend;
@@ -29,6 +29,7 @@ use crate::state::AppState;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
     let frontend = Router::new()
         .route(paths::SIGN_UPS, post(frontend::sign_up))
         .route(paths::SIGN_INS, post(frontend::sign_in))
@@ -37,6 +38,8 @@ pub fn app(state: AppState) -> Router {
         .route(paths::ME, get(frontend::me).patch(frontend::update_me))
         .route(paths::SESSIONS, get(frontend::list_sessions))
         .route(paths::SESSION_REVOKE, post(frontend::revoke_session))
+        // Inside CORS, so that even a 413 is readable by the browser that caused it.
+        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), frontend_guard))
         .layer(frontend_cors(&state));
 
@@ -46,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .route(paths::USER_METADATA, patch(backend::update_metadata))
         .route(paths::BACKEND_SESSIONS, get(backend::list_sessions))
         .route(paths::BACKEND_SESSION_REVOKE, post(backend::revoke_session))
+        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), backend::require_secret_key));
 
     let public = Router::new().route(paths::JWKS, get(jwks)).layer(
@@ -55,7 +59,6 @@ pub fn app(state: AppState) -> Router {
             .expose_headers([HeaderName::from_static(SERVER_TIME_HEADER)]),
     );
 
-    let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(frontend)
         .merge(backend)
@@ -64,7 +67,6 @@ pub fn app(state: AppState) -> Router {
         // layer wraps (and so break preflights); `normalize_errors` shapes axum's 405 instead.
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::map_response(normalize_errors))
         .layer(middleware::map_response_with_state(state.clone(), server_time))
         .layer(TraceLayer::new_for_http())
