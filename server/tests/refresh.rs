@@ -157,3 +157,19 @@ async fn grace_window_and_token_lifetime_are_configurable() {
     app.clock.advance_secs(3);
     app.refresh(&auth.refresh_token).await.assert_error(401, "refresh_token_reused");
 }
+
+#[tokio::test]
+async fn rotated_tokens_are_remembered_for_a_day_then_forgotten() {
+    let app = TestApp::new().await;
+    let t0 = app.sign_up_as("ada@example.com").await.refresh_token;
+    let t1 = app.refresh(&t0).await.auth().refresh_token;
+    app.clock.advance_secs(23 * 3600);
+    let t2 = app.refresh(&t1).await.auth().refresh_token;
+    app.clock.advance_secs(2 * 3600);
+    // This rotation prunes t0 (rotated 25 h ago) but keeps t1 (rotated 2 h ago).
+    let t3 = app.refresh(&t2).await.auth().refresh_token;
+    app.refresh(&t0).await.assert_error(401, "refresh_token_invalid");
+    assert_eq!(app.refresh(&t3).await.status, StatusCode::OK, "forgetting t0 did not touch the session");
+    app.refresh(&t1).await.assert_error(401, "refresh_token_reused");
+    app.refresh(&t0).await.assert_error(401, "refresh_token_invalid");
+}

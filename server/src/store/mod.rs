@@ -75,6 +75,11 @@ pub enum CreateUserError {
     Store(#[from] StoreError),
 }
 
+/// How long a rotated refresh token is remembered, so that presenting it again is detected as reuse
+/// (and revokes the session). Older rotated tokens are deleted on the family's next rotation, which
+/// keeps a session that refreshes every minute from growing its table without bound.
+pub const REUSE_DETECTION_MS: i64 = 24 * 3600 * 1000;
+
 /// Lifetimes applied on each rotation.
 #[derive(Clone, Copy, Debug)]
 pub struct RefreshPolicy {
@@ -470,6 +475,16 @@ impl Store {
                 .bind(successor)
                 .bind(&session.id)
                 .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                // Bound the family's history: tokens rotated more than `REUSE_DETECTION_MS` ago are
+                // forgotten (presenting one then is merely `refresh_token_invalid`). The live token
+                // is never pruned, and a client never holds a day-old rotated one.
+                sqlx::query(
+                    "DELETE FROM refresh_tokens WHERE session_id = $1 AND used_at IS NOT NULL AND used_at < $2",
+                )
+                .bind(&session.id)
+                .bind(now - REUSE_DETECTION_MS)
                 .execute(&mut **tx)
                 .await?;
                 session.last_active_at = now;
