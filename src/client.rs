@@ -21,12 +21,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use gloo_net::http::Method;
 use hallpass_protocol::keys::decode_publishable_key;
-use hallpass_protocol::{
-    AuthResponse, ErrorCode, Metadata, RefreshRequest, SignInRequest, SignUpRequest, paths,
-};
-use serde::Serialize;
+use hallpass_protocol::{AuthResponse, ErrorCode, Metadata, SignUpRequest, paths};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -41,6 +37,7 @@ use crate::platform::clock::DeviceClock;
 use crate::platform::http::{self, Failure};
 use crate::platform::storage::{StorageKind, Store};
 use crate::platform::timer::Timeout;
+use crate::platform::wire;
 
 /// The storage name of the session snapshot; the store versions it (`StoredSession::v`).
 const SESSION_KEY: &str = "session";
@@ -226,19 +223,19 @@ impl Hallpass {
 
     /// Creates an account and signs in.
     pub async fn sign_up(&self, sign_up: SignUp) -> Result<(), Error> {
-        let body = SignUpRequest {
+        let body = wire::sign_up_request(&SignUpRequest {
             email_address: sign_up.email_address,
             password: sign_up.password,
             first_name: sign_up.first_name,
             last_name: sign_up.last_name,
             unsafe_metadata: sign_up.unsafe_metadata,
-        };
+        });
         self.authenticate(paths::SIGN_UPS, &body).await
     }
 
     /// Signs in with an email address and password.
     pub async fn sign_in(&self, identifier: &str, password: &str) -> Result<(), Error> {
-        let body = SignInRequest { identifier: identifier.to_owned(), password: password.to_owned() };
+        let body = wire::string_object(&[("identifier", identifier), ("password", password)]);
         self.authenticate(paths::SIGN_INS, &body).await
     }
 
@@ -248,11 +245,11 @@ impl Hallpass {
         let refresh_token = self.inner.session.borrow().refresh_token().map(str::to_owned);
         self.apply(Event::SignedOut(SignOutReason::SignedOut));
         if let Some(refresh_token) = refresh_token {
-            let body = to_js(&RefreshRequest { refresh_token });
+            let body = refresh_body(&refresh_token);
             let url = self.url(paths::SIGN_OUT);
             let clock = self.inner.clock.clone();
             spawn_local(async move {
-                let _ = http::call(Method::POST, &url, body.as_ref(), None, &*clock).await;
+                let _ = http::call("POST", &url, Some(&body), None, &*clock).await;
             });
         }
         Ok(())
@@ -323,9 +320,9 @@ impl Hallpass {
 
     fn read_stored_session(&self) -> Option<StoredSession> {
         let value = self.inner.store.get_json(SESSION_KEY)?;
-        match serde_wasm_bindgen::from_value::<StoredSession>(value) {
-            Ok(stored) => Some(stored),
-            Err(_) => {
+        match wire::stored_session(&value) {
+            Some(stored) => Some(stored),
+            None => {
                 warn("hallpass: the stored session is from another version or corrupt and has been cleared");
                 self.inner.store.clear();
                 None
@@ -333,14 +330,12 @@ impl Hallpass {
         }
     }
 
-    async fn authenticate(&self, path: &str, body: &impl Serialize) -> Result<(), Error> {
-        let body = to_js(body);
+    async fn authenticate(&self, path: &str, body: &JsValue) -> Result<(), Error> {
         let url = self.url(path);
-        let answer = http::call(Method::POST, &url, body.as_ref(), None, &*self.inner.clock).await;
+        let answer = http::call("POST", &url, Some(body), None, &*self.inner.clock).await;
         match answer {
             Ok(answer) => {
-                let response: AuthResponse = http::decode(answer.body)?;
-                crate::core::state::check_auth_response(&response)?;
+                let response = auth_response(&answer.body)?;
                 self.apply(Event::SignedIn {
                     response: Box::new(response),
                     sent_at_ms: answer.sent_at,
@@ -373,9 +368,7 @@ impl Inner {
     fn run(self: &Rc<Self>, effect: Effect) {
         match effect {
             Effect::Persist(stored) => {
-                if let Some(value) = to_js(&*stored) {
-                    self.store.set_json(SESSION_KEY, &value);
-                }
+                self.store.set_json(SESSION_KEY, &wire::stored_session_to_js(&stored));
             }
             Effect::ClearStorage => self.store.clear(),
             Effect::Notify => {
@@ -449,14 +442,13 @@ async fn refresh(inner: Rc<Inner>) -> Result<String, Error> {
     let Some(refresh_token) = refresh_token else {
         return Err(Error::new(ErrorCode::NotSignedIn, "not signed in"));
     };
-    let body = to_js(&RefreshRequest { refresh_token });
+    let body = refresh_body(&refresh_token);
     let mut url = String::with_capacity(inner.api.len() + paths::REFRESH.len());
     url.push_str(&inner.api);
     url.push_str(paths::REFRESH);
-    match http::call(Method::POST, &url, body.as_ref(), None, &*inner.clock).await {
+    match http::call("POST", &url, Some(&body), None, &*inner.clock).await {
         Ok(answer) => {
-            let response: AuthResponse = http::decode(answer.body)?;
-            crate::core::state::check_auth_response(&response)?;
+            let response = auth_response(&answer.body)?;
             let jwt = response.jwt.clone();
             inner.apply(Event::Refreshed {
                 response: Box::new(response),
@@ -470,6 +462,13 @@ async fn refresh(inner: Rc<Inner>) -> Result<String, Error> {
             Err(failure.error)
         }
     }
+}
+
+/// Reads and checks a sign-in / sign-up / refresh answer.
+fn auth_response(body: &JsValue) -> Result<AuthResponse, Error> {
+    let response = wire::auth_response(body).ok_or_else(Error::invalid_response)?;
+    crate::core::state::check_auth_response(&response)?;
+    Ok(response)
 }
 
 /// A `pk_…` key decodes to its URL; a URL is taken as it is (without a trailing slash).
@@ -490,8 +489,9 @@ fn invalid(message: &'static str) -> Error {
     Error::new(ErrorCode::InvalidOptions, message)
 }
 
-fn to_js(value: &impl Serialize) -> Option<JsValue> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).ok()
+/// `{ refresh_token }` (the body of refresh and sign-out).
+fn refresh_body(refresh_token: &str) -> JsValue {
+    wire::string_object(&[("refresh_token", refresh_token)])
 }
 
 fn warn(message: &str) {

@@ -14,3 +14,11 @@ pub mod core;
 mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod platform;
+
+/// The npm package's allocator: a free list instead of dlmalloc, ~3 KiB less wasm. Sound because the
+/// package is built without wasm threads (no `atomics` target feature), so there is one thread.
+#[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    // SAFETY: single-threaded wasm (see above).
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

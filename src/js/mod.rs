@@ -35,21 +35,12 @@ struct Shared {
     bound: RefCell<Option<(JsValue, JsValue, JsValue)>>,
 }
 
-fn reject(error: Error) -> JsValue {
-    error_to_js(&error)
-}
-
 #[wasm_bindgen(js_class = Hallpass)]
 impl JsHallpass {
     /// Loads an instance: reads storage and resolves signed in or out without waiting for the network.
     #[wasm_bindgen(unchecked_return_type = "Promise<Hallpass>")]
     pub fn load(#[wasm_bindgen(unchecked_param_type = "HallpassOptions")] options: JsValue) -> Promise {
-        future_to_promise(async move {
-            let options = options_from_js(&options).map_err(reject)?;
-            let client = Client::load(options).await.map_err(reject)?;
-            let shared = Rc::new(Shared { snapshot: RefCell::new(None), bound: RefCell::new(None) });
-            Ok(JsHallpass { client, shared }.into())
-        })
+        run(None, Op::Load(options))
     }
 
     /// The whole auth state as one object that keeps its identity until something changes (for
@@ -101,30 +92,19 @@ impl JsHallpass {
     /// Creates an account and signs in.
     #[wasm_bindgen(js_name = signUp, unchecked_return_type = "Promise<void>")]
     pub fn sign_up(&self, #[wasm_bindgen(unchecked_param_type = "SignUpParams")] params: JsValue) -> Promise {
-        let client = self.client.clone();
-        future_to_promise(async move {
-            let sign_up = sign_up_from_js(&params).map_err(reject)?;
-            client.sign_up(sign_up).await.map_err(reject)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        run(Some(self.client.clone()), Op::SignUp(params))
     }
 
     /// Signs in with `{ identifier, password }` (identifier: the email address).
     #[wasm_bindgen(js_name = signIn, unchecked_return_type = "Promise<void>")]
     pub fn sign_in(&self, #[wasm_bindgen(unchecked_param_type = "SignInParams")] params: JsValue) -> Promise {
-        let client = self.client.clone();
-        future_to_promise(async move {
-            let identifier = str_prop(&params, "identifier").map_err(reject)?;
-            let password = str_prop(&params, "password").map_err(reject)?;
-            client.sign_in(&identifier, &password).await.map_err(reject)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        run(Some(self.client.clone()), Op::SignIn(params))
     }
 
     /// Signs out. Resolves offline too; the local session is gone at once.
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
     pub fn sign_out(&self) -> Promise {
-        sign_out(self.client.clone())
+        run(Some(self.client.clone()), Op::SignOut)
     }
 
     /// A session token with at least the minimum lifetime left (cached, refreshed when needed; one
@@ -134,7 +114,7 @@ impl JsHallpass {
         &self,
         #[wasm_bindgen(unchecked_param_type = "GetTokenOptions | undefined")] options: JsValue,
     ) -> Promise {
-        get_token(self.client.clone(), options)
+        run(Some(self.client.clone()), Op::GetToken(options))
     }
 
     /// `fetch(input, init)` with `Authorization: Bearer <token>`; after a 401 it forces a new token and
@@ -145,12 +125,7 @@ impl JsHallpass {
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestInit | undefined")] init: JsValue,
     ) -> Promise {
-        let client = self.client.clone();
-        future_to_promise(async move {
-            let request = convert::request_from_js(&input, &init).map_err(reject)?;
-            let response = client.fetch(&request).await.map_err(reject)?;
-            Ok(response.into())
-        })
+        run(Some(self.client.clone()), Op::Fetch(input, init))
     }
 
     /// Calls `callback(snapshot)` after every change. Returns the function that unsubscribes.
@@ -197,11 +172,13 @@ impl JsHallpass {
             return fns.clone();
         }
         let client = self.client.clone();
-        let get_token =
-            Closure::<dyn Fn(JsValue) -> Promise>::new(move |options| get_token(client.clone(), options))
-                .into_js_value();
+        let get_token = Closure::<dyn Fn(JsValue) -> Promise>::new(move |options| {
+            run(Some(client.clone()), Op::GetToken(options))
+        })
+        .into_js_value();
         let client = self.client.clone();
-        let sign_out = Closure::<dyn Fn() -> Promise>::new(move || sign_out(client.clone())).into_js_value();
+        let sign_out = Closure::<dyn Fn() -> Promise>::new(move || run(Some(client.clone()), Op::SignOut))
+            .into_js_value();
         let client = self.client.clone();
         let has = Closure::<dyn Fn(JsValue) -> bool>::new(move |params: JsValue| {
             let role = Reflect::get(&params, &"role".into()).ok().and_then(|v| v.as_string());
@@ -231,21 +208,52 @@ fn snapshot(client: &Client, shared: &Shared) -> JsValue {
     snap
 }
 
-fn get_token(client: Client, options: JsValue) -> Promise {
-    future_to_promise(async move {
-        let skip_cache =
-            Reflect::get(&options, &"skipCache".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
-        let opts = if skip_cache { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() };
-        let token = client.get_token(opts).await.map_err(reject)?;
-        Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL))
-    })
+/// Every asynchronous method of the class, as data: one `future_to_promise` and one state machine
+/// serve them all (each distinct async export costs its own in the wasm).
+enum Op {
+    Load(JsValue),
+    SignUp(JsValue),
+    SignIn(JsValue),
+    SignOut,
+    GetToken(JsValue),
+    Fetch(JsValue, JsValue),
 }
 
-fn sign_out(client: Client) -> Promise {
-    future_to_promise(async move {
-        client.sign_out().await.map_err(reject)?;
-        Ok(JsValue::UNDEFINED)
-    })
+fn run(client: Option<Client>, op: Op) -> Promise {
+    future_to_promise(async move { perform(client, op).await.map_err(|e| error_to_js(&e)) })
+}
+
+async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
+    let client = match (op, client) {
+        (Op::Load(options), _) => {
+            let client = Client::load(options_from_js(&options)?).await?;
+            let shared = Rc::new(Shared { snapshot: RefCell::new(None), bound: RefCell::new(None) });
+            return Ok(JsHallpass { client, shared }.into());
+        }
+        (_, None) => return Err(Error::not_signed_in()),
+        (op, Some(client)) => (op, client),
+    };
+    match client {
+        (Op::SignUp(params), client) => client.sign_up(sign_up_from_js(&params)?).await?,
+        (Op::SignIn(params), client) => {
+            let identifier = str_prop(&params, "identifier")?;
+            client.sign_in(&identifier, &str_prop(&params, "password")?).await?;
+        }
+        (Op::SignOut, client) => client.sign_out().await?,
+        (Op::GetToken(options), client) => {
+            let skip =
+                Reflect::get(&options, &"skipCache".into()).ok().and_then(|v| v.as_bool()) == Some(true);
+            let options = if skip { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() };
+            let token = client.get_token(options).await?;
+            return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
+        }
+        (Op::Fetch(input, init), client) => {
+            let request = convert::request_from_js(&input, &init)?;
+            return Ok(client.fetch(&request).await?.into());
+        }
+        (Op::Load(_), _) => {}
+    }
+    Ok(JsValue::UNDEFINED)
 }
 
 /// True when `value` is an error thrown by Hallpass.

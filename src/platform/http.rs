@@ -5,9 +5,8 @@
 //! Every answer reports when the request left and when the answer came back on the device clock,
 //! with the server's clock from `x-hallpass-server-time`, so the caller can learn the clock offset.
 
-use gloo_net::http::{Method, RequestBuilder};
-use hallpass_protocol::{ErrorBody, ErrorCode, SERVER_TIME_HEADER};
-use serde::de::DeserializeOwned;
+use gloo_net::http::Request;
+use hallpass_protocol::{ErrorCode, SERVER_TIME_HEADER};
 use wasm_bindgen::JsValue;
 
 use crate::core::clock::{Clock, parse_server_time};
@@ -39,10 +38,30 @@ pub fn is_offline() -> bool {
     web_sys::window().map(|w| !w.navigator().on_line()).unwrap_or(false)
 }
 
+/// The `web_sys::Request` for a call, made directly: gloo-net's `RequestBuilder` re-parses the URL to
+/// merge query parameters and formats strings to do it, which costs wasm for nothing we use.
+fn build(method: &str, url: &str, body: Option<&JsValue>, bearer: Option<&str>) -> Result<Request, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new()?;
+    if let Some(token) = bearer {
+        let mut value = String::with_capacity(token.len() + 7);
+        value.push_str("Bearer ");
+        value.push_str(token);
+        headers.set("authorization", &value)?;
+    }
+    if let Some(value) = body {
+        headers.set("content-type", "application/json")?;
+        init.set_body(&js_sys::JSON::stringify(value)?.into());
+    }
+    init.set_headers(&headers);
+    web_sys::Request::new_with_str_and_init(url, &init).map(Request::from)
+}
+
 /// Sends one request. `body` is stringified with `JSON.stringify`; `bearer` becomes
 /// `Authorization: Bearer …`. Non-2xx answers become a classified [`Error`].
 pub async fn call(
-    method: Method,
+    method: &str,
     url: &str,
     body: Option<&JsValue>,
     bearer: Option<&str>,
@@ -58,22 +77,8 @@ pub async fn call(
     if is_offline() {
         return Err(fail(Error::offline(), None, sent_at));
     }
-    let mut builder = RequestBuilder::new(url).method(method);
-    if let Some(token) = bearer {
-        let mut value = String::with_capacity(token.len() + 7);
-        value.push_str("Bearer ");
-        value.push_str(token);
-        builder = builder.header("authorization", &value);
-    }
-    let request = match body {
-        Some(value) => {
-            let text = js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_default();
-            builder.header("content-type", "application/json").body(text)
-        }
-        None => builder.build(),
-    };
-    let request =
-        request.map_err(|_| fail(Error::new(ErrorCode::InvalidOptions, "invalid request"), None, sent_at))?;
+    let request = build(method, url, body, bearer)
+        .map_err(|_| fail(Error::new(ErrorCode::InvalidOptions, "invalid request"), None, sent_at))?;
     let response = match request.send().await {
         Ok(r) => r,
         Err(_) => return Err(fail(Error::network(), None, clock.now_ms())),
@@ -96,13 +101,7 @@ pub async fn call(
         }
         return Ok(Answer { status, body: parsed, server_time, sent_at, received_at });
     }
-    let error_body: Option<ErrorBody> = serde_wasm_bindgen::from_value(parsed).ok();
+    let error_body = super::wire::error_body(&parsed);
     let error = classify(status, error_body.as_ref(), headers.get("retry-after").as_deref());
     Err(fail(error, server_time, received_at))
-}
-
-/// Reads a protocol type out of a parsed body.
-pub fn decode<T: DeserializeOwned>(body: JsValue) -> Result<T, Error> {
-    serde_wasm_bindgen::from_value(body)
-        .map_err(|_| Error::new(ErrorCode::InvalidResponse, "the server's answer has an unexpected shape"))
 }

@@ -11,7 +11,6 @@
 //! this instance ever wrote, including those written by earlier page loads.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use wasm_bindgen::JsValue;
@@ -52,7 +51,8 @@ pub struct Store {
     backend: RefCell<Backend>,
     /// Holds every value while on the memory backend, and a copy of what was written while on a web
     /// backend, so a later failure can fall back without losing anything.
-    memory: RefCell<BTreeMap<String, String>>,
+    /// A handful of keys at most, so a `Vec` (a map costs kilobytes of wasm).
+    memory: RefCell<Vec<(String, String)>>,
 }
 
 impl Store {
@@ -73,7 +73,7 @@ impl Store {
             kind,
             prefix: key_prefix(instance),
             backend: RefCell::new(backend),
-            memory: RefCell::new(BTreeMap::new()),
+            memory: RefCell::new(Vec::new()),
         }
     }
 
@@ -100,13 +100,13 @@ impl Store {
         let key = self.key(name);
         let result = match &*self.backend.borrow() {
             Backend::Web(storage) => storage.get_item(&key),
-            Backend::Memory => return self.memory.borrow().get(&key).cloned(),
+            Backend::Memory => return self.memory_get(&key),
         };
         match result {
             Ok(value) => value,
             Err(err) => {
                 self.fall_back(&err);
-                self.memory.borrow().get(&key).cloned()
+                self.memory_get(&key)
             }
         }
     }
@@ -115,7 +115,13 @@ impl Store {
     /// the value there.
     pub fn set(&self, name: &str, value: &str) {
         let key = self.key(name);
-        self.memory.borrow_mut().insert(key.clone(), value.to_owned());
+        {
+            let mut memory = self.memory.borrow_mut();
+            match memory.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => value.clone_into(v),
+                None => memory.push((key.clone(), value.to_owned())),
+            }
+        }
         let result = match &*self.backend.borrow() {
             Backend::Web(storage) => storage.set_item(&key, value),
             Backend::Memory => return,
@@ -128,7 +134,7 @@ impl Store {
     /// Removes `name`.
     pub fn remove(&self, name: &str) {
         let key = self.key(name);
-        self.memory.borrow_mut().remove(&key);
+        self.memory.borrow_mut().retain(|(k, _)| *k != key);
         let result = match &*self.backend.borrow() {
             Backend::Web(storage) => storage.remove_item(&key),
             Backend::Memory => return,
@@ -141,7 +147,7 @@ impl Store {
     /// Removes every key of this instance, whoever wrote it (this page or an earlier one).
     pub fn clear(&self) {
         let prefix = self.prefix.clone();
-        self.memory.borrow_mut().retain(|k, _| !k.starts_with(&prefix));
+        self.memory.borrow_mut().retain(|(k, _)| !k.starts_with(&prefix));
         let backend = self.backend.borrow();
         let Backend::Web(storage) = &*backend else {
             return;
@@ -185,6 +191,10 @@ impl Store {
             }
             None => false,
         }
+    }
+
+    fn memory_get(&self, key: &str) -> Option<String> {
+        self.memory.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 
     fn fall_back(&self, err: &JsValue) {

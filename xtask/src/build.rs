@@ -16,10 +16,12 @@ pub fn run() -> Result {
         exec(
             cmd("wasm-pack")
                 .args(["build", "--release", "--target", target, "--out-name", "hallpass", "--out-dir"])
-                .arg(&out),
+                .arg(&out)
+                .args(["--", "--features", "small-alloc"]),
             "wasm-pack build",
         )?;
         wasm_opt(&out.join("hallpass_bg.wasm"))?;
+        minify_names(&out)?;
     }
     print_sizes()
 }
@@ -37,6 +39,10 @@ pub fn wasm_opt(wasm: &Path) -> Result {
     exec(
         cmd("wasm-opt").arg(wasm).args(["-o"]).arg(wasm).args([
             "-Oz",
+            "--converge",
+            // Traps never happen: a trap in our wasm is a panic, and a panic already ends the
+            // instance, so wasm-opt may drop the code that only prepares one.
+            "-tnh",
             "--enable-bulk-memory",
             "--enable-mutable-globals",
             "--enable-nontrapping-float-to-int",
@@ -48,6 +54,26 @@ pub fn wasm_opt(wasm: &Path) -> Result {
     )?;
     let after = fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?.len();
     println!("build: wasm-opt -Oz {} -> {} bytes", before, after);
+    Ok(())
+}
+
+/// Short import/export names in `dir`'s wasm and the same names in its glue (see `minify`).
+fn minify_names(dir: &Path) -> Result {
+    let wasm_path = dir.join("hallpass_bg.wasm");
+    let wasm = fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
+    let (small, names) = crate::minify::minify_wasm(&wasm)?;
+    fs::write(&wasm_path, &small).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
+    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.ends_with(".js") || name.ends_with(".d.ts") {
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::write(&path, crate::minify::rewrite_glue(&text, &names))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    println!("build: {} import/export names shortened: {} -> {} bytes", names.len(), wasm.len(), small.len());
     Ok(())
 }
 

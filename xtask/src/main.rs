@@ -9,6 +9,7 @@
 //!   browser suites in headless Chromium; ends with one summary line.
 
 mod build;
+mod minify;
 mod proxy;
 mod server;
 mod setup;

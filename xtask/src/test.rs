@@ -8,7 +8,7 @@ use std::fs;
 
 use crate::proxy::Proxy;
 use crate::server::{ServerOptions, TestServer};
-use crate::util::{Counts, Result, cmd, exec, run_counting, tmp_dir};
+use crate::util::{Counts, Result, cmd, exec, root, run_counting, tmp_dir};
 
 pub fn run(only: Option<&str>) -> Result {
     if only == Some("browser") {
@@ -76,9 +76,12 @@ pub fn run(only: Option<&str>) -> Result {
     if failures.is_empty() { Ok(()) } else { Err(format!("{} step(s) failed", failures.len())) }
 }
 
-/// `tests/*.rs` compiled to wasm32 and run by wasm-pack in headless Chromium (never Node), against a
-/// real `hallpass-server` (5 s tokens, its own temporary database) behind the counting, fault-injecting
-/// test proxy. The suites get both addresses at compile time (`option_env!`).
+/// The suites that need a browser and a real server, sharing one `hallpass-server` (5 s tokens, its own
+/// temporary database) behind the counting, fault-injecting test proxy:
+/// - `tests/*.rs` compiled to wasm32 and run by wasm-pack in headless Chromium (never Node); they get
+///   both addresses at compile time (`option_env!`);
+/// - `tests/e2e/*.test.mjs`: node's test runner driving Debian's Chromium with playwright-core against
+///   the release package that `cargo xtask build` makes.
 fn browser_suites() -> Result<Counts> {
     let server = TestServer::start(&ServerOptions { name: "browser", token_lifetime_secs: 5 })?;
     let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
@@ -91,7 +94,7 @@ fn browser_suites() -> Result<Counts> {
     let tmp = tmp_dir("browser");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
-    let counts = run_counting(
+    let mut counts = run_counting(
         cmd("wasm-pack")
             .args(["test", "--headless", "--chrome", "--", "--test", "*"])
             .env("TMPDIR", &tmp)
@@ -102,5 +105,32 @@ fn browser_suites() -> Result<Counts> {
     if counts.passed == 0 {
         return Err("no browser test ran".into());
     }
+
+    crate::build::run()?;
+    let e2e = root().join("tests").join("e2e");
+    let mut files: Vec<_> = fs::read_dir(&e2e)
+        .map_err(|e| format!("{}: {e}", e2e.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".test.mjs")))
+        .collect();
+    files.sort();
+    let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
+    let e2e_counts = run_counting(
+        cmd("node")
+            .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+            .args(&files)
+            .env("TMPDIR", &tmp)
+            .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
+            .env("HALLPASS_TEST_SERVER", &server.info.frontend_api)
+            .env("HALLPASS_REPO", root())
+            .env("HALLPASS_TOOLS", crate::util::tools_dir().join("node_modules"))
+            .env("CHROMIUM", chromium),
+        "node --test tests/e2e",
+    )?;
+    if e2e_counts.passed == 0 {
+        return Err("no end-to-end test ran".into());
+    }
+    counts.add(e2e_counts);
     Ok(counts)
 }

@@ -78,9 +78,21 @@ impl Counts {
         self.ignored += other.ignored;
     }
 
-    /// Parses `test result: ok. 10 passed; 0 failed; 1 ignored; …`.
+    /// Parses `test result: ok. 10 passed; 0 failed; 1 ignored; …` (libtest, wasm-bindgen-test) and
+    /// node's spec reporter's `ℹ pass 4` / `ℹ fail 0`.
     pub fn parse_line(line: &str) -> Option<Counts> {
-        let rest = line.trim().strip_prefix("test result: ")?;
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("ℹ ") {
+            let (label, n) = rest.split_once(' ')?;
+            let n: u64 = n.trim().parse().ok()?;
+            return match label {
+                "pass" => Some(Counts { passed: n, ..Counts::default() }),
+                "fail" => Some(Counts { failed: n, ..Counts::default() }),
+                "skipped" | "todo" => Some(Counts { ignored: n, ..Counts::default() }),
+                _ => None,
+            };
+        }
+        let rest = line.strip_prefix("test result: ")?;
         let mut counts = Counts::default();
         for part in rest.split(';') {
             let mut words = part.split_whitespace().rev();

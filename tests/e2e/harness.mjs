@@ -1,0 +1,56 @@
+// Shared by the Playwright suites: Debian's Chromium through playwright-core (never a downloaded
+// browser), a static file server for the repository (pkg/, www/, fixtures), and the test proxy's
+// control endpoints. `cargo xtask test` sets the environment.
+import { createRequire } from "node:module";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { join, normalize, extname } from "node:path";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the end-to-end suites with \`cargo xtask test\``);
+  return value;
+};
+
+export const api = env("HALLPASS_TEST_FRONTEND_API");
+const root = env("HALLPASS_REPO");
+const require = createRequire(join(env("HALLPASS_TOOLS"), "noop.js"));
+const { chromium } = require("playwright-core");
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".wasm": "application/wasm", ".json": "application/json", ".css": "text/css" };
+
+/** Serves the repository read-only on a free loopback port; returns its origin and a close function. */
+export async function serveRepo() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (path.includes("..")) { res.writeHead(400).end(); return; }
+    try {
+      const body = await readFile(join(root, path));
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--no-first-run", "--disable-gpu", "--disable-quic"],
+  });
+}
+
+export async function control(command) {
+  const method = command.startsWith("counts") ? "GET" : "POST";
+  const res = await fetch(`${api}/__control/${command}`, { method });
+  if (!res.ok) throw new Error(`control ${command}: ${res.status}`);
+  return res.json();
+}
+
+export const uniqueEmail = (tag) => `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`;
+export const PASSWORD = "correct horse battery staple";

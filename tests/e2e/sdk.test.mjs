@@ -1,0 +1,156 @@
+// The JavaScript surface of the release package (pkg/web, wasm-opt'd, names minified) in headless
+// Chromium against the real server behind the test proxy: what an app importing `hallpass` sees.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { api, serveRepo, launch, control, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+let site, browser, context;
+
+before(async () => {
+  site = await serveRepo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+/** A fresh page with the SDK loaded (its own browser context, so its own localStorage). */
+async function sdkPage() {
+  context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  await page.goto(`${site.origin}/tests/e2e/fixtures/sdk.html`);
+  await page.waitForFunction(() => window.ready === true);
+  page.errors = errors;
+  return page;
+}
+
+test("load, sign up, useUser/useAuth, getToken, sign out", async () => {
+  const page = await sdkPage();
+  const email = uniqueEmail("js");
+  const result = await page.evaluate(async ({ api, email, password }) => {
+    const { Hallpass } = window.hallpass;
+    const hp = await Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 });
+    const before = hp.useUser();
+    await hp.signUp({ emailAddress: email, password, firstName: "Ada", lastName: "Lovelace" });
+    const user = hp.useUser();
+    const auth = hp.useAuth();
+    const t1 = await auth.getToken();
+    const t2 = await hp.getToken();
+    const stored = Object.keys(localStorage).filter((k) => k.startsWith("hallpass:")).length;
+    await auth.signOut();
+    return {
+      before, user, auth: { ...auth, getToken: typeof auth.getToken, signOut: typeof auth.signOut, has: typeof auth.has },
+      t1, t2, stored, afterToken: await hp.getToken(), after: hp.useAuth().isSignedIn,
+      storedAfter: Object.keys(localStorage).filter((k) => k.startsWith("hallpass:")).length,
+    };
+  }, { api, email, password: PASSWORD });
+  assert.deepEqual(result.before, { isLoaded: true, isSignedIn: false, user: null });
+  assert.equal(result.user.isSignedIn, true);
+  assert.equal(result.user.user.fullName, "Ada Lovelace");
+  assert.equal(result.user.user.primaryEmailAddress.emailAddress, email);
+  assert.deepEqual(result.user.user.publicMetadata, {});
+  assert.match(result.auth.userId, /^user_/);
+  assert.match(result.auth.sessionId, /^sess_/);
+  assert.equal(result.auth.orgId, null);
+  assert.deepEqual([result.auth.getToken, result.auth.signOut, result.auth.has], ["function", "function", "function"]);
+  assert.equal(result.t1.split(".").length, 3, "a JWT");
+  assert.equal(result.t1, result.t2, "served from the cache");
+  assert.equal(result.stored, 1);
+  assert.equal(result.afterToken, null);
+  assert.equal(result.after, false);
+  assert.equal(result.storedAfter, 0, "sign-out wipes storage");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("getSnapshot keeps its identity until a change, and subscribers hear changes", async () => {
+  const page = await sdkPage();
+  const result = await page.evaluate(async ({ api, email, password }) => {
+    const { Hallpass } = window.hallpass;
+    const hp = await Hallpass.load({ frontendApi: api, storage: "memory" });
+    const s1 = hp.getSnapshot();
+    const same = s1 === hp.getSnapshot();
+    let subscribed = 0;
+    const seen = [];
+    const unsubscribe = hp.subscribe(() => subscribed++);
+    const off = hp.addListener((state) => seen.push(state.isSignedIn));
+    await hp.signUp({ emailAddress: email, password });
+    const s2 = hp.getSnapshot();
+    const changed = s1 !== s2 && s2 === hp.getSnapshot();
+    await hp.getToken({ skipCache: true }); // a refresh that changes nothing visible
+    const stable = s2 === hp.getSnapshot();
+    off();
+    await hp.signOut();
+    unsubscribe();
+    return { same, changed, stable, subscribed, seen, frozen: Object.isFrozen(s2) };
+  }, { api, email: uniqueEmail("snap"), password: PASSWORD });
+  assert.ok(result.same, "same object while nothing changes");
+  assert.ok(result.changed, "a new object after sign-up, stable again after");
+  assert.ok(result.stable, "a refresh with nothing new keeps the snapshot");
+  assert.equal(result.subscribed, 2, "sign-up and sign-out");
+  assert.deepEqual(result.seen, [true], "the listener was removed before sign-out");
+  assert.ok(result.frozen);
+  await context.close();
+});
+
+test("failures throw HallpassError with a stable code", async () => {
+  const page = await sdkPage();
+  const email = uniqueEmail("err");
+  const result = await page.evaluate(async ({ api, email, password }) => {
+    const { Hallpass, isHallpassError } = window.hallpass;
+    const caught = async (p) => p.then(() => null, (e) => ({ name: e.name, code: e.code, status: e.status,
+      message: e.message, is: isHallpassError(e), isError: e instanceof Error }));
+    const hp = await Hallpass.load({ frontendApi: api, storage: "memory" });
+    await hp.signUp({ emailAddress: email, password });
+    await hp.signOut();
+    return {
+      wrong: await caught(hp.signIn({ identifier: email, password: "not the password" })),
+      weak: await caught(hp.signUp({ emailAddress: `x${email}`, password: "short" })),
+      missing: await caught(hp.signUp({ password })),
+      noApi: await caught(Hallpass.load({})),
+      badStorage: await caught(Hallpass.load({ frontendApi: api, storage: "cookies" })),
+      notObject: await caught(Hallpass.load("http://x")),
+      plain: isHallpassError(new Error("x")),
+    };
+  }, { api, email, password: PASSWORD });
+  assert.deepEqual({ ...result.wrong, message: undefined },
+    { name: "HallpassError", code: "form_password_incorrect", status: result.wrong.status, message: undefined, is: true, isError: true });
+  assert.ok(result.wrong.status >= 400 && result.wrong.status < 500);
+  assert.equal(result.weak.code, "form_password_length_too_short");
+  assert.equal(result.missing.code, "form_param_missing");
+  assert.equal(result.noApi.code, "invalid_options");
+  assert.equal(result.badStorage.code, "invalid_options");
+  assert.equal(result.notObject.code, "invalid_options");
+  assert.equal(result.plain, false);
+  await context.close();
+});
+
+test("a reload is signed in at once, and fetch attaches the token", async () => {
+  const page = await sdkPage();
+  const userId = await page.evaluate(async ({ api, email, password }) => {
+    const hp = await window.hallpass.Hallpass.load({ frontendApi: api });
+    await hp.signUp({ emailAddress: email, password });
+    return hp.useAuth().userId;
+  }, { api, email: uniqueEmail("reload"), password: PASSWORD });
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  const result = await page.evaluate(async ({ api }) => {
+    const hp = await window.hallpass.Hallpass.load({ frontendApi: api });
+    const atLoad = hp.useAuth().userId;
+    const res = await hp.fetch(`${api}/v1/client/me`);
+    const body = await res.json();
+    const unauthenticated = await fetch(`${api}/v1/client/me`);
+    await hp.signOut();
+    return { atLoad, status: res.status, me: body.user.id, bare: unauthenticated.status };
+  }, { api });
+  assert.equal(result.atLoad, userId, "signed in from storage, before any request");
+  assert.equal(result.status, 200);
+  assert.equal(result.me, userId);
+  assert.equal(result.bare, 401, "the same call without the SDK's token is refused");
+  await control("reset");
+  await context.close();
+});
