@@ -498,9 +498,12 @@ impl Store {
                 .bind(&session.id)
                 .execute(&mut **tx)
                 .await?;
-                let user = user_tx(&mut tx, &session.user_id).await?;
                 tx.commit().await?;
-                return Ok(RefreshOutcome::Rotated(session, user));
+                // Read outside the writer's turn: WAL readers do not block writers.
+                return Ok(match self.user(&session.user_id).await? {
+                    Some(user) => RefreshOutcome::Rotated(session, user),
+                    None => RefreshOutcome::Invalid,
+                });
             }
             // Another replica rotated it between our read and our update: judge it as a replay.
             token = match token_row(&mut tx, presented).await? {
@@ -517,9 +520,12 @@ impl Store {
             None => false,
         };
         if in_window && same_successor && successor_unused {
-            let user = user_tx(&mut tx, &session.user_id).await?;
+            // Nothing was written: end the transaction before reading the user.
             tx.commit().await?;
-            return Ok(RefreshOutcome::GraceReplay(session, user));
+            return Ok(match self.user(&session.user_id).await? {
+                Some(user) => RefreshOutcome::GraceReplay(session, user),
+                None => RefreshOutcome::Invalid,
+            });
         }
         // RFC 9700 §4.14.2: a rotated token used again means it leaked; end the whole family.
         set_status_tx(&mut tx, &session.id, SessionStatus::Revoked, now).await?;
@@ -548,14 +554,6 @@ async fn token_row(tx: &mut Tx, hash: &str) -> Result<Option<TokenRow>, StoreErr
         })
     })
     .transpose()
-}
-
-async fn user_tx(tx: &mut Tx, id: &str) -> Result<UserRecord, StoreError> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN email_addresses e ON e.id = u.primary_email_address_id WHERE u.id = $1"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
-    UserRecord::from_row(&row)
 }
 
 async fn set_status_tx(tx: &mut Tx, id: &str, to: SessionStatus, now: i64) -> Result<(), StoreError> {
