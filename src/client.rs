@@ -27,6 +27,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
+use crate::core::backoff::{Backoff, Decision, XorShift32};
 use crate::core::clock::Clock;
 use crate::core::error::Error;
 use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
@@ -34,8 +35,10 @@ use crate::core::single_flight::SingleFlight;
 use crate::core::state::{AuthState, Effect, Event, SessionStore, SignOutReason, StoredSession};
 use crate::core::token_cache::TokenKey;
 use crate::platform::clock::DeviceClock;
+use crate::platform::events::Listener as DomListener;
 use crate::platform::http::{self, Failure};
 use crate::platform::storage::{StorageKind, Store};
+use crate::platform::tabs::{self, TabChannel, TabMessage};
 use crate::platform::timer::Timeout;
 use crate::platform::wire;
 
@@ -53,6 +56,8 @@ pub struct Options {
     pub min_token_lifetime_ms: i64,
     /// The device clock (tests inject a shifted or fake one).
     pub clock: Option<Rc<dyn Clock>>,
+    /// Record a trace of every refresh (which tab, why, what came of it): [`Hallpass::refresh_trace`].
+    pub debug: bool,
 }
 
 impl Options {
@@ -63,6 +68,7 @@ impl Options {
             storage: StorageKind::Local,
             min_token_lifetime_ms: DEFAULT_MIN_REMAINING_MS,
             clock: None,
+            debug: false,
         }
     }
 
@@ -78,6 +84,11 @@ impl Options {
 
     pub fn with_clock(mut self, clock: Rc<dyn Clock>) -> Options {
         self.clock = Some(clock);
+        self
+    }
+
+    pub fn with_debug(mut self, debug: bool) -> Options {
+        self.debug = debug;
         self
     }
 }
@@ -169,7 +180,35 @@ struct Inner {
     /// Bumped on every visible change: the JS snapshot keeps its identity until it moves.
     version: Cell<u32>,
     refresh_timer: RefCell<Option<Timeout>>,
+    /// The other tabs of this instance (shared `localStorage` only).
+    tabs: RefCell<Option<TabChannel>>,
+    /// `visibilitychange`, `focus`, `pageshow`, `online`.
+    page: RefCell<Vec<DomListener>>,
+    /// Names this tab in traces.
+    tab_id: String,
+    backoff: RefCell<Backoff>,
+    rng: RefCell<XorShift32>,
+    /// `Some` with the `debug` option.
+    trace: Option<RefCell<Vec<TraceEntry>>>,
 }
+
+/// One refresh, as the `debug` option records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceEntry {
+    /// The tab that did it (random per instance).
+    pub tab: String,
+    /// What asked: `load`, `get_token`, `timer`, `retry`, `visibilitychange`, `focus`, `pageshow`,
+    /// `online`, `user_update`.
+    pub reason: &'static str,
+    /// Device time it started.
+    pub at: i64,
+    /// `network` (this tab asked the server), `other_tab` (another tab's token arrived meanwhile), or
+    /// the error code.
+    pub outcome: &'static str,
+}
+
+/// How long a tab waits for the refresh lock before taking it over.
+const LOCK_TIMEOUT_MS: u32 = 5_000;
 
 impl Hallpass {
     /// Loads an instance: reads storage and is signed in (or out) before any request completes. With
@@ -178,6 +217,7 @@ impl Hallpass {
         let api = resolve_frontend_api(&options.frontend_api)?;
         let store = Store::open(options.storage, &api);
         let clock: Rc<dyn Clock> = options.clock.unwrap_or_else(|| Rc::new(DeviceClock));
+        let random = (js_sys::Math::random() * 4_294_967_295.0) as u32;
         let hp = Hallpass {
             inner: Rc::new(Inner {
                 api,
@@ -189,9 +229,16 @@ impl Hallpass {
                 next_listener: Cell::new(0),
                 version: Cell::new(0),
                 refresh_timer: RefCell::new(None),
+                tabs: RefCell::new(None),
+                page: RefCell::new(Vec::new()),
+                tab_id: tab_id(random),
+                backoff: RefCell::new(Backoff::default()),
+                rng: RefCell::new(XorShift32::new(random | 1)),
+                trace: options.debug.then(|| RefCell::new(Vec::new())),
             }),
         };
-        let stored = hp.read_stored_session();
+        hp.inner.connect();
+        let stored = hp.inner.read_stored_session();
         hp.apply(Event::LoadedFromStorage(stored));
         Ok(hp)
     }
@@ -268,7 +315,17 @@ impl Hallpass {
         if let Some(token) = cached {
             return Ok(Some(token));
         }
-        self.inner.refresh_shared(key).await.map(Some)
+        // An explicit call is an outside trigger: it closes the breaker, but a `Retry-After` holds.
+        let wait_ms = {
+            let mut backoff = self.inner.backoff.borrow_mut();
+            backoff.reset();
+            backoff.wait_ms(self.inner.clock.now_ms())
+        };
+        if wait_ms > 0 {
+            return Err(Error::new(ErrorCode::RateLimited, "the server asked to wait before retrying")
+                .with_retry_after(Some(wait_ms.div_ceil(1000))));
+        }
+        self.inner.refresh_shared(key, "get_token").await.map(Some)
     }
 
     /// `fetch(request)` with `Authorization: Bearer <token>` added; after a 401 it forces a new token and
@@ -311,23 +368,25 @@ impl Hallpass {
         ListenerHandle { inner: Rc::downgrade(&self.inner), id }
     }
 
-    fn url(&self, path: &str) -> String {
-        let mut url = String::with_capacity(self.inner.api.len() + path.len());
-        url.push_str(&self.inner.api);
-        url.push_str(path);
-        url
+    /// Updates the signed-in user's own profile (`first_name`, `last_name`, `unsafe_metadata`; absent
+    /// fields stay), then refreshes so that this tab and every other one sees the new user.
+    pub async fn update_user(&self, profile: &JsValue) -> Result<(), Error> {
+        let token = self.get_token(GetTokenOptions::default()).await?.ok_or_else(Error::not_signed_in)?;
+        let url = self.url(paths::ME);
+        http::call("PATCH", &url, Some(profile), Some(&token), &*self.inner.clock)
+            .await
+            .map_err(|f| f.error)?;
+        let key = self.inner.session.borrow().session_key().ok_or_else(Error::not_signed_in)?;
+        self.inner.refresh_shared(key, "user_update").await.map(|_| ())
     }
 
-    fn read_stored_session(&self) -> Option<StoredSession> {
-        let value = self.inner.store.get_json(SESSION_KEY)?;
-        match wire::stored_session(&value) {
-            Some(stored) => Some(stored),
-            None => {
-                warn("hallpass: the stored session is from another version or corrupt and has been cleared");
-                self.inner.store.clear();
-                None
-            }
-        }
+    /// The refreshes recorded with the `debug` option, oldest first (empty without it).
+    pub fn refresh_trace(&self) -> Vec<TraceEntry> {
+        self.inner.trace.as_ref().map(|t| t.borrow().clone()).unwrap_or_default()
+    }
+
+    fn url(&self, path: &str) -> String {
+        self.inner.url(path)
     }
 
     async fn authenticate(&self, path: &str, body: &JsValue) -> Result<(), Error> {
@@ -368,9 +427,18 @@ impl Inner {
     fn run(self: &Rc<Self>, effect: Effect) {
         match effect {
             Effect::Persist(stored) => {
-                self.store.set_json(SESSION_KEY, &wire::stored_session_to_js(&stored));
+                let value = wire::stored_session_to_js(&stored);
+                self.store.set_json(SESSION_KEY, &value);
+                if let Some(tabs) = &*self.tabs.borrow() {
+                    tabs.post_session(&value);
+                }
             }
-            Effect::ClearStorage => self.store.clear(),
+            Effect::ClearStorage => {
+                self.store.clear();
+                if let Some(tabs) = &*self.tabs.borrow() {
+                    tabs.post_signed_out();
+                }
+            }
             Effect::Notify => {
                 self.version.set(self.version.get().wrapping_add(1));
                 let listeners: Vec<Listener> =
@@ -382,27 +450,8 @@ impl Inner {
                 }
             }
             Effect::Warn(message) => warn(message),
-            Effect::Revalidate => {
-                let inner = self.clone();
-                spawn_local(async move {
-                    let key = inner.session.borrow().session_key();
-                    if let Some(key) = key {
-                        // Failures are applied inside (an ended session signs out); nobody awaits this one.
-                        let _ = inner.refresh_shared(key).await;
-                    }
-                });
-            }
-            Effect::ScheduleRefresh { delay_ms } => {
-                let weak = Rc::downgrade(self);
-                let timer = Timeout::new(delay_ms, move || {
-                    let Some(inner) = weak.upgrade() else { return };
-                    if !inner.session.borrow().refresh_due(inner.clock.now_ms()) {
-                        return;
-                    }
-                    inner.run(Effect::Revalidate);
-                });
-                *self.refresh_timer.borrow_mut() = timer;
-            }
+            Effect::Revalidate => self.refresh_in_background("load"),
+            Effect::ScheduleRefresh { delay_ms } => self.schedule(delay_ms, "timer"),
             Effect::CancelRequests => {
                 self.refresh_timer.borrow_mut().take();
                 self.flight.bump_epoch();
@@ -416,15 +465,131 @@ impl Inner {
     /// session cancels in-flight requests, and doing that from inside the request would hand its own
     /// callers `signed_out_during_request` instead of the server's answer. Every caller applies it;
     /// the reducer ignores all but the first.
-    async fn refresh_shared(self: &Rc<Self>, key: TokenKey) -> Result<String, Error> {
+    async fn refresh_shared(self: &Rc<Self>, key: TokenKey, reason: &'static str) -> Result<String, Error> {
         let inner = self.clone();
-        let result = self.flight.run(key, move || refresh(inner)).await;
-        if let Err(error) = &result
-            && !error.is_signed_out_during_request()
-        {
-            self.apply(Event::RefreshFailed(error.clone()));
+        let result = self.flight.run(key, move || refresh(inner, reason)).await;
+        match &result {
+            Ok(_) => self.backoff.borrow_mut().on_success(),
+            Err(error) if !error.is_signed_out_during_request() => {
+                self.apply(Event::RefreshFailed(error.clone()));
+                let now = self.clock.now_ms();
+                let decision = self.backoff.borrow_mut().on_failure(error, now, &mut *self.rng.borrow_mut());
+                if let (Decision::RetryIn(delay_ms), true) =
+                    (decision, self.session.borrow().state().is_signed_in())
+                {
+                    self.schedule(delay_ms, "retry");
+                }
+            }
+            Err(_) => {}
         }
         result
+    }
+
+    /// Refreshes now, nobody awaiting: failures are applied inside (an ended session signs out).
+    fn refresh_in_background(self: &Rc<Self>, reason: &'static str) {
+        let inner = self.clone();
+        spawn_local(async move {
+            let key = inner.session.borrow().session_key();
+            if let Some(key) = key {
+                let _ = inner.refresh_shared(key, reason).await;
+            }
+        });
+    }
+
+    /// (Re)arms the refresh timer. When it fires in a hidden tab it does nothing: hidden tabs do not
+    /// poll, and the tab re-checks the moment it becomes visible again.
+    fn schedule(self: &Rc<Self>, delay_ms: u32, reason: &'static str) {
+        let weak = Rc::downgrade(self);
+        let timer = Timeout::new(delay_ms, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.wake(reason, reason == "retry");
+            }
+        });
+        *self.refresh_timer.borrow_mut() = timer;
+    }
+
+    /// Something says it is worth checking the token now (a timer, the tab becoming visible, the
+    /// network coming back). Timers in hidden tabs and sleeping laptops are not trusted, so every wake
+    /// re-checks against the clock; `force` refreshes even if the token is not due (a retry).
+    fn wake(self: &Rc<Self>, reason: &'static str, force: bool) {
+        if is_hidden() {
+            return;
+        }
+        if reason != "timer" && reason != "retry" {
+            // An outside trigger closes the circuit breaker.
+            self.backoff.borrow_mut().reset();
+        }
+        let due = self.session.borrow().refresh_due(self.clock.now_ms());
+        let signed_in = self.session.borrow().state().is_signed_in();
+        if signed_in && (due || force) {
+            self.refresh_in_background(reason);
+        }
+    }
+
+    /// Joins the other tabs (shared storage only) and listens for the page-lifecycle events.
+    fn connect(self: &Rc<Self>) {
+        if self.store.kind() == StorageKind::Local && !self.store.is_memory() {
+            let weak = Rc::downgrade(self);
+            let channel = TabChannel::open(&self.api, self.store.key(SESSION_KEY), move |message| {
+                let Some(inner) = weak.upgrade() else { return };
+                let stored = match message {
+                    TabMessage::Session(value) => match wire::stored_session(&value) {
+                        Some(stored) => Some(stored),
+                        None => return,
+                    },
+                    TabMessage::SignedOut => None,
+                };
+                inner.apply(Event::FromOtherTab(stored));
+            });
+            *self.tabs.borrow_mut() = channel;
+        }
+        let Some(window) = web_sys::window() else { return };
+        let mut page = Vec::new();
+        let document = window.document();
+        let targets: [(&web_sys::EventTarget, &'static str); 4] = [
+            (document.as_ref().map(AsRef::as_ref).unwrap_or(window.as_ref()), "visibilitychange"),
+            (window.as_ref(), "focus"),
+            (window.as_ref(), "pageshow"),
+            (window.as_ref(), "online"),
+        ];
+        for (target, kind) in targets {
+            let weak = Rc::downgrade(self);
+            page.extend(DomListener::new(target, kind, move |_| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.wake(kind, false);
+                }
+            }));
+        }
+        *self.page.borrow_mut() = page;
+    }
+
+    fn read_stored_session(&self) -> Option<StoredSession> {
+        let value = self.store.get_json(SESSION_KEY)?;
+        match wire::stored_session(&value) {
+            Some(stored) => Some(stored),
+            None => {
+                warn("hallpass: the stored session is from another version or corrupt and has been cleared");
+                self.store.clear();
+                None
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        let mut url = String::with_capacity(self.api.len() + path.len());
+        url.push_str(&self.api);
+        url.push_str(path);
+        url
+    }
+
+    fn record(&self, reason: &'static str, at: i64, outcome: &'static str) {
+        if let Some(trace) = &self.trace {
+            let mut trace = trace.borrow_mut();
+            if trace.len() >= 1000 {
+                trace.remove(0);
+            }
+            trace.push(TraceEntry { tab: self.tab_id.clone(), reason, at, outcome });
+        }
     }
 
     /// Learns the server clock from a failed answer that carried it.
@@ -437,7 +602,45 @@ impl Inner {
 
 /// One refresh: presents the refresh token, applies a successful answer, returns the new session
 /// token. A failure is applied by [`Inner::refresh_shared`].
-async fn refresh(inner: Rc<Inner>) -> Result<String, Error> {
+async fn refresh(inner: Rc<Inner>, reason: &'static str) -> Result<String, Error> {
+    let started = inner.clock.now_ms();
+    let current = |inner: &Inner| {
+        let session = inner.session.borrow();
+        session.session_key().and_then(|k| session.tokens().entry(&k).map(|t| t.jwt.clone()))
+    };
+    let before = current(&inner);
+    // One tab refreshes; the others wait here, then find its token in storage. The lock is an
+    // optimisation only: without it (or after the timeout) the server's grace window keeps every
+    // tab signed in.
+    let shared = inner.tabs.borrow().is_some();
+    let _lock = if shared { tabs::lock(&inner.url(":refresh"), LOCK_TIMEOUT_MS).await } else { None };
+    if shared {
+        let stored = inner.read_stored_session();
+        if stored.is_some() {
+            inner.apply(Event::FromOtherTab(stored));
+        }
+    }
+    let fresh = inner.session.borrow().session_token(inner.clock.now_ms()).map(str::to_owned);
+    if let Some(token) = fresh
+        && Some(&token) != before.as_ref()
+    {
+        inner.record(reason, started, "other_tab");
+        return Ok(token);
+    }
+    let result = refresh_over_network(&inner).await;
+    inner.record(
+        reason,
+        started,
+        match &result {
+            Ok(_) => "network",
+            Err(e) => e.code.as_str(),
+        },
+    );
+    result
+}
+
+/// Presents the refresh token to the server and applies a successful answer.
+async fn refresh_over_network(inner: &Rc<Inner>) -> Result<String, Error> {
     let refresh_token = inner.session.borrow().refresh_token().map(str::to_owned);
     let Some(refresh_token) = refresh_token else {
         return Err(Error::new(ErrorCode::NotSignedIn, "not signed in"));
@@ -462,6 +665,25 @@ async fn refresh(inner: Rc<Inner>) -> Result<String, Error> {
             Err(failure.error)
         }
     }
+}
+
+/// A short random id for this tab, for traces.
+fn tab_id(random: u32) -> String {
+    let mut id = String::from("tab-");
+    let mut n = random;
+    for _ in 0..6 {
+        let d = (n % 36) as u8;
+        id.push(char::from(if d < 10 { b'0' + d } else { b'a' + d - 10 }));
+        n /= 36;
+    }
+    id
+}
+
+/// True when the page is in a background tab (or minimised).
+fn is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }
 
 /// Reads and checks a sign-in / sign-up / refresh answer.

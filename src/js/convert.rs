@@ -73,6 +73,9 @@ pub fn options_from_js(value: &JsValue) -> Result<Options, Error> {
                 .ok_or(invalid("storage must be \"local\", \"session\" or \"memory\""))?,
         );
     }
+    if get(value, "debug").as_bool() == Some(true) {
+        options = options.with_debug(true);
+    }
     let min = get(value, "minTokenLifetimeMs");
     if !min.is_undefined() {
         let ms = min.as_f64().filter(|v| v.is_finite() && *v >= 0.0 && *v <= 3_600_000.0);
@@ -196,4 +199,43 @@ pub fn snapshot_to_js(state: &AuthState) -> JsValue {
     set(&o, "orgSlug", id(state.org_slug()));
     let _ = Object::freeze(&o);
     o.into()
+}
+
+/// `{ firstName?, lastName?, unsafeMetadata? }` → the wire body of `PATCH /v1/client/me`. A name set
+/// to `null` is cleared; an absent one stays.
+pub fn profile_from_js(value: &JsValue) -> Result<JsValue, Error> {
+    if !value.is_object() {
+        return Err(Error::new(ErrorCode::FormParamFormatInvalid, "updateUser needs an object"));
+    }
+    let body = Object::new();
+    for (js, wire) in [("firstName", "first_name"), ("lastName", "last_name")] {
+        let v = get(value, js);
+        if v.is_null() || v.as_string().is_some() {
+            set(&body, wire, v);
+        } else if !v.is_undefined() {
+            return Err(Error::new(ErrorCode::FormParamFormatInvalid, "names must be strings or null"));
+        }
+    }
+    let metadata = get(value, "unsafeMetadata");
+    if !metadata.is_undefined() {
+        if !metadata.is_object() || Array::is_array(&metadata) {
+            return Err(Error::new(ErrorCode::FormParamFormatInvalid, "unsafeMetadata must be an object"));
+        }
+        set(&body, "unsafe_metadata", metadata);
+    }
+    Ok(body.into())
+}
+
+/// The `debug` option's refresh trace.
+pub fn trace_to_js(trace: &[crate::client::TraceEntry]) -> JsValue {
+    let out = Array::new();
+    for entry in trace {
+        let o = Object::new();
+        set(&o, "tab", entry.tab.as_str());
+        set(&o, "reason", entry.reason);
+        set(&o, "at", ms(entry.at));
+        set(&o, "outcome", entry.outcome);
+        out.push(&o);
+    }
+    out.into()
 }

@@ -128,6 +128,21 @@ impl JsHallpass {
         run(Some(self.client.clone()), Op::Fetch(input, init))
     }
 
+    /// Updates the signed-in user's profile; every tab sees the change.
+    #[wasm_bindgen(js_name = updateUser, unchecked_return_type = "Promise<void>")]
+    pub fn update_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UpdateUserParams")] params: JsValue,
+    ) -> Promise {
+        run(Some(self.client.clone()), Op::UpdateUser(params))
+    }
+
+    /// With the `debug` option: every refresh this tab made or received, and why.
+    #[wasm_bindgen(js_name = refreshTrace, unchecked_return_type = "RefreshTraceEntry[]")]
+    pub fn refresh_trace(&self) -> JsValue {
+        convert::trace_to_js(&self.client.refresh_trace())
+    }
+
     /// Calls `callback(snapshot)` after every change. Returns the function that unsubscribes.
     #[wasm_bindgen(js_name = addListener, unchecked_return_type = "() => void")]
     pub fn add_listener(
@@ -217,6 +232,7 @@ enum Op {
     SignOut,
     GetToken(JsValue),
     Fetch(JsValue, JsValue),
+    UpdateUser(JsValue),
 }
 
 fn run(client: Option<Client>, op: Op) -> Promise {
@@ -251,6 +267,7 @@ async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
             let request = convert::request_from_js(&input, &init)?;
             return Ok(client.fetch(&request).await?.into());
         }
+        (Op::UpdateUser(params), client) => client.update_user(&convert::profile_from_js(&params)?).await?,
         (Op::Load(_), _) => {}
     }
     Ok(JsValue::UNDEFINED)

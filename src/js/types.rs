@@ -16,6 +16,27 @@ export interface HallpassOptions {
   storage?: "local" | "session" | "memory";
   /** `getToken()` never returns a token with less than this left, in milliseconds (default 10000). */
   minTokenLifetimeMs?: number;
+  /** Record every refresh (which tab, why, what came of it); read it with `refreshTrace()`. */
+  debug?: boolean;
+}
+
+/** `updateUser`: absent fields stay as they are; a name set to `null` is cleared. */
+export interface UpdateUserParams {
+  firstName?: string | null;
+  lastName?: string | null;
+  unsafeMetadata?: Metadata;
+}
+
+/** One refresh as the `debug` option records it. */
+export interface RefreshTraceEntry {
+  /** The tab that did it (random per instance). */
+  tab: string;
+  reason: "load" | "get_token" | "timer" | "retry" | "visibilitychange" | "focus" | "pageshow" | "online"
+    | "user_update";
+  /** Device time it started, ms since the epoch. */
+  at: number;
+  /** `network`: this tab asked the server; `other_tab`: another tab's token arrived; else an error code. */
+  outcome: string;
 }
 
 /** JSON values, as metadata holds them. */

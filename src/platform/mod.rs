@@ -4,11 +4,14 @@
 //!   memory whenever the browser's storage is missing or throws.
 //! - [`http`]: calls to the Frontend API (gloo-net, the browser's JSON), with clock samples.
 //! - [`clock`]: `Date.now()` as the core's `Clock`.
-//! - [`timer`]: `setTimeout` released on drop.
+//! - [`timer`]: `setTimeout` released on drop; [`events`]: DOM listeners removed on drop.
+//! - [`tabs`]: the channel between the tabs of an origin, and the Web Lock that elects the refresher.
 //! - [`wire`]: protocol types to and from the browser's parsed JSON, without serde's error path.
 
 pub mod clock;
+pub mod events;
 pub mod http;
 pub mod storage;
+pub mod tabs;
 pub mod timer;
 pub mod wire;

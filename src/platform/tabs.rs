@@ -1,0 +1,164 @@
+//! Many tabs, one session: a channel that carries the session between the tabs of one origin, and a
+//! Web Lock that elects the tab that refreshes.
+//!
+//! - [`TabChannel`] sends every change of the stored session (refreshed tokens, sign-in, user updates)
+//!   and every sign-out to the other tabs. It uses a `BroadcastChannel` named `hallpass:<instance>`,
+//!   and where that is missing it falls back to the `storage` event of `localStorage`, which the
+//!   browser fires in every other tab when a key changes.
+//! - [`lock`] takes a Web Lock (`navigator.locks`, bound here by hand: web-sys hides it behind
+//!   `web_sys_unstable_apis`, which a library cannot turn on for its users). It is feature-detected
+//!   and always bounded by a timeout, after which it *steals* the lock, so a frozen tab can never block
+//!   the others. Nothing depends on the lock for correctness: the server's grace window covers every
+//!   race; the lock only saves requests.
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::events::Listener;
+
+/// What another tab said.
+pub enum TabMessage {
+    /// The stored session changed: the parsed JS object (see `wire::stored_session`).
+    Session(JsValue),
+    SignedOut,
+}
+
+/// The channel to the other tabs of this instance.
+pub struct TabChannel {
+    channel: Option<web_sys::BroadcastChannel>,
+    _listener: Option<Listener>,
+}
+
+impl TabChannel {
+    /// Opens the channel for `instance`; `storage_key` is the localStorage key of the session, for
+    /// the storage-event fallback. `on_message` runs for every message from another tab.
+    pub fn open(
+        instance: &str,
+        storage_key: String,
+        on_message: impl Fn(TabMessage) + 'static,
+    ) -> Option<TabChannel> {
+        let global = js_sys::global();
+        let has_channel = Reflect::get(&global, &JsValue::from_str("BroadcastChannel"))
+            .map(|c| c.is_function())
+            .unwrap_or(false);
+        if has_channel {
+            let mut name = String::from("hallpass:");
+            name.push_str(instance);
+            let channel = web_sys::BroadcastChannel::new(&name).ok()?;
+            let listener = Listener::new(&channel, "message", move |event| {
+                if let Some(event) = event.dyn_ref::<web_sys::MessageEvent>() {
+                    let data = event.data();
+                    let kind = Reflect::get(&data, &JsValue::from_str("t")).ok().and_then(|t| t.as_string());
+                    match kind.as_deref() {
+                        Some("session") => {
+                            on_message(TabMessage::Session(
+                                Reflect::get(&data, &JsValue::from_str("s")).unwrap_or_default(),
+                            ));
+                        }
+                        Some("out") => on_message(TabMessage::SignedOut),
+                        _ => {}
+                    }
+                }
+            });
+            return Some(TabChannel { channel: Some(channel), _listener: listener });
+        }
+        let window = web_sys::window()?;
+        let listener = Listener::new(&window, "storage", move |event| {
+            let Some(event) = event.dyn_ref::<web_sys::StorageEvent>() else { return };
+            if event.key().as_deref() != Some(storage_key.as_str()) {
+                return;
+            }
+            match event.new_value() {
+                None => on_message(TabMessage::SignedOut),
+                Some(text) => {
+                    if let Ok(value) = js_sys::JSON::parse(&text) {
+                        on_message(TabMessage::Session(value));
+                    }
+                }
+            }
+        });
+        Some(TabChannel { channel: None, _listener: listener })
+    }
+
+    /// Tells the other tabs about a new stored session (the JS object that was stored).
+    pub fn post_session(&self, stored: &JsValue) {
+        self.post("session", stored);
+    }
+
+    /// Tells the other tabs that this one signed out.
+    pub fn post_signed_out(&self) {
+        self.post("out", &JsValue::UNDEFINED);
+    }
+
+    fn post(&self, kind: &str, payload: &JsValue) {
+        // With the storage-event fallback the write to localStorage is the message.
+        let Some(channel) = &self.channel else { return };
+        let message = Object::new();
+        let _ = Reflect::set(&message, &JsValue::from_str("t"), &JsValue::from_str(kind));
+        let _ = Reflect::set(&message, &JsValue::from_str("s"), payload);
+        let _ = channel.post_message(&message);
+    }
+}
+
+impl Drop for TabChannel {
+    fn drop(&mut self) {
+        if let Some(channel) = &self.channel {
+            channel.close();
+        }
+    }
+}
+
+/// A held Web Lock; dropping it releases the lock.
+pub struct LockGuard {
+    release: Function,
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = self.release.call0(&JsValue::NULL);
+    }
+}
+
+/// A promise and the functions that settle it.
+fn deferred() -> (Promise, Function, Function) {
+    let mut settle = (JsValue::UNDEFINED, JsValue::UNDEFINED);
+    let promise = Promise::new(&mut |resolve, reject| settle = (resolve.into(), reject.into()));
+    (promise, settle.0.unchecked_into(), settle.1.unchecked_into())
+}
+
+/// Takes the Web Lock `name`, waiting at most `timeout_ms`; after that it steals the lock (a tab that
+/// froze while holding it must not block the others). `None` where Web Locks are missing or fail:
+/// the caller goes on without the lock.
+pub async fn lock(name: &str, timeout_ms: u32) -> Option<LockGuard> {
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
+    let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok().filter(|l| l.is_object())?;
+    let request: Function = Reflect::get(&locks, &JsValue::from_str("request")).ok()?.dyn_into().ok()?;
+    let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms);
+    let options = Object::new();
+    let _ = Reflect::set(&options, &JsValue::from_str("signal"), &signal);
+    if let Some(guard) = try_lock(&locks, &request, name, &options).await {
+        return Some(guard);
+    }
+    let steal = Object::new();
+    let _ = Reflect::set(&steal, &JsValue::from_str("steal"), &JsValue::TRUE);
+    try_lock(&locks, &request, name, &steal).await
+}
+
+async fn try_lock(locks: &JsValue, request: &Function, name: &str, options: &Object) -> Option<LockGuard> {
+    let (acquired, resolve_acquired, reject_acquired) = deferred();
+    let (held, release, _) = deferred();
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = resolve_acquired.call0(&JsValue::NULL);
+        held.into()
+    });
+    let pending: Promise =
+        request.call3(locks, &JsValue::from_str(name), options, &callback).ok()?.dyn_into().ok()?;
+    // A timeout (AbortError) or a stolen lock rejects the request: stop waiting for it.
+    let then: Function = Reflect::get(&pending, &JsValue::from_str("then")).ok()?.dyn_into().ok()?;
+    let _ = then.call2(&pending, &JsValue::UNDEFINED, &reject_acquired);
+    match JsFuture::from(acquired).await {
+        Ok(_) => Some(LockGuard { release }),
+        Err(_) => None,
+    }
+}
