@@ -92,6 +92,15 @@ pub struct Config {
     /// (atomically: temp file + rename).
     #[arg(long, env = "HALLPASS_READY_FILE")]
     pub ready_file: Option<PathBuf>,
+
+    /// Serve the demo app from this folder (`www/`) under `/demo/`, with its protected endpoint
+    /// `/demo/api/whoami` (`cargo xtask demo` sets it). Off by default.
+    #[arg(long, env = "HALLPASS_DEMO_DIR")]
+    pub demo_dir: Option<PathBuf>,
+
+    /// With `--demo-dir`: serve the npm package (`pkg/npm/`) under `/demo/hallpass/`.
+    #[arg(long, env = "HALLPASS_DEMO_PACKAGE_DIR")]
+    pub demo_package_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -116,6 +125,8 @@ impl Config {
             argon2_parallelism: 1,
             max_body_bytes: 64 * 1024,
             ready_file: None,
+            demo_dir: None,
+            demo_package_dir: None,
         }
     }
 

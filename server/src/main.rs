@@ -45,6 +45,9 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     println!("  Publishable key: {}", state.publishable_key());
     // The secret key is printed on purpose: this is how a developer gets it for their backend.
     println!("  Secret key:      {}", state.secret_key.expose());
+    if state.config.demo_dir.is_some() {
+        println!("  Demo app:        {}/demo/", state.public_url());
+    }
     if let Some(path) = ready_file {
         write_atomically(&path, &serde_json::to_vec_pretty(&info)?)?;
     }

@@ -7,6 +7,7 @@
 //! secret-key check, then the body limit, and no CORS at all; the JWKS is readable from any origin.
 
 mod backend;
+pub mod demo;
 mod frontend;
 mod session_auth;
 
@@ -59,10 +60,11 @@ pub fn app(state: AppState) -> Router {
             .expose_headers([HeaderName::from_static(SERVER_TIME_HEADER)]),
     );
 
-    Router::new()
-        .merge(frontend)
-        .merge(backend)
-        .merge(public)
+    let mut router = Router::new().merge(frontend).merge(backend).merge(public);
+    if let Some(www) = &state.config.demo_dir {
+        router = router.merge(demo::router(www, state.config.demo_package_dir.as_deref()));
+    }
+    router
         // No `method_not_allowed_fallback`: it would replace the per-route fallbacks that the CORS
         // layer wraps (and so break preflights); `normalize_errors` shapes axum's 405 instead.
         .fallback(not_found)

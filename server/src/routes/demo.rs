@@ -1,0 +1,111 @@
+//! The demo app's side of the server (`--demo-dir`, used by `cargo xtask demo`): the static files
+//! of `www/` under `/demo/`, the npm package under `/demo/hallpass/`, and `GET /demo/api/whoami`, a
+//! protected endpoint standing in for an app's own backend.
+//!
+//! `whoami` checks the Bearer session token the way an app backend does: with the public keys of
+//! the JWKS document (the one served at `/.well-known/jwks.json`), offline — RS256 only, the key
+//! picked by `kid`, then `iss`, `exp` and `nbf`. It answers 401 without a token or with a bad one.
+
+use std::path::Path;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use hallpass_protocol::SessionClaims;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Serialize;
+use tower_http::services::ServeDir;
+
+use crate::error::ApiError;
+use crate::jwt::LEEWAY_SECS;
+use crate::state::AppState;
+
+/// Where the protected endpoint lives.
+pub const WHOAMI: &str = "/demo/api/whoami";
+
+/// The demo's routes: the app's files from `www`, the package from `package` (when given).
+pub fn router(www: &Path, package: Option<&Path>) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/", get(|| async { Redirect::temporary("/demo/") }))
+        .route(WHOAMI, get(whoami))
+        .nest_service("/demo", ServeDir::new(www));
+    if let Some(package) = package {
+        router = router.nest_service("/demo/hallpass", ServeDir::new(package));
+    }
+    // A dev server: every load revalidates, so a rebuilt package is never served stale.
+    router.layer(middleware::map_response(|mut res: Response| async move {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        res
+    }))
+}
+
+/// What `whoami` answers for a valid token.
+#[derive(Debug, Serialize)]
+struct WhoAmI {
+    object: &'static str,
+    user_id: String,
+    session_id: String,
+    /// The `kid` of the JWKS key that verified the signature.
+    key_id: String,
+    issuer: String,
+    /// Milliseconds since the epoch.
+    expires_at: i64,
+    issued_at: i64,
+}
+
+async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let token = crate::extract::bearer(&headers)
+        .ok_or_else(|| ApiError::unauthenticated("A session token is required (Authorization: Bearer)"))?;
+    let jwks: JwkSet = serde_json::from_value(state.keys.jwks()).map_err(ApiError::internal)?;
+    let (claims, kid) = verify_with_jwks(&jwks, token, state.now_ms(), &state.public_url())?;
+    let body = WhoAmI {
+        object: "whoami",
+        user_id: claims.sub,
+        session_id: claims.sid,
+        key_id: kid,
+        issuer: claims.iss,
+        expires_at: claims.exp.saturating_mul(1000),
+        issued_at: claims.iat.saturating_mul(1000),
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+/// Verifies `token` against the keys of `jwks` as a third-party backend would.
+fn verify_with_jwks(
+    jwks: &JwkSet,
+    token: &str,
+    now_ms: i64,
+    issuer: &str,
+) -> Result<(SessionClaims, String), ApiError> {
+    let refuse = |why: &str| ApiError::unauthenticated(format!("Invalid session token: {why}"));
+    let header = jsonwebtoken::decode_header(token).map_err(|_| refuse("malformed"))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(refuse("not RS256"));
+    }
+    let kid = header.kid.ok_or_else(|| refuse("no key id"))?;
+    let jwk = jwks.find(&kid).ok_or_else(|| refuse("signed by an unknown key"))?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| refuse("unusable key"))?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    // Time is judged below on the server's clock (tests move it).
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
+    validation.set_issuer(&[issuer]);
+    let claims = jsonwebtoken::decode::<SessionClaims>(token, &key, &validation)
+        .map_err(|_| refuse("bad signature or issuer"))?
+        .claims;
+    let now = now_ms.div_euclid(1000);
+    if claims.exp + LEEWAY_SECS <= now {
+        return Err(ApiError::unauthenticated("The session token has expired")
+            .with_long_message("Refresh the session token and try again."));
+    }
+    if claims.nbf - LEEWAY_SECS > now {
+        return Err(refuse("not valid yet"));
+    }
+    Ok((claims, kid))
+}

@@ -1,0 +1,84 @@
+//! The demo's server side (`--demo-dir`): static files and package on one origin, and the protected
+//! endpoint that verifies session tokens with the JWKS.
+
+mod common;
+
+use std::fs;
+
+use axum::http::Method;
+use common::TestApp;
+use hallpass_server::routes::demo::WHOAMI;
+
+/// The app with a demo folder; the folder lives as long as the returned guard.
+async fn demo_app() -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().to_path_buf();
+    fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").unwrap();
+    let package = www.join("pkg");
+    fs::create_dir_all(&package).unwrap();
+    fs::write(package.join("index.js"), "export {};").unwrap();
+    fs::write(package.join("hallpass_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let app = TestApp::with(|c| {
+        c.demo_dir = Some(www.clone());
+        c.demo_package_dir = Some(package.clone());
+    })
+    .await;
+    (app, dir)
+}
+
+#[tokio::test]
+async fn whoami_answers_401_without_a_token_and_with_a_bad_one() {
+    let (app, _www) = demo_app().await;
+    let none = app.call(Method::GET, WHOAMI, &[], None).await;
+    none.assert_error(401, "authentication_invalid");
+    app.get_bearer(WHOAMI, "not.a.jwt").await.assert_error(401, "authentication_invalid");
+
+    // A real token with one signature byte changed.
+    let auth = app.sign_up_as("mallory@example.com").await;
+    let mut forged = auth.jwt.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    app.get_bearer(WHOAMI, &forged).await.assert_error(401, "authentication_invalid");
+}
+
+#[tokio::test]
+async fn whoami_verifies_a_session_token_with_the_jwks() {
+    let (app, _www) = demo_app().await;
+    let auth = app.sign_up_as("ada@example.com").await;
+    let res = app.get_bearer(WHOAMI, &auth.jwt).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let body = res.json();
+    assert_eq!(body["object"], "whoami");
+    assert_eq!(body["user_id"], auth.user.id);
+    assert_eq!(body["session_id"], auth.session.id);
+    assert_eq!(body["key_id"], app.state.keys.active().kid());
+
+    // Expired (beyond the leeway) on the server's clock: refused.
+    app.clock.advance_secs(app.config.token_lifetime_secs as i64 + 10);
+    let expired = app.get_bearer(WHOAMI, &auth.jwt).await;
+    expired.assert_error(401, "authentication_invalid");
+    assert!(expired.json()["errors"][0]["message"].as_str().unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn serves_the_app_and_the_package_on_the_same_origin() {
+    let (app, _www) = demo_app().await;
+    let root = app.call(Method::GET, "/", &[], None).await;
+    assert_eq!(root.status, 307);
+    assert_eq!(root.header("location"), Some("/demo/"));
+    let index = app.call(Method::GET, "/demo/", &[], None).await;
+    assert_eq!(index.status, 200);
+    assert!(String::from_utf8_lossy(&index.body).contains("<title>demo</title>"));
+    assert_eq!(index.header("cache-control"), Some("no-cache"));
+    let wasm = app.call(Method::GET, "/demo/hallpass/hallpass_bg.wasm", &[], None).await;
+    assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    app.call(Method::GET, "/demo/missing.js", &[], None).await.assert_error(404, "resource_not_found");
+}
+
+#[tokio::test]
+async fn without_demo_dir_nothing_of_the_demo_is_served() {
+    let app = TestApp::new().await;
+    app.call(Method::GET, "/demo/", &[], None).await.assert_error(404, "resource_not_found");
+    app.call(Method::GET, WHOAMI, &[], None).await.assert_error(404, "resource_not_found");
+}
