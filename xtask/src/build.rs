@@ -23,7 +23,8 @@ pub fn run() -> Result {
         wasm_opt(&out.join("hallpass_bg.wasm"))?;
         minify_names(&out)?;
     }
-    print_sizes()
+    print_sizes()?;
+    crate::package::assemble()
 }
 
 pub fn pkg_dir(target: &str) -> PathBuf {

@@ -7,9 +7,13 @@
 //!   with its sizes printed.
 //! - `test`: formatting, clippy (native and wasm32), native tests of the whole workspace and the
 //!   browser suites in headless Chromium; ends with one summary line.
+//! - `demo`: builds the SDK and the npm package and runs `hallpass-server` serving the demo app
+//!   (`www/`) beside the API on one origin, until Ctrl-C.
 
 mod build;
+mod demo;
 mod minify;
+mod package;
 mod proxy;
 mod server;
 mod setup;
@@ -18,11 +22,13 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | test>
+const USAGE: &str = "usage: cargo xtask <setup | build | test | demo>
   setup   install what is missing (idempotent)
-  build   release build of the SDK into pkg/ (web and bundler), with sizes
+  build   release build of the SDK into pkg/ (web, bundler, and the npm package in pkg/npm), with sizes
   test    fmt, clippy, native tests and browser tests in headless Chromium
-          (`cargo xtask test browser` runs only the browser suites)";
+          (`cargo xtask test browser` runs only the browser suites)
+  demo    build, then run hallpass-server with the demo app at http://127.0.0.1:8787/demo/
+          (extra arguments go to the server; Ctrl-C stops it)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +36,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("build") => setup::run().and_then(|()| build::run()),
         Some("test") => setup::run().and_then(|()| test::run(args.get(1).map(String::as_str))),
+        Some("demo") => setup::run().and_then(|()| demo::run(&args[1..])),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,73 @@
+// `hallpass/react`: React bindings for the Hallpass SDK. React 18 and 19.
+import type { ReactNode } from "react";
+import type {
+  AuthState,
+  GetTokenOptions,
+  Hallpass,
+  HallpassOptions,
+  HasParams,
+  Session,
+  UseAuthReturn,
+  UseUserReturn,
+} from "./index.js";
+
+export type HallpassProviderProps = HallpassOptions & {
+  children?: ReactNode;
+  /** An instance the app already loaded; the options are then ignored. */
+  client?: Hallpass;
+};
+
+/**
+ * Makes one Hallpass client available to the hooks below it. StrictMode-safe: the same options give
+ * the same client for the life of the page.
+ */
+export function HallpassProvider(props: HallpassProviderProps): ReactNode;
+
+/** The whole auth state; `isLoaded: false` until the client has loaded. */
+export function useAuthState(): AuthState;
+
+/** The loaded client (for `signIn`, `signUp`, `fetch`), or `null` before it has loaded. */
+export function useHallpass(): Hallpass | null;
+
+/** `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`. */
+export function useUser(): UseUserReturn;
+
+export type UseSessionReturn =
+  | { isLoaded: false; isSignedIn: undefined; session: undefined }
+  | { isLoaded: true; isSignedIn: false; session: null }
+  | { isLoaded: true; isSignedIn: true; session: Session };
+
+/** `{ isLoaded, isSignedIn, session }`, like Clerk's `useSession()`. */
+export function useSession(): UseSessionReturn;
+
+/**
+ * `{ isLoaded, isSignedIn, userId, sessionId, orgId, orgRole, orgSlug, getToken, signOut, has }`, like
+ * Clerk's `useAuth()`. `getToken` and `signOut` wait for the client when called before it has loaded.
+ */
+export function useAuth(): UseAuthReturn;
+
+/** Renders its children only while a user is signed in. */
+export function SignedIn(props: { children?: ReactNode }): ReactNode;
+
+/** Renders its children only once loaded and signed out. */
+export function SignedOut(props: { children?: ReactNode }): ReactNode;
+
+export type ProtectProps = {
+  children?: ReactNode;
+  /** Rendered when signed out or when the check fails. Default: nothing. */
+  fallback?: ReactNode;
+} & (
+  | { role: string; permission?: never; condition?: never }
+  | { permission: string; role?: never; condition?: never }
+  | { condition: (has: (params: HasParams) => boolean) => boolean; role?: never; permission?: never }
+  | { role?: never; permission?: never; condition?: never }
+);
+
+/**
+ * Renders its children when signed in and the check passes (`role`, `permission` or
+ * `condition(has)`), `fallback` otherwise, and nothing while loading. Hiding content is not access
+ * control: your backend must verify the session token.
+ */
+export function Protect(props: ProtectProps): ReactNode;
+
+export type { GetTokenOptions };

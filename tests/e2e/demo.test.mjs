@@ -1,0 +1,165 @@
+// The demo app (`www/`) as `cargo xtask demo` runs it: hallpass-server serving the app, the npm package
+// (pkg/npm) and the API on one origin, driven in headless Chromium like a person would. Screenshots of
+// the sign-in page and the dashboard land in target/e2e-output/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+const repo = process.env.HALLPASS_REPO;
+const output = join(repo, "target", "e2e-output");
+let server, origin, browser;
+
+/** hallpass-server (the debug build the suites already made) with `--demo-dir`, on a free port. */
+async function startDemoServer() {
+  const dir = mkdtempSync(join(tmpdir(), "hallpass-demo-"));
+  const ready = join(dir, "ready.json");
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("HALLPASS_")));
+  const child = spawn(join(repo, "target", "debug", "hallpass-server"), [
+    "--addr", "127.0.0.1:0", "--database-url", `sqlite://${join(dir, "demo.db")}?mode=rwc`, "--ready-file", ready,
+    "--demo-dir", join(repo, "www"), "--demo-package-dir", join(repo, "pkg", "npm"),
+    "--disable-rate-limits", "--argon2-memory-kib", "1024", "--argon2-iterations", "1",
+  ], { env, stdio: ["ignore", "ignore", "inherit"] });
+  for (let i = 0; i < 600 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(ready)) throw new Error("the demo server did not start");
+  return { child, origin: JSON.parse(readFileSync(ready, "utf8")).frontend_api };
+}
+
+function stopDemoServer() {
+  if (!server || server.exitCode !== null) return Promise.resolve();
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  server.kill("SIGTERM");
+  return exited;
+}
+
+before(async () => {
+  mkdirSync(output, { recursive: true });
+  ({ child: server, origin } = await startDemoServer());
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopDemoServer();
+});
+
+async function demoPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e));
+  await page.goto(`${origin}/`);
+  await page.locator("#signed-out").waitFor();
+  return page;
+}
+
+async function callApi(page) {
+  await page.click("#call-api");
+  await page.locator("#api-result").waitFor();
+  await page.waitForFunction(() => !document.querySelector("#call-api").disabled);
+  return { status: await page.textContent("#api-status"), body: await page.textContent("#api-body") };
+}
+
+async function signUp(page, { email, password = PASSWORD, first = "Ada", last = "Lovelace" }) {
+  await page.click("#tab-sign-up");
+  const form = page.locator("#sign-up-form");
+  await form.locator("[name=firstName]").fill(first);
+  await form.locator("[name=lastName]").fill(last);
+  await form.locator("[name=email]").fill(email);
+  await form.locator("[name=password]").fill(password);
+  await form.locator("button[type=submit]").click();
+}
+
+async function signIn(page, email, password) {
+  await page.click("#tab-sign-in");
+  const form = page.locator("#sign-in-form");
+  await form.locator("[name=email]").fill(email);
+  await form.locator("[name=password]").fill(password);
+  await form.locator("button[type=submit]").click();
+}
+
+test("sign up, dashboard, protected call, reload, sign out, protected call 401", async () => {
+  const page = await demoPage();
+  assert.equal(await page.textContent("#status-text"), "Signed out");
+  await page.screenshot({ path: join(output, "demo-sign-in.png"), fullPage: true });
+
+  const email = uniqueEmail("demo");
+  await signUp(page, { email });
+  await page.locator("#signed-in").waitFor();
+  assert.equal(await page.textContent("#user-name"), "Ada Lovelace");
+  assert.equal(await page.textContent("#avatar"), "AL");
+  assert.equal(await page.textContent("#user-email"), email);
+  assert.equal(await page.textContent("#status-text"), `Signed in as ${email}`);
+  const userId = await page.textContent("#user-id");
+  assert.match(userId, /^user_/);
+
+  // The token inspector: decoded claims, a ticking countdown, and a refresh on demand.
+  await page.waitForFunction(() => /^\d+ s$/.test(document.querySelector("#token-ttl").textContent));
+  const claims = await page.textContent("#token-claims");
+  assert.ok(claims.includes(userId), "the decoded claims show the user id (sub)");
+  assert.ok(claims.includes("RS256"));
+  const ttl1 = parseInt(await page.textContent("#token-ttl"), 10);
+  assert.ok(ttl1 > 40 && ttl1 <= 60, `a fresh 60 s token (${ttl1} s left)`);
+  await page.waitForFunction((t) => parseInt(document.querySelector("#token-ttl").textContent, 10) < t, ttl1,
+    { timeout: 5000 });
+  const raw1 = await page.textContent("#token-raw");
+  await page.click("#refresh-token");
+  await page.waitForFunction(() => document.querySelector("#token-refreshes").textContent === "1");
+  assert.notEqual(await page.textContent("#token-raw"), raw1, "a new token after Refresh now");
+
+  const ok = await callApi(page);
+  assert.equal(ok.status, "200 OK");
+  assert.equal(JSON.parse(ok.body).user_id, userId);
+  await page.screenshot({ path: join(output, "demo-dashboard.png"), fullPage: true });
+
+  await page.reload();
+  await page.locator("#signed-in").waitFor();
+  assert.equal(await page.textContent("#user-name"), "Ada Lovelace", "still signed in after a reload");
+  assert.equal((await callApi(page)).status, "200 OK");
+
+  await page.click("#sign-out");
+  await page.locator("#signed-out").waitFor();
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("hallpass:")).length), 0);
+  const denied = await callApi(page);
+  assert.match(denied.status, /^401/);
+  assert.equal(JSON.parse(denied.body).errors[0].code, "authentication_invalid");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("wrong password, weak password and a taken email show clear errors", async () => {
+  const page = await demoPage();
+  const email = uniqueEmail("demo-errors");
+  await signUp(page, { email, password: "short" });
+  await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
+  assert.match(await page.textContent("#form-error"), /too short: use at least 8 characters/);
+
+  await signUp(page, { email });
+  await page.locator("#signed-in").waitFor();
+  await page.click("#sign-out");
+  await page.locator("#signed-out").waitFor();
+
+  await signIn(page, email, "not the password");
+  await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
+  assert.equal(await page.textContent("#form-error"), "Wrong email or password. Check both and try again.");
+  assert.equal(await page.isVisible("#signed-in"), false);
+
+  await signUp(page, { email });
+  await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
+  assert.match(await page.textContent("#form-error"), /already exists/);
+  await page.screenshot({ path: join(output, "demo-error.png") });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("with the server down, signing in says so", async () => {
+  const page = await demoPage();
+  await stopDemoServer();
+  await signIn(page, uniqueEmail("demo-down"), PASSWORD);
+  await page.waitForFunction(() => !document.querySelector("#form-error").hidden, null, { timeout: 15000 });
+  assert.match(await page.textContent("#form-error"), /Can't reach the Hallpass server/);
+  await page.context().close();
+});

@@ -1,0 +1,246 @@
+// The Hallpass demo: a plain ES-module app on the `hallpass` npm package. Everything the page shows
+// comes from the SDK's state (`addListener` + `useUser`/`useAuth`) and from `getToken`/`fetch`.
+import { Hallpass, isHallpassError } from "hallpass";
+
+const $ = (id) => document.getElementById(id);
+
+/** A message for every way a call can fail, by the error's stable code. */
+function describe(error) {
+  if (!isHallpassError(error)) return `Something went wrong: ${error?.message ?? error}`;
+  switch (error.code) {
+    case "form_password_incorrect":
+      return "Wrong email or password. Check both and try again.";
+    case "form_password_length_too_short":
+      return "That password is too short: use at least 8 characters.";
+    case "form_password_validation_failed":
+      return `That password is too weak: ${error.message}`;
+    case "form_identifier_exists":
+      return "An account with this email address already exists. Sign in instead.";
+    case "form_param_format_invalid":
+    case "form_param_missing":
+    case "form_param_too_long":
+      return error.message;
+    case "network_error":
+    case "offline":
+      return "Can't reach the Hallpass server. Is `cargo xtask demo` still running?";
+    case "rate_limited":
+      return `Too many attempts. Try again in ${error.retryAfter ?? 60} seconds.`;
+    case "session_revoked":
+    case "session_ended":
+    case "session_expired":
+      return "Your session has ended. Please sign in again.";
+    default:
+      return error.message || `Unexpected error (${error.code}).`;
+  }
+}
+
+function showBanner(text) {
+  const banner = $("banner");
+  banner.textContent = text;
+  banner.hidden = !text;
+}
+
+function showFormError(text) {
+  const box = $("form-error");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+/** Runs `work` with `button` disabled; its failure goes to `onError`. */
+async function busy(button, work, onError) {
+  button.disabled = true;
+  button.classList.add("busy");
+  try {
+    await work();
+  } catch (error) {
+    onError(describe(error));
+  } finally {
+    button.disabled = false;
+    button.classList.remove("busy");
+  }
+}
+
+function initials(user) {
+  const parts = [user.firstName, user.lastName].filter(Boolean);
+  const source = parts.length ? parts : [user.primaryEmailAddress?.emailAddress ?? "?"];
+  return source.map((p) => p.trim()[0] ?? "").join("").slice(0, 2).toUpperCase();
+}
+
+const dateTime = (ms) =>
+  ms ? new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
+
+function decodeJwt(token) {
+  const part = (s) => JSON.parse(new TextDecoder().decode(
+    Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
+  const [header, payload] = token.split(".");
+  return { header: part(header), claims: part(payload) };
+}
+
+const CLAIM_NOTES = {
+  sub: "user", sid: "session", iss: "issuer", azp: "authorized party (origin)", iat: "issued at",
+  nbf: "not before", exp: "expires", jti: "token id", v: "claims version", o: "organization",
+};
+
+// ---- the page -------------------------------------------------------------------------------------
+
+let hp;
+try {
+  hp = await Hallpass.load({ frontendApi: location.origin });
+} catch (error) {
+  $("loading").hidden = true;
+  showBanner(`The Hallpass SDK could not start: ${error?.message ?? error}. Run \`cargo xtask demo\` again.`);
+  throw error;
+}
+window.hallpass = hp; // for poking around in the console
+
+const token = { value: null, refreshes: 0, lifetime: 60 };
+
+function render() {
+  const { isLoaded, isSignedIn, user } = hp.useUser();
+  $("loading").hidden = isLoaded;
+  $("signed-out").hidden = !isLoaded || isSignedIn;
+  $("signed-in").hidden = !isSignedIn;
+  $("api").hidden = !isLoaded;
+  const status = $("status");
+  status.dataset.state = isSignedIn ? "in" : "out";
+  $("status-text").textContent = isSignedIn
+    ? `Signed in as ${user.primaryEmailAddress?.emailAddress ?? user.id}`
+    : "Signed out";
+  if (!isSignedIn) {
+    token.value = null;
+    return;
+  }
+  const { sessionId } = hp.useAuth();
+  $("avatar").textContent = initials(user);
+  $("user-name").textContent = user.fullName || user.primaryEmailAddress?.emailAddress || "Unnamed user";
+  $("user-email").textContent = user.primaryEmailAddress?.emailAddress ?? "";
+  $("user-id").textContent = user.id;
+  $("session-id").textContent = sessionId;
+  $("user-created").textContent = dateTime(user.createdAt);
+  $("user-last-sign-in").textContent = dateTime(user.lastSignInAt);
+  void updateToken();
+}
+
+/** Reads the current token (the SDK's cache; a refresh when it is due) and shows what changed. */
+async function updateToken(options) {
+  if (!hp.useAuth().isSignedIn) return;
+  let jwt;
+  try {
+    jwt = await hp.getToken(options);
+    showBanner("");
+  } catch (error) {
+    showBanner(describe(error));
+    return;
+  }
+  if (!jwt || jwt === token.value) return;
+  if (token.value !== null) token.refreshes += 1;
+  token.value = jwt;
+  const { header, claims } = decodeJwt(jwt);
+  token.exp = claims.exp;
+  token.lifetime = Math.max(1, claims.exp - claims.iat);
+  $("token-refreshes").textContent = String(token.refreshes);
+  $("token-raw").textContent = jwt;
+  const rows = Object.entries({ alg: header.alg, kid: header.kid, ...claims }).map(([name, value]) => {
+    const tr = document.createElement("tr");
+    const shown = ["iat", "nbf", "exp"].includes(name)
+      ? `${value} · ${new Date(value * 1000).toLocaleTimeString()}`
+      : typeof value === "object" ? JSON.stringify(value) : String(value);
+    tr.innerHTML = "<th></th><td><code></code><span class=\"note\"></span></td>";
+    tr.querySelector("th").textContent = name;
+    tr.querySelector("code").textContent = shown;
+    tr.querySelector(".note").textContent = CLAIM_NOTES[name] ?? (name === "kid" ? "signing key" : "");
+    return tr;
+  });
+  $("token-claims").replaceChildren(...rows);
+  tick();
+}
+
+/** The countdown: seconds left on the current token, on this device's clock. */
+function tick() {
+  if (!token.value) return;
+  const left = Math.max(0, token.exp - Date.now() / 1000);
+  $("token-ttl").textContent = `${Math.floor(left)} s`;
+  $("token-meter").style.width = `${Math.min(100, (left / token.lifetime) * 100)}%`;
+  $("token-meter").dataset.low = String(left < token.lifetime / 4);
+}
+
+setInterval(() => {
+  tick();
+  // `getToken()` is served from the cache until the token nears expiry; then the SDK refreshes it.
+  void updateToken();
+}, 1000);
+
+hp.addListener(render);
+render();
+
+// ---- forms and buttons ----------------------------------------------------------------------------
+
+function selectTab(which) {
+  showFormError("");
+  for (const name of ["sign-in", "sign-up"]) {
+    $(`tab-${name}`).setAttribute("aria-selected", String(name === which));
+    $(`${name}-form`).hidden = name !== which;
+  }
+  $(`${which}-form`).querySelector("input").focus();
+}
+$("tab-sign-in").addEventListener("click", () => selectTab("sign-in"));
+$("tab-sign-up").addEventListener("click", () => selectTab("sign-up"));
+for (const link of document.querySelectorAll("[data-switch]")) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    selectTab(link.dataset.switch);
+  });
+}
+
+$("sign-in-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  showFormError("");
+  void busy(event.submitter ?? event.target.querySelector("button"), () =>
+    hp.signIn({ identifier: String(form.get("email")).trim(), password: String(form.get("password")) }),
+  showFormError);
+});
+
+$("sign-up-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  showFormError("");
+  void busy(event.submitter ?? event.target.querySelector("button"), () =>
+    hp.signUp({
+      emailAddress: String(form.get("email")).trim(),
+      password: String(form.get("password")),
+      firstName: String(form.get("firstName")).trim() || undefined,
+      lastName: String(form.get("lastName")).trim() || undefined,
+    }),
+  showFormError);
+});
+
+$("sign-out").addEventListener("click", (event) => {
+  void busy(event.currentTarget, async () => {
+    await hp.signOut();
+    token.refreshes = 0;
+    $("api-result").hidden = true;
+  }, showBanner);
+});
+
+$("refresh-token").addEventListener("click", (event) => {
+  void busy(event.currentTarget, () => updateToken({ skipCache: true }), showBanner);
+});
+
+$("call-api").addEventListener("click", (event) => {
+  void busy(event.currentTarget, async () => {
+    // `hp.fetch` adds `Authorization: Bearer <token>` when signed in (and retries once on a 401).
+    const response = await hp.fetch("/demo/api/whoami");
+    const text = await response.text();
+    let body = text;
+    try {
+      body = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // not JSON: show it as it came
+    }
+    $("api-status").textContent = `${response.status} ${response.ok ? "OK" : response.statusText || "Unauthorized"}`;
+    $("api-status").dataset.ok = String(response.ok);
+    $("api-body").textContent = body;
+    $("api-result").hidden = false;
+  }, showBanner);
+});

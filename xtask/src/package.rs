@@ -1,0 +1,96 @@
+//! The npm package `hallpass`, assembled in `pkg/npm/` at the end of `cargo xtask build`: the `--target
+//! web` build (wasm-opt'd, names minified) plus the hand-written files in `npm/` (the auto-initialising
+//! entry, `hallpass/react`, their `.d.ts`, the README and the `package.json` template). The folder is
+//! what `npm publish` would upload, and what the packaging test packs and installs into a Vite app.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::{Result, cmd, exec, gzip_size, root, tmp_dir};
+
+/// Files of `pkg/web` that go into the package.
+const FROM_WASM_PACK: [&str; 3] = ["hallpass.js", "hallpass.d.ts", "hallpass_bg.wasm"];
+/// Hand-written files of `npm/` copied as they are.
+const FROM_NPM: [&str; 5] = ["index.js", "index.d.ts", "react.js", "react.d.ts", "README.md"];
+
+/// The package folder.
+pub fn dir() -> PathBuf {
+    root().join("pkg").join("npm")
+}
+
+/// Assembles `pkg/npm/` from `pkg/web/` (which `build::run` has just made) and `npm/`.
+pub fn assemble() -> Result {
+    let out = dir();
+    let _ = fs::remove_dir_all(&out);
+    fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let web = crate::build::pkg_dir("web");
+    let npm = root().join("npm");
+    for name in FROM_WASM_PACK {
+        copy(&web.join(name), &out.join(name))?;
+    }
+    for name in FROM_NPM {
+        copy(&npm.join(name), &out.join(name))?;
+    }
+    copy(&root().join("LICENSE"), &out.join("LICENSE"))?;
+    let template = read(&npm.join("package.json"))?;
+    let manifest = template.replace("{{version}}", &crate_version()?);
+    fs::write(out.join("package.json"), manifest).map_err(|e| format!("writing package.json: {e}"))?;
+    print_sizes(&out)
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    fs::copy(from, to).map(|_| ()).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}
+
+fn read(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The SDK crate's version (`[package] version` of the root Cargo.toml): the package's version.
+fn crate_version() -> Result<String> {
+    let manifest = read(&root().join("Cargo.toml"))?;
+    let mut in_package = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if in_package && let Some(value) = line.strip_prefix("version = \"") {
+            return Ok(value.trim_end_matches('"').to_owned());
+        }
+    }
+    Err("Cargo.toml has no [package] version".into())
+}
+
+/// What an app pays for each entry: files minified by esbuild (as a bundler would) and gzipped.
+fn print_sizes(out: &Path) -> Result {
+    let tmp = tmp_dir("package-sizes");
+    fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
+    let kib = |b: u64| format!("{:.1} KiB", b as f64 / 1024.0);
+    let mut total = 0;
+    for entry in fs::read_dir(out).map_err(|e| format!("{}: {e}", out.display()))?.flatten() {
+        total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+    }
+    println!();
+    println!("package: pkg/npm ({} unpacked)", kib(total));
+    for name in ["index.js", "react.js"] {
+        let min = tmp.join(name);
+        // Only this file: the glue and React are bundled (and measured) elsewhere.
+        exec(
+            cmd("esbuild")
+                .arg(out.join(name))
+                .args(["--minify", "--format=esm", "--log-level=error"])
+                .arg(format!("--outfile={}", min.display())),
+            "esbuild --minify",
+        )?;
+        println!("  {name:<9} minified + gzip -9: {}", kib(gzip_size(&min)?));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_package_version_is_the_crate_version() {
+        let version = super::crate_version().unwrap();
+        assert!(version.split('.').count() == 3, "{version}");
+    }
+}
