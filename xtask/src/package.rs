@@ -28,6 +28,11 @@ pub fn assemble() -> Result {
     for name in FROM_WASM_PACK {
         copy(&web.join(name), &out.join(name))?;
     }
+    // JS snippets of `#[wasm_bindgen(module = …)]` imports, which the glue imports by relative path.
+    let snippets = web.join("snippets");
+    if snippets.is_dir() {
+        copy_dir(&snippets, &out.join("snippets"))?;
+    }
     for name in FROM_NPM {
         copy(&npm.join(name), &out.join(name))?;
     }
@@ -40,6 +45,16 @@ pub fn assemble() -> Result {
 
 fn copy(from: &Path, to: &Path) -> Result {
     fs::copy(from, to).map(|_| ()).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    fs::create_dir_all(to).map_err(|e| format!("creating {}: {e}", to.display()))?;
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?.flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() { copy_dir(&path, &target)? } else { copy(&path, &target)? }
+    }
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String> {

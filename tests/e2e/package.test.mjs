@@ -1,0 +1,130 @@
+// The npm package as a user gets it: `npm pack` pkg/npm, install the tarball into a scratch Vite app
+// (offline: the package has no dependencies; React, an optional peer, and Vite come from .tools), build
+// it with no plugin and no config, check the bundle carries the wasm, and run the built app in
+// Chromium. Then the same installed package with no bundler at all, through an import map.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { api, serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+const repo = process.env.HALLPASS_REPO;
+const tools = process.env.HALLPASS_TOOLS;
+const work = join(repo, "target", "tmp", "package-test");
+const app = join(work, "app");
+let site, browser, packed;
+
+const run = (file, args, cwd) => execFileSync(file, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+const MAIN_JS = `
+import { createElement as h, StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { isHallpassError } from "hallpass";
+import { HallpassProvider, SignedIn, SignedOut, useHallpass, useUser } from "hallpass/react";
+
+function Status() {
+  const { isLoaded, isSignedIn, user } = useUser();
+  window.hp = useHallpass();
+  window.isHallpassError = isHallpassError;
+  return h("p", { id: "status" }, !isLoaded ? "loading" : isSignedIn ? "hello " + user.firstName : "signed out");
+}
+
+const api = new URLSearchParams(location.search).get("api");
+createRoot(document.getElementById("root")).render(
+  h(StrictMode, null,
+    h(HallpassProvider, { frontendApi: api, storage: "memory" },
+      h(Status),
+      h(SignedIn, null, h("p", { id: "in" }, "in")),
+      h(SignedOut, null, h("p", { id: "out" }, "out")))));
+`;
+
+const PLAIN_HTML = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="importmap">{ "imports": { "hallpass": "./node_modules/hallpass/index.js" } }</script>
+<script type="module">
+  import { Hallpass, isHallpassError } from "hallpass";
+  const hp = await Hallpass.load({ frontendApi: new URLSearchParams(location.search).get("api"), storage: "memory" });
+  let code = null;
+  try { await hp.signIn({ identifier: "nobody@example.com", password: "wrong password" }); }
+  catch (e) { code = isHallpassError(e) ? e.code : String(e); }
+  window.result = { signedIn: hp.useUser().isSignedIn, code };
+</script>`;
+
+before(async () => {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(app, { recursive: true });
+  const [info] = JSON.parse(run("npm", ["pack", join(repo, "pkg", "npm"), "--json", "--pack-destination", work], work));
+  packed = info;
+  writeFileSync(join(app, "package.json"), JSON.stringify({
+    name: "scratch-vite-app", private: true, type: "module",
+    dependencies: { hallpass: `file:../${info.filename}` },
+  }, null, 2));
+  run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], app);
+  // React from the project's tools (an optional peer: npm does not install it).
+  for (const name of ["react", "react-dom"]) symlinkSync(join(tools, name), join(app, "node_modules", name), "dir");
+  writeFileSync(join(app, "index.html"),
+    '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/main.js"></script>');
+  writeFileSync(join(app, "main.js"), MAIN_JS);
+  writeFileSync(join(app, "plain.html"), PLAIN_HTML);
+  site = await serveRepo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+test("npm pack: the tarball holds the SDK, its types, the wasm and hallpass/react", () => {
+  const files = packed.files.map((f) => f.path).sort();
+  for (const file of ["LICENSE", "README.md", "package.json", "index.js", "index.d.ts", "hallpass.js", "hallpass.d.ts",
+    "hallpass_bg.wasm", "react.js", "react.d.ts"]) {
+    assert.ok(files.includes(file), `${file} is packed (${files.join(", ")})`);
+  }
+  const manifest = JSON.parse(readFileSync(join(app, "node_modules", "hallpass", "package.json"), "utf8"));
+  assert.equal(manifest.type, "module");
+  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./hallpass_bg.wasm", "./package.json"]);
+  assert.equal(manifest.version, packed.version);
+  console.log(`npm pack: ${packed.filename}, ${(packed.size / 1024).toFixed(1)} KiB packed, ` +
+    `${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked, ${files.length} files`);
+});
+
+test("a Vite app builds with the package and no plugin, the bundle carries the wasm, and it runs", async () => {
+  run(process.execPath, [join(tools, "vite", "bin", "vite.js"), "build", "--base", "./", "--logLevel", "warn"], app);
+  const assets = readdirSync(join(app, "dist", "assets"));
+  const wasm = assets.filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasm.length, 1, `one .wasm among ${assets.join(", ")}`);
+  const shipped = readFileSync(join(app, "dist", "assets", wasm[0]));
+  assert.ok(shipped.equals(readFileSync(join(repo, "pkg", "npm", "hallpass_bg.wasm"))), "the package's wasm, unchanged");
+  const js = assets.filter((f) => f.endsWith(".js"));
+  const bundle = js.map((f) => readFileSync(join(app, "dist", "assets", f), "utf8")).join("\n");
+  assert.ok(bundle.includes(wasm[0]), "the bundle points at the emitted wasm");
+  const jsBytes = js.reduce((n, f) => n + readFileSync(join(app, "dist", "assets", f)).length, 0);
+  console.log(`vite build: ${js.length} JS file(s) ${(jsBytes / 1024).toFixed(1)} KiB (React included), ` +
+    `wasm ${(shipped.length / 1024).toFixed(1)} KiB`);
+
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  const base = `${site.origin}/target/tmp/package-test/app/dist/index.html?api=${encodeURIComponent(api)}`;
+  await page.goto(base);
+  await page.locator("#out").waitFor();
+  assert.equal(await page.textContent("#status"), "signed out");
+  await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password, firstName: "Vite" }),
+    { email: uniqueEmail("vite"), password: PASSWORD });
+  await page.locator("#in").waitFor();
+  assert.equal(await page.textContent("#status"), "hello Vite");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the installed package works in a plain <script type=module> page, no bundler", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  await page.goto(`${site.origin}/target/tmp/package-test/app/plain.html?api=${encodeURIComponent(api)}`);
+  await page.waitForFunction(() => window.result !== undefined);
+  assert.deepEqual(await page.evaluate(() => window.result), { signedIn: false, code: "form_password_incorrect" });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,94 @@
+// hallpass/react in real Chromium: a page bundled with esbuild from the package in pkg/npm and React 19
+// from npm, under StrictMode. The hooks re-render on sign-in and sign-out, <SignedIn>/<SignedOut> and
+// <Protect> show and hide their content, and the double mount makes one client.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { api, serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+const repo = process.env.HALLPASS_REPO;
+const tools = process.env.HALLPASS_TOOLS;
+const out = join(repo, "target", "tmp", "react-page");
+let site, browser;
+
+before(async () => {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const esbuild = createRequire(join(tools, "noop.js"))("esbuild");
+  await esbuild.build({
+    entryPoints: [join(repo, "tests", "e2e", "fixtures", "react-app.jsx")],
+    bundle: true,
+    format: "esm",
+    jsx: "automatic",
+    outfile: join(out, "app.js"),
+    nodePaths: [tools],
+    alias: { hallpass: join(repo, "pkg", "npm") },
+    // React's development build: StrictMode's double render and double mount are on.
+    define: { "process.env.NODE_ENV": '"development"' },
+    logLevel: "error",
+  });
+  // What a bundler does with `new URL("hallpass_bg.wasm", import.meta.url)`: the wasm beside the bundle.
+  copyFileSync(join(repo, "pkg", "npm", "hallpass_bg.wasm"), join(out, "hallpass_bg.wasm"));
+  writeFileSync(join(out, "index.html"),
+    '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="./app.js"></script>');
+  site = await serveRepo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+const text = (page, id) => page.locator(`#${id}`).textContent();
+const present = (page, id) => page.locator(`#${id}`).count().then((n) => n > 0);
+
+test("hooks re-render on sign-in and sign-out; <Protect> hides content; StrictMode makes one client", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(`${site.origin}/target/tmp/react-page/index.html?api=${encodeURIComponent(api)}`);
+
+  await page.locator("#signed-out").waitFor();
+  assert.equal(await page.evaluate(() => window.loads), 1, "one client under StrictMode");
+  assert.equal(await text(page, "user"), "signed out");
+  assert.equal(await text(page, "session"), "none");
+  assert.equal(await text(page, "auth"), "none");
+  assert.equal(await present(page, "signed-in"), false);
+  assert.equal(await present(page, "protected"), false);
+  assert.equal(await text(page, "protect-fallback"), "Members only");
+  assert.equal(await present(page, "condition"), false, "<Protect condition> needs a signed-in user");
+
+  const email = uniqueEmail("react");
+  await page.evaluate(({ email, password }) =>
+    window.hp.signUp({ emailAddress: email, password, firstName: "Grace", lastName: "Hopper" }),
+  { email, password: PASSWORD });
+  await page.locator("#signed-in").waitFor();
+  assert.equal(await text(page, "user"), "Grace Hopper");
+  assert.match(await text(page, "session"), /^sess_/);
+  assert.match(await text(page, "auth"), /^user_/);
+  assert.equal(await text(page, "protected"), "Member content");
+  assert.equal(await present(page, "protect-fallback"), false);
+  assert.equal(await present(page, "admin"), false, "no organization role: the admin panel stays hidden");
+  assert.equal(await text(page, "admin-fallback"), "Admins only");
+  assert.equal(await text(page, "condition"), "No billing rights");
+  const token = await page.evaluate(() => window.auth.getToken());
+  assert.equal(token.split(".").length, 3, "useAuth().getToken gives a JWT");
+
+  await page.evaluate(() => window.auth.signOut());
+  await page.locator("#signed-out").waitFor();
+  assert.equal(await text(page, "user"), "signed out");
+  assert.equal(await present(page, "protected"), false);
+  assert.equal(await present(page, "signed-in"), false);
+  assert.equal(await page.evaluate(() => window.auth.getToken()), null);
+
+  const seen = await page.evaluate(() => window.seen);
+  assert.deepEqual(seen.filter((s, i) => s !== seen[i - 1]),
+    ["loading", "signed out", "Grace Hopper", "signed out"], "useUser: not loaded, then every change");
+  assert.equal(await page.evaluate(() => window.loads), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
