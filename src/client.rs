@@ -223,7 +223,9 @@ impl Hallpass {
                 api,
                 store,
                 clock,
-                session: RefCell::new(SessionStore::new(options.min_token_lifetime_ms)),
+                session: RefCell::new(
+                    SessionStore::new(options.min_token_lifetime_ms).with_claims_decoder(no_claims),
+                ),
                 flight: SingleFlight::new(),
                 listeners: RefCell::new(Vec::new()),
                 next_listener: Cell::new(0),
@@ -665,6 +667,14 @@ async fn refresh_over_network(inner: &Rc<Inner>) -> Result<String, Error> {
             Err(failure.error)
         }
     }
+}
+
+/// The browser build reads no JWT claims: expiry and issue time come with every answer and every
+/// stored session, and a JWT reader (the core's, or one through `JSON.parse`) costs ~1 KiB gzip of
+/// wasm for the `o` claim alone. The server sends no organizations yet; when it does, the active
+/// organization comes in the session resource, not from decoding the token.
+fn no_claims(_jwt: &str) -> Option<hallpass_protocol::SessionClaims> {
+    None
 }
 
 /// A short random id for this tab, for traces.

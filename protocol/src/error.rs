@@ -45,9 +45,10 @@ macro_rules! error_codes {
                 match self { $( ErrorCode::$variant => $code, )* }
             }
 
-            /// The code for a wire string, if it is one this version knows.
+            /// The code for a wire string, if it is one this version knows. A scan of [`Self::ALL`]
+            /// rather than a `match` on strings: the wasm then holds each code's text once.
             pub fn parse(s: &str) -> Option<Self> {
-                match s { $( $code => Some(ErrorCode::$variant), )* _ => None }
+                Self::ALL.iter().copied().find(|code| code.as_str() == s)
             }
         }
     };

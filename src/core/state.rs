@@ -9,10 +9,10 @@
 
 use std::fmt;
 
-use hallpass_protocol::{AuthResponse, ErrorCode, OrgClaims, Session, SessionStatus, User};
+use hallpass_protocol::{AuthResponse, ErrorCode, OrgClaims, Session, SessionClaims, SessionStatus, User};
 use serde::{Deserialize, Serialize};
 
-use super::claims::{decode_claims, decode_times};
+use super::claims::decode_claims;
 use super::clock::ServerClock;
 use super::error::Error;
 use super::schedule::{needs_refresh, timer_delay_ms, token_refresh_at};
@@ -153,6 +153,10 @@ pub struct StoredSession {
     pub jwt: String,
     /// `jwt`'s expiry, server clock, milliseconds.
     pub jwt_expires_at: i64,
+    /// `jwt`'s issue time, server clock, milliseconds (0 in data written before it was kept: then
+    /// it is read from the token, or assumed).
+    #[serde(default)]
+    pub jwt_issued_at: i64,
     /// The learnt `server - device` clock offset.
     pub server_offset_ms: i64,
     /// Device time of the write.
@@ -182,6 +186,7 @@ impl fmt::Debug for StoredSession {
             .field("refresh_token", &"[redacted]")
             .field("jwt", &"[redacted]")
             .field("jwt_expires_at", &self.jwt_expires_at)
+            .field("jwt_issued_at", &self.jwt_issued_at)
             .field("server_offset_ms", &self.server_offset_ms)
             .field("saved_at", &self.saved_at)
             .finish()
@@ -259,6 +264,16 @@ pub struct SessionStore {
     tokens: TokenCache,
     clock: ServerClock,
     min_remaining_ms: i64,
+    decode: ClaimsDecoder,
+}
+
+/// Reads a session token's claims; `None` for anything unreadable. The default is the core's own
+/// reader ([`decode_claims`]); the browser build passes one that uses the browser's `JSON.parse`, so
+/// the wasm carries no JSON parser.
+pub type ClaimsDecoder = fn(&str) -> Option<SessionClaims>;
+
+fn default_decoder(jwt: &str) -> Option<SessionClaims> {
+    decode_claims(jwt).ok()
 }
 
 /// Lifetime assumed for a stored token whose `iat` cannot be read (the server's default).
@@ -273,7 +288,14 @@ impl SessionStore {
             tokens: TokenCache::new(),
             clock: ServerClock::new(),
             min_remaining_ms,
+            decode: default_decoder,
         }
+    }
+
+    /// Uses `decode` to read session tokens' claims.
+    pub fn with_claims_decoder(mut self, decode: ClaimsDecoder) -> Self {
+        self.decode = decode;
+        self
     }
 
     pub fn state(&self) -> &AuthState {
@@ -340,6 +362,7 @@ impl SessionStore {
             refresh_token: self.refresh_token()?.to_owned(),
             jwt: token.jwt.clone(),
             jwt_expires_at: token.expires_at_ms,
+            jwt_issued_at: token.issued_at_ms,
             server_offset_ms: self.clock.offset_ms(),
             saved_at: device_now_ms,
         })
@@ -458,9 +481,9 @@ impl SessionStore {
             self.tokens.clear();
             self.refresh_token = None;
         }
-        let issued = decode_times(&s.jwt)
-            .ok()
-            .and_then(|t| t.issued_at_ms)
+        let issued = Some(s.jwt_issued_at)
+            .filter(|&iat| iat > 0)
+            .or_else(|| (self.decode)(&s.jwt).map(|c| c.iat.saturating_mul(1000)).filter(|&iat| iat > 0))
             .unwrap_or(s.jwt_expires_at.saturating_sub(ASSUMED_LIFETIME_MS));
         let token = CachedToken { jwt: s.jwt, expires_at_ms: s.jwt_expires_at, issued_at_ms: issued };
         if !self.tokens.insert(TokenKey::session(&s.session.id), token) && self.refresh_token.is_some() {
@@ -482,7 +505,7 @@ impl SessionStore {
         let org = self
             .tokens
             .entry(&TokenKey::session(&session.id))
-            .and_then(|t| decode_claims(&t.jwt).ok())
+            .and_then(|t| (self.decode)(&t.jwt))
             .and_then(|c| c.o);
         self.state = AuthState::SignedIn(Box::new(SignedInState { user, session, org }));
     }
@@ -593,6 +616,7 @@ mod tests {
             refresh_token: rt.into(),
             jwt: session_jwt("user_1", sid, iat_s, exp_s, None),
             jwt_expires_at: exp_s * 1000,
+            jwt_issued_at: 0,
             server_offset_ms: 0,
             saved_at: T,
         }
@@ -841,9 +865,17 @@ mod tests {
         s.apply(signed_in("sess_1", T, "rt1", Some(ORG), T - 100, T + 100), T + 100);
         let snap = s.snapshot(T + 100).unwrap();
         let json = serde_json::to_value(&snap).unwrap();
-        for field in
-            ["v", "user", "session", "refresh_token", "jwt", "jwt_expires_at", "server_offset_ms", "saved_at"]
-        {
+        for field in [
+            "v",
+            "user",
+            "session",
+            "refresh_token",
+            "jwt",
+            "jwt_expires_at",
+            "jwt_issued_at",
+            "server_offset_ms",
+            "saved_at",
+        ] {
             assert!(json.get(field).is_some(), "{field}");
         }
         let back: StoredSession = serde_json::from_value(json).unwrap();

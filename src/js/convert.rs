@@ -2,13 +2,12 @@
 //! Hand-written with `Reflect` rather than serde derives: it is smaller in the wasm and lets the JS
 //! side have Clerk's camelCase names while the wire keeps snake_case.
 
-use hallpass_protocol::{ErrorCode, Metadata, Session, User};
+use hallpass_protocol::{ErrorCode, Metadata};
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::client::{Options, SignUp};
 use crate::core::error::Error;
-use crate::core::state::AuthState;
 use crate::platform::storage::StorageKind;
 
 fn invalid(message: &'static str) -> Error {
@@ -25,10 +24,6 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
-}
-
-fn opt_str(value: Option<&str>) -> JsValue {
-    value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }
 
 fn ms(value: i64) -> JsValue {
@@ -100,21 +95,6 @@ pub fn sign_up_from_js(value: &JsValue) -> Result<SignUp, Error> {
     Ok(sign_up)
 }
 
-/// `new Request(input, init)`, reporting a bad input as an error instead of throwing.
-pub fn request_from_js(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Error> {
-    let bad = |_| invalid("fetch: invalid input or init");
-    let init: web_sys::RequestInit =
-        if init.is_object() { init.clone().unchecked_into() } else { web_sys::RequestInit::new() };
-    if let Some(request) = input.dyn_ref::<web_sys::Request>() {
-        return web_sys::Request::new_with_request_and_init(request, &init).map_err(bad);
-    }
-    let url = match input.as_string() {
-        Some(url) => url,
-        None => js_sys::JsString::from(input.clone()).into(),
-    };
-    web_sys::Request::new_with_str_and_init(&url, &init).map_err(bad)
-}
-
 /// A JS `Error` named `HallpassError` with `code`, `status` and `retryAfter`.
 pub fn error_to_js(error: &Error) -> JsValue {
     let e = js_sys::Error::new(&error.message);
@@ -127,78 +107,6 @@ pub fn error_to_js(error: &Error) -> JsValue {
         set(&e, "retryAfter", retry_after);
     }
     e.into()
-}
-
-fn user_to_js(user: &User) -> JsValue {
-    let o = Object::new();
-    set(&o, "id", user.id.as_str());
-    set(&o, "firstName", opt_str(user.first_name.as_deref()));
-    set(&o, "lastName", opt_str(user.last_name.as_deref()));
-    let full = match (user.first_name.as_deref(), user.last_name.as_deref()) {
-        (Some(f), Some(l)) => {
-            let mut s = String::from(f);
-            s.push(' ');
-            s.push_str(l);
-            Some(s)
-        }
-        (Some(n), None) | (None, Some(n)) => Some(n.to_owned()),
-        (None, None) => None,
-    };
-    set(&o, "fullName", opt_str(full.as_deref()));
-    set(&o, "imageUrl", user.image_url.as_str());
-    let emails = Array::new();
-    let mut primary = JsValue::NULL;
-    for e in &user.email_addresses {
-        let email = Object::new();
-        set(&email, "id", e.id.as_str());
-        set(&email, "emailAddress", e.email_address.as_str());
-        if user.primary_email_address_id.as_deref() == Some(e.id.as_str()) {
-            primary = email.clone().into();
-        }
-        emails.push(&email);
-    }
-    set(&o, "emailAddresses", emails);
-    set(&o, "primaryEmailAddressId", opt_str(user.primary_email_address_id.as_deref()));
-    set(&o, "primaryEmailAddress", primary);
-    set(&o, "publicMetadata", user.public_metadata.0.clone());
-    set(&o, "unsafeMetadata", user.unsafe_metadata.0.clone());
-    set(&o, "passwordEnabled", user.password_enabled);
-    set(&o, "createdAt", ms(user.created_at));
-    set(&o, "updatedAt", ms(user.updated_at));
-    set(&o, "lastSignInAt", user.last_sign_in_at.map(ms).unwrap_or(JsValue::NULL));
-    o.into()
-}
-
-fn session_to_js(session: &Session) -> JsValue {
-    let o = Object::new();
-    set(&o, "id", session.id.as_str());
-    set(&o, "userId", session.user_id.as_str());
-    set(&o, "status", session.status.as_str());
-    set(&o, "expireAt", ms(session.expire_at));
-    set(&o, "abandonAt", ms(session.abandon_at));
-    set(&o, "lastActiveAt", ms(session.last_active_at));
-    set(&o, "createdAt", ms(session.created_at));
-    set(&o, "updatedAt", ms(session.updated_at));
-    o.into()
-}
-
-/// The `AuthState` object of the TypeScript declarations.
-pub fn snapshot_to_js(state: &AuthState) -> JsValue {
-    let o = Object::new();
-    let loaded = state.is_loaded();
-    set(&o, "isLoaded", loaded);
-    let absent = if loaded { JsValue::NULL } else { JsValue::UNDEFINED };
-    set(&o, "isSignedIn", if loaded { JsValue::from_bool(state.is_signed_in()) } else { JsValue::UNDEFINED });
-    set(&o, "user", state.user().map(user_to_js).unwrap_or_else(|| absent.clone()));
-    set(&o, "session", state.session().map(session_to_js).unwrap_or_else(|| absent.clone()));
-    let id = |v: Option<&str>| v.map(JsValue::from_str).unwrap_or_else(|| absent.clone());
-    set(&o, "userId", id(state.user_id()));
-    set(&o, "sessionId", id(state.session_id()));
-    set(&o, "orgId", id(state.org_id()));
-    set(&o, "orgRole", id(state.org_role()));
-    set(&o, "orgSlug", id(state.org_slug()));
-    let _ = Object::freeze(&o);
-    o.into()
 }
 
 /// `{ firstName?, lastName?, unsafeMetadata? }` → the wire body of `PATCH /v1/client/me`. A name set

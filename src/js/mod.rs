@@ -18,7 +18,8 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::client::{GetTokenOptions, Hallpass as Client};
 use crate::core::error::Error;
 use crate::core::state::Check;
-use convert::{error_to_js, options_from_js, sign_up_from_js, snapshot_to_js, str_prop};
+use crate::platform::wire;
+use convert::{error_to_js, options_from_js, sign_up_from_js, str_prop};
 
 /// An SDK instance. Create it with `await Hallpass.load({ frontendApi })`.
 #[wasm_bindgen(js_name = Hallpass)]
@@ -123,9 +124,9 @@ impl JsHallpass {
     pub fn fetch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestInit | undefined")] init: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
-        run(Some(self.client.clone()), Op::Fetch(input, init))
+        auth_fetch(&self.bound().0, &input, &init)
     }
 
     /// Updates the signed-in user's profile; every tab sees the change.
@@ -179,7 +180,11 @@ impl JsHallpass {
     fn listen(&self, f: impl Fn(&crate::core::state::AuthState) + 'static) -> JsValue {
         let handle = self.client.add_listener(f);
         let mut handle = Some(handle);
-        Closure::<dyn FnMut()>::new(move || drop(handle.take())).into_js_value()
+        Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_| {
+            drop(handle.take());
+            JsValue::UNDEFINED
+        })
+        .into_js_value()
     }
 
     fn bound(&self) -> (JsValue, JsValue, JsValue) {
@@ -187,22 +192,25 @@ impl JsHallpass {
             return fns.clone();
         }
         let client = self.client.clone();
-        let get_token = Closure::<dyn Fn(JsValue) -> Promise>::new(move |options| {
-            run(Some(client.clone()), Op::GetToken(options))
+        // Every JS callback the SDK makes has this one signature (see `platform::events`).
+        let get_token = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |options| {
+            run(Some(client.clone()), Op::GetToken(options)).into()
         })
         .into_js_value();
         let client = self.client.clone();
-        let sign_out = Closure::<dyn Fn() -> Promise>::new(move || run(Some(client.clone()), Op::SignOut))
-            .into_js_value();
+        let sign_out = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_| {
+            run(Some(client.clone()), Op::SignOut).into()
+        })
+        .into_js_value();
         let client = self.client.clone();
-        let has = Closure::<dyn Fn(JsValue) -> bool>::new(move |params: JsValue| {
+        let has = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |params: JsValue| {
             let role = Reflect::get(&params, &"role".into()).ok().and_then(|v| v.as_string());
             let permission = Reflect::get(&params, &"permission".into()).ok().and_then(|v| v.as_string());
-            client.with_state(|s| match (role, permission) {
+            JsValue::from_bool(client.with_state(|s| match (role, permission) {
                 (Some(role), _) => s.has(Check::Role(&role)),
                 (None, Some(permission)) => s.has(Check::Permission(&permission)),
                 (None, None) => false,
-            })
+            }))
         })
         .into_js_value();
         let fns = (get_token, sign_out, has);
@@ -218,7 +226,21 @@ fn snapshot(client: &Client, shared: &Shared) -> JsValue {
     {
         return snap.clone();
     }
-    let snap = client.with_state(snapshot_to_js);
+    let snap = client.with_state(|state| {
+        let (user, session) = match state.signed_in() {
+            Some(s) => (wire::user_to_js(&s.user), wire::session_to_js(&s.session)),
+            None => (JsValue::NULL, JsValue::NULL),
+        };
+        let opt = |v: Option<&str>| v.map(JsValue::from_str).unwrap_or(JsValue::NULL);
+        make_snapshot(
+            state.is_loaded(),
+            &user,
+            &session,
+            &opt(state.org_id()),
+            &opt(state.org_role()),
+            &opt(state.org_slug()),
+        )
+    });
     *shared.snapshot.borrow_mut() = Some((version, snap.clone()));
     snap
 }
@@ -231,7 +253,6 @@ enum Op {
     SignIn(JsValue),
     SignOut,
     GetToken(JsValue),
-    Fetch(JsValue, JsValue),
     UpdateUser(JsValue),
 }
 
@@ -263,14 +284,26 @@ async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
             let token = client.get_token(options).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
         }
-        (Op::Fetch(input, init), client) => {
-            let request = convert::request_from_js(&input, &init)?;
-            return Ok(client.fetch(&request).await?.into());
-        }
         (Op::UpdateUser(params), client) => client.update_user(&convert::profile_from_js(&params)?).await?,
         (Op::Load(_), _) => {}
     }
     Ok(JsValue::UNDEFINED)
+}
+
+#[wasm_bindgen(module = "/src/js/facade.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = authFetch)]
+    fn auth_fetch(get_token: &JsValue, input: &JsValue, init: &JsValue) -> Promise;
+
+    #[wasm_bindgen(js_name = makeSnapshot)]
+    fn make_snapshot(
+        loaded: bool,
+        user: &JsValue,
+        session: &JsValue,
+        org_id: &JsValue,
+        org_role: &JsValue,
+        org_slug: &JsValue,
+    ) -> JsValue;
 }
 
 /// True when `value` is an error thrown by Hallpass.

@@ -1,14 +1,14 @@
 //! DOM event listeners owned by Rust values: dropping a [`Listener`] removes it and frees its closure.
 
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// An event listener that lives as long as this value.
 #[must_use = "dropping a Listener removes it"]
 pub struct Listener {
     target: web_sys::EventTarget,
     kind: &'static str,
-    callback: Closure<dyn FnMut(web_sys::Event)>,
+    callback: Closure<dyn FnMut(JsValue) -> JsValue>,
 }
 
 impl Listener {
@@ -16,9 +16,15 @@ impl Listener {
     pub fn new(
         target: &web_sys::EventTarget,
         kind: &'static str,
-        f: impl FnMut(web_sys::Event) + 'static,
+        f: impl FnMut(JsValue) + 'static,
     ) -> Option<Listener> {
-        let callback = Closure::wrap(Box::new(f) as Box<dyn FnMut(web_sys::Event)>);
+        // One closure signature for every listener, timer and callback in the SDK: each distinct one
+        // costs its own glue in JS and its own shim in the wasm.
+        let mut f = f;
+        let callback = Closure::wrap(Box::new(move |event| {
+            f(event);
+            JsValue::UNDEFINED
+        }) as Box<dyn FnMut(JsValue) -> JsValue>);
         target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref()).ok()?;
         Some(Listener { target: target.clone(), kind, callback })
     }

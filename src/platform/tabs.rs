@@ -47,8 +47,7 @@ impl TabChannel {
             name.push_str(instance);
             let channel = web_sys::BroadcastChannel::new(&name).ok()?;
             let listener = Listener::new(&channel, "message", move |event| {
-                if let Some(event) = event.dyn_ref::<web_sys::MessageEvent>() {
-                    let data = event.data();
+                if let Ok(data) = Reflect::get(&event, &JsValue::from_str("data")) {
                     let kind = Reflect::get(&data, &JsValue::from_str("t")).ok().and_then(|t| t.as_string());
                     match kind.as_deref() {
                         Some("session") => {
@@ -64,7 +63,7 @@ impl TabChannel {
             return Some(TabChannel { channel: Some(channel), _listener: listener });
         }
         let window = web_sys::window()?;
-        let listener = Listener::new(&window, "storage", move |event| {
+        let listener = Listener::new(&window, "storage", move |event: JsValue| {
             let Some(event) = event.dyn_ref::<web_sys::StorageEvent>() else { return };
             if event.key().as_deref() != Some(storage_key.as_str()) {
                 return;
@@ -148,17 +147,21 @@ pub async fn lock(name: &str, timeout_ms: u32) -> Option<LockGuard> {
 async fn try_lock(locks: &JsValue, request: &Function, name: &str, options: &Object) -> Option<LockGuard> {
     let (acquired, resolve_acquired, reject_acquired) = deferred();
     let (held, release, _) = deferred();
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+    let held: JsValue = held.into();
+    // The SDK's one callback signature (see `events`); kept alive until the lock is settled.
+    let callback = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_lock: JsValue| {
         let _ = resolve_acquired.call0(&JsValue::NULL);
-        held.into()
+        held.clone()
     });
-    let pending: Promise =
-        request.call3(locks, &JsValue::from_str(name), options, &callback).ok()?.dyn_into().ok()?;
+    let pending: Promise = request
+        .call3(locks, &JsValue::from_str(name), options, callback.as_ref().unchecked_ref())
+        .ok()?
+        .dyn_into()
+        .ok()?;
     // A timeout (AbortError) or a stolen lock rejects the request: stop waiting for it.
     let then: Function = Reflect::get(&pending, &JsValue::from_str("then")).ok()?.dyn_into().ok()?;
     let _ = then.call2(&pending, &JsValue::UNDEFINED, &reject_acquired);
-    match JsFuture::from(acquired).await {
-        Ok(_) => Some(LockGuard { release }),
-        Err(_) => None,
-    }
+    let acquired = JsFuture::from(acquired).await.is_ok();
+    drop(callback);
+    acquired.then_some(LockGuard { release })
 }

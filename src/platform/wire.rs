@@ -166,12 +166,14 @@ pub fn stored_session(v: &JsValue) -> Option<StoredSession> {
         refresh_token: string(v, "refresh_token")?,
         jwt: string(v, "jwt")?,
         jwt_expires_at: int(v, "jwt_expires_at")?,
+        jwt_issued_at: int_or_zero(v, "jwt_issued_at"),
         server_offset_ms: int(v, "server_offset_ms")?,
         saved_at: int_or_zero(v, "saved_at"),
     })
 }
 
-fn user_to_js(u: &User) -> JsValue {
+/// A user as the wire (and storage) shape it: snake_case.
+pub fn user_to_js(u: &User) -> JsValue {
     let o = Object::new();
     set(&o, "object", js_str("user"));
     set(&o, "id", js_str(&u.id));
@@ -196,7 +198,8 @@ fn user_to_js(u: &User) -> JsValue {
     o.into()
 }
 
-fn session_to_js(s: &Session) -> JsValue {
+/// A session in its wire shape.
+pub fn session_to_js(s: &Session) -> JsValue {
     let o = Object::new();
     set(&o, "object", js_str("session"));
     set(&o, "id", js_str(&s.id));
@@ -219,6 +222,7 @@ pub fn stored_session_to_js(s: &StoredSession) -> JsValue {
     set(&o, "refresh_token", js_str(&s.refresh_token));
     set(&o, "jwt", js_str(&s.jwt));
     set(&o, "jwt_expires_at", js_int(s.jwt_expires_at));
+    set(&o, "jwt_issued_at", js_int(s.jwt_issued_at));
     set(&o, "server_offset_ms", js_int(s.server_offset_ms));
     set(&o, "saved_at", js_int(s.saved_at));
     o.into()

@@ -78,16 +78,17 @@ fn minify_names(dir: &Path) -> Result {
     Ok(())
 }
 
-/// The glue minified with esbuild, as any app bundler would ship it.
+/// The glue bundled (with the facade's JS snippets) and minified with esbuild, as any app bundler
+/// would ship it.
 fn minified_glue(glue: &Path) -> Result<PathBuf> {
     let out = root().join("target").join("tmp").join("glue.min.js");
     fs::create_dir_all(out.parent().unwrap_or(&root())).map_err(|e| e.to_string())?;
     exec(
         cmd("esbuild")
             .arg(glue)
-            .args(["--minify", "--format=esm", "--log-level=error"])
+            .args(["--bundle", "--minify", "--format=esm", "--log-level=error"])
             .arg(format!("--outfile={}", out.display())),
-        "esbuild --minify",
+        "esbuild --bundle --minify",
     )?;
     Ok(out)
 }
