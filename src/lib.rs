@@ -6,6 +6,8 @@
 //! - `platform` (wasm32 only): the browser — storage, HTTP, timers.
 //! - `client` (wasm32 only): the Rust API, `client::Hallpass`.
 //! - `js` (wasm32 only): the JavaScript facade (`Hallpass` class, TypeScript declarations).
+//! - `yew` (wasm32, feature `yew`): `<HallpassProvider>` and the hooks `use_user()`, `use_auth()`,
+//!   `use_session()`.
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;
@@ -14,6 +16,8 @@ pub mod core;
 mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod platform;
+#[cfg(all(target_arch = "wasm32", feature = "yew"))]
+pub mod yew;
 
 /// The npm package's allocator: a free list instead of dlmalloc, ~3 KiB less wasm. Sound because the
 /// package is built without wasm threads (no `atomics` target feature), so there is one thread.

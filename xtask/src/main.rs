@@ -19,6 +19,7 @@ mod server;
 mod setup;
 mod test;
 mod util;
+mod yew_example;
 
 use std::process::ExitCode;
 

@@ -105,14 +105,21 @@ fn browser_suites() -> Result<Counts> {
     if counts.passed == 0 {
         return Err("no browser test ran".into());
     }
+    counts.add(crate::yew_example::suite(&tmp, &proxy.url, &server.info.frontend_api)?);
 
     crate::build::run()?;
+    // The many-tabs suite runs against its own server with 10 s tokens (and its own proxy, so its
+    // request counts are its own).
+    let tabs_server = TestServer::start(&ServerOptions { name: "tabs", token_lifetime_secs: 10 })?;
+    let tabs_proxy = Proxy::start(&tabs_server.info.address, &tabs_server.info.secret_key)?;
     let e2e = root().join("tests").join("e2e");
     let mut files: Vec<_> = fs::read_dir(&e2e)
         .map_err(|e| format!("{}: {e}", e2e.display()))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".test.mjs")))
+        // `HALLPASS_E2E=tabs cargo xtask test browser` runs only the matching suites.
+        .filter(|p| std::env::var("HALLPASS_E2E").map_or(true, |only| p.to_string_lossy().contains(&only)))
         .collect();
     files.sort();
     let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
@@ -123,6 +130,7 @@ fn browser_suites() -> Result<Counts> {
             .env("TMPDIR", &tmp)
             .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
             .env("HALLPASS_TEST_SERVER", &server.info.frontend_api)
+            .env("HALLPASS_TEST_FRONTEND_API_10S", &tabs_proxy.url)
             .env("HALLPASS_REPO", root())
             .env("HALLPASS_TOOLS", crate::util::tools_dir().join("node_modules"))
             .env("CHROMIUM", chromium),

@@ -1,0 +1,83 @@
+//! The example in headless Chromium (`cargo xtask test` runs `wasm-pack test --headless --chrome
+//! examples/yew`): it mounts, shows the signed-out form, and re-renders signed in and out again as
+//! the hooks report the changes, against the real test server.
+#![cfg(target_arch = "wasm32")]
+
+use hallpass_yew_example::{App, AppProps};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlFormElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The Frontend API of the server `cargo xtask test` starts (an address nothing answers at without).
+const API: &str = match option_env!("HALLPASS_TEST_FRONTEND_API") {
+    Some(api) => api,
+    None => "http://127.0.0.1:9",
+};
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Waits up to 10 s for `root` to contain `text`.
+async fn wait_for_text(root: &Element, text: &str) {
+    for _ in 0..200 {
+        if root.text_content().unwrap_or_default().contains(text) {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("`{text}` never appeared; the page shows: {:?}", root.text_content());
+}
+
+fn mount() -> Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    // Each test starts signed out: the example keeps its session in localStorage.
+    web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { frontend_api: API.into() }).render();
+    root
+}
+
+fn input(root: &Element, name: &str) -> HtmlInputElement {
+    root.query_selector(&format!("input[name={name}]")).unwrap().unwrap().unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn mounts_and_shows_the_signed_out_form() {
+    let root = mount();
+    wait_for_text(&root, "Sign in").await;
+    assert!(root.query_selector("form.sign-in").unwrap().is_some());
+    assert!(!root.text_content().unwrap_or_default().contains("Loading"));
+    assert!(!root.text_content().unwrap_or_default().contains("Signed in as"));
+}
+
+#[wasm_bindgen_test]
+async fn signs_up_then_out_and_the_hooks_re_render() {
+    if option_env!("HALLPASS_TEST_FRONTEND_API").is_none() {
+        return; // needs the server that `cargo xtask test` starts
+    }
+    let root = mount();
+    wait_for_text(&root, "Create an account instead").await;
+    let toggle: HtmlElement = root.query_selector("button.link").unwrap().unwrap().unchecked_into();
+    toggle.click();
+    wait_for_text(&root, "Create account").await;
+    let email = format!("yew-{}@example.com", js_sys::Math::random().to_bits());
+    input(&root, "email").set_value(&email);
+    input(&root, "password").set_value("correct horse battery staple");
+    let form: HtmlFormElement = root.query_selector("form").unwrap().unwrap().unchecked_into();
+    form.request_submit().unwrap();
+    wait_for_text(&root, "Signed in as").await;
+    wait_for_text(&root, "Session sess_").await;
+    let sign_out: HtmlElement = root.query_selector("#sign-out").unwrap().unwrap().unchecked_into();
+    sign_out.click();
+    wait_for_text(&root, "Sign in").await;
+    assert!(!root.text_content().unwrap_or_default().contains("Signed in as"));
+}
