@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { api, serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
 
@@ -62,6 +62,8 @@ before(async () => {
   run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], app);
   // React from the project's tools (an optional peer: npm does not install it).
   for (const name of ["react", "react-dom"]) symlinkSync(join(tools, name), join(app, "node_modules", name), "dir");
+  mkdirSync(join(app, "node_modules", "@types"));
+  symlinkSync(join(tools, "@types", "react"), join(app, "node_modules", "@types", "react"), "dir");
   writeFileSync(join(app, "index.html"),
     '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/main.js"></script>');
   writeFileSync(join(app, "main.js"), MAIN_JS);
@@ -127,4 +129,18 @@ test("the installed package works in a plain <script type=module> page, no bundl
   assert.deepEqual(await page.evaluate(() => window.result), { signedIn: false, code: "form_password_incorrect" });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("the .d.ts files are precise: tsc --strict accepts right uses and rejects wrong ones", () => {
+  const file = join(app, "types-check.tsx");
+  copyFileSync(join(repo, "tests", "e2e", "fixtures", "package-types.tsx"), file);
+  // Unused `@ts-expect-error`s fail too, so every wrong use must really be an error. `esnext`: the
+  // glue declares `[Symbol.dispose]()` (with `skipLibCheck`, the default of most templates, es2022 does).
+  const tsc = join(tools, "typescript", "bin", "tsc");
+  try {
+    run(process.execPath, [tsc, "--noEmit", "--strict", "--jsx", "react-jsx", "--module", "esnext",
+      "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", file], app);
+  } catch (e) {
+    assert.fail(`tsc found errors:\n${e.stdout}${e.stderr}`);
+  }
 });
