@@ -7,9 +7,12 @@
 //!   with its sizes printed.
 //! - `test`: formatting, clippy (native and wasm32), native tests of the whole workspace and the
 //!   browser suites in headless Chromium; ends with one summary line.
+//! - `bench [--quick]`: bundle size beside the peers, getToken/cold start/refresh traffic in
+//!   Chromium, server throughput beside the RS256 ceilings, the scale curve (see `bench`).
 //! - `demo`: builds the SDK and the npm package and runs `hallpass-server` serving the demo app
 //!   (`www/`) beside the API on one origin, until Ctrl-C.
 
+mod bench;
 mod build;
 mod demo;
 mod minify;
@@ -23,13 +26,15 @@ mod yew_example;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | test | demo>
+const USAGE: &str = "usage: cargo xtask <setup | build | test | demo | bench>
   setup   install what is missing (idempotent)
   build   release build of the SDK into pkg/ (web, bundler, and the npm package in pkg/npm), with sizes
   test    fmt, clippy, native tests and browser tests in headless Chromium
           (`cargo xtask test browser` runs only the browser suites)
   demo    build, then run hallpass-server with the demo app at http://127.0.0.1:8787/demo/
-          (extra arguments go to the server; Ctrl-C stops it)";
+          (extra arguments go to the server; Ctrl-C stops it)
+  bench   size, speed and traffic beside the peers: target/bench/report.md + report.json, the
+          table on stdout, BENCHMARKS.md (`--quick`: shorter, fewer points, no BENCHMARKS.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         Some("build") => setup::run().and_then(|()| build::run()),
         Some("test") => setup::run().and_then(|()| test::run(args.get(1).map(String::as_str))),
         Some("demo") => setup::run().and_then(|()| demo::run(&args[1..])),
+        Some("bench") => setup::run().and_then(|()| bench::run(&args[1..])),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,234 @@
+// The browser half of `cargo xtask bench`: Debian's Chromium (headless, through playwright-core, the
+// flags of tests/e2e/harness.mjs) against real hallpass-servers, with the release package in pkg/web.
+//
+// 1. Cached getToken(): ops/s and ns/op of `await hp.getToken()` beside `await Promise.resolve(token)`
+//    in the same page (the floor), alternating rounds, each bounded in count and time.
+// 2. Cold start: navigation → wasm instantiated → isLoaded, with a stored session and with none, and
+//    the requests the SDK sent to the Frontend API before isLoaded (counted in the page by wrapping
+//    fetch, and by Playwright for the whole load).
+// 3. Refresh traffic: 1, 5, 20 tabs of one browser context (shared localStorage) calling getToken()
+//    every 500 ms against a server with short tokens; refreshes counted at the test proxy.
+//
+// Environment (set by `cargo xtask bench`): HALLPASS_BENCH_API (server with 60 s tokens),
+// HALLPASS_BENCH_SHORT_API (test proxy in front of a server with HALLPASS_BENCH_TOKEN_SECS tokens),
+// HALLPASS_BENCH_QUICK=1, HALLPASS_BENCH_OUT (JSON result), HALLPASS_REPO, HALLPASS_TOOLS, CHROMIUM.
+import { createRequire } from "node:module";
+import { createServer } from "node:http";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, normalize, extname } from "node:path";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this with \`cargo xtask bench\``);
+  return value;
+};
+const api = env("HALLPASS_BENCH_API");
+const shortApi = env("HALLPASS_BENCH_SHORT_API");
+const tokenSecs = Number(env("HALLPASS_BENCH_TOKEN_SECS"));
+const quick = process.env.HALLPASS_BENCH_QUICK === "1";
+const root = env("HALLPASS_REPO");
+const require = createRequire(join(env("HALLPASS_TOOLS"), "noop.js"));
+const { chromium } = require("playwright-core");
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".wasm": "application/wasm", ".json": "application/json" };
+const PASSWORD = "correct horse battery staple";
+const email = (tag) => `bench-${tag}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : null; };
+const log = (...a) => console.error("bench(browser):", ...a);
+
+/** The repository, read-only, on a free loopback port (no caching headers: every load fetches). */
+async function serveRepo() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (path.includes("..")) { res.writeHead(400).end(); return; }
+    try {
+      const body = await readFile(join(root, path));
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+async function control(command) {
+  const method = command.startsWith("counts") ? "GET" : "POST";
+  const res = await fetch(`${shortApi}/__control/${command}`, { method });
+  if (!res.ok) throw new Error(`control ${command}: ${res.status}`);
+  return res.json();
+}
+
+const site = await serveRepo();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--disable-gpu", "--disable-quic"],
+});
+const page_url = (query = "") => `${site.origin}/bench/pages/bench.html${query}`;
+
+async function open(context, query = "") {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  await page.goto(page_url(query));
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 30_000 });
+  return page;
+}
+
+const result = { quick, chromium: browser.version() };
+try {
+  // ---- 1. cached getToken() vs the floor
+  {
+    const context = await browser.newContext();
+    const page = await open(context);
+    const maxN = quick ? 50_000 : 200_000;
+    const maxMs = quick ? 500 : 2000;
+    const rounds = quick ? 2 : 3;
+    result.getToken = await page.evaluate(async ({ api, email, password, maxN, maxMs, rounds }) => {
+      const hp = await window.Hallpass.load({ frontendApi: api, storage: "memory" });
+      await hp.signUp({ emailAddress: email, password });
+      const token = await hp.getToken();
+      // Runs `fn` (awaited) in blocks of 256 until maxN calls or maxMs, whichever first.
+      const loop = async (fn) => {
+        let n = 0;
+        const start = performance.now();
+        const end = start + maxMs;
+        while (n < maxN) {
+          for (let k = 0; k < 256; k++) await fn();
+          n += 256;
+          if (performance.now() > end) break;
+        }
+        const ms = performance.now() - start;
+        return { n, ms, nsPerOp: (ms * 1e6) / n, opsPerSec: (n / ms) * 1000 };
+      };
+      const sdk = () => hp.getToken();
+      const floor = () => Promise.resolve(token);
+      // Warm-up (JIT), then alternating rounds so both see the same machine state.
+      for (let i = 0; i < 5000; i++) { await sdk(); await floor(); }
+      const sdkRounds = [], floorRounds = [];
+      let same = true;
+      for (let r = 0; r < rounds; r++) {
+        sdkRounds.push(await loop(sdk));
+        floorRounds.push(await loop(floor));
+        same = same && (await hp.getToken()) === token;
+      }
+      return { token_len: token.length, sameTokenThroughout: same, sdkRounds, floorRounds };
+    }, { api, email: email("gettoken"), password: PASSWORD, maxN, maxMs, rounds });
+    const best = (rs) => rs.reduce((a, b) => (b.nsPerOp < a.nsPerOp ? b : a));
+    const s = best(result.getToken.sdkRounds), f = best(result.getToken.floorRounds);
+    Object.assign(result.getToken, {
+      sdkNsPerOp: s.nsPerOp, sdkOpsPerSec: s.opsPerSec, floorNsPerOp: f.nsPerOp, floorOpsPerSec: f.opsPerSec,
+      ratio: s.nsPerOp / f.nsPerOp, errors: page.errors,
+    });
+    log(`getToken ${s.nsPerOp.toFixed(0)} ns/op, floor ${f.nsPerOp.toFixed(0)} ns/op`);
+    await context.close();
+  }
+
+  // ---- 2. cold start, with a stored session and with none
+  {
+    const reps = quick ? 3 : 7;
+    const coldLoad = async (context) => {
+      const page = await context.newPage();
+      const requests = [];
+      page.on("request", (r) => { if (r.url().startsWith(api)) requests.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(page_url(`?api=${encodeURIComponent(api)}&auto=1`));
+      await page.waitForFunction(() => window.ready === true, null, { timeout: 30_000 });
+      const t = await page.evaluate(() => window.timings);
+      const nav = await page.evaluate(() => {
+        const e = performance.getEntriesByType("navigation")[0];
+        return e ? { responseEnd: e.responseEnd, domInteractive: e.domInteractive } : {};
+      });
+      await sleep(1000); // let background revalidation show up in the Playwright count
+      const after = await page.evaluate(() => window.apiFetches());
+      await page.close();
+      return { ...t, ...nav, requestsWithin1sAfter: requests, fetchesWithin1sAfter: after, errors };
+    };
+    const summarise = (runs) => ({
+      runs,
+      wasmReadyMs: median(runs.map((r) => r.wasmReady)),
+      loadedMs: median(runs.map((r) => r.loaded)),
+      loadMs: median(runs.map((r) => r.loadMs)),
+      fetchesBeforeLoadedMax: Math.max(...runs.map((r) => r.fetchesBeforeLoaded)),
+      allLoaded: runs.every((r) => r.isLoaded),
+    });
+    // No stored session: a fresh context (empty storage) each time.
+    const none = [];
+    for (let i = 0; i < reps; i++) {
+      const context = await browser.newContext();
+      none.push(await coldLoad(context));
+      await context.close();
+    }
+    // Stored session: sign up once in a context, then fresh pages of it.
+    const context = await browser.newContext();
+    const setup = await open(context);
+    await setup.evaluate(async ({ api, email, password }) => {
+      const hp = await window.Hallpass.load({ frontendApi: api });
+      await hp.signUp({ emailAddress: email, password });
+    }, { api, email: email("cold"), password: PASSWORD });
+    await setup.close();
+    const stored = [];
+    for (let i = 0; i < reps; i++) stored.push(await coldLoad(context));
+    await context.close();
+    result.coldStart = { none: summarise(none), stored: summarise(stored) };
+    result.coldStart.stored.allSignedIn = stored.every((r) => r.isSignedIn);
+    log(`cold start: none ${result.coldStart.none.loadedMs?.toFixed(1)} ms, stored ${result.coldStart.stored.loadedMs?.toFixed(1)} ms`);
+  }
+
+  // ---- 3. refresh traffic for 1, 5, 20 tabs
+  {
+    const tabsList = quick ? [1, 5] : [1, 5, 20];
+    const periods = quick ? 2 : 3;
+    const start = async (page) => page.evaluate(async (api) => {
+      const hp = window.hp ?? (await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 }));
+      window.hp = hp;
+      window.stats = { ok: 0, nulls: 0, errors: 0 };
+      setInterval(async () => {
+        try { (await hp.getToken()) ? window.stats.ok++ : window.stats.nulls++; } catch { window.stats.errors++; }
+      }, 500);
+      return hp.useUser().isSignedIn;
+    }, shortApi);
+    result.traffic = { tokenSecs, periods, runs: [] };
+    for (const tabs of tabsList) {
+      const context = await browser.newContext();
+      const first = await open(context);
+      await first.evaluate(async ({ api, email, password }) => {
+        window.hp = await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 });
+        await window.hp.signUp({ emailAddress: email, password });
+      }, { api: shortApi, email: email(`tabs${tabs}`), password: PASSWORD });
+      const pages = [first];
+      for (let i = 1; i < tabs; i++) pages.push(await open(context));
+      const signedIn = [];
+      for (const p of pages) signedIn.push(await start(p));
+      await sleep(1000);
+      await control("reset");
+      const t0 = Date.now();
+      await sleep(periods * tokenSecs * 1000);
+      const counts = await control("counts");
+      const secs = (Date.now() - t0) / 1000;
+      const stats = await Promise.all(pages.map((p) => p.evaluate(() => window.stats)));
+      const sum = (k) => stats.reduce((a, s) => a + s[k], 0);
+      const refreshes = counts["POST /v1/client/refresh"] ?? 0;
+      result.traffic.runs.push({
+        tabs, secs, refreshes, perPeriod: refreshes / (secs / tokenSecs), counts,
+        signedInTabs: signedIn.filter(Boolean).length,
+        getTokenOk: sum("ok"), getTokenNull: sum("nulls"), getTokenErrors: sum("errors"),
+        pageErrors: pages.flatMap((p) => p.errors),
+      });
+      log(`${tabs} tab(s): ${refreshes} refreshes in ${secs.toFixed(1)} s`);
+      await context.close();
+    }
+    const one = result.traffic.runs.find((r) => r.tabs === 1)?.perPeriod;
+    for (const r of result.traffic.runs) r.ratioTo1 = one ? r.perPeriod / one : null;
+  }
+} finally {
+  await browser.close();
+  site.close();
+}
+await writeFile(env("HALLPASS_BENCH_OUT"), JSON.stringify(result, null, 2) + "\n");
+console.log(JSON.stringify(result));

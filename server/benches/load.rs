@@ -1,0 +1,585 @@
+//! The server half of `cargo xtask bench`: throughput and latency of the refresh endpoint and of a
+//! JWKS-verified protected endpoint (`GET /v1/client/me` with the Bearer session token) under a load
+//! generator on loopback, beside the raw RS256 sign and verify rates of the same key on the same
+//! machine (the ceilings); sign-in latency with the Argon2id parameters in use; refresh latency while
+//! sign-ins run concurrently; and the refresh cost curve as the database grows (users seeded in bulk).
+//!
+//! Run: `cargo bench -p hallpass-server --bench load --profile server` (prints JSON; `cargo xtask
+//! bench` runs it and reads the file). Knobs, all bounded:
+//! - `HALLPASS_BENCH_SECS` (each load phase, default 5, 1..=60)
+//! - `HALLPASS_BENCH_CONCURRENCY` (connections, default 16, 1..=256)
+//! - `HALLPASS_BENCH_SCALE` (comma-separated user counts to seed, default `10000`, each ≤ 2,000,000)
+//! - `HALLPASS_BENCH_SEED_SECS` (time budget for seeding one database, default 300)
+//! - `HALLPASS_BENCH_OUT` (write the JSON here too)
+//! - `HALLPASS_BENCH_DIR` (where the temporary databases go; default the system temp folder)
+//!
+//! Only 127.0.0.1. Seeding writes straight to the database with SQL (no production code path is
+//! involved): every seeded user has the same password hash, one email address, one active session
+//! and one refresh token; ids and token hashes are random like real ones, so the B-trees have the
+//! shape they would have in production.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use hallpass_protocol::{AuthResponse, paths};
+use hallpass_server::password::{HashParams, hash_blocking};
+use hallpass_server::secret::{Password, b64url_decode};
+use hallpass_server::{AppState, Config, refresh, run};
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+const PASSWORD: &str = "correct horse battery";
+/// Sessions the refresh load cycles through (each worker owns its own, so no family is shared).
+const LOAD_SESSIONS: usize = 64;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Conn {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).ok();
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+        tokio::spawn(conn);
+        Conn { sender, addr }
+    }
+
+    async fn send(&mut self, req: Request<Full<Bytes>>) -> (u16, Bytes) {
+        self.sender.ready().await.expect("connection ready");
+        let res = self.sender.send_request(req).await.expect("response");
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        (status, body)
+    }
+
+    async fn post(&mut self, path: &str, body: &Value) -> (u16, Bytes) {
+        let req = Request::post(path)
+            .header("host", self.addr.to_string())
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(serde_json::to_vec(body).expect("json"))))
+            .expect("request");
+        self.send(req).await
+    }
+
+    async fn get_bearer(&mut self, path: &str, jwt: &str) -> (u16, Bytes) {
+        let req = Request::get(path)
+            .header("host", self.addr.to_string())
+            .header("authorization", format!("Bearer {jwt}"))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        self.send(req).await
+    }
+}
+
+/// Latency summary of one phase.
+fn summary(mut lat: Vec<Duration>, errors: u64, elapsed: f64, concurrency: usize) -> Value {
+    lat.sort();
+    let pct = |p: f64| -> f64 {
+        if lat.is_empty() {
+            return 0.0;
+        }
+        let idx = ((lat.len() as f64 - 1.0) * p).round() as usize;
+        lat[idx.min(lat.len() - 1)].as_secs_f64() * 1000.0
+    };
+    json!({
+        "requests": lat.len(),
+        "errors": errors,
+        "secs": elapsed,
+        "concurrency": concurrency,
+        "rps": lat.len() as f64 / elapsed.max(1e-9),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": lat.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
+    })
+}
+
+/// Runs `f` for `secs` on `threads` OS threads; returns operations per second.
+fn rate(threads: usize, secs: f64, f: impl Fn() + Sync) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        f();
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A small xorshift generator: the bench needs spread, not secrecy.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Seeds `n` users (each: email address, one active session, one refresh token) in chunks of one
+/// transaction each, straight in SQL. Stops early when `budget` runs out; returns the count reached
+/// and the seconds it took.
+async fn seed(db: &Path, n: u64, phc: &str, budget: Duration) -> (u64, f64) {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
+        .expect("url")
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("seed pool");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let started = Instant::now();
+    let chunk: u64 = 50_000;
+    let mut done = 0u64;
+    let max_rowid = |table: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let sql = format!("SELECT COALESCE(MAX(rowid), 0) AS m FROM {table}");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&pool).await.expect("max rowid");
+            row.try_get::<i64, _>("m").expect("m")
+        }
+    };
+    while done < n && started.elapsed() < budget {
+        let upto = (done + chunk).min(n);
+        let users_before = max_rowid("users").await;
+        let sessions_before = max_rowid("sessions").await;
+        let mut tx = pool.begin().await.expect("begin");
+        sqlx::query(
+            "WITH RECURSIVE seq(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM seq WHERE i < $2) \
+             INSERT INTO users (id, first_name, last_name, image_url, password_hash, primary_email_address_id, \
+             public_metadata, private_metadata, unsafe_metadata, last_sign_in_at, created_at, updated_at) \
+             SELECT 'user_' || lower(hex(randomblob(14))), 'Seed', 'User ' || i, '', $3, 'idn_seed' || i, \
+             '{}', '{}', '{}', $4, $4, $4 FROM seq",
+        )
+        .bind(done as i64)
+        .bind(upto as i64 - 1)
+        .bind(phc)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("seed users");
+        sqlx::query(
+            "INSERT INTO email_addresses (id, user_id, email_address, created_at) \
+             SELECT primary_email_address_id, id, 'seed' || substr(primary_email_address_id, 9) || '@example.com', \
+             created_at FROM users WHERE rowid > $1",
+        )
+        .bind(users_before)
+        .execute(&mut *tx)
+        .await
+        .expect("seed emails");
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at) \
+             SELECT 'sess_' || lower(hex(randomblob(14))), id, 'active', $2, $3, $4, $2, $2 FROM users WHERE rowid > $1",
+        )
+        .bind(users_before)
+        .bind(now)
+        .bind(now + 7 * 24 * 3600 * 1000)
+        .bind(now + 30 * 24 * 3600 * 1000)
+        .execute(&mut *tx)
+        .await
+        .expect("seed sessions");
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) \
+             SELECT lower(hex(randomblob(32))), id, $2 FROM sessions WHERE rowid > $1",
+        )
+        .bind(sessions_before)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("seed refresh tokens");
+        tx.commit().await.expect("commit");
+        done = upto;
+    }
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.ok();
+    pool.close().await;
+    (done, started.elapsed().as_secs_f64())
+}
+
+/// Gives `count` seeded sessions (spread over the table) refresh tokens whose plaintext we know.
+async fn known_tokens(db: &Path, seeded: u64, count: usize, seed: u64) -> Vec<String> {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
+        .expect("url")
+        .busy_timeout(Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("pool");
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let mut tokens = Vec::with_capacity(count);
+    let mut picked = std::collections::HashSet::new();
+    let mut tx = pool.begin().await.expect("begin");
+    let mut tries = 0;
+    while tokens.len() < count && tries < count * 4 {
+        tries += 1;
+        let rowid = 1 + (rng.next() % seeded.max(1)) as i64;
+        if !picked.insert(rowid) {
+            continue;
+        }
+        let Some(row) = sqlx::query("SELECT id FROM sessions WHERE rowid = $1")
+            .bind(rowid)
+            .fetch_optional(&mut *tx)
+            .await
+            .expect("session")
+        else {
+            continue;
+        };
+        let sid: String = row.try_get("id").expect("id");
+        let token = refresh::generate().expect("rng");
+        let n = sqlx::query(
+            "UPDATE refresh_tokens SET token_hash = $1 WHERE session_id = $2 AND used_at IS NULL",
+        )
+        .bind(refresh::hash(&token))
+        .bind(&sid)
+        .execute(&mut *tx)
+        .await
+        .expect("token")
+        .rows_affected();
+        if n == 1 {
+            tokens.push(token.expose().to_owned());
+        }
+    }
+    tx.commit().await.expect("commit");
+    pool.close().await;
+    tokens
+}
+
+struct Server {
+    state: AppState,
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(config: Config) -> Server {
+    let state = AppState::new(config).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    Server { state, addr, stop, task }
+}
+
+impl Server {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        self.state.store.close().await;
+    }
+}
+
+/// Refreshes at fixed concurrency for `secs`; every worker has its own keep-alive connection and its
+/// own token families. Returns the summary and the newest session token of every family.
+async fn refresh_load(
+    addr: SocketAddr,
+    tokens: Vec<String>,
+    concurrency: usize,
+    secs: f64,
+) -> (Value, Vec<String>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut per_worker: Vec<Vec<String>> = vec![Vec::new(); concurrency];
+    for (i, t) in tokens.into_iter().enumerate() {
+        per_worker[i % concurrency].push(t);
+    }
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    let workers = per_worker.iter().filter(|w| !w.is_empty()).count();
+    for mut mine in per_worker.into_iter().filter(|w| !w.is_empty()) {
+        let stop = stop.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let mut lat = Vec::new();
+            let mut jwts = vec![String::new(); mine.len()];
+            let mut errors = 0u64;
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) && lat.len() < 5_000_000 {
+                let slot = i % mine.len();
+                let t = Instant::now();
+                let (status, body) = conn.post(paths::REFRESH, &json!({"refresh_token": mine[slot]})).await;
+                lat.push(t.elapsed());
+                match (status, serde_json::from_slice::<AuthResponse>(&body)) {
+                    (200, Ok(auth)) => {
+                        mine[slot] = auth.refresh_token;
+                        jwts[slot] = auth.jwt;
+                    }
+                    _ => errors += 1,
+                }
+                i += 1;
+            }
+            (lat, errors, jwts)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut lat, mut errors, mut jwts) = (Vec::new(), 0, Vec::new());
+    for h in handles {
+        let (l, e, j) = h.await.expect("worker");
+        lat.extend(l);
+        errors += e;
+        jwts.extend(j.into_iter().filter(|j| !j.is_empty()));
+    }
+    (summary(lat, errors, started.elapsed().as_secs_f64(), workers), jwts)
+}
+
+/// `GET /v1/client/me` with Bearer session tokens at fixed concurrency for `secs`.
+async fn me_load(addr: SocketAddr, jwts: Vec<String>, concurrency: usize, secs: f64) -> Value {
+    let jwts = Arc::new(jwts);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..concurrency {
+        let (stop, jwts) = (stop.clone(), jwts.clone());
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut i = w;
+            while !stop.load(Ordering::Relaxed) && lat.len() < 5_000_000 && !jwts.is_empty() {
+                let t = Instant::now();
+                let (status, _) = conn.get_bearer(paths::ME, &jwts[i % jwts.len()]).await;
+                lat.push(t.elapsed());
+                if status != 200 {
+                    errors += 1;
+                }
+                i += 1;
+            }
+            (lat, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for h in handles {
+        let (l, e) = h.await.expect("worker");
+        lat.extend(l);
+        errors += e;
+    }
+    summary(lat, errors, started.elapsed().as_secs_f64(), concurrency)
+}
+
+/// Sequential sign-ins on `streams` connections until `stop` (or `max` each); latencies.
+async fn sign_in_load(
+    addr: SocketAddr,
+    streams: usize,
+    max: usize,
+    stop: Arc<AtomicBool>,
+) -> (Vec<Duration>, u64) {
+    let mut handles = Vec::new();
+    for s in 0..streams {
+        let stop = stop.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let (mut lat, mut errors) = (Vec::new(), 0u64);
+            while !stop.load(Ordering::Relaxed) && lat.len() < max {
+                let t = Instant::now();
+                let email = format!("seed{}@example.com", s % 8);
+                let (status, _) =
+                    conn.post(paths::SIGN_INS, &json!({"identifier": email, "password": PASSWORD})).await;
+                lat.push(t.elapsed());
+                if status != 200 {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for h in handles {
+        let (l, e) = h.await.expect("sign-in worker");
+        lat.extend(l);
+        errors += e;
+    }
+    (lat, errors)
+}
+
+fn db_bytes(db: &Path) -> u64 {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            std::fs::metadata(p).ok().map(|m| m.len())
+        })
+        .sum()
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let report = runtime.block_on(bench());
+    let text = serde_json::to_string_pretty(&report).expect("json");
+    println!("{text}");
+    if let Ok(out) = std::env::var("HALLPASS_BENCH_OUT") {
+        std::fs::write(&out, text + "\n").expect("writing HALLPASS_BENCH_OUT");
+    }
+}
+
+async fn bench() -> Value {
+    let secs = env_or("HALLPASS_BENCH_SECS", 5).clamp(1, 60) as f64;
+    let concurrency = env_or("HALLPASS_BENCH_CONCURRENCY", 16).clamp(1, 256) as usize;
+    let seed_budget = Duration::from_secs(env_or("HALLPASS_BENCH_SEED_SECS", 300).clamp(5, 1200));
+    let scale: Vec<u64> = std::env::var("HALLPASS_BENCH_SCALE")
+        .unwrap_or_else(|_| "10000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .map(|n: u64| n.clamp(1, 2_000_000))
+        .collect();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let base = std::env::var_os("HALLPASS_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&base).expect("bench dir");
+    let dir = tempfile::tempdir_in(&base).expect("tempdir");
+
+    // One password hash with the parameters in use (OWASP defaults), shared by every seeded user.
+    let params = Config::defaults();
+    let hash_params = HashParams {
+        memory_kib: params.argon2_memory_kib,
+        iterations: params.argon2_iterations,
+        parallelism: params.argon2_parallelism,
+    };
+    let phc = hash_blocking(hash_params, &Password::new(PASSWORD)).expect("hash");
+
+    // ---- the server at its production settings, 1000 seeded users
+    let db = dir.path().join("load.db");
+    let mut config = Config::for_tests(&db);
+    config.argon2_memory_kib = hash_params.memory_kib;
+    config.argon2_iterations = hash_params.iterations;
+    config.argon2_parallelism = hash_params.parallelism;
+    config.disable_rate_limits = true;
+    let server = start(config.clone()).await;
+    let (seeded, _) = seed(&db, 1000, &phc, seed_budget).await;
+    eprintln!("load: seeded {seeded} users");
+    let addr = server.addr;
+
+    // Ceilings: raw RS256 (RSASSA-PKCS1-v1_5 SHA-256, RSA-2048, aws-lc-rs) with the server's key.
+    let key = server.state.signing_key();
+    let bits = key.bits();
+    let msg = b"eyJhbGciOiJSUzI1NiIsImtpZCI6Imluc18xIn0.eyJzdWIiOiJ1c2VyXzEyMyIsInNpZCI6InNlc3NfMTIzIn0";
+    let sig = key.sign_rs256(msg).expect("sign");
+    let jwk = key.jwk();
+    let component = |name: &str| b64url_decode(jwk[name].as_str().unwrap_or_default()).expect("jwk");
+    let public = aws_lc_rs::signature::RsaPublicKeyComponents { n: component("n"), e: component("e") };
+    let ceiling_secs = (secs / 2.0).clamp(1.0, 3.0);
+    let sign_1 = rate(1, ceiling_secs, || {
+        key.sign_rs256(msg).expect("sign");
+    });
+    let sign_all = rate(cores, ceiling_secs, || {
+        key.sign_rs256(msg).expect("sign");
+    });
+    let verify_raw = || {
+        public.verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig).expect("verify");
+    };
+    let verify_1 = rate(1, ceiling_secs, verify_raw);
+    let verify_all = rate(cores, ceiling_secs, verify_raw);
+
+    // Sign-in latency, sequential, with the Argon2id parameters in use.
+    let count = (secs as usize * 4).clamp(5, 40);
+    let (sign_in_lat, sign_in_errors) = sign_in_load(addr, 1, count, Arc::new(AtomicBool::new(false))).await;
+    let sign_in = summary(sign_in_lat, sign_in_errors, 1.0, 1);
+
+    // Refresh alone, then the protected endpoint with the freshest session tokens.
+    let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, 1).await;
+    let (refresh_alone, jwts) = refresh_load(addr, tokens, concurrency, secs).await;
+    // The session tokens the verify ceiling compares against: the same ones /me verifies.
+    let issuer = server.state.public_url();
+    let verify_full = jwts.first().map(|jwt| {
+        let now = server.state.now_ms();
+        let keys = &server.state.keys;
+        (
+            rate(1, ceiling_secs, || {
+                keys.verify(jwt, now, &issuer).expect("verify jwt");
+            }),
+            rate(cores, ceiling_secs, || {
+                keys.verify(jwt, now, &issuer).expect("verify jwt");
+            }),
+        )
+    });
+    let me = me_load(addr, jwts, concurrency, secs).await;
+
+    // Refresh while sign-ins run: two sign-in streams (Argon2id on the blocking pool) beside the load.
+    let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, 2).await;
+    let stop_sign_ins = Arc::new(AtomicBool::new(false));
+    let sign_ins = tokio::spawn(sign_in_load(addr, 2, 10_000, stop_sign_ins.clone()));
+    let (refresh_mixed, _) = refresh_load(addr, tokens, concurrency, secs).await;
+    stop_sign_ins.store(true, Ordering::Relaxed);
+    let (mixed_lat, mixed_errors) = sign_ins.await.expect("sign-ins");
+    let sign_in_mixed = summary(mixed_lat, mixed_errors, secs, 2);
+    server.stop().await;
+
+    // ---- scale: the refresh cost curve as the database grows
+    let mut scale_results = Vec::new();
+    for n in scale {
+        let db = dir.path().join(format!("scale-{n}.db"));
+        let mut config = Config::for_tests(&db);
+        config.disable_rate_limits = true;
+        let server = start(config).await;
+        let (seeded, seed_secs) = seed(&db, n, &phc, seed_budget).await;
+        let bytes = db_bytes(&db);
+        eprintln!("scale: seeded {seeded} of {n} users in {seed_secs:.1} s, {bytes} bytes");
+        let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, n).await;
+        let (refresh, _) = refresh_load(server.addr, tokens, concurrency, secs).await;
+        server.stop().await;
+        scale_results.push(json!({
+            "users": n,
+            "seeded": seeded,
+            "seed_secs": seed_secs,
+            "db_bytes": bytes,
+            "db_bytes_after_refresh": db_bytes(&db),
+            "refresh": refresh,
+        }));
+        let _ = std::fs::remove_file(&db);
+        for suffix in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    json!({
+        "cores": cores,
+        "secs": secs,
+        "concurrency": concurrency,
+        "argon2": {"memory_kib": hash_params.memory_kib, "iterations": hash_params.iterations,
+                   "parallelism": hash_params.parallelism},
+        "rs256": {
+            "bits": bits,
+            "sign_1": sign_1, "sign_all": sign_all,
+            "verify_raw_1": verify_1, "verify_raw_all": verify_all,
+            "verify_jwt_1": verify_full.map(|v| v.0), "verify_jwt_all": verify_full.map(|v| v.1),
+        },
+        "sign_in": sign_in,
+        "refresh": refresh_alone,
+        "me": me,
+        "refresh_with_sign_ins": refresh_mixed,
+        "sign_in_during_refresh": sign_in_mixed,
+        "scale": scale_results,
+    })
+}

@@ -1,0 +1,139 @@
+//! Cached `getToken()`, cold start and refresh traffic in headless Chromium (`bench/browser/bench.mjs`)
+//! against real hallpass-servers: one with 60 s session tokens, one with short tokens behind the
+//! counting test proxy.
+
+use std::fs;
+
+use serde_json::Value;
+
+use super::report::Row;
+use super::{Mode, num, out_dir, thousands};
+use crate::proxy::Proxy;
+use crate::server::{ServerOptions, TestServer};
+use crate::util::{Result, cmd, exec, root, tmp_dir, tools_dir};
+
+/// Session-token lifetime of the traffic server, in seconds: short, so a run covers several periods.
+const SHORT_TOKEN_SECS: u32 = 6;
+
+pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
+    let wasm = crate::build::pkg_dir("web").join("hallpass_bg.wasm");
+    if !wasm.is_file() {
+        crate::build::run()?;
+    }
+    let long = TestServer::start(&ServerOptions { name: "bench-long", token_lifetime_secs: 60 })?;
+    let short =
+        TestServer::start(&ServerOptions { name: "bench-short", token_lifetime_secs: SHORT_TOKEN_SECS })?;
+    let proxy = Proxy::start(&short.info.address, &short.info.secret_key)?;
+    let tmp = tmp_dir("bench-browser");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
+    let out = out_dir().join("browser.json");
+    let _ = fs::remove_file(&out);
+    let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
+    exec(
+        cmd("node")
+            .arg(root().join("bench").join("browser").join("bench.mjs"))
+            .env("TMPDIR", &tmp)
+            .env("HALLPASS_BENCH_API", &long.info.frontend_api)
+            .env("HALLPASS_BENCH_SHORT_API", &proxy.url)
+            .env("HALLPASS_BENCH_TOKEN_SECS", SHORT_TOKEN_SECS.to_string())
+            .env("HALLPASS_BENCH_QUICK", if mode.quick { "1" } else { "0" })
+            .env("HALLPASS_BENCH_OUT", &out)
+            .env("HALLPASS_REPO", root())
+            .env("HALLPASS_TOOLS", tools_dir().join("node_modules"))
+            .env("CHROMIUM", chromium)
+            .stdout(std::process::Stdio::null()),
+        "node bench/browser/bench.mjs",
+    )?;
+    drop(proxy);
+    drop(short);
+    drop(long);
+    let text = fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("browser.json: {e}"))?;
+    Ok((rows(&v), v))
+}
+
+fn rows(v: &Value) -> Vec<Row> {
+    let mut rows = Vec::new();
+    // ---- getToken
+    let g = &v["getToken"];
+    let ratio = num(g, &["ratio"]);
+    rows.push(
+        Row::new(
+            "getToken()",
+            "Cached `await hp.getToken()` (headless Chromium)",
+            format!("{:.0} ns/op · {} ops/s", num(g, &["sdkNsPerOp"]), thousands(num(g, &["sdkOpsPerSec"]))),
+        )
+        .reference(format!(
+            "floor `await Promise.resolve(token)`: {:.0} ns/op · {} ops/s; ratio {ratio:.2}×",
+            num(g, &["floorNsPerOp"]),
+            thousands(num(g, &["floorOpsPerSec"]))
+        ))
+        .budget("≤ 2× the floor", ratio > 0.0 && ratio <= 2.0),
+    );
+    // ---- cold start
+    let c = &v["coldStart"];
+    for (key, label) in [("none", "no stored session"), ("stored", "stored session")] {
+        let s = &c[key];
+        let fetches = num(s, &["fetchesBeforeLoadedMax"]);
+        let after: Vec<usize> = s["runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["requestsWithin1sAfter"].as_array().map(Vec::len).unwrap_or(0))
+            .collect();
+        let row = Row::new(
+            "Cold start",
+            format!("Page load → wasm instantiated → isLoaded, {label} (median)"),
+            format!(
+                "wasm ready {:.1} ms → isLoaded {:.1} ms (load() {:.2} ms)",
+                num(s, &["wasmReadyMs"]),
+                num(s, &["loadedMs"]),
+                num(s, &["loadMs"])
+            ),
+        )
+        .reference(format!(
+            "Frontend API requests before isLoaded: {fetches:.0} (max of runs); all requests within 1 s: {:?}",
+            after
+        ));
+        let row = if key == "stored" {
+            row.budget(
+                "0 requests before isLoaded; load() ≤ 5 ms",
+                fetches == 0.0 && num(s, &["loadMs"]) <= 5.0,
+            )
+        } else {
+            row.budget("load() ≤ 5 ms", num(s, &["loadMs"]) <= 5.0)
+        };
+        rows.push(row);
+    }
+    // ---- traffic
+    let t = &v["traffic"];
+    let token_secs = num(t, &["tokenSecs"]);
+    let one =
+        t["runs"].as_array().and_then(|r| r.iter().find(|x| x["tabs"] == 1)).map(|x| num(x, &["perPeriod"]));
+    for r in t["runs"].as_array().into_iter().flatten() {
+        let tabs = num(r, &["tabs"]);
+        let per = num(r, &["perPeriod"]);
+        let ratio = num(r, &["ratioTo1"]);
+        let mut row = Row::new(
+            "Refresh traffic",
+            format!("{tabs:.0} tab(s), getToken() every 500 ms, {token_secs:.0} s tokens"),
+            format!(
+                "{per:.2} refreshes per token period ({:.0} in {:.0} s; getToken errors {:.0})",
+                num(r, &["refreshes"]),
+                num(r, &["secs"]),
+                num(r, &["getTokenErrors"])
+            ),
+        )
+        .reference(match one {
+            Some(o) => format!("1 tab: {o:.2}/period; ratio {ratio:.2}×"),
+            None => String::new(),
+        });
+        if tabs > 1.0 {
+            // "The same as 1 tab": allow the rounding of whole refreshes over the measured periods.
+            row = row.budget("same as 1 tab (≤ 1.25×)", ratio <= 1.25);
+        }
+        rows.push(row);
+    }
+    rows
+}

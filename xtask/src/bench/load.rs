@@ -1,0 +1,155 @@
+//! The server: `server/benches/load.rs` built with `--profile server`, its JSON turned into rows.
+
+use std::fs;
+
+use serde_json::{Value, json};
+
+use super::report::Row;
+use super::{Mode, num, out_dir, thousands};
+use crate::util::{Result, cmd, exec, tmp_dir};
+
+pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
+    let out = out_dir().join("server.json");
+    let _ = fs::remove_file(&out);
+    let dbs = tmp_dir("bench-db");
+    let _ = fs::remove_dir_all(&dbs);
+    fs::create_dir_all(&dbs).map_err(|e| format!("creating {}: {e}", dbs.display()))?;
+    let (secs, scale, seed_secs) =
+        if mode.quick { ("2", "10000", "60") } else { ("5", "10000,100000,1000000", "240") };
+    exec(
+        cmd("cargo")
+            .args(["bench", "-p", "hallpass-server", "--bench", "load", "--profile", "server"])
+            .env("HALLPASS_BENCH_SECS", secs)
+            .env("HALLPASS_BENCH_SCALE", scale)
+            .env("HALLPASS_BENCH_SEED_SECS", seed_secs)
+            .env("HALLPASS_BENCH_DIR", &dbs)
+            .env("HALLPASS_BENCH_OUT", &out)
+            .stdout(std::process::Stdio::null()),
+        "cargo bench -p hallpass-server --bench load --profile server",
+    )?;
+    let _ = fs::remove_dir_all(&dbs);
+    let text = fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut v: Value = serde_json::from_str(&text).map_err(|e| format!("server.json: {e}"))?;
+    let (rows, md) = rows(&v);
+    v["markdown"] = json!(md);
+    v["benchmarks_md"] = json!(md);
+    Ok((rows, v))
+}
+
+fn lat(v: &Value) -> String {
+    format!("p50 {:.1} ms · p99 {:.1} ms", num(v, &["p50_ms"]), num(v, &["p99_ms"]))
+}
+
+fn rows(v: &Value) -> (Vec<Row>, String) {
+    const AREA: &str = "Server";
+    let cores = num(v, &["cores"]);
+    let conc = num(v, &["concurrency"]);
+    let sign_all = num(v, &["rs256", "sign_all"]);
+    let verify_all = num(v, &["rs256", "verify_raw_all"]);
+    let refresh = &v["refresh"];
+    let me = &v["me"];
+    let errs = |x: &Value| {
+        let e = num(x, &["errors"]);
+        if e > 0.0 { format!(" · {e:.0} errors") } else { String::new() }
+    };
+    let mut rows = vec![
+        Row::new(
+            AREA,
+            format!("`POST /v1/client/refresh`, {conc:.0} connections"),
+            format!("{} req/s · {}{}", thousands(num(refresh, &["rps"])), lat(refresh), errs(refresh)),
+        )
+        .reference(format!(
+            "RS256 sign ceiling {} /s on {cores:.0} cores → {:.0} % of it",
+            thousands(sign_all),
+            100.0 * num(refresh, &["rps"]) / sign_all.max(1.0)
+        )),
+        Row::new(
+            AREA,
+            format!("`GET /v1/client/me` (Bearer JWT verified with the JWKS key), {conc:.0} connections"),
+            format!("{} req/s · {}{}", thousands(num(me, &["rps"])), lat(me), errs(me)),
+        )
+        .reference(format!(
+            "RS256 verify ceiling {} /s (raw), {} /s (JWT decode + claims) → {:.0} % of raw",
+            thousands(verify_all),
+            thousands(num(v, &["rs256", "verify_jwt_all"])),
+            100.0 * num(me, &["rps"]) / verify_all.max(1.0)
+        )),
+        Row::new(
+            AREA,
+            "Raw RS256 (RSA-2048, aws-lc-rs), 1 thread",
+            format!(
+                "sign {} /s · verify {} /s",
+                thousands(num(v, &["rs256", "sign_1"])),
+                thousands(num(v, &["rs256", "verify_raw_1"]))
+            ),
+        )
+        .detail(),
+        Row::new(
+            AREA,
+            format!(
+                "Sign-in latency (Argon2id m={} KiB, t={}, p={}), sequential",
+                num(v, &["argon2", "memory_kib"]),
+                num(v, &["argon2", "iterations"]),
+                num(v, &["argon2", "parallelism"])
+            ),
+            format!("{}{}", lat(&v["sign_in"]), errs(&v["sign_in"])),
+        ),
+        Row::new(
+            AREA,
+            "Refresh while 2 sign-in streams run",
+            format!(
+                "{} req/s · {}{}",
+                thousands(num(&v["refresh_with_sign_ins"], &["rps"])),
+                lat(&v["refresh_with_sign_ins"]),
+                errs(&v["refresh_with_sign_ins"])
+            ),
+        )
+        .reference(format!(
+            "alone: {}; sign-ins meanwhile: {:.0} ({})",
+            lat(refresh),
+            num(&v["sign_in_during_refresh"], &["requests"]),
+            lat(&v["sign_in_during_refresh"])
+        )),
+    ];
+    let mut md = format!(
+        "\n### Scale: refresh with N stored users (one session each)\n\n{conc:.0} connections, {:.0} s per point.\n\n\
+         | users | seeded in | DB size | refresh req/s | p50 | p99 | errors |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+        num(v, &["secs"])
+    );
+    let mut first_rps = None;
+    for s in v["scale"].as_array().into_iter().flatten() {
+        let r = &s["refresh"];
+        let rps = num(r, &["rps"]);
+        let base = *first_rps.get_or_insert(rps);
+        let users = num(s, &["users"]);
+        let seeded = num(s, &["seeded"]);
+        let mb = num(s, &["db_bytes"]) / 1024.0 / 1024.0;
+        md.push_str(&format!(
+            "| {} | {:.1} s | {mb:.0} MiB | {} | {:.1} ms | {:.1} ms | {:.0} |\n",
+            thousands(seeded),
+            num(s, &["seed_secs"]),
+            thousands(rps),
+            num(r, &["p50_ms"]),
+            num(r, &["p99_ms"]),
+            num(r, &["errors"])
+        ));
+        let partial = if seeded < users {
+            format!(" (only {} seeded in time)", thousands(seeded))
+        } else {
+            String::new()
+        };
+        rows.push(
+            Row::new(
+                "Scale",
+                format!("Refresh with {} users/sessions{partial}", thousands(users)),
+                format!("{} req/s · {} · DB {mb:.0} MiB", thousands(rps), lat(r)),
+            )
+            .reference(format!(
+                "{:.2}× the smallest DB's rate; seeded in {:.1} s",
+                rps / base.max(1.0),
+                num(s, &["seed_secs"])
+            )),
+        );
+    }
+    (rows, md)
+}
