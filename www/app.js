@@ -28,7 +28,7 @@ function describe(error) {
     case "session_revoked":
     case "session_ended":
     case "session_expired":
-      return "Your session has ended. Please sign in again.";
+      return "You were signed out: the session was revoked or has expired. Please sign in again.";
     default:
       return error.message || `Unexpected error (${error.code}).`;
   }
@@ -94,9 +94,17 @@ try {
 window.hallpass = hp; // for poking around in the console
 
 const token = { value: null, refreshes: 0, lifetime: 60 };
+let wasSignedIn = false;
+let signingOut = false;
 
 function render() {
   const { isLoaded, isSignedIn, user } = hp.useUser();
+  if (wasSignedIn && !isSignedIn && !signingOut) {
+    // Not our sign-out button: the server ended the session, or another tab signed out.
+    showBanner("You were signed out: the session ended (revoked, expired, or signed out in another tab).");
+  }
+  if (isSignedIn) showBanner("");
+  wasSignedIn = isSignedIn === true;
   $("loading").hidden = isLoaded;
   $("signed-out").hidden = !isLoaded || isSignedIn;
   $("signed-in").hidden = !isSignedIn;
@@ -217,7 +225,12 @@ $("sign-up-form").addEventListener("submit", (event) => {
 
 $("sign-out").addEventListener("click", (event) => {
   void busy(event.currentTarget, async () => {
-    await hp.signOut();
+    signingOut = true;
+    try {
+      await hp.signOut();
+    } finally {
+      signingOut = false;
+    }
     token.refreshes = 0;
     $("api-result").hidden = true;
   }, showBanner);

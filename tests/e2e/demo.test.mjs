@@ -11,7 +11,7 @@ import { launch, uniqueEmail, PASSWORD } from "./harness.mjs";
 
 const repo = process.env.HALLPASS_REPO;
 const output = join(repo, "target", "e2e-output");
-let server, origin, browser;
+let server, origin, secretKey, browser;
 
 /** hallpass-server (the debug build the suites already made) with `--demo-dir`, on a free port. */
 async function startDemoServer() {
@@ -25,7 +25,8 @@ async function startDemoServer() {
   ], { env, stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 600 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(ready)) throw new Error("the demo server did not start");
-  return { child, origin: JSON.parse(readFileSync(ready, "utf8")).frontend_api };
+  const info = JSON.parse(readFileSync(ready, "utf8"));
+  return { child, origin: info.frontend_api, secretKey: info.secret_key };
 }
 
 function stopDemoServer() {
@@ -37,7 +38,7 @@ function stopDemoServer() {
 
 before(async () => {
   mkdirSync(output, { recursive: true });
-  ({ child: server, origin } = await startDemoServer());
+  ({ child: server, origin, secretKey } = await startDemoServer());
   browser = await launch();
 });
 
@@ -122,6 +123,7 @@ test("sign up, dashboard, protected call, reload, sign out, protected call 401",
 
   await page.click("#sign-out");
   await page.locator("#signed-out").waitFor();
+  assert.equal(await page.isVisible("#banner"), false, "signing out is not an error");
   assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("hallpass:")).length), 0);
   const denied = await callApi(page);
   assert.match(denied.status, /^401/);
@@ -151,6 +153,22 @@ test("wrong password, weak password and a taken email show clear errors", async 
   await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
   assert.match(await page.textContent("#form-error"), /already exists/);
   await page.screenshot({ path: join(output, "demo-error.png") });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("a session revoked by the backend signs the page out with a message", async () => {
+  const page = await demoPage();
+  await signUp(page, { email: uniqueEmail("demo-revoked") });
+  await page.locator("#signed-in").waitFor();
+  const sessionId = await page.textContent("#session-id");
+  const res = await fetch(`${origin}/v1/sessions/${sessionId}/revoke`, {
+    method: "POST", headers: { authorization: `Bearer ${secretKey}` },
+  });
+  assert.equal(res.status, 200);
+  await page.click("#refresh-token"); // the next refresh hears `session_revoked`
+  await page.locator("#signed-out").waitFor();
+  assert.match(await page.textContent("#banner"), /You were signed out/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
