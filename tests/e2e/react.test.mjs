@@ -1,6 +1,8 @@
 // hallpass/react in real Chromium: a page bundled with esbuild from the package in pkg/npm and React 19
 // from npm, under StrictMode. The hooks re-render on sign-in and sign-out, <SignedIn>/<SignedOut> and
-// <Protect> show and hide their content, and the double mount makes one client.
+// <Protect> show and hide their content, and the double mount makes one client. To run it against
+// another React (e.g. 18), point HALLPASS_REACT_MODULES at a node_modules folder holding react and
+// react-dom: `HALLPASS_REACT_MODULES=/tmp/r18/node_modules HALLPASS_E2E=react cargo xtask test browser`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -23,7 +25,7 @@ before(async () => {
     format: "esm",
     jsx: "automatic",
     outfile: join(out, "app.js"),
-    nodePaths: [tools],
+    nodePaths: [process.env.HALLPASS_REACT_MODULES ?? tools],
     alias: { hallpass: join(repo, "pkg", "npm") },
     // React's development build: StrictMode's double render and double mount are on.
     define: { "process.env.NODE_ENV": '"development"' },
@@ -42,10 +44,12 @@ after(async () => {
   site?.close();
 });
 
+const reactVersion = () => createRequire(join(process.env.HALLPASS_REACT_MODULES ?? tools, "noop.js"))("react/package.json").version;
+
 const text = (page, id) => page.locator(`#${id}`).textContent();
 const present = (page, id) => page.locator(`#${id}`).count().then((n) => n > 0);
 
-test("hooks re-render on sign-in and sign-out; <Protect> hides content; StrictMode makes one client", async () => {
+test(`hooks re-render on sign-in and sign-out; <Protect> hides content; StrictMode makes one client (React ${reactVersion()})`, async () => {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
