@@ -107,22 +107,26 @@ try {
       };
       const sdk = () => hp.getToken();
       const floor = () => Promise.resolve(token);
+      // Diagnostic: a synchronous call into the wasm (a getter returning a string), awaited.
+      const sync = () => hp.frontendApi;
       // Warm-up (JIT), then alternating rounds so both see the same machine state.
       for (let i = 0; i < 5000; i++) { await sdk(); await floor(); }
-      const sdkRounds = [], floorRounds = [];
+      const sdkRounds = [], floorRounds = [], syncRounds = [];
       let same = true;
       for (let r = 0; r < rounds; r++) {
         sdkRounds.push(await loop(sdk));
         floorRounds.push(await loop(floor));
+        syncRounds.push(await loop(sync));
         same = same && (await hp.getToken()) === token;
       }
-      return { token_len: token.length, sameTokenThroughout: same, sdkRounds, floorRounds };
+      return { token_len: token.length, sameTokenThroughout: same, sdkRounds, floorRounds, syncRounds };
     }, { api, email: email("gettoken"), password: PASSWORD, maxN, maxMs, rounds });
     const best = (rs) => rs.reduce((a, b) => (b.nsPerOp < a.nsPerOp ? b : a));
     const s = best(result.getToken.sdkRounds), f = best(result.getToken.floorRounds);
+    const y = best(result.getToken.syncRounds);
     Object.assign(result.getToken, {
       sdkNsPerOp: s.nsPerOp, sdkOpsPerSec: s.opsPerSec, floorNsPerOp: f.nsPerOp, floorOpsPerSec: f.opsPerSec,
-      ratio: s.nsPerOp / f.nsPerOp, errors: page.errors,
+      syncNsPerOp: y.nsPerOp, ratio: s.nsPerOp / f.nsPerOp, errors: page.errors,
     });
     log(`getToken ${s.nsPerOp.toFixed(0)} ns/op, floor ${f.nsPerOp.toFixed(0)} ns/op`);
     await context.close();
@@ -154,6 +158,7 @@ try {
       wasmReadyMs: median(runs.map((r) => r.wasmReady)),
       loadedMs: median(runs.map((r) => r.loaded)),
       loadMs: median(runs.map((r) => r.loadMs)),
+      secondLoadMs: median(runs.map((r) => r.secondLoadMs)),
       fetchesBeforeLoadedMax: Math.max(...runs.map((r) => r.fetchesBeforeLoaded)),
       allLoaded: runs.every((r) => r.isLoaded),
     });

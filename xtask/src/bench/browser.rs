@@ -31,7 +31,9 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     let _ = fs::remove_file(&out);
     let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
     exec(
-        cmd("node")
+        // Bounded: a stuck browser must not hang the run.
+        cmd("timeout")
+            .args(["--kill-after=10", "600", "node"])
             .arg(root().join("bench").join("browser").join("bench.mjs"))
             .env("TMPDIR", &tmp)
             .env("HALLPASS_BENCH_API", &long.info.frontend_api)
@@ -71,41 +73,58 @@ fn rows(v: &Value) -> Vec<Row> {
         ))
         .budget("≤ 2× the floor", ratio > 0.0 && ratio <= 2.0),
     );
+    rows.push(
+        Row::new(
+            "getToken()",
+            "Diagnostic: a synchronous wasm getter (`hp.frontendApi`), awaited",
+            format!("{:.0} ns/op", num(g, &["syncNsPerOp"])),
+        )
+        .reference("the cost of crossing into the wasm, without a Promise from Rust")
+        .detail(),
+    );
     // ---- cold start
     let c = &v["coldStart"];
     for (key, label) in [("none", "no stored session"), ("stored", "stored session")] {
         let s = &c[key];
-        let fetches = num(s, &["fetchesBeforeLoadedMax"]);
-        let after: Vec<usize> = s["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| r["requestsWithin1sAfter"].as_array().map(Vec::len).unwrap_or(0))
-            .collect();
-        let row = Row::new(
+        let load_ms = num(s, &["loadMs"]);
+        rows.push(
+            Row::new(
+                "Cold start",
+                format!("Navigation → wasm instantiated → isLoaded, {label} (median)"),
+                format!(
+                    "wasm ready {:.1} ms → isLoaded {:.1} ms; `Hallpass.load()` {load_ms:.1} ms",
+                    num(s, &["wasmReadyMs"]),
+                    num(s, &["loadedMs"]),
+                ),
+            )
+            .reference(format!(
+                "a second load() in the same page (warm code, empty memory storage): {:.2} ms",
+                num(s, &["secondLoadMs"])
+            ))
+            .budget("load() ≤ 5 ms", load_ms <= 5.0),
+        );
+    }
+    let s = &c["stored"];
+    let fetches = num(s, &["fetchesBeforeLoadedMax"]);
+    let after: Vec<String> = s["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["requestsWithin1sAfter"].as_array().map(Vec::len).unwrap_or(0).to_string())
+        .collect();
+    let none_fetches = num(&c["none"], &["fetchesBeforeLoadedMax"]);
+    rows.push(
+        Row::new(
             "Cold start",
-            format!("Page load → wasm instantiated → isLoaded, {label} (median)"),
-            format!(
-                "wasm ready {:.1} ms → isLoaded {:.1} ms (load() {:.2} ms)",
-                num(s, &["wasmReadyMs"]),
-                num(s, &["loadedMs"]),
-                num(s, &["loadMs"])
-            ),
+            "Frontend API requests before isLoaded, stored session (max of runs)",
+            format!("{fetches:.0}"),
         )
         .reference(format!(
-            "Frontend API requests before isLoaded: {fetches:.0} (max of runs); all requests within 1 s: {:?}",
-            after
-        ));
-        let row = if key == "stored" {
-            row.budget(
-                "0 requests before isLoaded; load() ≤ 5 ms",
-                fetches == 0.0 && num(s, &["loadMs"]) <= 5.0,
-            )
-        } else {
-            row.budget("load() ≤ 5 ms", num(s, &["loadMs"]) <= 5.0)
-        };
-        rows.push(row);
-    }
+            "no session: {none_fetches:.0}; requests by Playwright within 1 s of load (background revalidation): {}",
+            after.join(", ")
+        ))
+        .budget("0", fetches == 0.0),
+    );
     // ---- traffic
     let t = &v["traffic"];
     let token_secs = num(t, &["tokenSecs"]);

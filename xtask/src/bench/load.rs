@@ -17,7 +17,9 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     let (secs, scale, seed_secs) =
         if mode.quick { ("2", "10000", "60") } else { ("5", "10000,100000,1000000", "240") };
     exec(
-        cmd("cargo")
+        // Bounded (a first build of the server profile included).
+        cmd("timeout")
+            .args(["--kill-after=10", "1200", "cargo"])
             .args(["bench", "-p", "hallpass-server", "--bench", "load", "--profile", "server"])
             .env("HALLPASS_BENCH_SECS", secs)
             .env("HALLPASS_BENCH_SCALE", scale)

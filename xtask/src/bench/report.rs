@@ -125,7 +125,7 @@ impl Report {
 
     pub fn finish(&mut self, secs: f64) {
         self.meta.insert("load_average_end".into(), json!(loadavg()));
-        self.meta.insert("duration_secs".into(), json!(secs.round()));
+        self.meta.insert("duration_secs".into(), json!(secs.round() as u64));
     }
 
     pub fn meta_json(&self) -> Value {
@@ -225,7 +225,7 @@ impl Report {
     /// Extra Markdown blocks the sections left under `markdown`.
     fn blocks(data: &Map<String, Value>, key: &str) -> String {
         let mut out = String::new();
-        for section in data.values() {
+        for section in ["size", "browser", "server"].iter().filter_map(|k| data.get(*k)) {
             if let Some(Value::String(md)) = section.get(key) {
                 out.push_str(md);
                 out.push('\n');

@@ -163,7 +163,10 @@ fn anchors(_mode: Mode) -> Result<Value> {
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     println!("bench: measuring the peers with {}", script.display());
-    exec(cmd("bash").arg(&script).env("ANCHOR_SIZES_OUT", &out), "anchor-sizes/measure.sh")?;
+    exec(
+        cmd("timeout").args(["--kill-after=10", "900", "bash"]).arg(&script).env("ANCHOR_SIZES_OUT", &out),
+        "anchor-sizes/measure.sh",
+    )?;
     let text =
         fs::read_to_string(out.join("results.json")).map_err(|e| format!("anchors results.json: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("anchors results.json: {e}"))
