@@ -82,6 +82,18 @@ fn rows(v: &Value) -> Vec<Row> {
         .reference("the cost of crossing into the wasm, without a Promise from Rust")
         .detail(),
     );
+    rows.push(
+        Row::new(
+            "getToken()",
+            "Diagnostic: cached `await hp.getToken({})` (an options object)",
+            format!("{:.0} ns/op", num(g, &["optionsNsPerOp"])),
+        )
+        .reference(format!(
+            "{:.2}× the floor",
+            num(g, &["optionsNsPerOp"]) / num(g, &["floorNsPerOp"]).max(1e-9)
+        ))
+        .detail(),
+    );
     // ---- cold start
     let c = &v["coldStart"];
     for (key, label) in [("none", "no stored session"), ("stored", "stored session")] {
