@@ -39,7 +39,7 @@ use crate::platform::events::Listener as DomListener;
 use crate::platform::http::{self, Failure};
 use crate::platform::storage::{StorageKind, Store};
 use crate::platform::tabs::{self, TabChannel, TabMessage};
-use crate::platform::timer::Timeout;
+use crate::platform::timer::{Timeout, sleep};
 use crate::platform::wire;
 
 /// The storage name of the session snapshot; the store versions it (`StoredSession::v`).
@@ -209,6 +209,9 @@ pub struct TraceEntry {
 
 /// How long a tab waits for the refresh lock before taking it over.
 const LOCK_TIMEOUT_MS: u32 = 5_000;
+
+/// After waiting for the lock: how often to look for the other tab's token (10 looks, 300 ms at most).
+const OTHER_TAB_POLL_MS: u32 = 30;
 
 impl Hallpass {
     /// Loads an instance: reads storage and is signed in (or out) before any request completes. With
@@ -616,18 +619,27 @@ async fn refresh(inner: Rc<Inner>, reason: &'static str) -> Result<String, Error
     // tab signed in.
     let shared = inner.tabs.borrow().is_some();
     let _lock = if shared { tabs::lock(&inner.url(":refresh"), LOCK_TIMEOUT_MS).await } else { None };
-    if shared {
-        let stored = inner.read_stored_session();
-        if stored.is_some() {
-            inner.apply(Event::FromOtherTab(stored));
+    // Another tab's token, if one arrived meanwhile. When this tab had to wait for the lock, the tab
+    // before it has probably just refreshed — but Chromium propagates localStorage between tabs'
+    // processes asynchronously, and the broadcast may still be on its way, so look a few times.
+    let polls = if _lock.as_ref().is_some_and(|l| l.waited) { 10 } else { 1 };
+    for poll in 0..polls {
+        if poll > 0 {
+            sleep(OTHER_TAB_POLL_MS).await;
         }
-    }
-    let fresh = inner.session.borrow().session_token(inner.clock.now_ms()).map(str::to_owned);
-    if let Some(token) = fresh
-        && Some(&token) != before.as_ref()
-    {
-        inner.record(reason, started, "other_tab");
-        return Ok(token);
+        if shared {
+            let stored = inner.read_stored_session();
+            if stored.is_some() {
+                inner.apply(Event::FromOtherTab(stored));
+            }
+        }
+        let fresh = inner.session.borrow().session_token(inner.clock.now_ms()).map(str::to_owned);
+        if let Some(token) = fresh
+            && Some(&token) != before.as_ref()
+        {
+            inner.record(reason, started, "other_tab");
+            return Ok(token);
+        }
     }
     let result = refresh_over_network(&inner).await;
     inner.record(

@@ -78,18 +78,6 @@ impl JsHallpass {
         out.into()
     }
 
-    /// The signed-in user, or `null`.
-    #[wasm_bindgen(getter, unchecked_return_type = "User | null")]
-    pub fn user(&self) -> JsValue {
-        Reflect::get(&self.get_snapshot(), &"user".into()).unwrap_or(JsValue::NULL)
-    }
-
-    /// The current session, or `null`.
-    #[wasm_bindgen(getter, unchecked_return_type = "Session | null")]
-    pub fn session(&self) -> JsValue {
-        Reflect::get(&self.get_snapshot(), &"session".into()).unwrap_or(JsValue::NULL)
-    }
-
     /// Creates an account and signs in.
     #[wasm_bindgen(js_name = signUp, unchecked_return_type = "Promise<void>")]
     pub fn sign_up(&self, #[wasm_bindgen(unchecked_param_type = "SignUpParams")] params: JsValue) -> Promise {

@@ -108,14 +108,18 @@ impl Drop for TabChannel {
     }
 }
 
-/// A held Web Lock; dropping it releases the lock.
+/// A held Web Lock; dropping it releases the lock (and the takeover lock, if one was needed).
 pub struct LockGuard {
-    release: Function,
+    release: Vec<Function>,
+    /// True when another tab held the lock first: it has probably just refreshed.
+    pub waited: bool,
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        let _ = self.release.call0(&JsValue::NULL);
+        for release in &self.release {
+            let _ = release.call0(&JsValue::NULL);
+        }
     }
 }
 
@@ -126,42 +130,74 @@ fn deferred() -> (Promise, Function, Function) {
     (promise, settle.0.unchecked_into(), settle.1.unchecked_into())
 }
 
-/// Takes the Web Lock `name`, waiting at most `timeout_ms`; after that it steals the lock (a tab that
-/// froze while holding it must not block the others). `None` where Web Locks are missing or fail:
+/// Takes the Web Lock `name`, waiting at most `timeout_ms`; after that it takes the lock over (a tab
+/// that froze while holding it must not block the others). Takeovers go one at a time through a second
+/// lock, `<name>:takeover`: tabs that gave up waiting together would otherwise steal the lock from each
+/// other mid-refresh, and each would send its own request. `None` where Web Locks are missing or fail:
 /// the caller goes on without the lock.
 pub async fn lock(name: &str, timeout_ms: u32) -> Option<LockGuard> {
     let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
     let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok().filter(|l| l.is_object())?;
     let request: Function = Reflect::get(&locks, &JsValue::from_str("request")).ok()?.dyn_into().ok()?;
-    let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms);
-    let options = Object::new();
-    let _ = Reflect::set(&options, &JsValue::from_str("signal"), &signal);
-    if let Some(guard) = try_lock(&locks, &request, name, &options).await {
-        return Some(guard);
+    let waited = |name: &str| {
+        let options = Object::new();
+        let _ = Reflect::set(
+            &options,
+            &JsValue::from_str("signal"),
+            &web_sys::AbortSignal::timeout_with_u32(timeout_ms),
+        );
+        try_lock(&locks, &request, name.to_owned(), options)
+    };
+    let stolen = |name: &str| {
+        let options = Object::new();
+        let _ = Reflect::set(&options, &JsValue::from_str("steal"), &JsValue::TRUE);
+        try_lock(&locks, &request, name.to_owned(), options)
+    };
+    let at_once = {
+        let options = Object::new();
+        let _ = Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+        try_lock(&locks, &request, name.to_owned(), options).await
+    };
+    if let Some(release) = at_once {
+        return Some(LockGuard { release: vec![release], waited: false });
     }
-    let steal = Object::new();
-    let _ = Reflect::set(&steal, &JsValue::from_str("steal"), &JsValue::TRUE);
-    try_lock(&locks, &request, name, &steal).await
+    if let Some(release) = waited(name).await {
+        return Some(LockGuard { release: vec![release], waited: true });
+    }
+    let mut takeover = String::from(name);
+    takeover.push_str(":takeover");
+    let mut release = Vec::new();
+    // The takeover lock is free unless another tab is taking over right now; if that tab froze too,
+    // it is stolen in turn.
+    match waited(&takeover).await {
+        Some(r) => release.push(r),
+        None => release.extend(stolen(&takeover).await),
+    }
+    release.insert(0, stolen(name).await?);
+    Some(LockGuard { release, waited: true })
 }
 
-async fn try_lock(locks: &JsValue, request: &Function, name: &str, options: &Object) -> Option<LockGuard> {
+/// Requests `name` with `options`; the function that releases it, once granted.
+async fn try_lock(locks: &JsValue, request: &Function, name: String, options: Object) -> Option<Function> {
     let (acquired, resolve_acquired, reject_acquired) = deferred();
     let (held, release, _) = deferred();
     let held: JsValue = held.into();
     // The SDK's one callback signature (see `events`); kept alive until the lock is settled.
-    let callback = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_lock: JsValue| {
-        let _ = resolve_acquired.call0(&JsValue::NULL);
-        held.clone()
+    let callback = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |lock: JsValue| {
+        // `ifAvailable` calls back with `null` when the lock is taken: nothing is held then.
+        let granted = !lock.is_null();
+        let _ = resolve_acquired.call1(&JsValue::NULL, &JsValue::from_bool(granted));
+        if granted { held.clone() } else { JsValue::UNDEFINED }
     });
     let pending: Promise = request
-        .call3(locks, &JsValue::from_str(name), options, callback.as_ref().unchecked_ref())
+        .call3(locks, &JsValue::from_str(&name), &options, callback.as_ref().unchecked_ref())
         .ok()?
         .dyn_into()
         .ok()?;
     // A timeout (AbortError) or a stolen lock rejects the request: stop waiting for it.
     let then: Function = Reflect::get(&pending, &JsValue::from_str("then")).ok()?.dyn_into().ok()?;
     let _ = then.call2(&pending, &JsValue::UNDEFINED, &reject_acquired);
-    let acquired = JsFuture::from(acquired).await.is_ok();
+    let acquired = JsFuture::from(acquired).await.ok().and_then(|v| v.as_bool()) == Some(true);
     drop(callback);
-    acquired.then_some(LockGuard { release })
+    acquired.then_some(release)
 }

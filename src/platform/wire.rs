@@ -175,7 +175,6 @@ pub fn stored_session(v: &JsValue) -> Option<StoredSession> {
 /// A user as the wire (and storage) shape it: snake_case.
 pub fn user_to_js(u: &User) -> JsValue {
     let o = Object::new();
-    set(&o, "object", js_str("user"));
     set(&o, "id", js_str(&u.id));
     set(&o, "first_name", js_opt_str(u.first_name.as_deref()));
     set(&o, "last_name", js_opt_str(u.last_name.as_deref()));
@@ -201,7 +200,6 @@ pub fn user_to_js(u: &User) -> JsValue {
 /// A session in its wire shape.
 pub fn session_to_js(s: &Session) -> JsValue {
     let o = Object::new();
-    set(&o, "object", js_str("session"));
     set(&o, "id", js_str(&s.id));
     set(&o, "user_id", js_str(&s.user_id));
     set(&o, "status", js_str(s.status.as_str()));

@@ -17,7 +17,8 @@ pub fn run() -> Result {
             cmd("wasm-pack")
                 .args(["build", "--release", "--target", target, "--out-name", "hallpass", "--out-dir"])
                 .arg(&out)
-                .args(["--", "--features", "small-alloc"]),
+                .args(["--", "--features", "small-alloc"])
+                .env("RUSTFLAGS", remap_registry_paths()),
             "wasm-pack build",
         )?;
         wasm_opt(&out.join("hallpass_bg.wasm"))?;
@@ -25,6 +26,22 @@ pub fn run() -> Result {
     }
     print_sizes()?;
     crate::package::assemble()
+}
+
+/// `--remap-path-prefix` for every crates.io source folder: panic locations in dependencies then name
+/// `gloo-net-0.7.0/src/…` instead of the builder's home folder (shorter wasm, no local paths in it).
+fn remap_registry_paths() -> String {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    if let Ok(indexes) = fs::read_dir(home.join("registry").join("src")) {
+        for index in indexes.flatten() {
+            flags.push_str(&format!(" --remap-path-prefix={}/=", index.path().display()));
+        }
+    }
+    flags.trim().to_owned()
 }
 
 pub fn pkg_dir(target: &str) -> PathBuf {

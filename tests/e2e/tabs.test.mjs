@@ -1,0 +1,208 @@
+// Many tabs, flaky networks, sleeping tabs: real tabs of one browser context (one localStorage, one
+// BroadcastChannel namespace, one Web Locks manager) running the release package against a real server
+// with 10 s session tokens, behind the fault-injecting proxy.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+const api = process.env.HALLPASS_TEST_FRONTEND_API_10S;
+if (!api) throw new Error("HALLPASS_TEST_FRONTEND_API_10S is not set: run with `cargo xtask test`");
+
+const control = async (command) => {
+  const res = await fetch(`${api}/__control/${command}`, { method: command.startsWith("counts") ? "GET" : "POST" });
+  if (!res.ok) throw new Error(`control ${command}: ${res.status}`);
+  return res.json();
+};
+const refreshes = async () => (await control("counts"))["POST /v1/client/refresh"] ?? 0;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let site, browser;
+before(async () => {
+  site = await serveRepo();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+/**
+ * `n` tabs in one fresh context, each with a loaded SDK in `window.hp` that records every state it
+ * goes through in `window.states`. The first tab signs up; the test waits until every tab is signed in.
+ */
+async function openTabs(n) {
+  const context = await browser.newContext();
+  const pages = [];
+  for (let i = 0; i < n; i++) {
+    const page = await context.newPage();
+    await page.goto(`${site.origin}/tests/e2e/fixtures/sdk.html`);
+    await page.waitForFunction(() => window.ready === true);
+    await page.evaluate(async ({ api }) => {
+      window.hp = await window.hallpass.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 2000, debug: true });
+      window.states = [];
+      window.hp.addListener((s) => window.states.push({ at: Date.now(), signedIn: s.isSignedIn, name: s.user?.firstName }));
+    }, { api });
+    pages.push(page);
+  }
+  await pages[0].evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password }),
+    { email: uniqueEmail("tabs"), password: PASSWORD });
+  for (const page of pages) await page.waitForFunction(() => window.hp.useAuth().isSignedIn === true, null, { timeout: 5000 });
+  return { context, pages };
+}
+
+/** Starts a loop in every tab calling getToken() every `ms`, checking each token is unexpired. */
+async function startLoops(pages, ms) {
+  for (const page of pages) {
+    await page.evaluate((ms) => {
+      window.checks = { ok: 0, errors: {}, expired: 0 };
+      window.loop = setInterval(async () => {
+        try {
+          const token = await window.hp.getToken();
+          if (!token) { window.checks.errors.null = (window.checks.errors.null ?? 0) + 1; return; }
+          const exp = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp;
+          if (exp * 1000 <= Date.now()) window.checks.expired++; else window.checks.ok++;
+        } catch (e) {
+          window.checks.errors[e.code] = (window.checks.errors[e.code] ?? 0) + 1;
+        }
+      }, ms);
+    }, ms);
+  }
+}
+
+const stopLoops = (pages) => Promise.all(pages.map((p) => p.evaluate(() => { clearInterval(window.loop); return window.checks; })));
+const signOuts = (pages) => Promise.all(pages.map((p) => p.evaluate(() => window.states.filter((s) => !s.signedIn).length)));
+
+test("5 tabs for 2 minutes with 10 s tokens: one refresh per period in all, never an expired token", async () => {
+  const { context, pages } = await openTabs(5);
+  await control("reset");
+  const seconds = 120;
+  await startLoops(pages, 500);
+  await sleep(seconds * 1000);
+  const checks = await stopLoops(pages);
+  const total = await refreshes();
+  const trace = (await Promise.all(pages.map((p) => p.evaluate(() => window.hp.refreshTrace())))).flat();
+  const network = trace.filter((e) => e.outcome === "network").map((e) => e.at).sort((a, b) => a - b);
+  // Tokens live 10 s (the SDK sees 9-10 s: `expires_in` is whole seconds) and are refreshed when less
+  // than 2 s minimum + 2 s lead remain, so one refresh every 5-6 s for the whole browser, whatever the
+  // number of tabs. Without coordination 5 tabs would make ~100, with pairs a few ms apart.
+  assert.ok(total >= seconds / 10, `at least one refresh per token lifetime (${total})`);
+  assert.ok(total <= seconds / 4.5, `one refresh per period for all tabs, not per tab (${total})`);
+  const gaps = network.slice(1).map((t, i) => t - network[i]);
+  assert.ok(gaps.every((g) => g >= 3000), `no two tabs refreshed in the same period (gaps ${gaps.join(", ")} ms)`);
+  assert.equal(network.length, total, "the trace accounts for every request the proxy saw");
+  for (const c of checks) {
+    assert.equal(c.expired, 0, "never an expired token");
+    assert.deepEqual(c.errors, {}, "no getToken() failed");
+    assert.ok(c.ok >= 200, `the loop ran (${c.ok})`);
+  }
+  assert.deepEqual(await signOuts(pages), [0, 0, 0, 0, 0], "zero sign-outs");
+  await context.close();
+});
+
+test("sign-out in one tab reaches every tab within 500 ms; sign-in and profile updates too", async () => {
+  const { context, pages } = await openTabs(4);
+  await pages[2].evaluate(() => window.hp.updateUser({ firstName: "Grace" }));
+  for (const page of pages) {
+    await page.waitForFunction(() => window.hp.useUser().user?.firstName === "Grace", null, { timeout: 2000 });
+  }
+  const started = await pages[1].evaluate(async () => { const t = Date.now(); await window.hp.signOut(); return t; });
+  for (const page of pages) await page.waitForFunction(() => window.hp.useAuth().isSignedIn === false, null, { timeout: 2000 });
+  const delays = await Promise.all(pages.map((p) => p.evaluate(() => window.states.find((s) => !s.signedIn).at)));
+  for (const at of delays) assert.ok(at - started <= 500, `signed out ${at - started} ms after`);
+  const email = uniqueEmail("again");
+  await pages[3].evaluate(async ({ email, password }) => window.hp.signUp({ emailAddress: email, password }),
+    { email, password: PASSWORD });
+  for (const page of pages) await page.waitForFunction(() => window.hp.useAuth().isSignedIn === true, null, { timeout: 2000 });
+  const emails = await Promise.all(pages.map((p) => p.evaluate(() => window.hp.useUser().user.primaryEmailAddress.emailAddress)));
+  assert.deepEqual(emails, [email, email, email, email]);
+  await pages[0].evaluate(() => window.hp.signOut());
+  await context.close();
+});
+
+test("a tab that holds the refresh lock and never lets go cannot stop the others", async () => {
+  const { context, pages } = await openTabs(3);
+  // The stalled tab takes the SDK's lock and never releases it (a frozen tab in the middle of a refresh).
+  await pages[0].evaluate((api) => { navigator.locks.request(`${api}:refresh`, () => new Promise(() => {})); }, api);
+  await control("reset");
+  const token = await pages[1].evaluate(() => window.hp.getToken({ skipCache: true }));
+  assert.equal(token.split(".").length, 3, "refreshed after taking the lock over");
+  assert.equal(await refreshes(), 1);
+  assert.deepEqual(await signOuts(pages), [0, 0, 0]);
+  await pages[1].evaluate(() => window.hp.signOut());
+  await context.close();
+});
+
+test("faults never sign anyone out, and tabs recover within 2 s of the server returning", async () => {
+  const { context, pages } = await openTabs(3);
+  await startLoops(pages, 250);
+  const recover = async () => {
+    const back = Date.now();
+    for (const page of pages) {
+      await page.waitForFunction(async () => {
+        try { return Boolean(await window.hp.getToken({ skipCache: true })); } catch { return false; }
+      }, null, { timeout: 2000, polling: 100 });
+    }
+    return Date.now() - back;
+  };
+
+  // The server is gone for 30 s: every token expires meanwhile.
+  await control("fault?mode=down");
+  await sleep(30_000);
+  await control("fault?mode=none");
+  assert.ok((await recover()) <= 2000);
+
+  // The server rotates the refresh token but its answer is lost: the retry gets the same successor.
+  // (A tab's own timer may meet the fault first; either way the next refresh must succeed.)
+  await control("fault?mode=drop&path=/v1/client/refresh&times=1");
+  const lost = await pages[0].evaluate(() => window.hp.getToken({ skipCache: true }).then(() => "ok", (e) => e.code));
+  assert.ok(["network_error", "ok"].includes(lost), lost);
+  assert.ok(await pages[0].evaluate(() => window.hp.getToken({ skipCache: true })), "the grace window answers the retry");
+
+  // 500s, then 429 with Retry-After, then 5 s of latency.
+  await control("fault?mode=status&code=500&path=/v1/client/refresh&times=3");
+  await pages[1].evaluate(() => window.hp.getToken({ skipCache: true }).catch(() => null));
+  await control("fault?mode=status&code=429&retry_after=1&path=/v1/client/refresh&times=5");
+  const limited = await pages[1].evaluate(() => window.hp.getToken({ skipCache: true }).then(() => null, (e) => [e.code, e.retryAfter]));
+  assert.deepEqual(limited, ["rate_limited", 1]);
+  await sleep(1100);
+  await control("fault?mode=delay&ms=5000&path=/v1/client/refresh");
+  const slow = await pages[2].evaluate(() => window.hp.getToken({ skipCache: true }));
+  assert.ok(slow, "a slow answer is waited for");
+  await control("fault?mode=none");
+  assert.ok((await recover()) <= 2000);
+
+  const checks = await stopLoops(pages);
+  for (const c of checks) {
+    assert.equal(c.expired, 0, "never an expired token handed out");
+    for (const code of Object.keys(c.errors)) {
+      assert.ok(["network_error", "internal_error", "rate_limited"].includes(code), `only transient errors (${code})`);
+    }
+  }
+  assert.deepEqual(await signOuts(pages), [0, 0, 0], "nobody was signed out (no refresh_token_reused)");
+  const trace = (await Promise.all(pages.map((p) => p.evaluate(() => window.hp.refreshTrace())))).flat();
+  assert.ok(!trace.some((e) => e.outcome === "refresh_token_reused" || e.outcome === "session_revoked"));
+  await pages[0].evaluate(() => window.hp.signOut());
+  await context.close();
+});
+
+test("a hidden tab does not poll, and after sleeping past expiry its first token is fresh", async () => {
+  const { context, pages } = await openTabs(1);
+  const [page] = pages;
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await control("reset");
+  await sleep(12_000); // longer than a token lives
+  assert.equal(await refreshes(), 0, "no refresh while hidden");
+  const exp = await page.evaluate(async () => {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "visible" });
+    document.dispatchEvent(new Event("visibilitychange"));
+    const token = await window.hp.getToken();
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp;
+  });
+  assert.ok(exp * 1000 > Date.now() + 2000, "the first token after waking is fresh");
+  assert.ok((await refreshes()) >= 1);
+  await page.evaluate(() => window.hp.signOut());
+  await context.close();
+});
