@@ -73,9 +73,13 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     let glue_size = measure(&[&glue])?;
     let headless = wasm_size.plus(glue_size);
     let mut rows = vec![
-        Row::new(AREA, "Headless SDK: wasm + minified glue", headless.text())
-            .reference("peers: see the size table")
-            .budget("≤ 48 KiB gzip", headless.gz <= BUDGET_GZ),
+        Row::new(
+            AREA,
+            "Headless SDK: wasm + minified glue",
+            format!("{} (gzip {} B)", headless.text(), super::thousands(headless.gz)),
+        )
+        .reference("peers: see the size table")
+        .budget("≤ 48 KiB gzip", headless.gz <= BUDGET_GZ),
         Row::new(AREA, "wasm (hallpass_bg.wasm)", wasm_size.text()).detail(),
         Row::new(AREA, "glue (hallpass.js + snippets, esbuild --bundle --minify)", glue_size.text()).detail(),
     ];
@@ -137,6 +141,21 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
             rows.push(
                 Row::new(AREA, "Largest contributors by crate (twiggy, % of code + data)", summary)
                     .reference("names-kept build, same flags"),
+            );
+            let total = value["total_bytes"].as_f64().unwrap_or(1.0).max(1.0);
+            let modules: Vec<String> = value["hallpass_by_module"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(6)
+                .map(|m| {
+                    let name = m["module"].as_str().unwrap_or("?").trim_start_matches("hallpass::");
+                    format!("{name} {:.0} %", 100.0 * m["bytes"].as_f64().unwrap_or(0.0) / total)
+                })
+                .collect();
+            rows.push(
+                Row::new(AREA, "The SDK's own code by module (twiggy, % of code + data)", modules.join(", "))
+                    .reference("hallpass::<module>"),
             );
             md.push_str(&table);
             data["twiggy"] = value;
@@ -335,6 +354,19 @@ fn twiggy() -> Result<(String, String, Value)> {
     for (name, size) in &shipped {
         *by_crate.entry(crate_of(name)).or_default() += size;
     }
+    // The SDK's own code by module (`hallpass::core::…`, `hallpass::platform::…`): the features.
+    let mut by_module: BTreeMap<String, f64> = BTreeMap::new();
+    for (name, size) in &shipped {
+        let stripped = strip_disambiguators(name);
+        let s = stripped.trim_start_matches(['<', '&']);
+        if let Some(rest) = s.strip_prefix("hallpass::") {
+            let module = rest.split("::").next().unwrap_or(rest);
+            let module = module.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(module);
+            *by_module.entry(format!("hallpass::{module}")).or_default() += size;
+        }
+    }
+    let mut modules: Vec<(String, f64)> = by_module.into_iter().collect();
+    modules.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut crates: Vec<(String, f64)> = by_crate.into_iter().collect();
     crates.sort_by(|a, b| b.1.total_cmp(&a.1));
     let pct = |s: f64| 100.0 * s / total.max(1.0);
@@ -346,6 +378,10 @@ fn twiggy() -> Result<(String, String, Value)> {
     );
     for (c, s) in crates.iter().take(15) {
         md.push_str(&format!("| {c} | {s:.0} | {:.1} % |\n", pct(*s)));
+    }
+    md.push_str("\nThe SDK's own code by module:\n\n| module | bytes | share |\n|---|---:|---:|\n");
+    for (m, s) in &modules {
+        md.push_str(&format!("| {m} | {s:.0} | {:.1} % |\n", pct(*s)));
     }
     md.push_str("\nLargest items:\n\n| item | bytes | share |\n|---|---:|---:|\n");
     for (n, s) in shipped.iter().take(15) {
@@ -359,6 +395,7 @@ fn twiggy() -> Result<(String, String, Value)> {
     let value = json!({
         "total_bytes": total,
         "by_crate": crates.iter().map(|(c, s)| json!({"crate": c, "bytes": s})).collect::<Vec<_>>(),
+        "hallpass_by_module": modules.iter().map(|(m, s)| json!({"module": m, "bytes": s})).collect::<Vec<_>>(),
         "top_items": shipped.iter().take(40).map(|(n, s)| json!({"name": n, "bytes": s})).collect::<Vec<_>>(),
     });
     Ok((summary, md, value))
