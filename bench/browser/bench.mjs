@@ -192,7 +192,7 @@ try {
   // ---- 3. refresh traffic for 1, 5, 20 tabs
   {
     const tabsList = quick ? [1, 5] : [1, 5, 20];
-    const periods = quick ? 2 : 3;
+    const periods = quick ? 2 : 4;
     const start = async (page) => page.evaluate(async (api) => {
       const hp = window.hp ?? (await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 }));
       window.hp = hp;

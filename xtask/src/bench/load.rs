@@ -15,7 +15,7 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     let _ = fs::remove_dir_all(&dbs);
     fs::create_dir_all(&dbs).map_err(|e| format!("creating {}: {e}", dbs.display()))?;
     let (secs, scale, seed_secs) =
-        if mode.quick { ("2", "10000", "60") } else { ("5", "10000,100000,1000000", "240") };
+        if mode.quick { ("2", "10000", "60") } else { ("8", "10000,100000,1000000", "240") };
     exec(
         // Bounded (a first build of the server profile included).
         cmd("timeout")
