@@ -385,7 +385,8 @@ impl Hallpass {
         self.inner.refresh_shared(key, "user_update").await.map(|_| ())
     }
 
-    /// The refreshes recorded with the `debug` option, oldest first (empty without it).
+    /// The refreshes recorded with the `debug` option, oldest first, at most the last 1000 (empty
+    /// without it).
     pub fn refresh_trace(&self) -> Vec<TraceEntry> {
         self.inner.trace.as_ref().map(|t| t.borrow().clone()).unwrap_or_default()
     }
@@ -573,7 +574,7 @@ impl Inner {
         match wire::stored_session(&value) {
             Some(stored) => Some(stored),
             None => {
-                warn("hallpass: the stored session is from another version or corrupt and has been cleared");
+                warn("hallpass: cleared a stored session it cannot read");
                 self.store.clear();
                 None
             }
@@ -590,8 +591,9 @@ impl Inner {
     fn record(&self, reason: &'static str, at: i64, outcome: &'static str) {
         if let Some(trace) = &self.trace {
             let mut trace = trace.borrow_mut();
+            // A debugging aid, not a log: bounded by starting over.
             if trace.len() >= 1000 {
-                trace.remove(0);
+                trace.clear();
             }
             trace.push(TraceEntry { tab: self.tab_id.clone(), reason, at, outcome });
         }

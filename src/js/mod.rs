@@ -20,6 +20,7 @@ use crate::core::error::Error;
 use crate::core::state::Check;
 use crate::platform::wire;
 use convert::{error_to_js, options_from_js, sign_up_from_js, str_prop};
+use hallpass_protocol::ErrorCode;
 
 /// An SDK instance. Create it with `await Hallpass.load({ frontendApi })`.
 #[wasm_bindgen(js_name = Hallpass)]
@@ -266,8 +267,12 @@ async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
         }
         (Op::SignOut, client) => client.sign_out().await?,
         (Op::GetToken(options), client) => {
-            let skip =
-                Reflect::get(&options, &"skipCache".into()).ok().and_then(|v| v.as_bool()) == Some(true);
+            let get = |key: &str| Reflect::get(&options, &key.into()).unwrap_or_default();
+            // Better a clear error than a session token where the app asked for a template's.
+            if !get("template").is_undefined() {
+                return Err(Error::new(ErrorCode::InvalidOptions, "JWT templates are not available yet"));
+            }
+            let skip = get("skipCache").as_bool() == Some(true);
             let options = if skip { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() };
             let token = client.get_token(options).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));

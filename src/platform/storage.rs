@@ -64,7 +64,7 @@ impl Store {
             StorageKind::Local | StorageKind::Session => match probe(kind) {
                 Ok(storage) => Backend::Web(storage),
                 Err(err) => {
-                    warn("browser storage is unavailable; Hallpass keeps the session in memory", &err);
+                    warn("hallpass: no browser storage, using memory", &err);
                     Backend::Memory
                 }
             },
@@ -175,7 +175,7 @@ impl Store {
         match js_sys::JSON::parse(&raw) {
             Ok(value) => Some(value),
             Err(err) => {
-                warn("stored Hallpass data is corrupt and was cleared", &err);
+                warn("hallpass: cleared corrupt stored data", &err);
                 self.remove(name);
                 None
             }
@@ -200,7 +200,7 @@ impl Store {
     fn fall_back(&self, err: &JsValue) {
         let mut backend = self.backend.borrow_mut();
         if let Backend::Web(_) = &*backend {
-            warn("browser storage failed; Hallpass continues in memory", err);
+            warn("hallpass: browser storage failed, using memory", err);
             *backend = Backend::Memory;
         }
     }
