@@ -101,15 +101,21 @@ impl Report {
         let mut meta = Map::new();
         let date = first_line(output(cmd("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])));
         let commit = first_line(output(cmd("git").args(["rev-parse", "--short", "HEAD"])));
-        let dirty = output(cmd("git").args(["status", "--porcelain", "--untracked-files=no"]))
-            .is_some_and(|s| !s.trim().is_empty());
+        // Others may be editing the same working tree: name the files that differ from the commit.
+        let dirty: Vec<String> = output(cmd("git").args(["status", "--porcelain", "--untracked-files=no"]))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.get(3..).map(str::to_owned))
+            .collect();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         meta.insert("date".into(), json!(date));
         meta.insert("mode".into(), json!(if mode.quick { "quick" } else { "full" }));
-        meta.insert(
-            "commit".into(),
-            json!(format!("{commit}{}", if dirty { " (+ uncommitted changes)" } else { "" })),
-        );
+        let changes = if dirty.is_empty() {
+            String::new()
+        } else {
+            format!(" + uncommitted changes in {}", dirty.join(", "))
+        };
+        meta.insert("commit".into(), json!(format!("{commit}{changes}")));
         meta.insert("cpu".into(), json!(cpu_model()));
         meta.insert("cores".into(), json!(cores));
         meta.insert("memory_gib".into(), json!((mem_gib() * 10.0).round() / 10.0));
