@@ -105,7 +105,7 @@ impl Report {
         let dirty: Vec<String> = output(cmd("git").args(["status", "--porcelain", "--untracked-files=no"]))
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| l.get(3..).map(str::to_owned))
+            .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
             .collect();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         meta.insert("date".into(), json!(date));
