@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use hallpass_protocol::keys::decode_publishable_key;
-use hallpass_protocol::{AuthResponse, ErrorCode, Metadata, SignUpRequest, paths};
+use hallpass_protocol::{AuthResponse, ErrorCode, Metadata, Session, SignUpRequest, User, paths};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -32,7 +32,7 @@ use crate::core::clock::Clock;
 use crate::core::error::Error;
 use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
 use crate::core::single_flight::SingleFlight;
-use crate::core::state::{AuthState, Effect, Event, SessionStore, SignOutReason, StoredSession};
+use crate::core::state::{AuthState, Check, Effect, Event, SessionStore, SignOutReason, StoredSession};
 use crate::core::token_cache::TokenKey;
 use crate::platform::clock::DeviceClock;
 use crate::platform::events::Listener as DomListener;
@@ -192,6 +192,30 @@ struct Inner {
     trace: Option<RefCell<Vec<TraceEntry>>>,
 }
 
+/// `useAuth()` for Rust: a snapshot of who is signed in and in which organization.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Auth {
+    pub is_loaded: bool,
+    pub is_signed_in: bool,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub org_id: Option<String>,
+    pub org_role: Option<String>,
+    pub org_slug: Option<String>,
+    pub org_permissions: Vec<String>,
+}
+
+impl Auth {
+    /// Clerk's `has({ role })` / `has({ permission })`: false without an active organization.
+    pub fn has(&self, check: Check<'_>) -> bool {
+        match check {
+            Check::Role(role) => self.org_role.as_deref() == Some(role),
+            Check::Permission(p) => self.org_permissions.iter().any(|x| x == p),
+        }
+    }
+}
+
 /// One refresh, as the `debug` option records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEntry {
@@ -251,6 +275,30 @@ impl Hallpass {
     /// The current auth state (a clone; cheap next to any render).
     pub fn state(&self) -> AuthState {
         self.inner.session.borrow().state().clone()
+    }
+
+    /// The signed-in user (`useUser().user`), if any.
+    pub fn user(&self) -> Option<User> {
+        self.with_state(|s| s.user().cloned())
+    }
+
+    /// The current session, if signed in.
+    pub fn session(&self) -> Option<Session> {
+        self.with_state(|s| s.session().cloned())
+    }
+
+    /// What `useAuth()` shows: ids, the active organization, and `has()`.
+    pub fn auth(&self) -> Auth {
+        self.with_state(|s| Auth {
+            is_loaded: s.is_loaded(),
+            is_signed_in: s.is_signed_in(),
+            user_id: s.user_id().map(str::to_owned),
+            session_id: s.session_id().map(str::to_owned),
+            org_id: s.org_id().map(str::to_owned),
+            org_role: s.org_role().map(str::to_owned),
+            org_slug: s.org_slug().map(str::to_owned),
+            org_permissions: s.org_permissions().to_vec(),
+        })
     }
 
     /// Calls `f` with the current state without cloning it.

@@ -267,7 +267,14 @@ async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
         }
         (Op::SignOut, client) => client.sign_out().await?,
         (Op::GetToken(options), client) => {
-            let get = |key: &str| Reflect::get(&options, &key.into()).unwrap_or_default();
+            // `getToken()` passes `undefined`: Reflect.get would throw (and be caught) on every call.
+            let get = |key: &str| {
+                if options.is_object() {
+                    Reflect::get(&options, &key.into()).unwrap_or_default()
+                } else {
+                    JsValue::UNDEFINED
+                }
+            };
             // Better a clear error than a session token where the app asked for a template's.
             if !get("template").is_undefined() {
                 return Err(Error::new(ErrorCode::InvalidOptions, "JWT templates are not available yet"));
