@@ -45,12 +45,19 @@ export async function launch() {
   });
 }
 
-export async function control(command) {
+/** The Frontend API of the second server, whose session tokens live 10 s (the many-tabs suites). */
+export const api10s = env("HALLPASS_TEST_FRONTEND_API_10S");
+
+/** Sends a command to the test proxy in front of `at` (default: the 5 s-token server). */
+export async function control(command, at = api) {
   const method = command.startsWith("counts") ? "GET" : "POST";
-  const res = await fetch(`${api}/__control/${command}`, { method });
+  const res = await fetch(`${at}/__control/${command}`, { method });
   if (!res.ok) throw new Error(`control ${command}: ${res.status}`);
   return res.json();
 }
+
+/** Refresh requests the proxy in front of `at` has passed since its last reset. */
+export const refreshCount = async (at = api) => (await control("counts", at))["POST /v1/client/refresh"] ?? 0;
 
 export const uniqueEmail = (tag) => `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`;
 export const PASSWORD = "correct horse battery staple";

@@ -2,12 +2,10 @@
 // release package against the 10 s-token server behind the test proxy.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+import { serveRepo, launch, uniqueEmail, PASSWORD, api10s as api, control, refreshCount } from "./harness.mjs";
 
-const api = process.env.HALLPASS_TEST_FRONTEND_API_10S;
-if (!api) throw new Error("HALLPASS_TEST_FRONTEND_API_10S is not set: run with `cargo xtask test`");
-const counts = async () => (await (await fetch(`${api}/__control/counts`)).json())["POST /v1/client/refresh"] ?? 0;
-const reset = () => fetch(`${api}/__control/reset`, { method: "POST" });
+const counts = () => refreshCount(api);
+const reset = () => control("reset", api);
 
 let site, browser;
 before(async () => {

@@ -3,17 +3,10 @@
 // with 10 s session tokens, behind the fault-injecting proxy.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+import { serveRepo, launch, uniqueEmail, PASSWORD, api10s as api, control as controlAt, refreshCount } from "./harness.mjs";
 
-const api = process.env.HALLPASS_TEST_FRONTEND_API_10S;
-if (!api) throw new Error("HALLPASS_TEST_FRONTEND_API_10S is not set: run with `cargo xtask test`");
-
-const control = async (command) => {
-  const res = await fetch(`${api}/__control/${command}`, { method: command.startsWith("counts") ? "GET" : "POST" });
-  if (!res.ok) throw new Error(`control ${command}: ${res.status}`);
-  return res.json();
-};
-const refreshes = async () => (await control("counts"))["POST /v1/client/refresh"] ?? 0;
+const control = (command) => controlAt(command, api);
+const refreshes = () => refreshCount(api);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let site, browser;
