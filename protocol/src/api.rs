@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Metadata, Session, User};
+use crate::{JwtAlgorithm, Metadata, Session, User};
 
 /// Paths, relative to the server's base URL.
 pub mod paths {
@@ -26,6 +26,10 @@ pub mod paths {
     /// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions; answers the `Session`.
     /// Bearer session token.
     pub const SESSION_REVOKE: &str = "/v1/client/sessions/{id}/revoke";
+    /// `POST`: a token minted from the JWT template called `{template_name}` for the session
+    /// `{session_id}`; answers `TemplateTokenResponse`. Needs no body. Bearer session token of that
+    /// same session (as Clerk's `getToken({ template })`).
+    pub const SESSION_TEMPLATE_TOKEN: &str = "/v1/client/sessions/{session_id}/tokens/{template_name}";
     pub const JWKS: &str = "/.well-known/jwks.json";
     /// Backend API (secret key).
     pub const USERS: &str = "/v1/users";
@@ -33,6 +37,10 @@ pub mod paths {
     pub const USER_METADATA: &str = "/v1/users/{id}/metadata";
     pub const BACKEND_SESSIONS: &str = "/v1/sessions";
     pub const BACKEND_SESSION_REVOKE: &str = "/v1/sessions/{id}/revoke";
+    /// `GET`: `ListResponse<JwtTemplate>` (`?limit=&offset=`); `POST`: `CreateJwtTemplateRequest`.
+    pub const JWT_TEMPLATES: &str = "/v1/jwt_templates";
+    /// `GET`, `PATCH` (`UpdateJwtTemplateRequest`), `DELETE` (`DeletedObject`).
+    pub const JWT_TEMPLATE: &str = "/v1/jwt_templates/{id}";
 }
 
 /// `POST /v1/client/sign_ups`
@@ -129,6 +137,104 @@ pub struct DeletedObject {
     pub deleted: bool,
 }
 
+/// `POST /v1/jwt_templates` (Backend API). Absent optional fields take their defaults: `lifetime` 60,
+/// `allowed_clock_skew` 5, no custom signing key (the instance's RS256 key signs).
+///
+/// With `custom_signing_key: true`, both `signing_algorithm` and `signing_key` are required:
+/// `HS256`/`HS384`/`HS512` with a shared secret of at least 32 bytes, or `RS256` with an RSA
+/// private key (2048 bits or more) in PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
+/// KEY`) PEM. `Debug` never prints the key.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJwtTemplateRequest {
+    pub name: String,
+    pub claims: Metadata,
+    /// Seconds, 30 to 315 360 000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<i64>,
+    /// Seconds, 0 to 300.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_clock_skew: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_signing_key: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_algorithm: Option<JwtAlgorithm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+}
+
+/// `PATCH /v1/jwt_templates/{id}` (Backend API): absent fields stay as they are. `claims` replaces
+/// the whole object. `custom_signing_key: false` drops a custom key (the instance key signs again);
+/// switching to a custom key, or to an algorithm the stored key cannot serve, needs `signing_key`.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateJwtTemplateRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_clock_skew: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_signing_key: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_algorithm: Option<JwtAlgorithm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+}
+
+/// `Debug` of a signing key: whether there is one, never what it is.
+fn redacted(key: &Option<String>) -> Option<&'static str> {
+    key.as_ref().map(|_| "[redacted]")
+}
+
+impl std::fmt::Debug for CreateJwtTemplateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateJwtTemplateRequest")
+            .field("name", &self.name)
+            .field("claims", &self.claims)
+            .field("lifetime", &self.lifetime)
+            .field("allowed_clock_skew", &self.allowed_clock_skew)
+            .field("custom_signing_key", &self.custom_signing_key)
+            .field("signing_algorithm", &self.signing_algorithm)
+            .field("signing_key", &redacted(&self.signing_key))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UpdateJwtTemplateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateJwtTemplateRequest")
+            .field("name", &self.name)
+            .field("claims", &self.claims)
+            .field("lifetime", &self.lifetime)
+            .field("allowed_clock_skew", &self.allowed_clock_skew)
+            .field("custom_signing_key", &self.custom_signing_key)
+            .field("signing_algorithm", &self.signing_algorithm)
+            .field("signing_key", &redacted(&self.signing_key))
+            .finish()
+    }
+}
+
+/// `POST /v1/client/sessions/{session_id}/tokens/{template_name}`: a token minted from a JWT template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateTokenResponse {
+    /// Always `"token"`.
+    #[serde(default = "token_object")]
+    pub object: String,
+    /// The JWT, with the template's rendered claims plus `sub`, `sid`, `iss`, `azp`, `iat`, `nbf`,
+    /// `exp` and `jti`.
+    pub jwt: String,
+    /// Seconds until `jwt` expires, counted from the response's `x-hallpass-server-time`.
+    pub expires_in: u32,
+}
+
+fn token_object() -> String {
+    "token".into()
+}
+
 /// Serde helper: tells a missing field (`None`) from an explicit `null` (`Some(None)`).
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -142,5 +248,43 @@ mod double_option {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_template_requests_parse_and_never_debug_the_key() {
+        let req: CreateJwtTemplateRequest = serde_json::from_str(
+            r#"{"name":"supabase","claims":{"role":"authenticated"},"custom_signing_key":true,
+                "signing_algorithm":"HS256","signing_key":"super-secret-jwt-token-with-at-least-32"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.signing_algorithm, Some(JwtAlgorithm::Hs256));
+        assert_eq!(req.lifetime, None);
+        let debug = format!("{req:?}");
+        assert!(debug.contains("[redacted]") && !debug.contains("super-secret"), "{debug}");
+        let patch = UpdateJwtTemplateRequest { signing_key: Some("hunter2".into()), ..Default::default() };
+        assert!(!format!("{patch:?}").contains("hunter2"));
+        assert!(
+            serde_json::from_str::<CreateJwtTemplateRequest>(r#"{"name":"x","claims":{},"k":1}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<CreateJwtTemplateRequest>(
+                r#"{"name":"x","claims":{},"signing_algorithm":"none"}"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn template_token_response_wire_shape() {
+        let res = TemplateTokenResponse { object: "token".into(), jwt: "a.b.c".into(), expires_in: 60 };
+        assert_eq!(
+            serde_json::to_value(&res).unwrap(),
+            serde_json::json!({"object": "token", "jwt": "a.b.c", "expires_in": 60})
+        );
     }
 }

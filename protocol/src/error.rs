@@ -70,6 +70,9 @@ error_codes! {
     FormParamTooLong = "form_param_too_long",
     /// A field that is not part of the request.
     FormParamUnknown = "form_param_unknown",
+    /// A field has the right type but a value that is not allowed (out of range, an unsupported
+    /// algorithm, a key that cannot be used).
+    FormParamValueInvalid = "form_param_value_invalid",
     // --- sign-up / sign-in ---
     /// An account with that email address already exists.
     FormIdentifierExists = "form_identifier_exists",
@@ -99,6 +102,12 @@ error_codes! {
     SessionEnded = "session_ended",
     /// The session passed its idle timeout or absolute lifetime.
     SessionExpired = "session_expired",
+    // --- Backend API resources ---
+    /// A resource with that unique value (e.g. a JWT template name) already exists.
+    DuplicateRecord = "duplicate_record",
+    /// A JWT template's `claims` sets a claim that the server always sets itself (`sub`, `iat`,
+    /// `exp`, `nbf`, `iss`, `azp`, `sid`, `jti`, `v`, `o`).
+    JwtTemplateReservedClaim = "jwt_template_reserved_claim",
     // --- other server answers ---
     /// Too many requests; see `Retry-After`.
     RateLimited = "rate_limited",

@@ -2,11 +2,12 @@
 //!
 //! Both sides use these types, so they can never disagree about a field. Conventions (see DESIGN.md):
 //! field names are snake_case, timestamps are integer milliseconds since the Unix epoch, ids carry a
-//! prefix (`user_…`, `sess_…`, `idn_…`), and resources are shaped like Clerk's so that code written for
-//! Clerk ports easily.
+//! prefix (`user_…`, `sess_…`, `idn_…`, `jtmp_…`), and resources are shaped like Clerk's so that code
+//! written for Clerk ports easily.
 //!
 //! Module map:
-//! - [`resources`]: `User`, `EmailAddress`, `Session` — what the Frontend and Backend APIs return.
+//! - [`resources`]: `User`, `EmailAddress`, `Session`, `JwtTemplate` — what the Frontend and Backend
+//!   APIs return.
 //! - [`api`]: request bodies and response envelopes of both APIs, and their paths.
 //! - [`claims`]: the session token's JWT claims (Clerk v2 shape).
 //! - [`error`]: the error body and the stable error codes.
@@ -24,7 +25,7 @@ pub use api::*;
 pub use claims::{OrgClaims, SessionClaims};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use metadata::Metadata;
-pub use resources::{EmailAddress, Session, SessionStatus, User};
+pub use resources::{EmailAddress, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
 
 /// Id prefixes, as Clerk uses them.
 pub mod id_prefix {
@@ -34,6 +35,7 @@ pub mod id_prefix {
     pub const ORGANIZATION: &str = "org_";
     pub const ORGANIZATION_MEMBERSHIP: &str = "orgmem_";
     pub const EVENT: &str = "evt_";
+    pub const JWT_TEMPLATE: &str = "jtmp_";
 }
 
 /// The response header that carries the server's clock (milliseconds since the epoch) on every

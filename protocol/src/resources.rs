@@ -1,4 +1,4 @@
-//! Clerk-shaped resources: what the APIs return about users and sessions.
+//! Clerk-shaped resources: what the APIs return about users, sessions and JWT templates.
 //!
 //! `private_metadata` is a field of [`User`] only on the Backend API; the Frontend API never sends it
 //! (the server serialises users for the browser with it absent, and it is skipped when `None`).
@@ -135,4 +135,105 @@ pub struct Session {
 
 fn session_object() -> String {
     "session".into()
+}
+
+/// The algorithm a JWT template's tokens are signed with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: the instance's own key (published in the JWKS), or a custom
+    /// RSA key.
+    #[default]
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// HMAC with SHA-256 and a custom shared secret (e.g. Supabase's JWT secret).
+    #[serde(rename = "HS256")]
+    Hs256,
+    #[serde(rename = "HS384")]
+    Hs384,
+    #[serde(rename = "HS512")]
+    Hs512,
+}
+
+impl JwtAlgorithm {
+    /// The name used in the JWT header's `alg` and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::Rs256 => "RS256",
+            JwtAlgorithm::Hs256 => "HS256",
+            JwtAlgorithm::Hs384 => "HS384",
+            JwtAlgorithm::Hs512 => "HS512",
+        }
+    }
+
+    /// The algorithm for a wire name, if it is one of ours.
+    pub fn parse(s: &str) -> Option<Self> {
+        [JwtAlgorithm::Rs256, JwtAlgorithm::Hs256, JwtAlgorithm::Hs384, JwtAlgorithm::Hs512]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+
+    /// True for the HMAC algorithms (a shared secret rather than a key pair).
+    pub fn is_hmac(self) -> bool {
+        !matches!(self, JwtAlgorithm::Rs256)
+    }
+}
+
+/// A JWT template (Backend API): the claims of tokens minted with
+/// `POST /v1/client/sessions/{session_id}/tokens/{template_name}`, their lifetime and their signer.
+///
+/// `claims` may hold Clerk shortcodes (`"{{user.primary_email_address}}"`), rendered for the
+/// session's user whenever a token is minted. A custom signing key is never returned, only whether
+/// there is one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JwtTemplate {
+    /// Always `"jwt_template"`.
+    #[serde(default = "jwt_template_object")]
+    pub object: String,
+    /// `jtmp_…`
+    pub id: String,
+    /// Unique; 1 to 64 of `A-Z a-z 0-9 _ -`, so it can sit in a URL path as it is.
+    pub name: String,
+    /// A JSON object; string values may be shortcodes.
+    #[serde(default)]
+    pub claims: Metadata,
+    /// Seconds from `iat` to `exp`.
+    pub lifetime: u32,
+    /// Seconds `nbf` lies before `iat`, for verifiers whose clock runs behind.
+    pub allowed_clock_skew: u32,
+    /// True when the template signs with its own key instead of the instance's JWKS key.
+    #[serde(default)]
+    pub custom_signing_key: bool,
+    #[serde(default)]
+    pub signing_algorithm: JwtAlgorithm,
+    #[serde(default)]
+    pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+fn jwt_template_object() -> String {
+    "jwt_template".into()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_template_wire_shape() {
+        let value = serde_json::json!({
+            "object": "jwt_template", "id": "jtmp_1", "name": "supabase", "claims": {"aud": "authenticated"},
+            "lifetime": 60, "allowed_clock_skew": 5, "custom_signing_key": true, "signing_algorithm": "HS256",
+            "created_at": 1, "updated_at": 2
+        });
+        let t: JwtTemplate = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(t.signing_algorithm, JwtAlgorithm::Hs256);
+        assert_eq!(serde_json::to_value(&t).unwrap(), value);
+        for alg in [JwtAlgorithm::Rs256, JwtAlgorithm::Hs256, JwtAlgorithm::Hs384, JwtAlgorithm::Hs512] {
+            assert_eq!(JwtAlgorithm::parse(alg.as_str()), Some(alg));
+            assert_eq!(serde_json::to_value(alg).unwrap(), alg.as_str());
+        }
+        assert_eq!(JwtAlgorithm::parse("none"), None);
+        assert!(JwtAlgorithm::Hs512.is_hmac() && !JwtAlgorithm::Rs256.is_hmac());
+    }
 }

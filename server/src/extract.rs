@@ -47,11 +47,26 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             } else if let Some(field) = backticked_after(&text, "missing field `") {
                 ApiError::unprocessable(ErrorCode::FormParamMissing, format!("`{field}` is missing"))
                     .param(&field)
+            } else if let Some(field) = error_path(&text)
+                && text.contains("unknown variant `")
+            {
+                // The right type (a string) but not one of the accepted values, e.g. an algorithm.
+                ApiError::unprocessable(
+                    ErrorCode::FormParamValueInvalid,
+                    format!("`{field}` is not one of the accepted values"),
+                )
+                .param(&field)
             } else {
-                ApiError::bad_request(
+                let e = ApiError::bad_request(
                     ErrorCode::RequestBodyInvalid,
                     "The request body does not have the expected shape",
-                )
+                );
+                match error_path(&text) {
+                    Some(field) => {
+                        e.with_long_message(format!("`{field}` has the wrong type.")).param(&field)
+                    }
+                    None => e,
+                }
             }
         }
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
@@ -77,6 +92,18 @@ fn backticked_after(text: &str, marker: &str) -> Option<String> {
     let rest = &text[text.find(marker)? + marker.len()..];
     let name = &rest[..rest.find('`')?];
     Some(name.chars().take(64).collect())
+}
+
+/// The field path (`signing_algorithm`, `a.b[0]`) that axum's data error names after
+/// "target type: ", when it names one; `None` for an error about the body as a whole (`.`).
+fn error_path(text: &str) -> Option<String> {
+    const MARKER: &str = "target type: ";
+    let rest = &text[text.find(MARKER)? + MARKER.len()..];
+    let path = &rest[..rest.find(": ")?];
+    let plausible = !path.is_empty()
+        && path != "."
+        && path.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c));
+    plausible.then(|| path.chars().take(64).collect())
 }
 
 /// The client's IP address (from the socket), or `"local"` when there is no socket (in-process tests).
@@ -139,6 +166,18 @@ mod tests {
         assert_eq!(bearer(&h), None);
         h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
         assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn error_paths_are_extracted_only_when_plausible() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        let text = format!("{prefix}signing_algorithm: unknown variant `ES256`, expected one of `RS256`");
+        assert_eq!(error_path(&text).as_deref(), Some("signing_algorithm"));
+        let text = format!("{prefix}a.b[0]: invalid type: string \"x\", expected u32 at line 1 column 9");
+        assert_eq!(error_path(&text).as_deref(), Some("a.b[0]"));
+        assert_eq!(error_path(&format!("{prefix}.: invalid type: sequence, expected a map")), None);
+        assert_eq!(error_path(&format!("{prefix}we ird: invalid type")), None);
+        assert_eq!(error_path("no marker: here"), None);
     }
 
     #[test]

@@ -19,6 +19,10 @@ use crate::secret::{b64url, sha256_hex};
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: i64 = 5;
 
+/// The `v` claim of every session token (Clerk's v2 shape). JWT templates may not set `v`, so it
+/// tells a session token from a template token signed by the same key.
+pub const SESSION_TOKEN_VERSION: u8 = 2;
+
 /// Why a key could not be made or used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -130,6 +134,10 @@ pub enum VerifyError {
     NotYetValid,
     #[error("token was issued by someone else")]
     WrongIssuer,
+    /// Signed by us but not a session token (`v` is not 2): e.g. a JWT template's token, which may
+    /// live for years and be held by a third party.
+    #[error("token is not a session token")]
+    NotASessionToken,
 }
 
 impl KeySet {
@@ -148,7 +156,8 @@ impl KeySet {
         serde_json::json!({ "keys": self.keys.iter().map(SigningKey::jwk).collect::<Vec<_>>() })
     }
 
-    /// Verifies a session token: RS256 only, a `kid` of ours, signature, `iss`, `exp`, `nbf`.
+    /// Verifies a session token: RS256 only, a `kid` of ours, signature, `iss`, `exp`, `nbf`, and
+    /// `v: 2` (template tokens signed with the same key have no `v`).
     pub fn verify(&self, token: &str, now_ms: i64, issuer: &str) -> Result<SessionClaims, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Invalid)?;
         if header.alg != Algorithm::RS256 {
@@ -174,6 +183,9 @@ impl KeySet {
         }
         if claims.iss != issuer {
             return Err(VerifyError::WrongIssuer);
+        }
+        if claims.v != SESSION_TOKEN_VERSION {
+            return Err(VerifyError::NotASessionToken);
         }
         Ok(claims)
     }
@@ -226,6 +238,11 @@ mod tests {
         assert_eq!(ks.verify(&token, (now + 65) * 1000, "http://issuer"), Err(VerifyError::Expired));
         assert_eq!(ks.verify(&token, (now - 10) * 1000, "http://issuer"), Err(VerifyError::NotYetValid));
         assert_eq!(ks.verify(&token, now * 1000, "http://other"), Err(VerifyError::WrongIssuer));
+        let template_like = ks.active().mint(&SessionClaims { v: 0, ..claims(now) }).unwrap();
+        assert_eq!(
+            ks.verify(&template_like, now * 1000, "http://issuer"),
+            Err(VerifyError::NotASessionToken)
+        );
         let mut tampered = token.clone();
         tampered.push('A');
         assert_eq!(ks.verify(&tampered, now * 1000, "http://issuer"), Err(VerifyError::Invalid));

@@ -1,5 +1,5 @@
 //! `hallpass-server`: the self-hosted Hallpass backend — users, sessions, rotating refresh tokens,
-//! RS256 session tokens and their JWKS, on an embedded SQLite file.
+//! RS256 session tokens and their JWKS, JWT templates, on an embedded SQLite file.
 //!
 //! Module map:
 //! - [`config`]: every setting, as a flag and a `HALLPASS_*` environment variable.
@@ -9,6 +9,7 @@
 //! - [`store`]: all SQL, behind one type; portable so PostgreSQL can slot in.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256.
+//! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.
 //! - [`password`]: Argon2id on the blocking pool. [`validate`]: email/password/name/metadata rules.
 //! - [`ratelimit`], [`origins`], [`extract`], [`error`], [`secret`], [`clock`]: the supporting cast.
 //!
@@ -20,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod jwt;
+pub mod jwt_template;
 pub mod origins;
 pub mod password;
 pub mod ratelimit;

@@ -53,6 +53,11 @@ secret_type!(
     /// A password as the user typed it.
     Password
 );
+secret_type!(
+    /// A JWT template's custom signing key as stored: base64url of the PKCS#8 DER (RS256) or of the
+    /// shared secret's bytes (HS256/384/512). Never returned by the API, never logged.
+    TemplateKey
+);
 
 /// Fills a fresh array with bytes from the operating system's CSPRNG.
 ///

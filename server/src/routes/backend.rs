@@ -1,5 +1,5 @@
 //! Backend API handlers (`/v1/users…`, `/v1/sessions…`): called by app backends with the secret key.
-//! No CORS: a browser can never read these responses.
+//! No CORS: a browser can never read these responses. JWT templates are in [`super::jwt_templates`].
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -37,6 +37,7 @@ pub async fn require_secret_key(State(state): State<AppState>, req: Request, nex
     next.run(req).await
 }
 
+/// `?limit=&offset=` of a Backend API list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
@@ -44,13 +45,19 @@ pub struct Page {
     offset: Option<i64>,
 }
 
+impl Page {
+    /// `(limit, offset)`: 10 items by default, 1 to 500, from offset 0 or later.
+    pub fn bounds(&self) -> (i64, i64) {
+        (self.limit.unwrap_or(10).clamp(1, 500), self.offset.unwrap_or(0).max(0))
+    }
+}
+
 /// `GET /v1/users?limit=&offset=`
 pub async fn list_users(
     State(state): State<AppState>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<ListResponse<User>>> {
-    let limit = page.limit.unwrap_or(10).clamp(1, 500);
-    let offset = page.offset.unwrap_or(0).max(0);
+    let (limit, offset) = page.bounds();
     let (users, total_count) = state.store.list_users(limit, offset).await?;
     Ok(Json(ListResponse { data: users.iter().map(UserRecord::to_backend).collect(), total_count }))
 }

@@ -278,7 +278,7 @@ fn issue(
         iat,
         nbf: iat,
         jti: random_base62(20)?,
-        v: 2,
+        v: crate::jwt::SESSION_TOKEN_VERSION,
         o: None,
     };
     let jwt = state.keys.active().mint(&claims).map_err(ApiError::internal)?;

@@ -9,7 +9,9 @@
 mod backend;
 pub mod demo;
 mod frontend;
+mod jwt_templates;
 mod session_auth;
+mod template_tokens;
 
 use std::time::Duration;
 
@@ -39,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route(paths::ME, get(frontend::me).patch(frontend::update_me))
         .route(paths::SESSIONS, get(frontend::list_sessions))
         .route(paths::SESSION_REVOKE, post(frontend::revoke_session))
+        .route(paths::SESSION_TEMPLATE_TOKEN, post(template_tokens::mint))
         // Inside CORS, so that even a 413 is readable by the browser that caused it.
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), frontend_guard))
@@ -50,6 +53,11 @@ pub fn app(state: AppState) -> Router {
         .route(paths::USER_METADATA, patch(backend::update_metadata))
         .route(paths::BACKEND_SESSIONS, get(backend::list_sessions))
         .route(paths::BACKEND_SESSION_REVOKE, post(backend::revoke_session))
+        .route(paths::JWT_TEMPLATES, get(jwt_templates::list).post(jwt_templates::create))
+        .route(
+            paths::JWT_TEMPLATE,
+            get(jwt_templates::get).patch(jwt_templates::update).delete(jwt_templates::delete),
+        )
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), backend::require_secret_key));
 

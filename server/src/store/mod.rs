@@ -10,6 +10,7 @@
 //! conditional `UPDATE … WHERE used_at IS NULL`, and whoever loses re-reads the winner's result,
 //! which is also what keeps it correct with several replicas on PostgreSQL.
 
+mod jwt_templates;
 mod records;
 
 use std::path::Path;
@@ -22,7 +23,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlitePool};
 
-pub use records::{NewSession, NewUser, SessionRecord, UserRecord};
+pub use jwt_templates::TemplateWriteError;
+pub use records::{JwtTemplateRecord, NewSession, NewUser, SessionRecord, UserRecord};
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 

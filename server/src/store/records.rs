@@ -1,10 +1,11 @@
 //! Rows as the store hands them out, and their conversion to the wire resources.
 
-use hallpass_protocol::{EmailAddress, Metadata, Session, SessionStatus, User};
+use hallpass_protocol::{EmailAddress, JwtAlgorithm, JwtTemplate, Metadata, Session, SessionStatus, User};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::{StoreError, parse_metadata};
+use crate::secret::TemplateKey;
 
 /// A user as stored (with the password hash and private metadata: never serialise this directly).
 #[derive(Clone)]
@@ -151,4 +152,60 @@ pub struct NewSession {
     pub now: i64,
     pub expire_at: i64,
     pub abandon_at: i64,
+}
+
+/// A JWT template as stored (with its custom signing key: never serialise this directly).
+#[derive(Clone, Debug)]
+pub struct JwtTemplateRecord {
+    pub id: String,
+    pub name: String,
+    pub claims: Metadata,
+    /// Seconds.
+    pub lifetime: u32,
+    /// Seconds.
+    pub allowed_clock_skew: u32,
+    pub signing_algorithm: JwtAlgorithm,
+    /// `None`: the instance's own key signs (and the algorithm is RS256).
+    pub signing_key: Option<TemplateKey>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl JwtTemplateRecord {
+    pub(super) fn from_row(row: &SqliteRow) -> Result<Self, StoreError> {
+        let seconds = |col: &str| -> Result<u32, StoreError> {
+            let v: i64 = row.try_get(col)?;
+            u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("jwt_templates.{col} {v}")))
+        };
+        let alg: String = row.try_get("signing_algorithm")?;
+        let key: Option<String> = row.try_get("signing_key")?;
+        Ok(JwtTemplateRecord {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            claims: parse_metadata(row, "claims")?,
+            lifetime: seconds("lifetime")?,
+            allowed_clock_skew: seconds("allowed_clock_skew")?,
+            signing_algorithm: JwtAlgorithm::parse(&alg)
+                .ok_or_else(|| StoreError::Corrupt(format!("jwt_templates.signing_algorithm {alg}")))?,
+            signing_key: key.map(TemplateKey::new),
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    /// The template as the Backend API shows it: whether there is a custom key, never the key.
+    pub fn to_wire(&self) -> JwtTemplate {
+        JwtTemplate {
+            object: "jwt_template".into(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            claims: self.claims.clone(),
+            lifetime: self.lifetime,
+            allowed_clock_skew: self.allowed_clock_skew,
+            custom_signing_key: self.signing_key.is_some(),
+            signing_algorithm: self.signing_algorithm,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
