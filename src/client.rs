@@ -180,6 +180,11 @@ struct Inner {
     /// Bumped on every visible change: the JS snapshot keeps its identity until it moves.
     version: Cell<u32>,
     refresh_timer: RefCell<Option<Timeout>>,
+    /// The rest of `load`, due in a moment (see [`Inner::start`]).
+    setup: RefCell<Option<Timeout>>,
+    /// Told `(token or null, last device ms to hand it out)` after every change (the JS facade's
+    /// `getToken` answers from it without entering the wasm).
+    token_sink: RefCell<Option<js_sys::Function>>,
     /// The other tabs of this instance (shared `localStorage` only).
     tabs: RefCell<Option<TabChannel>>,
     /// `visibilitychange`, `focus`, `pageshow`, `online`.
@@ -241,6 +246,12 @@ impl Hallpass {
     /// Loads an instance: reads storage and is signed in (or out) before any request completes. With
     /// a stored session it revalidates in the background. Fails only on invalid options.
     pub async fn load(options: Options) -> Result<Hallpass, Error> {
+        Self::load_now(options)
+    }
+
+    /// [`Hallpass::load`] without the `async`: everything `load` does before it resolves is
+    /// synchronous (storage, not the network), so this returns the loaded instance at once.
+    pub fn load_now(options: Options) -> Result<Hallpass, Error> {
         let api = resolve_frontend_api(&options.frontend_api)?;
         let store = Store::open(options.storage, &api);
         let clock: Rc<dyn Clock> = options.clock.unwrap_or_else(|| Rc::new(DeviceClock));
@@ -258,6 +269,8 @@ impl Hallpass {
                 next_listener: Cell::new(0),
                 version: Cell::new(0),
                 refresh_timer: RefCell::new(None),
+                setup: RefCell::new(None),
+                token_sink: RefCell::new(None),
                 tabs: RefCell::new(None),
                 page: RefCell::new(Vec::new()),
                 tab_id: tab_id(random),
@@ -266,9 +279,26 @@ impl Hallpass {
                 trace: options.debug.then(|| RefCell::new(Vec::new())),
             }),
         };
-        hp.inner.connect();
         let stored = hp.inner.read_stored_session();
-        hp.apply(Event::LoadedFromStorage(stored));
+        let effects =
+            hp.inner.session.borrow_mut().apply(Event::LoadedFromStorage(stored), hp.inner.clock.now_ms());
+        let mut revalidate = false;
+        for effect in effects {
+            match effect {
+                Effect::Revalidate => revalidate = true,
+                // Nobody listens yet: the new version is all a notification does (saves compiling
+                // `run` on this path; see `start`).
+                Effect::Notify => hp.inner.version.set(hp.inner.version.get().wrapping_add(1)),
+                effect => hp.inner.run(effect),
+            }
+        }
+        // The rest waits for a task of its own: `load()` resolves and the app renders first. Joining
+        // the other tabs and the page's events, and the background revalidation, cost milliseconds
+        // on a first call (the browser compiles wasm functions lazily) and need nothing from now.
+        match hp.inner.timer(0, if revalidate { "load" } else { "start" }) {
+            Some(timer) => *hp.inner.setup.borrow_mut() = Some(timer),
+            None => hp.inner.start(revalidate),
+        }
         Ok(hp)
     }
 
@@ -304,6 +334,14 @@ impl Hallpass {
     /// Calls `f` with the current state without cloning it.
     pub fn with_state<R>(&self, f: impl FnOnce(&AuthState) -> R) -> R {
         f(self.inner.session.borrow().state())
+    }
+
+    /// Calls `sink(token, until)` now and after every change: the session token (or `null`) and the
+    /// last device time (`Date.now()` ms) at which [`get_token`](Self::get_token) would hand it out
+    /// from the cache. For the JS facade's fast path.
+    pub(crate) fn set_token_sink(&self, sink: js_sys::Function) {
+        *self.inner.token_sink.borrow_mut() = Some(sink);
+        self.inner.publish_token();
     }
 
     /// A number that changes whenever the visible state changes.
@@ -472,9 +510,21 @@ impl Inner {
     fn apply(self: &Rc<Self>, event: Event) {
         let now = self.clock.now_ms();
         let effects = self.session.borrow_mut().apply(event, now);
+        self.publish_token();
         // The borrow is released: effects may call listeners, which may call back in.
         for effect in effects {
             self.run(effect);
+        }
+    }
+
+    /// Tells the token sink (if any) what the cache would hand out, and until when.
+    fn publish_token(&self) {
+        if let Some(sink) = &*self.token_sink.borrow() {
+            let (token, until) = match self.session.borrow().session_token_until() {
+                Some((token, until)) => (JsValue::from_str(token), until as f64),
+                None => (JsValue::NULL, 0.0),
+            };
+            let _ = sink.call2(&JsValue::NULL, &token, &JsValue::from_f64(until));
         }
     }
 
@@ -543,6 +593,10 @@ impl Inner {
     fn refresh_in_background(self: &Rc<Self>, reason: &'static str) {
         let inner = self.clone();
         spawn_local(async move {
+            if reason == "load" {
+                // After `load()` has resolved and the app has rendered: none of this is on that path.
+                sleep(0).await;
+            }
             let key = inner.session.borrow().session_key();
             if let Some(key) = key {
                 let _ = inner.refresh_shared(key, reason).await;
@@ -553,13 +607,21 @@ impl Inner {
     /// (Re)arms the refresh timer. When it fires in a hidden tab it does nothing: hidden tabs do not
     /// poll, and the tab re-checks the moment it becomes visible again.
     fn schedule(self: &Rc<Self>, delay_ms: u32, reason: &'static str) {
+        *self.refresh_timer.borrow_mut() = self.timer(delay_ms, reason);
+    }
+
+    /// Every timer of the instance: one closure type, so one shim in the wasm. `reason` says what is
+    /// due: the rest of `load` (`load` with a revalidation, `start` without) or a [`Inner::wake`].
+    fn timer(self: &Rc<Self>, delay_ms: u32, reason: &'static str) -> Option<Timeout> {
         let weak = Rc::downgrade(self);
-        let timer = Timeout::new(delay_ms, move || {
+        Timeout::new(delay_ms, move || {
             if let Some(inner) = weak.upgrade() {
-                inner.wake(reason, reason == "retry");
+                match reason {
+                    "load" | "start" => inner.start(reason == "load"),
+                    _ => inner.wake(reason, reason == "retry"),
+                }
             }
-        });
-        *self.refresh_timer.borrow_mut() = timer;
+        })
     }
 
     /// Something says it is worth checking the token now (a timer, the tab becoming visible, the
@@ -577,6 +639,20 @@ impl Inner {
         let signed_in = self.session.borrow().state().is_signed_in();
         if signed_in && (due || force) {
             self.refresh_in_background(reason);
+        }
+    }
+
+    /// What `load` leaves for after it has resolved: joining the other tabs (and catching up with
+    /// what they wrote meanwhile), the page's events, and revalidating a stored session.
+    fn start(self: &Rc<Self>, revalidate: bool) {
+        self.setup.borrow_mut().take();
+        self.connect();
+        if self.tabs.borrow().is_some() {
+            let stored = self.read_stored_session();
+            self.apply(Event::FromOtherTab(stored));
+        }
+        if revalidate {
+            self.refresh_in_background("load");
         }
     }
 
@@ -651,6 +727,7 @@ impl Inner {
     fn observe(&self, failure: &Failure) {
         if let Some(server_time) = failure.server_time {
             self.session.borrow_mut().observe_server_time(failure.sent_at, failure.received_at, server_time);
+            self.publish_token();
         }
     }
 }

@@ -44,7 +44,12 @@ pub fn decode_publishable_key(key: &str) -> Option<String> {
             acc &= (1 << bits) - 1;
         }
     }
-    let url = String::from_utf8(bytes).ok()?;
+    // A URL is ASCII (international hosts are punycode), and checking that is far smaller in wasm
+    // than UTF-8 validation.
+    if !bytes.is_ascii() {
+        return None;
+    }
+    let url: String = bytes.iter().map(|&b| char::from(b)).collect();
     let url = url.strip_suffix('$')?;
     if url.starts_with("http://") || url.starts_with("https://") { Some(url.to_owned()) } else { None }
 }
@@ -87,5 +92,13 @@ mod tests {
             assert_eq!(decode_publishable_key(key), None, "{key}");
         }
         assert!(is_secret_key("sk_live_x") && !is_secret_key("pk_live_x"));
+    }
+
+    #[test]
+    fn rejects_urls_that_are_not_ascii() {
+        let key = encode_publishable_key("https://bücher.example", false);
+        assert_eq!(decode_publishable_key(&key), None);
+        let key = encode_publishable_key("https://xn--bcher-kva.example", true);
+        assert_eq!(decode_publishable_key(&key).as_deref(), Some("https://xn--bcher-kva.example"));
     }
 }

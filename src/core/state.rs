@@ -338,6 +338,16 @@ impl SessionStore {
         self.tokens.get(&key, self.clock.to_server(device_now_ms), self.min_remaining_ms)
     }
 
+    /// The session token with the last device instant at which [`session_token`](Self::session_token)
+    /// still hands it out — so a caller can answer `getToken()` from a copy until then, with exactly
+    /// the same verdict. `None` when there is no token. Valid until the next event or server-time
+    /// sample, which may move it.
+    pub fn session_token_until(&self) -> Option<(&str, i64)> {
+        let token = self.current_token()?;
+        let last_server_ms = token.expires_at_ms.saturating_sub(self.min_remaining_ms);
+        Some((token.jwt.as_str(), self.clock.to_device(last_server_ms)))
+    }
+
     /// True when a proactive refresh is due (the platform asks on `visibilitychange`, `focus`,
     /// `pageshow`, `online` and when its timer fires). False when signed out.
     pub fn refresh_due(&self, device_now_ms: i64) -> bool {
@@ -644,6 +654,23 @@ mod tests {
         assert_eq!(s.refresh_token(), Some("rt1"));
         assert!(s.session_token(T).is_some());
         assert_eq!(s.session_token(T + 50_001), None, "less than the minimum left");
+    }
+
+    #[test]
+    fn the_hand_out_deadline_agrees_with_session_token_on_any_clock() {
+        let mut s = store();
+        assert_eq!(s.session_token_until(), None);
+        s.apply(Event::LoadedFromStorage(None), T);
+        // The device clock is an hour slow; the server says so.
+        let device = FakeClock::new(T - 3_600_000);
+        let sent = device.now_ms();
+        s.apply(signed_in("sess_1", T, "rt1", None, sent, sent), sent);
+        let (jwt, until) = s.session_token_until().map(|(j, u)| (j.to_owned(), u)).expect("a token");
+        assert_eq!(s.session_token(until), Some(jwt.as_str()));
+        assert_eq!(s.session_token(until + 1), None);
+        assert!(until < T, "the deadline is on the device's clock");
+        s.apply(Event::SignedOut(SignOutReason::SignedOut), until);
+        assert_eq!(s.session_token_until(), None);
     }
 
     #[test]

@@ -36,8 +36,51 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug) {
   });
 }
 
+/**
+ * Gives the instance `hp` its JavaScript methods:
+ * - `getToken`: while the token the wasm last published is good (the wasm's own verdict: `Date.now()`
+ *   up to its deadline, both on the device clock), a plain call is answered here without entering
+ *   the wasm; anything else goes to `slow`, the wasm;
+ * - `fetch`: Bearer token attached, one retry with a forced new token after a 401;
+ * - `subscribe`: `addListener` for React's `useSyncExternalStore` (the callback gets no argument).
+ * Returns the function the wasm publishes `(token or null, deadline)` with after every change.
+ */
+export function attach(hp, slow) {
+  let token = null;
+  let until = 0;
+  const getToken = (options) =>
+    token !== null && (options == null || !(options.template || options.skipCache || options.organizationId)) &&
+    Date.now() <= until
+      ? Promise.resolve(token)
+      : slow(options);
+  hp.getToken = getToken;
+  hp.fetch = (input, init) => authFetch(getToken, input, init);
+  hp.subscribe = (callback) => hp.addListener(() => callback());
+  return (t, u) => {
+    token = t;
+    until = u;
+  };
+}
+
+/** `useUser()` from a snapshot. */
+export const userOf = (s) => ({ isLoaded: s.isLoaded, isSignedIn: s.isSignedIn, user: s.user });
+
+/** `useAuth()` from a snapshot and the instance's bound functions. */
+export const authOf = (s, getToken, signOut, has) => ({
+  isLoaded: s.isLoaded,
+  isSignedIn: s.isSignedIn,
+  userId: s.userId,
+  sessionId: s.sessionId,
+  orgId: s.orgId,
+  orgRole: s.orgRole,
+  orgSlug: s.orgSlug,
+  getToken,
+  signOut,
+  has,
+});
+
 /** `fetch` with the session token, retried once with a forced new token after a 401. */
-export async function authFetch(getToken, input, init) {
+async function authFetch(getToken, input, init) {
   const request = new Request(input, init);
   const send = (token) => {
     const attempt = request.clone();

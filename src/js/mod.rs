@@ -35,6 +35,8 @@ struct Shared {
     snapshot: RefCell<Option<(u32, JsValue)>>,
     /// `getToken`, `signOut` and `has`, made once so `useAuth()` returns stable functions.
     bound: RefCell<Option<(JsValue, JsValue, JsValue)>>,
+    /// The instance's own `getToken` (facade.js `fastGetToken`).
+    get_token: RefCell<JsValue>,
 }
 
 #[wasm_bindgen(js_class = Hallpass)]
@@ -42,7 +44,29 @@ impl JsHallpass {
     /// Loads an instance: reads storage and resolves signed in or out without waiting for the network.
     #[wasm_bindgen(unchecked_return_type = "Promise<Hallpass>")]
     pub fn load(#[wasm_bindgen(unchecked_param_type = "HallpassOptions")] options: JsValue) -> Promise {
-        run(None, Op::Load(options))
+        // Synchronous inside, so no future: the first call of the (large) async state machine costs
+        // milliseconds of lazy compilation in the browser, and `load()` is on the first render's path.
+        match options_from_js(&options).and_then(Client::load_now) {
+            Ok(client) => {
+                // `getToken`, `fetch` and `subscribe` are the instance's own JS functions (facade.js
+                // `attach`): a cached token without entering the wasm, this closure for the rest.
+                let slow = client.clone();
+                let slow = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |options| {
+                    run(slow.clone(), Op::GetToken(options)).into()
+                })
+                .into_js_value();
+                let shared = Rc::new(Shared {
+                    snapshot: RefCell::new(None),
+                    bound: RefCell::new(None),
+                    get_token: RefCell::new(JsValue::UNDEFINED),
+                });
+                let hp = JsValue::from(JsHallpass { client: client.clone(), shared: shared.clone() });
+                client.set_token_sink(attach(&hp, &slow));
+                *shared.get_token.borrow_mut() = Reflect::get(&hp, &"getToken".into()).unwrap_or_default();
+                Promise::resolve(&hp)
+            }
+            Err(error) => Promise::reject(&error_to_js(&error)),
+        }
     }
 
     /// The whole auth state as one object that keeps its identity until something changes (for
@@ -55,67 +79,33 @@ impl JsHallpass {
     /// `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`.
     #[wasm_bindgen(js_name = useUser, unchecked_return_type = "UseUserReturn")]
     pub fn use_user(&self) -> JsValue {
-        let snap = self.get_snapshot();
-        let out = js_sys::Object::new();
-        for key in ["isLoaded", "isSignedIn", "user"] {
-            let _ = Reflect::set(&out, &key.into(), &Reflect::get(&snap, &key.into()).unwrap_or_default());
-        }
-        out.into()
+        user_of(&self.get_snapshot())
     }
 
     /// `{ isLoaded, isSignedIn, userId, sessionId, orgId, orgRole, orgSlug, getToken, signOut, has }`,
     /// like Clerk's `useAuth()`.
     #[wasm_bindgen(js_name = useAuth, unchecked_return_type = "UseAuthReturn")]
     pub fn use_auth(&self) -> JsValue {
-        let snap = self.get_snapshot();
-        let out = js_sys::Object::new();
-        for key in ["isLoaded", "isSignedIn", "userId", "sessionId", "orgId", "orgRole", "orgSlug"] {
-            let _ = Reflect::set(&out, &key.into(), &Reflect::get(&snap, &key.into()).unwrap_or_default());
-        }
         let (get_token, sign_out, has) = self.bound();
-        let _ = Reflect::set(&out, &"getToken".into(), &get_token);
-        let _ = Reflect::set(&out, &"signOut".into(), &sign_out);
-        let _ = Reflect::set(&out, &"has".into(), &has);
-        out.into()
+        auth_of(&self.get_snapshot(), &get_token, &sign_out, &has)
     }
 
     /// Creates an account and signs in.
     #[wasm_bindgen(js_name = signUp, unchecked_return_type = "Promise<void>")]
     pub fn sign_up(&self, #[wasm_bindgen(unchecked_param_type = "SignUpParams")] params: JsValue) -> Promise {
-        run(Some(self.client.clone()), Op::SignUp(params))
+        run(self.client.clone(), Op::SignUp(params))
     }
 
     /// Signs in with `{ identifier, password }` (identifier: the email address).
     #[wasm_bindgen(js_name = signIn, unchecked_return_type = "Promise<void>")]
     pub fn sign_in(&self, #[wasm_bindgen(unchecked_param_type = "SignInParams")] params: JsValue) -> Promise {
-        run(Some(self.client.clone()), Op::SignIn(params))
+        run(self.client.clone(), Op::SignIn(params))
     }
 
     /// Signs out. Resolves offline too; the local session is gone at once.
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
     pub fn sign_out(&self) -> Promise {
-        run(Some(self.client.clone()), Op::SignOut)
-    }
-
-    /// A session token with at least the minimum lifetime left (cached, refreshed when needed; one
-    /// request for any number of concurrent calls), or `null` when signed out.
-    #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<string | null>")]
-    pub fn get_token(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "GetTokenOptions | undefined")] options: JsValue,
-    ) -> Promise {
-        run(Some(self.client.clone()), Op::GetToken(options))
-    }
-
-    /// `fetch(input, init)` with `Authorization: Bearer <token>`; after a 401 it forces a new token and
-    /// retries once.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
-    pub fn fetch(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
-    ) -> Promise {
-        auth_fetch(&self.bound().0, &input, &init)
+        run(self.client.clone(), Op::SignOut)
     }
 
     /// Updates the signed-in user's profile; every tab sees the change.
@@ -124,7 +114,7 @@ impl JsHallpass {
         &self,
         #[wasm_bindgen(unchecked_param_type = "UpdateUserParams")] params: JsValue,
     ) -> Promise {
-        run(Some(self.client.clone()), Op::UpdateUser(params))
+        run(self.client.clone(), Op::UpdateUser(params))
     }
 
     /// With the `debug` option: every refresh this tab made or received, and why.
@@ -143,18 +133,6 @@ impl JsHallpass {
         let shared = self.shared.clone();
         self.listen(move |_| {
             let _ = callback.call1(&JsValue::NULL, &snapshot(&client, &shared));
-        })
-    }
-
-    /// `useSyncExternalStore`'s subscribe: calls `callback()` after every change; returns the
-    /// unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "() => void")] callback: Function,
-    ) -> JsValue {
-        self.listen(move |_| {
-            let _ = callback.call0(&JsValue::NULL);
         })
     }
 
@@ -180,17 +158,12 @@ impl JsHallpass {
         if let Some(fns) = &*self.shared.bound.borrow() {
             return fns.clone();
         }
+        let get_token = self.shared.get_token.borrow().clone();
         let client = self.client.clone();
         // Every JS callback the SDK makes has this one signature (see `platform::events`).
-        let get_token = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |options| {
-            run(Some(client.clone()), Op::GetToken(options)).into()
-        })
-        .into_js_value();
-        let client = self.client.clone();
-        let sign_out = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_| {
-            run(Some(client.clone()), Op::SignOut).into()
-        })
-        .into_js_value();
+        let sign_out =
+            Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_| run(client.clone(), Op::SignOut).into())
+                .into_js_value();
         let client = self.client.clone();
         let has = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |params: JsValue| {
             let role = Reflect::get(&params, &"role".into()).ok().and_then(|v| v.as_string());
@@ -237,7 +210,6 @@ fn snapshot(client: &Client, shared: &Shared) -> JsValue {
 /// Every asynchronous method of the class, as data: one `future_to_promise` and one state machine
 /// serve them all (each distinct async export costs its own in the wasm).
 enum Op {
-    Load(JsValue),
     SignUp(JsValue),
     SignIn(JsValue),
     SignOut,
@@ -245,28 +217,19 @@ enum Op {
     UpdateUser(JsValue),
 }
 
-fn run(client: Option<Client>, op: Op) -> Promise {
+fn run(client: Client, op: Op) -> Promise {
     future_to_promise(async move { perform(client, op).await.map_err(|e| error_to_js(&e)) })
 }
 
-async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
-    let client = match (op, client) {
-        (Op::Load(options), _) => {
-            let client = Client::load(options_from_js(&options)?).await?;
-            let shared = Rc::new(Shared { snapshot: RefCell::new(None), bound: RefCell::new(None) });
-            return Ok(JsHallpass { client, shared }.into());
-        }
-        (_, None) => return Err(Error::not_signed_in()),
-        (op, Some(client)) => (op, client),
-    };
-    match client {
-        (Op::SignUp(params), client) => client.sign_up(sign_up_from_js(&params)?).await?,
-        (Op::SignIn(params), client) => {
+async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
+    match op {
+        Op::SignUp(params) => client.sign_up(sign_up_from_js(&params)?).await?,
+        Op::SignIn(params) => {
             let identifier = str_prop(&params, "identifier")?;
             client.sign_in(&identifier, &str_prop(&params, "password")?).await?;
         }
-        (Op::SignOut, client) => client.sign_out().await?,
-        (Op::GetToken(options), client) => {
+        Op::SignOut => client.sign_out().await?,
+        Op::GetToken(options) => {
             // `getToken()` passes `undefined`: Reflect.get would throw (and be caught) on every call.
             let get = |key: &str| {
                 if options.is_object() {
@@ -284,16 +247,20 @@ async fn perform(client: Option<Client>, op: Op) -> Result<JsValue, Error> {
             let token = client.get_token(options).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
         }
-        (Op::UpdateUser(params), client) => client.update_user(&convert::profile_from_js(&params)?).await?,
-        (Op::Load(_), _) => {}
+        Op::UpdateUser(params) => client.update_user(&convert::profile_from_js(&params)?).await?,
     }
     Ok(JsValue::UNDEFINED)
 }
 
 #[wasm_bindgen(module = "/src/js/facade.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = authFetch)]
-    fn auth_fetch(get_token: &JsValue, input: &JsValue, init: &JsValue) -> Promise;
+    fn attach(hp: &JsValue, slow: &JsValue) -> Function;
+
+    #[wasm_bindgen(js_name = userOf)]
+    fn user_of(snapshot: &JsValue) -> JsValue;
+
+    #[wasm_bindgen(js_name = authOf)]
+    fn auth_of(snapshot: &JsValue, get_token: &JsValue, sign_out: &JsValue, has: &JsValue) -> JsValue;
 
     #[wasm_bindgen(js_name = makeSnapshot)]
     fn make_snapshot(

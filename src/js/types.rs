@@ -116,6 +116,25 @@ export type UseAuthReturn =
   | ({ isLoaded: true; isSignedIn: true; userId: string; sessionId: string; orgId: string | null;
        orgRole: string | null; orgSlug: string | null } & AuthFunctions);
 
+export interface Hallpass {
+  /**
+   * A session token with at least the minimum lifetime left (cached, refreshed when needed; one
+   * request for any number of concurrent calls), or `null` when signed out. A cached token is
+   * answered without entering the wasm.
+   */
+  getToken(options?: GetTokenOptions): Promise<string | null>;
+  /**
+   * `fetch(input, init)` with `Authorization: Bearer <token>`; after a 401 it forces a new token and
+   * retries once.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * `useSyncExternalStore`'s subscribe: calls `callback()` after every change; returns the
+   * unsubscribe function.
+   */
+  subscribe(callback: () => void): () => void;
+}
+
 export interface SignUpParams {
   emailAddress: string;
   password: string;

@@ -225,10 +225,10 @@ fn probe(kind: StorageKind) -> Result<web_sys::Storage, JsValue> {
         StorageKind::Session => window.session_storage(),
         _ => window.local_storage(),
     }?;
-    let storage = found.ok_or_else(|| JsValue::from_str("storage is null"))?;
-    const PROBE: &str = "hallpass:probe";
-    storage.set_item(PROBE, "1")?;
-    storage.remove_item(PROBE)?;
+    // Reading, not a test write: a write costs time on every page load and fires a `storage` event
+    // in every other tab of the origin. A write that fails later (a full quota) falls back to memory
+    // with what it was writing, see `set`.
+    found.ok_or_else(|| JsValue::from_str("storage is null"))?.length()?;
     // The getter answered twice without throwing, so gloo's `raw()` cannot panic here.
     Ok(match kind {
         StorageKind::Session => SessionStorage::raw(),

@@ -3,8 +3,8 @@
 //! wasm-bindgen names every import after the JS function and a hash (`__wbg_getItem_49556a3e59cfb688`)
 //! and every export after the Rust item (`hallpass_getToken`). The names are strings in the wasm and
 //! property keys in the glue, so no minifier can shorten them: together they cost ~4 KiB gzip. This
-//! renames them in the wasm's import and export sections (module names stay, so bundlers still
-//! resolve `./hallpass_bg.js`) and rewrites the same names in the glue files.
+//! renames them in the wasm's import and export sections (module names stay for bundlers, which
+//! resolve `./hallpass_bg.js`; see [`WEB_MODULE`]) and rewrites the same names in the glue files.
 
 use std::collections::BTreeMap;
 
@@ -89,8 +89,17 @@ fn renamable(name: &str) -> bool {
         || name.contains("_invoke_")
 }
 
-/// Renames imports and exports in `wasm`; returns the new module and the old → new names.
-pub fn minify_wasm(wasm: &[u8]) -> Result<(Vec<u8>, BTreeMap<String, String>)> {
+/// The glue's own import module as `--target web` names it, and the one-letter name it gets there.
+/// (Only for `web`: there the name is merely a key of the imports object the glue passes to
+/// `WebAssembly.instantiate`; a bundler target resolves it as a file.) 116 imports repeat it.
+pub const WEB_MODULE: (&str, &str) = ("./hallpass_bg.js", "h");
+
+/// Renames imports and exports in `wasm` (and the import module, given [`WEB_MODULE`]); returns the
+/// new module and the old → new names.
+pub fn minify_wasm(
+    wasm: &[u8],
+    module_rename: Option<(&str, &str)>,
+) -> Result<(Vec<u8>, BTreeMap<String, String>)> {
     if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
         return Err("not a wasm module".into());
     }
@@ -138,7 +147,10 @@ pub fn minify_wasm(wasm: &[u8]) -> Result<(Vec<u8>, BTreeMap<String, String>)> {
                         }
                         _ => return Err(format!("wasm: unknown import kind {kind}")),
                     }
-                    write_name(&mut b, &module);
+                    match module_rename {
+                        Some((from, to)) if module == from => write_name(&mut b, to),
+                        _ => write_name(&mut b, &module),
+                    }
                     write_name(&mut b, &rename(field));
                     b.extend_from_slice(body.get(desc_start..p).ok_or("wasm: truncated import")?);
                 }
@@ -223,7 +235,7 @@ mod tests {
 
     #[test]
     fn renames_generated_names_and_keeps_the_rest() {
-        let (out, names) = minify_wasm(&tiny_module()).unwrap();
+        let (out, names) = minify_wasm(&tiny_module(), None).unwrap();
         assert_eq!(names.len(), 2);
         let new_import = &names["__wbg_log_abc"];
         let new_export = &names["hallpass_load"];
