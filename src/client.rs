@@ -99,11 +99,25 @@ impl Options {
 pub struct GetTokenOptions {
     /// Ignore the cache and fetch a new token.
     pub skip_cache: bool,
+    /// A token from this JWT template (made on the server with the Backend API) instead of the
+    /// session token, like Clerk's `getToken({ template })`.
+    pub template: Option<String>,
 }
 
 impl GetTokenOptions {
     pub fn skip_cache() -> GetTokenOptions {
-        GetTokenOptions { skip_cache: true }
+        GetTokenOptions { skip_cache: true, template: None }
+    }
+
+    /// A token from JWT template `name`.
+    pub fn template(name: impl Into<String>) -> GetTokenOptions {
+        GetTokenOptions { skip_cache: false, template: Some(name.into()) }
+    }
+
+    /// The same, ignoring the cache.
+    pub fn skipping_cache(mut self) -> GetTokenOptions {
+        self.skip_cache = true;
+        self
     }
 }
 
@@ -396,27 +410,65 @@ impl Hallpass {
     /// A session token with at least the minimum lifetime left, from the cache or refreshed (one
     /// request however many callers ask at once). `None` when signed out.
     pub async fn get_token(&self, options: GetTokenOptions) -> Result<Option<String>, Error> {
+        // One flow for both kinds (one state machine in the wasm): the session token, then, for a
+        // template, the template's token minted against it.
+        if let Some(name) = &options.template {
+            // The server's own rule for names; anything else cannot exist and must not reach a URL.
+            let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+                return Err(invalid("template must be a JWT template's name"));
+            }
+        }
+        let skip_session = options.skip_cache && options.template.is_none();
         let (key, cached) = {
             let session = self.inner.session.borrow();
             let Some(key) = session.session_key() else { return Ok(None) };
-            let cached =
-                if options.skip_cache { None } else { session.session_token(self.inner.clock.now_ms()) };
+            let cached = if skip_session { None } else { session.session_token(self.inner.clock.now_ms()) };
             (key, cached.map(str::to_owned))
         };
-        if let Some(token) = cached {
-            return Ok(Some(token));
-        }
-        // An explicit call is an outside trigger: it closes the breaker, but a `Retry-After` holds.
-        let wait_ms = {
-            let mut backoff = self.inner.backoff.borrow_mut();
-            backoff.reset();
-            backoff.wait_ms(self.inner.clock.now_ms())
+        let token = match cached {
+            Some(token) => token,
+            None => {
+                // An explicit call is an outside trigger: it closes the breaker, but a `Retry-After`
+                // holds.
+                let wait_ms = {
+                    let mut backoff = self.inner.backoff.borrow_mut();
+                    backoff.reset();
+                    backoff.wait_ms(self.inner.clock.now_ms())
+                };
+                if wait_ms > 0 {
+                    return Err(Error::new(
+                        ErrorCode::RateLimited,
+                        "the server asked to wait before retrying",
+                    )
+                    .with_retry_after(Some(wait_ms.div_ceil(1000))));
+                }
+                self.inner.refresh_shared(key, "get_token").await?
+            }
         };
-        if wait_ms > 0 {
-            return Err(Error::new(ErrorCode::RateLimited, "the server asked to wait before retrying")
-                .with_retry_after(Some(wait_ms.div_ceil(1000))));
+        let Some(name) = &options.template else { return Ok(Some(token)) };
+        // A template's token: cached per session and template like the session token, one request
+        // for concurrent calls.
+        let key = {
+            let session = self.inner.session.borrow();
+            let Some(key) = session.template_key(name) else { return Ok(None) };
+            if !options.skip_cache
+                && let Some(cached) = session.token(&key, self.inner.clock.now_ms())
+            {
+                return Ok(Some(cached.to_owned()));
+            }
+            key
+        };
+        let inner = self.inner.clone();
+        let work_key = key.clone();
+        let result = self.inner.flight.run(key, move || mint_template_token(inner, work_key, token)).await;
+        // Applied after the shared request (see `refresh_shared`): an ended session signs out.
+        if let Err(error) = &result
+            && error.ends_session()
+        {
+            self.apply(Event::RefreshFailed(error.clone()));
         }
-        self.inner.refresh_shared(key, "get_token").await.map(Some)
+        result.map(Some)
     }
 
     /// `fetch(request)` with `Authorization: Bearer <token>` added; after a 401 it forces a new token and
@@ -728,6 +780,37 @@ impl Inner {
         if let Some(server_time) = failure.server_time {
             self.session.borrow_mut().observe_server_time(failure.sent_at, failure.received_at, server_time);
             self.publish_token();
+        }
+    }
+}
+
+/// Asks the server for a token of `key`'s template, with the session token as Bearer, and caches it.
+async fn mint_template_token(inner: Rc<Inner>, key: TokenKey, bearer: String) -> Result<String, Error> {
+    let mut url = inner.url("/v1/client/sessions/");
+    url.push_str(&key.session_id);
+    url.push_str("/tokens/");
+    url.push_str(key.template.as_deref().unwrap_or_default());
+    match http::call("POST", &url, None, Some(&bearer), &*inner.clock).await {
+        Ok(answer) => {
+            let (jwt, expires_in) = wire::template_token(&answer.body).ok_or_else(Error::invalid_response)?;
+            let mut session = inner.session.borrow_mut();
+            if let Some(server_time) = answer.server_time {
+                session.observe_server_time(answer.sent_at, answer.received_at, server_time);
+            }
+            session.cache_template_token(
+                key,
+                jwt.clone(),
+                expires_in,
+                answer.server_time,
+                answer.received_at,
+            );
+            drop(session);
+            inner.publish_token();
+            Ok(jwt)
+        }
+        Err(failure) => {
+            inner.observe(&failure);
+            Err(failure.error)
         }
     }
 }

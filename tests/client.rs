@@ -293,3 +293,87 @@ async fn invalid_options_are_a_typed_error() {
     let hp = Hallpass::load(Options::new(pk).with_storage(StorageKind::Memory)).await.unwrap();
     assert_eq!(hp.frontend_api(), api());
 }
+
+/// A JWT template with a name no other test uses, made through the Backend API.
+async fn template(claims: &str) -> String {
+    let name = format!("t{}", js_sys::Math::random().to_bits() % 1_000_000_000);
+    let body = format!(r#"{{"name":"{name}","claims":{claims},"lifetime":60}}"#);
+    let (status, answer) = backend("POST", "/v1/jwt_templates", &body).await;
+    assert_eq!(status, 200, "{answer:?}");
+    name
+}
+
+fn claim(claims: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(claims, &name.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_template_token_is_minted_from_the_session_then_served_from_the_cache() {
+    reset().await;
+    let name =
+        template(r#"{"aud":"tests","email":"{{user.primary_email_address}}","name":"{{user.full_name}}"}"#)
+            .await;
+    let hp = signed_up(StorageKind::Memory, None).await;
+    let path = format!("POST /v1/client/sessions/{}/tokens/{name}", hp.state().session_id().unwrap());
+    control("reset").await;
+    let token = hp.get_token(GetTokenOptions::template(&name)).await.unwrap().unwrap();
+    let claims = jwt_claims(&token);
+    assert_eq!(claim(&claims, "aud").as_string().as_deref(), Some("tests"));
+    assert_eq!(claim(&claims, "name").as_string().as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        claim(&claims, "email").as_string(),
+        hp.user().map(|u| u.email_addresses[0].email_address.clone())
+    );
+    assert_eq!(claim(&claims, "sid").as_string().as_deref(), hp.state().session_id());
+    assert_ne!(Some(token.as_str()), hp.get_token(GetTokenOptions::default()).await.unwrap().as_deref());
+    // Cached: the same token, no second request.
+    assert_eq!(hp.get_token(GetTokenOptions::template(&name)).await.unwrap(), Some(token.clone()));
+    assert_eq!(count(&path).await, 1);
+    // Ten concurrent calls that skip the cache share one request.
+    let promises = js_sys::Array::new();
+    for _ in 0..10 {
+        let (hp, name) = (hp.clone(), name.clone());
+        promises.push(&future_to_promise(async move {
+            let token = hp
+                .get_token(GetTokenOptions::template(name).skipping_cache())
+                .await
+                .map_err(|e| JsValue::from_str(&e.message))?;
+            Ok(JsValue::from_str(&token.unwrap_or_default()))
+        }));
+    }
+    let tokens: js_sys::Array =
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&promises)).await.unwrap().into();
+    let fresh = tokens.get(0).as_string().unwrap();
+    assert_ne!(fresh, token, "skipCache mints a new one");
+    assert!(tokens.iter().all(|t| t.as_string().as_deref() == Some(fresh.as_str())));
+    assert_eq!(count(&path).await, 2);
+    hp.sign_out().await.unwrap();
+    assert_eq!(hp.get_token(GetTokenOptions::template(&name)).await.unwrap(), None, "signed out: null");
+}
+
+#[wasm_bindgen_test]
+async fn template_errors_are_typed_and_only_an_ended_session_signs_out() {
+    reset().await;
+    let name = template(r#"{"role":"authenticated"}"#).await;
+    let hp = signed_up(StorageKind::Memory, None).await;
+    control("reset").await;
+    // A name that cannot exist never reaches the network.
+    for bad in ["", "../me", "a b", "é", &"x".repeat(65)] {
+        let err = hp.get_token(GetTokenOptions::template(bad)).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidOptions, "{bad:?}");
+    }
+    let unknown = hp.get_token(GetTokenOptions::template("no_such_template")).await.unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::ResourceNotFound);
+    assert_eq!(unknown.status, Some(404));
+    assert!(hp.state().is_signed_in(), "an unknown template keeps the session");
+    let sid = hp.state().session_id().unwrap().to_owned();
+    control(&format!("fault?mode=down&path=/v1/client/sessions/{sid}/tokens/{name}")).await;
+    let down = hp.get_token(GetTokenOptions::template(&name)).await.unwrap_err();
+    assert_eq!(down.code, ErrorCode::NetworkError);
+    assert!(hp.state().is_signed_in(), "a network failure keeps the session");
+    control("reset").await;
+    control(&format!("revoke?session={sid}")).await;
+    let revoked = hp.get_token(GetTokenOptions::template(&name)).await.unwrap_err();
+    assert!(revoked.ends_session(), "{revoked:?}");
+    assert!(!hp.state().is_signed_in(), "a revoked session signs out");
+}

@@ -317,6 +317,36 @@ impl SessionStore {
         &self.tokens
     }
 
+    /// The key of template `name`'s tokens for the current session; `None` when signed out.
+    pub fn template_key(&self, name: &str) -> Option<TokenKey> {
+        let session_id = self.state.session_id()?.to_owned();
+        Some(TokenKey { session_id, template: Some(name.to_owned()), organization_id: None })
+    }
+
+    /// The cached token for `key` if it has at least the minimum lifetime left at `device_now_ms`.
+    pub fn token(&self, key: &TokenKey, device_now_ms: i64) -> Option<&str> {
+        self.tokens.get(key, self.clock.to_server(device_now_ms), self.min_remaining_ms)
+    }
+
+    /// Caches a template token that the server minted `expires_in_s` seconds before its expiry (at
+    /// `server_time_ms` on its clock, when the answer said). Ignored unless `key` belongs to the
+    /// current session: one that ended meanwhile must not leave tokens behind.
+    pub fn cache_template_token(
+        &mut self,
+        key: TokenKey,
+        jwt: String,
+        expires_in_s: i64,
+        server_time_ms: Option<i64>,
+        received_at_ms: i64,
+    ) {
+        if key.template.is_none() || self.state.session_id() != Some(key.session_id.as_str()) {
+            return;
+        }
+        let issued = server_time_ms.unwrap_or_else(|| self.clock.to_server(received_at_ms));
+        let expires = issued.saturating_add(expires_in_s.saturating_mul(1000));
+        self.tokens.insert(key, CachedToken { jwt, expires_at_ms: expires, issued_at_ms: issued });
+    }
+
     pub fn tokens_mut(&mut self) -> &mut TokenCache {
         &mut self.tokens
     }
@@ -671,6 +701,32 @@ mod tests {
         assert!(until < T, "the deadline is on the device's clock");
         s.apply(Event::SignedOut(SignOutReason::SignedOut), until);
         assert_eq!(s.session_token_until(), None);
+    }
+
+    #[test]
+    fn template_tokens_are_cached_per_session_and_template_on_the_server_clock() {
+        let mut s = store();
+        assert_eq!(s.template_key("supabase"), None, "signed out");
+        s.apply(Event::LoadedFromStorage(None), T);
+        // The device clock is an hour fast.
+        let device = T + 3_600_000;
+        s.apply(signed_in("sess_1", T, "rt1", None, device, device), device);
+        let key = s.template_key("supabase").expect("signed in");
+        assert_eq!(key.template.as_deref(), Some("supabase"));
+        assert_eq!(s.token(&key, device), None);
+        s.cache_template_token(key.clone(), "tmpl".into(), 60, Some(T), device);
+        assert_eq!(s.token(&key, device), Some("tmpl"));
+        assert_eq!(s.token(&key, device + 50_000), Some("tmpl"), "10 s left at the minimum");
+        assert_eq!(s.token(&key, device + 50_001), None);
+        assert_eq!(s.token(&s.template_key("other").expect("key"), device), None, "per template");
+        assert_eq!(s.session_token(device).map(|t| t == "tmpl"), Some(false), "apart from the session's");
+        // A token for a session that is no longer current is dropped.
+        let stale = TokenKey { session_id: "sess_0".into(), ..key.clone() };
+        s.cache_template_token(stale.clone(), "old".into(), 60, Some(T), device);
+        assert_eq!(s.token(&stale, device), None);
+        // Sign-out forgets template tokens.
+        s.apply(Event::SignedOut(SignOutReason::SignedOut), device);
+        assert_eq!(s.token(&key, device), None);
     }
 
     #[test]

@@ -10,11 +10,14 @@ const shape = (wire) => {
   return out;
 };
 
+/** The active organization's permissions of each snapshot, for `has()` (not part of `AuthState`). */
+const permissions = new WeakMap();
+
 /**
  * The frozen `AuthState` object from the wire user and session (or null): `isLoaded` false leaves
  * everything `undefined`, signed out is `null`s, signed in fills the Clerk-shaped fields.
  */
-export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug) {
+export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, orgPermissions) {
   const absent = loaded ? null : undefined;
   let u = absent;
   if (user) {
@@ -23,7 +26,7 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug) {
     u.primaryEmailAddress = u.emailAddresses.find((e) => e.id === user.primary_email_address_id) ?? null;
     u.fullName = [user.first_name, user.last_name].filter(Boolean).join(" ") || null;
   }
-  return Object.freeze({
+  const snapshot = Object.freeze({
     isLoaded: loaded,
     isSignedIn: loaded ? Boolean(user) : undefined,
     user: u,
@@ -34,6 +37,8 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug) {
     orgRole: loaded ? orgRole : undefined,
     orgSlug: loaded ? orgSlug : undefined,
   });
+  permissions.set(snapshot, orgPermissions);
+  return snapshot;
 }
 
 /**
@@ -42,8 +47,11 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug) {
  *   up to its deadline, both on the device clock), a plain call is answered here without entering
  *   the wasm; anything else goes to `slow`, the wasm;
  * - `fetch`: Bearer token attached, one retry with a forced new token after a 401;
- * - `subscribe`: `addListener` for React's `useSyncExternalStore` (the callback gets no argument).
- * Returns the function the wasm publishes `(token or null, deadline)` with after every change.
+ * - `subscribe`: `addListener` for React's `useSyncExternalStore` (the callback gets no argument);
+ * - `useUser` and `useAuth`, whose `getToken`, `signOut` and `has` are made once here, so they keep
+ *   their identity across calls.
+ * The wasm keeps none of these (nothing it holds refers back to `hp`). Returns the function the wasm
+ * publishes `(token or null, deadline)` with after every change.
  */
 export function attach(hp, slow) {
   let token = null;
@@ -53,31 +61,40 @@ export function attach(hp, slow) {
     Date.now() <= until
       ? Promise.resolve(token)
       : slow(options);
+  const signOut = () => hp.signOut();
+  const has = (params) => {
+    const s = hp.getSnapshot();
+    if (typeof params?.role === "string") return s.orgRole === params.role;
+    if (typeof params?.permission === "string") return permissions.get(s)?.includes(params.permission) ?? false;
+    return false;
+  };
   hp.getToken = getToken;
   hp.fetch = (input, init) => authFetch(getToken, input, init);
   hp.subscribe = (callback) => hp.addListener(() => callback());
+  hp.useUser = () => {
+    const s = hp.getSnapshot();
+    return { isLoaded: s.isLoaded, isSignedIn: s.isSignedIn, user: s.user };
+  };
+  hp.useAuth = () => {
+    const s = hp.getSnapshot();
+    return {
+      isLoaded: s.isLoaded,
+      isSignedIn: s.isSignedIn,
+      userId: s.userId,
+      sessionId: s.sessionId,
+      orgId: s.orgId,
+      orgRole: s.orgRole,
+      orgSlug: s.orgSlug,
+      getToken,
+      signOut,
+      has,
+    };
+  };
   return (t, u) => {
     token = t;
     until = u;
   };
 }
-
-/** `useUser()` from a snapshot. */
-export const userOf = (s) => ({ isLoaded: s.isLoaded, isSignedIn: s.isSignedIn, user: s.user });
-
-/** `useAuth()` from a snapshot and the instance's bound functions. */
-export const authOf = (s, getToken, signOut, has) => ({
-  isLoaded: s.isLoaded,
-  isSignedIn: s.isSignedIn,
-  userId: s.userId,
-  sessionId: s.sessionId,
-  orgId: s.orgId,
-  orgRole: s.orgRole,
-  orgSlug: s.orgSlug,
-  getToken,
-  signOut,
-  has,
-});
 
 /** `fetch` with the session token, retried once with a forced new token after a 401. */
 async function authFetch(getToken, input, init) {

@@ -17,7 +17,6 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::{GetTokenOptions, Hallpass as Client};
 use crate::core::error::Error;
-use crate::core::state::Check;
 use crate::platform::wire;
 use convert::{error_to_js, options_from_js, sign_up_from_js, str_prop};
 use hallpass_protocol::ErrorCode;
@@ -29,14 +28,10 @@ pub struct JsHallpass {
     shared: Rc<Shared>,
 }
 
-/// What the bound functions of `useAuth()` share with the instance.
+/// What listeners share with the instance.
 struct Shared {
     /// The snapshot object and the client version it was made at: the same object until a change.
     snapshot: RefCell<Option<(u32, JsValue)>>,
-    /// `getToken`, `signOut` and `has`, made once so `useAuth()` returns stable functions.
-    bound: RefCell<Option<(JsValue, JsValue, JsValue)>>,
-    /// The instance's own `getToken` (facade.js `fastGetToken`).
-    get_token: RefCell<JsValue>,
 }
 
 #[wasm_bindgen(js_class = Hallpass)]
@@ -48,21 +43,17 @@ impl JsHallpass {
         // milliseconds of lazy compilation in the browser, and `load()` is on the first render's path.
         match options_from_js(&options).and_then(Client::load_now) {
             Ok(client) => {
-                // `getToken`, `fetch` and `subscribe` are the instance's own JS functions (facade.js
-                // `attach`): a cached token without entering the wasm, this closure for the rest.
+                // `getToken`, `fetch`, `subscribe`, `useUser` and `useAuth` are the instance's own JS
+                // functions (facade.js `attach`): a cached token without entering the wasm, this
+                // closure for the rest. None of them is held by the wasm.
                 let slow = client.clone();
                 let slow = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |options| {
                     run(slow.clone(), Op::GetToken(options)).into()
                 })
                 .into_js_value();
-                let shared = Rc::new(Shared {
-                    snapshot: RefCell::new(None),
-                    bound: RefCell::new(None),
-                    get_token: RefCell::new(JsValue::UNDEFINED),
-                });
-                let hp = JsValue::from(JsHallpass { client: client.clone(), shared: shared.clone() });
+                let shared = Rc::new(Shared { snapshot: RefCell::new(None) });
+                let hp = JsValue::from(JsHallpass { client: client.clone(), shared });
                 client.set_token_sink(attach(&hp, &slow));
-                *shared.get_token.borrow_mut() = Reflect::get(&hp, &"getToken".into()).unwrap_or_default();
                 Promise::resolve(&hp)
             }
             Err(error) => Promise::reject(&error_to_js(&error)),
@@ -74,20 +65,6 @@ impl JsHallpass {
     #[wasm_bindgen(js_name = getSnapshot, unchecked_return_type = "AuthState")]
     pub fn get_snapshot(&self) -> JsValue {
         snapshot(&self.client, &self.shared)
-    }
-
-    /// `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`.
-    #[wasm_bindgen(js_name = useUser, unchecked_return_type = "UseUserReturn")]
-    pub fn use_user(&self) -> JsValue {
-        user_of(&self.get_snapshot())
-    }
-
-    /// `{ isLoaded, isSignedIn, userId, sessionId, orgId, orgRole, orgSlug, getToken, signOut, has }`,
-    /// like Clerk's `useAuth()`.
-    #[wasm_bindgen(js_name = useAuth, unchecked_return_type = "UseAuthReturn")]
-    pub fn use_auth(&self) -> JsValue {
-        let (get_token, sign_out, has) = self.bound();
-        auth_of(&self.get_snapshot(), &get_token, &sign_out, &has)
     }
 
     /// Creates an account and signs in.
@@ -153,32 +130,6 @@ impl JsHallpass {
         })
         .into_js_value()
     }
-
-    fn bound(&self) -> (JsValue, JsValue, JsValue) {
-        if let Some(fns) = &*self.shared.bound.borrow() {
-            return fns.clone();
-        }
-        let get_token = self.shared.get_token.borrow().clone();
-        let client = self.client.clone();
-        // Every JS callback the SDK makes has this one signature (see `platform::events`).
-        let sign_out =
-            Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |_| run(client.clone(), Op::SignOut).into())
-                .into_js_value();
-        let client = self.client.clone();
-        let has = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |params: JsValue| {
-            let role = Reflect::get(&params, &"role".into()).ok().and_then(|v| v.as_string());
-            let permission = Reflect::get(&params, &"permission".into()).ok().and_then(|v| v.as_string());
-            JsValue::from_bool(client.with_state(|s| match (role, permission) {
-                (Some(role), _) => s.has(Check::Role(&role)),
-                (None, Some(permission)) => s.has(Check::Permission(&permission)),
-                (None, None) => false,
-            }))
-        })
-        .into_js_value();
-        let fns = (get_token, sign_out, has);
-        *self.shared.bound.borrow_mut() = Some(fns.clone());
-        fns
-    }
 }
 
 fn snapshot(client: &Client, shared: &Shared) -> JsValue {
@@ -201,6 +152,7 @@ fn snapshot(client: &Client, shared: &Shared) -> JsValue {
             &opt(state.org_id()),
             &opt(state.org_role()),
             &opt(state.org_slug()),
+            &state.org_permissions().iter().map(|p| JsValue::from_str(p)).collect::<js_sys::Array>(),
         )
     });
     *shared.snapshot.borrow_mut() = Some((version, snap.clone()));
@@ -238,12 +190,14 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
                     JsValue::UNDEFINED
                 }
             };
-            // Better a clear error than a session token where the app asked for a template's.
-            if !get("template").is_undefined() {
-                return Err(Error::new(ErrorCode::InvalidOptions, "JWT templates are not available yet"));
-            }
-            let skip = get("skipCache").as_bool() == Some(true);
-            let options = if skip { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() };
+            let template = get("template");
+            let template = match template.as_string() {
+                Some(name) => Some(name),
+                None if template.is_undefined() => None,
+                None => return Err(Error::new(ErrorCode::InvalidOptions, "template must be a string")),
+            };
+            let mut options = GetTokenOptions { template, ..GetTokenOptions::default() };
+            options.skip_cache = get("skipCache").as_bool() == Some(true);
             let token = client.get_token(options).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
         }
@@ -256,12 +210,6 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
 extern "C" {
     fn attach(hp: &JsValue, slow: &JsValue) -> Function;
 
-    #[wasm_bindgen(js_name = userOf)]
-    fn user_of(snapshot: &JsValue) -> JsValue;
-
-    #[wasm_bindgen(js_name = authOf)]
-    fn auth_of(snapshot: &JsValue, get_token: &JsValue, sign_out: &JsValue, has: &JsValue) -> JsValue;
-
     #[wasm_bindgen(js_name = makeSnapshot)]
     fn make_snapshot(
         loaded: bool,
@@ -270,6 +218,7 @@ extern "C" {
         org_id: &JsValue,
         org_role: &JsValue,
         org_slug: &JsValue,
+        org_permissions: &js_sys::Array,
     ) -> JsValue;
 }
 

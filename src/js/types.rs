@@ -98,6 +98,11 @@ export type UseUserReturn =
 export interface GetTokenOptions {
   /** Fetch a new token even when the cached one is fresh. */
   skipCache?: boolean;
+  /**
+   * A token from the JWT template of this name (created with the Backend API,
+   * `POST /v1/jwt_templates`) instead of the session token, e.g. `"supabase"`.
+   */
+  template?: string;
 }
 
 export type HasParams = { role: string; permission?: never } | { permission: string; role?: never };
@@ -133,6 +138,13 @@ export interface Hallpass {
    * unsubscribe function.
    */
   subscribe(callback: () => void): () => void;
+  /** `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`. */
+  useUser(): UseUserReturn;
+  /**
+   * `{ isLoaded, isSignedIn, userId, sessionId, orgId, orgRole, orgSlug, getToken, signOut, has }`,
+   * like Clerk's `useAuth()`; the functions keep their identity across calls.
+   */
+  useAuth(): UseAuthReturn;
 }
 
 export interface SignUpParams {
@@ -152,11 +164,12 @@ export interface SignInParams {
 /** Every code a `HallpassError` can carry. */
 export type ErrorCode =
   | "request_body_invalid" | "request_body_too_large" | "unsupported_media_type" | "form_param_missing"
-  | "form_param_format_invalid" | "form_param_too_long" | "form_param_unknown" | "form_identifier_exists"
-  | "form_password_length_too_short" | "form_password_validation_failed" | "form_password_incorrect"
-  | "authentication_invalid" | "secret_key_not_allowed" | "secret_key_required" | "origin_not_allowed"
-  | "refresh_token_invalid" | "refresh_token_reused" | "session_revoked" | "session_ended"
-  | "session_expired" | "rate_limited" | "resource_not_found" | "method_not_allowed" | "internal_error"
+  | "form_param_format_invalid" | "form_param_too_long" | "form_param_unknown" | "form_param_value_invalid"
+  | "form_identifier_exists" | "form_password_length_too_short" | "form_password_validation_failed"
+  | "form_password_incorrect" | "authentication_invalid" | "secret_key_not_allowed" | "secret_key_required"
+  | "origin_not_allowed" | "refresh_token_invalid" | "refresh_token_reused" | "session_revoked"
+  | "session_ended" | "session_expired" | "duplicate_record" | "jwt_template_reserved_claim"
+  | "rate_limited" | "resource_not_found" | "method_not_allowed" | "internal_error"
   | "network_error" | "offline" | "invalid_response" | "not_signed_in" | "invalid_options"
   | "storage_unavailable" | "signed_out_during_request";
 

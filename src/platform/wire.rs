@@ -135,6 +135,12 @@ pub fn auth_response(v: &JsValue) -> Option<AuthResponse> {
     })
 }
 
+/// The answer to a template token request: `(jwt, expires_in)`.
+pub fn template_token(v: &JsValue) -> Option<(String, i64)> {
+    let v = object(v)?;
+    Some((string(v, "jwt")?, int(v, "expires_in").filter(|&s| s > 0)?))
+}
+
 /// `{"errors":[{code, message, long_message, meta}]}`; errors without a string code are skipped.
 pub fn error_body(v: &JsValue) -> Option<ErrorBody> {
     let errors = get(object(v)?, "errors");

@@ -46,6 +46,30 @@ pub async fn control(command: &str) -> JsValue {
     request(method, &format!("{}/__control/{command}", api())).await
 }
 
+/// Calls the server's Backend API (through the proxy, which holds the secret key): `(status, body)`.
+pub async fn backend(method: &str, path: &str, body: &str) -> (u16, JsValue) {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let headers = web_sys::Headers::new().unwrap();
+    headers.set("content-type", "application/json").unwrap();
+    init.set_headers(&headers);
+    let url = format!("{}/__control/backend?method={method}&path={path}", api());
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await.unwrap().dyn_into().unwrap();
+    let json = JsFuture::from(response.json().unwrap()).await.unwrap_or(JsValue::NULL);
+    (response.status(), json)
+}
+
+/// The claims of a JWT, decoded without any check (for assertions).
+pub fn jwt_claims(jwt: &str) -> JsValue {
+    let payload = jwt.split('.').nth(1).unwrap().replace('-', "+").replace('_', "/");
+    let padded = format!("{payload}{}", "=".repeat((4 - payload.len() % 4) % 4));
+    let json = web_sys::window().unwrap().atob(&padded).unwrap();
+    js_sys::JSON::parse(&json).unwrap()
+}
+
 /// Requests the proxy has passed for `method_and_path` (e.g. `"POST /v1/client/refresh"`) since the
 /// last reset.
 pub async fn count(method_and_path: &str) -> u32 {

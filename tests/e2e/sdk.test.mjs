@@ -154,3 +154,46 @@ test("a reload is signed in at once, and fetch attaches the token", async () => 
   await control("reset");
   await context.close();
 });
+
+test("getToken({ template }) mints and caches a template token; useAuth() keeps its functions", async () => {
+  const name = `js_${Date.now()}`;
+  const created = await fetch(`${api}/__control/backend?method=POST&path=/v1/jwt_templates`, {
+    method: "POST",
+    body: JSON.stringify({ name, claims: { role: "authenticated", email: "{{user.primary_email_address}}" } }),
+  });
+  assert.equal(created.status, 200, await created.text());
+  const page = await sdkPage();
+  const email = uniqueEmail("tmpl");
+  const result = await page.evaluate(async ({ api, email, password, name }) => {
+    const { Hallpass } = window.hallpass;
+    const hp = await Hallpass.load({ frontendApi: api, storage: "memory", minTokenLifetimeMs: 1000 });
+    await hp.signUp({ emailAddress: email, password });
+    const claims = (jwt) => JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const session = await hp.getToken();
+    const template = await hp.getToken({ template: name });
+    const again = await hp.getToken({ template: name });
+    const bad = await hp.getToken({ template: 5 }).catch((e) => e.code);
+    const unknown = await hp.getToken({ template: "nope" }).catch((e) => e.code);
+    // The same stable functions from every useAuth(), and has() without an organization.
+    const a1 = hp.useAuth(), a2 = hp.useAuth();
+    const same = a1.getToken === a2.getToken && a1.signOut === a2.signOut && a1.has === a2.has;
+    const has = [a1.has({ role: "org:admin" }), a1.has({ permission: "x" }), a1.has({})];
+    const cached = (await hp.getToken()) === session;
+    await hp.signOut();
+    return { session, template, again, claims: claims(template), bad, unknown, same, has, cached,
+      afterSignOut: await hp.getToken({ template: name }) };
+  }, { api, email, password: PASSWORD, name });
+  assert.notEqual(result.template, result.session);
+  assert.equal(result.again, result.template, "cached");
+  assert.equal(result.claims.role, "authenticated");
+  assert.equal(result.claims.email, email);
+  assert.match(result.claims.sid, /^sess_/);
+  assert.equal(result.bad, "invalid_options");
+  assert.equal(result.unknown, "resource_not_found");
+  assert.equal(result.same, true);
+  assert.deepEqual(result.has, [false, false, false]);
+  assert.equal(result.cached, true, "the session token is still the cached one");
+  assert.equal(result.afterSignOut, null);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});

@@ -10,6 +10,8 @@
 //!   `[&path=/v1/client/refresh][&times=N]`: only requests to that path, only the next N of them
 //! - `POST /__control/revoke?session=sess_…` → the Backend API's session revoke, with the secret key
 //!   that only this process knows (the Backend API never answers a browser).
+//! - `POST /__control/backend?method=POST&path=/v1/jwt_templates` with a JSON body → that Backend API
+//!   call with the secret key; answers the server's status and body.
 //!
 //! One request per connection (`Connection: close` both ways) keeps the forwarding exact and simple.
 
@@ -243,6 +245,26 @@ fn forward(upstream: &str, request: &Request) -> std::io::Result<Vec<u8>> {
     Ok(response)
 }
 
+/// Calls the server's Backend API with the secret key; returns its status and body.
+fn backend(shared: &Shared, method: &str, target: &str, body: Vec<u8>) -> std::io::Result<(u16, String)> {
+    let request = Request {
+        method: method.into(),
+        target: target.into(),
+        head: vec![
+            ("host".into(), shared.upstream.clone()),
+            ("authorization".into(), format!("Bearer {}", shared.secret_key)),
+            ("content-type".into(), "application/json".into()),
+            ("content-length".into(), body.len().to_string()),
+        ],
+        body,
+    };
+    let answer = forward(&shared.upstream, &request)?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let code = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(502);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((code, body))
+}
+
 fn query_param<'a>(target: &'a str, name: &str) -> Option<&'a str> {
     target
         .split_once('?')?
@@ -294,24 +316,24 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
         }
         ("POST", "/__control/revoke") => match query_param(&request.target, "session") {
             Some(sid) if sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
-                let revoke = Request {
-                    method: "POST".into(),
-                    target: format!("/v1/sessions/{sid}/revoke"),
-                    head: vec![
-                        ("host".into(), shared.upstream.clone()),
-                        ("authorization".into(), format!("Bearer {}", shared.secret_key)),
-                        ("content-length".into(), "0".into()),
-                    ],
-                    body: Vec::new(),
-                };
-                let answer = forward(&shared.upstream, &revoke)?;
-                let status_line = String::from_utf8_lossy(&answer[..answer.len().min(64)]).into_owned();
-                let code: u16 =
-                    status_line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(502);
+                let (code, _) = backend(shared, "POST", &format!("/v1/sessions/{sid}/revoke"), Vec::new())?;
                 (code, format!("{{\"status\":{code}}}"))
             }
             _ => (400, r#"{"error":"session missing"}"#.into()),
         },
+        ("POST", "/__control/backend") => {
+            let method = query_param(&request.target, "method").unwrap_or("POST");
+            let target = query_param(&request.target, "path").unwrap_or_default();
+            let safe = |b: u8| b.is_ascii_alphanumeric() || b"/_-".contains(&b);
+            if !["GET", "POST", "PATCH", "DELETE"].contains(&method)
+                || !target.starts_with("/v1/")
+                || !target.bytes().all(safe)
+            {
+                (400, r#"{"error":"method or path refused"}"#.into())
+            } else {
+                backend(shared, method, target, request.body.clone())?
+            }
+        }
         _ => (404, r#"{"error":"no such control"}"#.into()),
     };
     let response = format!(
