@@ -61,6 +61,23 @@ async fn whoami_verifies_a_session_token_with_the_jwks() {
 }
 
 #[tokio::test]
+async fn whoami_refuses_a_jwt_template_token_signed_by_the_same_key() {
+    let (app, _www) = demo_app().await;
+    let auth = app.sign_up_as("grace@example.com").await;
+    let template = serde_json::json!({ "name": "long", "claims": { "role": "x" }, "lifetime": 86_400 });
+    let created = app.backend(Method::POST, "/v1/jwt_templates", Some(template)).await;
+    assert_eq!(created.status, 200, "{}", String::from_utf8_lossy(&created.body));
+    let bearer = format!("Bearer {}", auth.jwt);
+    let path = format!("/v1/client/sessions/{}/tokens/long", auth.session.id);
+    let minted = app.call(Method::POST, &path, &[("authorization", bearer.as_str())], None).await;
+    assert_eq!(minted.status, 200, "{}", String::from_utf8_lossy(&minted.body));
+    let jwt = minted.json()["jwt"].as_str().unwrap().to_owned();
+    let refused = app.get_bearer(WHOAMI, &jwt).await;
+    refused.assert_error(401, "authentication_invalid");
+    assert!(refused.json()["errors"][0]["message"].as_str().unwrap().contains("not a session token"));
+}
+
+#[tokio::test]
 async fn serves_the_app_and_the_package_on_the_same_origin() {
     let (app, _www) = demo_app().await;
     let root = app.call(Method::GET, "/", &[], None).await;

@@ -196,6 +196,11 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
                 None if template.is_undefined() => None,
                 None => return Err(Error::new(ErrorCode::InvalidOptions, "template must be a string")),
             };
+            // Organizations do not exist on the server yet: better a clear error than the token of
+            // whatever organization is active where the app asked for a particular one.
+            if !get("organizationId").is_undefined() {
+                return Err(Error::new(ErrorCode::InvalidOptions, "organizationId is not supported yet"));
+            }
             let mut options = GetTokenOptions { template, ..GetTokenOptions::default() };
             options.skip_cache = get("skipCache").as_bool() == Some(true);
             let token = client.get_token(options).await?;

@@ -107,5 +107,10 @@ fn verify_with_jwks(
     if claims.nbf - LEEWAY_SECS > now {
         return Err(refuse("not valid yet"));
     }
+    // A JWT template's token is signed by the same key but is no session token (it may live for
+    // years and be held by a third party): session tokens say `v: 2`, templates cannot.
+    if claims.v != crate::jwt::SESSION_TOKEN_VERSION {
+        return Err(refuse("not a session token"));
+    }
     Ok((claims, kid))
 }
