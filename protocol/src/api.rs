@@ -190,33 +190,26 @@ fn redacted(key: &Option<String>) -> Option<&'static str> {
     key.as_ref().map(|_| "[redacted]")
 }
 
-impl std::fmt::Debug for CreateJwtTemplateRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateJwtTemplateRequest")
-            .field("name", &self.name)
-            .field("claims", &self.claims)
-            .field("lifetime", &self.lifetime)
-            .field("allowed_clock_skew", &self.allowed_clock_skew)
-            .field("custom_signing_key", &self.custom_signing_key)
-            .field("signing_algorithm", &self.signing_algorithm)
-            .field("signing_key", &redacted(&self.signing_key))
-            .finish()
-    }
+/// `Debug` for the two template requests: every field, the signing key only as present or absent.
+macro_rules! debug_without_signing_key {
+    ($($request:ident),*) => {$(
+        impl std::fmt::Debug for $request {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($request))
+                    .field("name", &self.name)
+                    .field("claims", &self.claims)
+                    .field("lifetime", &self.lifetime)
+                    .field("allowed_clock_skew", &self.allowed_clock_skew)
+                    .field("custom_signing_key", &self.custom_signing_key)
+                    .field("signing_algorithm", &self.signing_algorithm)
+                    .field("signing_key", &redacted(&self.signing_key))
+                    .finish()
+            }
+        }
+    )*};
 }
 
-impl std::fmt::Debug for UpdateJwtTemplateRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpdateJwtTemplateRequest")
-            .field("name", &self.name)
-            .field("claims", &self.claims)
-            .field("lifetime", &self.lifetime)
-            .field("allowed_clock_skew", &self.allowed_clock_skew)
-            .field("custom_signing_key", &self.custom_signing_key)
-            .field("signing_algorithm", &self.signing_algorithm)
-            .field("signing_key", &redacted(&self.signing_key))
-            .finish()
-    }
-}
+debug_without_signing_key!(CreateJwtTemplateRequest, UpdateJwtTemplateRequest);
 
 /// `POST /v1/client/sessions/{session_id}/tokens/{template_name}`: a token minted from a JWT template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,15 +51,14 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, org
  * - `useUser` and `useAuth`, whose `getToken`, `signOut` and `has` are made once here, so they keep
  *   their identity across calls.
  * The wasm keeps none of these (nothing it holds refers back to `hp`). Returns the function the wasm
- * publishes `(token or null, deadline)` with after every change.
+ * publishes `(token or null, deadline)` with after every change (see `publisher`).
  */
 export function attach(hp, slow) {
-  let token = null;
-  let until = 0;
+  const cache = { token: null, until: 0 };
   const getToken = (options) =>
-    token !== null && (options == null || !(options.template || options.skipCache || options.organizationId)) &&
-    Date.now() <= until
-      ? Promise.resolve(token)
+    cache.token !== null && (options == null || !(options.template || options.skipCache || options.organizationId)) &&
+    Date.now() <= cache.until
+      ? Promise.resolve(cache.token)
       : slow(options);
   const signOut = () => hp.signOut();
   const has = (params) => {
@@ -90,11 +89,17 @@ export function attach(hp, slow) {
       has,
     };
   };
-  return (t, u) => {
-    token = t;
-    until = u;
-  };
+  return publisher(cache);
 }
+
+/**
+ * Made outside `attach`: closures share their scope, and the wasm keeps this one, so it must not be
+ * able to reach `hp` (the instance could never be collected).
+ */
+const publisher = (cache) => (token, until) => {
+  cache.token = token;
+  cache.until = until;
+};
 
 /** `fetch` with the session token, retried once with a forced new token after a 401. */
 async function authFetch(getToken, input, init) {

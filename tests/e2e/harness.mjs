@@ -36,12 +36,12 @@ export async function serveRepo() {
   return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
 
-export async function launch() {
+export async function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--no-first-run", "--disable-gpu", "--disable-quic"],
+      "--no-first-run", "--disable-gpu", "--disable-quic", ...extraArgs],
   });
 }
 

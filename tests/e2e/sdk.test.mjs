@@ -8,7 +8,8 @@ let site, browser, context;
 
 before(async () => {
   site = await serveRepo();
-  browser = await launch();
+  // `gc()` for the test that checks instances can be collected.
+  browser = await launch(["--js-flags=--expose-gc"]);
 });
 
 after(async () => {
@@ -197,5 +198,33 @@ test("getToken({ template }) mints and caches a template token; useAuth() keeps 
   assert.equal(result.cached, true, "the session token is still the cached one");
   assert.equal(result.afterSignOut, null);
   assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("an instance the app lets go of is garbage-collected: nothing the wasm keeps holds it", async () => {
+  const page = await sdkPage();
+  const collected = await page.evaluate(async ({ api, email, password }) => {
+    const { Hallpass } = window.hallpass;
+    const seen = [];
+    const registry = new FinalizationRegistry((tag) => seen.push(tag));
+    const kinds = ["memory", "local", "session"];
+    for (const [i, storage] of kinds.entries()) {
+      await (async () => {
+        const hp = await Hallpass.load({ frontendApi: api, storage, minTokenLifetimeMs: 1000 });
+        if (i === 0) await hp.signUp({ emailAddress: email, password });
+        await hp.getToken();
+        hp.useAuth().has({ role: "x" });
+        hp.useUser();
+        hp.subscribe(() => {})();
+        registry.register(hp, storage);
+      })();
+    }
+    for (let k = 0; k < 40 && seen.length < kinds.length; k++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return seen.sort();
+  }, { api, email: uniqueEmail("gc"), password: PASSWORD });
+  assert.deepEqual(collected, ["local", "memory", "session"]);
   await context.close();
 });
