@@ -146,7 +146,8 @@ try {
 
   // ---- 2. cold start, with a stored session and with none
   {
-    const reps = quick ? 3 : 7;
+    // Fresh pages on a 2-core machine vary by several milliseconds: enough of them for a steady median.
+    const reps = quick ? 3 : 15;
     const coldLoad = async (context) => {
       const page = await context.newPage();
       const requests = [];
