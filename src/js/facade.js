@@ -45,7 +45,7 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, org
  * Gives the instance `hp` its JavaScript methods:
  * - `getToken`: while the token the wasm last published is good (the wasm's own verdict: `Date.now()`
  *   up to its deadline, both on the device clock), a plain call is answered here without entering
- *   the wasm; anything else goes to `slow`, the wasm;
+ *   the wasm; anything else goes to the class method (the wasm);
  * - `fetch`: Bearer token attached, one retry with a forced new token after a 401;
  * - `subscribe`: `addListener` for React's `useSyncExternalStore` (the callback gets no argument);
  * - `useUser` and `useAuth`, whose `getToken`, `signOut` and `has` are made once here, so they keep
@@ -53,13 +53,14 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, org
  * The wasm keeps none of these (nothing it holds refers back to `hp`). Returns the function the wasm
  * publishes `(token or null, deadline)` with after every change (see `publisher`).
  */
-export function attach(hp, slow) {
+export function attach(hp) {
+  const slow = Object.getPrototypeOf(hp).getToken;
   const cache = { token: null, until: 0 };
   const getToken = (options) =>
     cache.token !== null && (options == null || !(options.template || options.skipCache || options.organizationId)) &&
     Date.now() <= cache.until
       ? Promise.resolve(cache.token)
-      : slow(options);
+      : slow.call(hp, options);
   const signOut = () => hp.signOut();
   const has = (params) => {
     const s = hp.getSnapshot();

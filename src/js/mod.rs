@@ -44,16 +44,11 @@ impl JsHallpass {
         match options_from_js(&options).and_then(Client::load_now) {
             Ok(client) => {
                 // `getToken`, `fetch`, `subscribe`, `useUser` and `useAuth` are the instance's own JS
-                // functions (facade.js `attach`): a cached token without entering the wasm, this
-                // closure for the rest. None of them is held by the wasm.
-                let slow = client.clone();
-                let slow = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |options| {
-                    run(slow.clone(), Op::GetToken(options)).into()
-                })
-                .into_js_value();
+                // functions (facade.js `attach`): a cached token without entering the wasm, the class
+                // method below for the rest. None of them is held by the wasm.
                 let shared = Rc::new(Shared { snapshot: RefCell::new(None) });
                 let hp = JsValue::from(JsHallpass { client: client.clone(), shared });
-                client.set_token_sink(attach(&hp, &slow));
+                client.set_token_sink(attach(&hp));
                 Promise::resolve(&hp)
             }
             Err(error) => Promise::reject(&error_to_js(&error)),
@@ -65,6 +60,17 @@ impl JsHallpass {
     #[wasm_bindgen(js_name = getSnapshot, unchecked_return_type = "AuthState")]
     pub fn get_snapshot(&self) -> JsValue {
         snapshot(&self.client, &self.shared)
+    }
+
+    /// A session token with at least the minimum lifetime left (cached, refreshed when needed; one
+    /// request for any number of concurrent calls), or `null` when signed out. Each instance's own
+    /// `getToken` answers a cached token in JavaScript and comes here for the rest.
+    #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<string | null>")]
+    pub fn get_token(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "GetTokenOptions")] options: JsValue,
+    ) -> Promise {
+        run(self.client.clone(), Op::GetToken(options))
     }
 
     /// Creates an account and signs in.
@@ -213,7 +219,7 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
 
 #[wasm_bindgen(module = "/src/js/facade.js")]
 extern "C" {
-    fn attach(hp: &JsValue, slow: &JsValue) -> Function;
+    fn attach(hp: &JsValue) -> Function;
 
     #[wasm_bindgen(js_name = makeSnapshot)]
     fn make_snapshot(

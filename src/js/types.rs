@@ -123,12 +123,6 @@ export type UseAuthReturn =
 
 export interface Hallpass {
   /**
-   * A session token with at least the minimum lifetime left (cached, refreshed when needed; one
-   * request for any number of concurrent calls), or `null` when signed out. A cached token is
-   * answered without entering the wasm.
-   */
-  getToken(options?: GetTokenOptions): Promise<string | null>;
-  /**
    * `fetch(input, init)` with `Authorization: Bearer <token>`; after a 401 it forces a new token and
    * retries once.
    */
