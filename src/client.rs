@@ -805,6 +805,8 @@ async fn mint_template_token(inner: Rc<Inner>, key: TokenKey, bearer: String) ->
                 answer.received_at,
             );
             drop(session);
+            // The answer may have moved the server-clock offset, and with it the session token's
+            // hand-out deadline.
             inner.publish_token();
             Ok(jwt)
         }

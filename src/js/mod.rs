@@ -25,14 +25,12 @@ use hallpass_protocol::ErrorCode;
 #[wasm_bindgen(js_name = Hallpass)]
 pub struct JsHallpass {
     client: Client,
-    shared: Rc<Shared>,
+    /// The snapshot object and the client version it was made at: the same object until a change
+    /// (shared with the listeners).
+    snapshot: Rc<Snapshot>,
 }
 
-/// What listeners share with the instance.
-struct Shared {
-    /// The snapshot object and the client version it was made at: the same object until a change.
-    snapshot: RefCell<Option<(u32, JsValue)>>,
-}
+type Snapshot = RefCell<Option<(u32, JsValue)>>;
 
 #[wasm_bindgen(js_class = Hallpass)]
 impl JsHallpass {
@@ -46,8 +44,7 @@ impl JsHallpass {
                 // `getToken`, `fetch`, `subscribe`, `useUser` and `useAuth` are the instance's own JS
                 // functions (facade.js `attach`): a cached token without entering the wasm, the class
                 // method below for the rest. None of them is held by the wasm.
-                let shared = Rc::new(Shared { snapshot: RefCell::new(None) });
-                let hp = JsValue::from(JsHallpass { client: client.clone(), shared });
+                let hp = JsValue::from(JsHallpass { client: client.clone(), snapshot: Rc::default() });
                 client.set_token_sink(attach(&hp));
                 Promise::resolve(&hp)
             }
@@ -59,7 +56,7 @@ impl JsHallpass {
     /// React's `useSyncExternalStore`).
     #[wasm_bindgen(js_name = getSnapshot, unchecked_return_type = "AuthState")]
     pub fn get_snapshot(&self) -> JsValue {
-        snapshot(&self.client, &self.shared)
+        snapshot(&self.client, &self.snapshot)
     }
 
     /// A session token with at least the minimum lifetime left (cached, refreshed when needed; one
@@ -113,9 +110,9 @@ impl JsHallpass {
         #[wasm_bindgen(unchecked_param_type = "(state: AuthState) => void")] callback: Function,
     ) -> JsValue {
         let client = self.client.clone();
-        let shared = self.shared.clone();
+        let cached = self.snapshot.clone();
         self.listen(move |_| {
-            let _ = callback.call1(&JsValue::NULL, &snapshot(&client, &shared));
+            let _ = callback.call1(&JsValue::NULL, &snapshot(&client, &cached));
         })
     }
 
@@ -138,9 +135,9 @@ impl JsHallpass {
     }
 }
 
-fn snapshot(client: &Client, shared: &Shared) -> JsValue {
+fn snapshot(client: &Client, cached: &Snapshot) -> JsValue {
     let version = client.version();
-    if let Some((v, snap)) = &*shared.snapshot.borrow()
+    if let Some((v, snap)) = &*cached.borrow()
         && *v == version
     {
         return snap.clone();
@@ -161,7 +158,7 @@ fn snapshot(client: &Client, shared: &Shared) -> JsValue {
             &state.org_permissions().iter().map(|p| JsValue::from_str(p)).collect::<js_sys::Array>(),
         )
     });
-    *shared.snapshot.borrow_mut() = Some((version, snap.clone()));
+    *cached.borrow_mut() = Some((version, snap.clone()));
     snap
 }
 

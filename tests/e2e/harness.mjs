@@ -1,6 +1,7 @@
 // Shared by the Playwright suites: Debian's Chromium through playwright-core (never a downloaded
 // browser), a static file server for the repository (pkg/, www/, fixtures), and the test proxy's
 // control endpoints. `cargo xtask test` sets the environment.
+import { before, after } from "node:test";
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -43,6 +44,23 @@ export async function launch(extraArgs = []) {
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
       "--no-first-run", "--disable-gpu", "--disable-quic", ...extraArgs],
   });
+}
+
+/**
+ * The repository's site and one browser for the whole suite that calls this (node:test `before` /
+ * `after`): `suite.site` and `suite.browser` are set once the suite starts.
+ */
+export function suiteBrowser(extraArgs = []) {
+  const suite = {};
+  before(async () => {
+    suite.site = await serveRepo();
+    suite.browser = await launch(extraArgs);
+  });
+  after(async () => {
+    await suite.browser?.close();
+    suite.site?.close();
+  });
+  return suite;
 }
 
 /** The Frontend API of the second server, whose session tokens live 10 s (the many-tabs suites). */

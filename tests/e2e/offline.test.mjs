@@ -1,25 +1,17 @@
 // Browsers without BroadcastChannel, and browsers that go offline: real tabs of one context running the
 // release package against the 10 s-token server behind the test proxy.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serveRepo, launch, uniqueEmail, PASSWORD, api10s as api, control, refreshCount } from "./harness.mjs";
+import { uniqueEmail, PASSWORD, api10s as api, control, refreshCount, suiteBrowser } from "./harness.mjs";
 
 const counts = () => refreshCount(api);
 const reset = () => control("reset", api);
 
-let site, browser;
-before(async () => {
-  site = await serveRepo();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
+const suite = suiteBrowser();
 
 async function tab(context) {
   const page = await context.newPage();
-  await page.goto(`${site.origin}/tests/e2e/fixtures/sdk.html`);
+  await page.goto(`${suite.site.origin}/tests/e2e/fixtures/sdk.html`);
   await page.waitForFunction(() => window.ready === true);
   await page.evaluate(async (api) => {
     window.hp = await window.hallpass.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 2000 });
@@ -28,7 +20,7 @@ async function tab(context) {
 }
 
 test("without BroadcastChannel the storage event carries sign-in and sign-out between tabs", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   await context.addInitScript(() => { delete window.BroadcastChannel; });
   const [a, b] = [await tab(context), await tab(context)];
   assert.equal(await a.evaluate(() => typeof window.BroadcastChannel), "undefined");
@@ -43,7 +35,7 @@ test("without BroadcastChannel the storage event carries sign-in and sign-out be
 });
 
 test("offline: getToken fails fast with `offline`, the session stays, and it resumes when back online", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await tab(context);
   await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password }),
     { email: uniqueEmail("offline"), password: PASSWORD });

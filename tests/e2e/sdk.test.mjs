@@ -1,29 +1,20 @@
 // The JavaScript surface of the release package (pkg/web, wasm-opt'd, names minified) in headless
 // Chromium against the real server behind the test proxy: what an app importing `hallpass` sees.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api, serveRepo, launch, control, uniqueEmail, PASSWORD } from "./harness.mjs";
+import { api, control, uniqueEmail, PASSWORD, suiteBrowser } from "./harness.mjs";
 
-let site, browser, context;
-
-before(async () => {
-  site = await serveRepo();
-  // `gc()` for the test that checks instances can be collected.
-  browser = await launch(["--js-flags=--expose-gc"]);
-});
-
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
+// `gc()` for the test that checks instances can be collected.
+const suite = suiteBrowser(["--js-flags=--expose-gc"]);
+let context;
 
 /** A fresh page with the SDK loaded (its own browser context, so its own localStorage). */
 async function sdkPage() {
-  context = await browser.newContext();
+  context = await suite.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
-  await page.goto(`${site.origin}/tests/e2e/fixtures/sdk.html`);
+  await page.goto(`${suite.site.origin}/tests/e2e/fixtures/sdk.html`);
   await page.waitForFunction(() => window.ready === true);
   page.errors = errors;
   return page;

@@ -1,34 +1,26 @@
 // Many tabs, flaky networks, sleeping tabs: real tabs of one browser context (one localStorage, one
 // BroadcastChannel namespace, one Web Locks manager) running the release package against a real server
 // with 10 s session tokens, behind the fault-injecting proxy.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serveRepo, launch, uniqueEmail, PASSWORD, api10s as api, control as controlAt, refreshCount } from "./harness.mjs";
+import { uniqueEmail, PASSWORD, api10s as api, control as controlAt, refreshCount, suiteBrowser } from "./harness.mjs";
 
 const control = (command) => controlAt(command, api);
 const refreshes = () => refreshCount(api);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let site, browser;
-before(async () => {
-  site = await serveRepo();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
+const suite = suiteBrowser();
 
 /**
  * `n` tabs in one fresh context, each with a loaded SDK in `window.hp` that records every state it
  * goes through in `window.states`. The first tab signs up; the test waits until every tab is signed in.
  */
 async function openTabs(n) {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const pages = [];
   for (let i = 0; i < n; i++) {
     const page = await context.newPage();
-    await page.goto(`${site.origin}/tests/e2e/fixtures/sdk.html`);
+    await page.goto(`${suite.site.origin}/tests/e2e/fixtures/sdk.html`);
     await page.waitForFunction(() => window.ready === true);
     await page.evaluate(async ({ api }) => {
       window.hp = await window.hallpass.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 2000, debug: true });
