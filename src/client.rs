@@ -203,12 +203,10 @@ struct Inner {
     tabs: RefCell<Option<TabChannel>>,
     /// `visibilitychange`, `focus`, `pageshow`, `online`.
     page: RefCell<Vec<DomListener>>,
-    /// Names this tab in traces.
-    tab_id: String,
     backoff: RefCell<Backoff>,
     rng: RefCell<XorShift32>,
-    /// `Some` with the `debug` option.
-    trace: Option<RefCell<Vec<TraceEntry>>>,
+    /// `Some` with the `debug` option: this tab's name in the trace, and the trace.
+    trace: Option<(String, RefCell<Vec<TraceEntry>>)>,
 }
 
 /// `useAuth()` for Rust: a snapshot of who is signed in and in which organization.
@@ -287,10 +285,9 @@ impl Hallpass {
                 token_sink: RefCell::new(None),
                 tabs: RefCell::new(None),
                 page: RefCell::new(Vec::new()),
-                tab_id: tab_id(random),
                 backoff: RefCell::new(Backoff::default()),
                 rng: RefCell::new(XorShift32::new(random | 1)),
-                trace: options.debug.then(|| RefCell::new(Vec::new())),
+                trace: options.debug.then(|| (tab_id(random), RefCell::new(Vec::new()))),
             }),
         };
         let stored = hp.inner.read_stored_session();
@@ -526,7 +523,7 @@ impl Hallpass {
     /// The refreshes recorded with the `debug` option, oldest first, at most the last 1000 (empty
     /// without it).
     pub fn refresh_trace(&self) -> Vec<TraceEntry> {
-        self.inner.trace.as_ref().map(|t| t.borrow().clone()).unwrap_or_default()
+        self.inner.trace.as_ref().map(|(_, t)| t.borrow().clone()).unwrap_or_default()
     }
 
     fn url(&self, path: &str) -> String {
@@ -765,13 +762,13 @@ impl Inner {
     }
 
     fn record(&self, reason: &'static str, at: i64, outcome: &'static str) {
-        if let Some(trace) = &self.trace {
+        if let Some((tab, trace)) = &self.trace {
             let mut trace = trace.borrow_mut();
             // A debugging aid, not a log: bounded by starting over.
             if trace.len() >= 1000 {
                 trace.clear();
             }
-            trace.push(TraceEntry { tab: self.tab_id.clone(), reason, at, outcome });
+            trace.push(TraceEntry { tab: tab.clone(), reason, at, outcome });
         }
     }
 

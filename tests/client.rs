@@ -290,7 +290,12 @@ async fn invalid_options_are_a_typed_error() {
         assert_eq!(err.code, ErrorCode::InvalidOptions, "{bad}");
     }
     let pk = hallpass_protocol::keys::encode_publishable_key(api(), false);
-    let hp = Hallpass::load(Options::new(pk).with_storage(StorageKind::Memory)).await.unwrap();
+    let hp =
+        Hallpass::load(Options::new(format!(" {pk}\n")).with_storage(StorageKind::Memory)).await.unwrap();
+    assert_eq!(hp.frontend_api(), api());
+    // Surrounding whitespace and trailing slashes are not part of the address.
+    let padded = format!("\t{}///  ", api());
+    let hp = Hallpass::load(Options::new(padded).with_storage(StorageKind::Memory)).await.unwrap();
     assert_eq!(hp.frontend_api(), api());
 }
 
