@@ -323,20 +323,9 @@ fn twiggy() -> Result<(String, String, Value)> {
         "wasm-bindgen --keep-debug",
     )?;
     let wasm = dir.join("hallpass_bg.wasm");
-    // The flags of crate::build::wasm_opt, plus -g to keep the names.
+    // The release build's flags, plus -g to keep the names.
     exec(
-        cmd("wasm-opt").arg(&wasm).arg("-o").arg(&wasm).args([
-            "-Oz",
-            "--converge",
-            "-tnh",
-            "-g",
-            "--enable-bulk-memory",
-            "--enable-mutable-globals",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ]),
+        cmd("wasm-opt").arg(&wasm).arg("-o").arg(&wasm).args(crate::build::WASM_OPT_FLAGS).arg("-g"),
         "wasm-opt -g",
     )?;
     let text = output(cmd("twiggy").args(["top", "-f", "json"]).arg(&wasm)).ok_or("twiggy top failed")?;
