@@ -5,7 +5,8 @@
 //    in the same page (the floor), alternating rounds, each bounded in count and time.
 // 2. Cold start: navigation → wasm instantiated → isLoaded, with a stored session and with none, and
 //    the requests the SDK sent to the Frontend API before isLoaded (counted in the page by wrapping
-//    fetch, and by Playwright for the whole load).
+//    fetch, and by Playwright for the whole load). Beside it, the parts the browser adds: the same
+//    load with V8's lazy wasm compilation off, and a page's first localStorage access alone.
 // 3. Refresh traffic: 1, 5, 20 tabs of one browser context (shared localStorage) calling getToken()
 //    every 500 ms against a server with short tokens; refreshes counted at the test proxy.
 //
@@ -62,12 +63,13 @@ async function control(command) {
 }
 
 const site = await serveRepo();
-const browser = await chromium.launch({
+const launch = (extraArgs = []) => chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
   args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-gpu", "--disable-quic"],
+    "--no-first-run", "--disable-gpu", "--disable-quic", ...extraArgs],
 });
+const browser = await launch();
 const page_url = (query = "") => `${site.origin}/bench/pages/bench.html${query}`;
 
 async function open(context, query = "") {
@@ -183,18 +185,45 @@ try {
       await context.close();
     }
     // Stored session: sign up once in a context, then fresh pages of it.
-    const context = await browser.newContext();
-    const setup = await open(context);
-    await setup.evaluate(async ({ api, email, password }) => {
-      const hp = await window.Hallpass.load({ frontendApi: api });
-      await hp.signUp({ emailAddress: email, password });
-    }, { api, email: email("cold"), password: PASSWORD });
-    await setup.close();
-    const stored = [];
-    for (let i = 0; i < reps; i++) stored.push(await coldLoad(context));
-    await context.close();
+    const storedRuns = async (browser) => {
+      const context = await browser.newContext();
+      const setup = await open(context);
+      await setup.evaluate(async ({ api, email, password }) => {
+        const hp = await window.Hallpass.load({ frontendApi: api });
+        await hp.signUp({ emailAddress: email, password });
+      }, { api, email: email("cold"), password: PASSWORD });
+      await setup.close();
+      const runs = [];
+      for (let i = 0; i < reps; i++) runs.push(await coldLoad(context));
+      // The first localStorage access of a page, timed alone (no SDK) in fresh pages of this same
+      // context: the origin's storage holds the stored session, as it does for the loads above.
+      const probes = [];
+      for (let i = 0; i < reps; i++) {
+        const page = await context.newPage();
+        await page.goto(page_url("?probe=storage"));
+        await page.waitForFunction(() => window.ready === true, null, { timeout: 30_000 });
+        probes.push((await page.evaluate(() => window.timings)).firstStorageMs);
+        await page.close();
+      }
+      await context.close();
+      runs.firstStorageAccessMs = median(probes);
+      return runs;
+    };
+    const stored = await storedRuns(browser);
     result.coldStart = { none: summarise(none), stored: summarise(stored) };
     result.coldStart.stored.allSignedIn = stored.every((r) => r.isSignedIn);
+    // Where a stored-session load() goes, measured beside it. V8 compiles wasm functions lazily, on
+    // their first call, on the main thread: the same load in a browser that compiles the whole
+    // module while instantiating it shows how much of load() is that compilation.
+    const eager = await launch(["--js-flags=--no-wasm-lazy-compilation"]);
+    try {
+      const runs = await storedRuns(eager);
+      result.coldStart.storedEagerCompile = summarise(runs);
+      result.coldStart.storedEagerCompile.allSignedIn = runs.every((r) => r.isSignedIn);
+    } finally {
+      await eager.close();
+    }
+    result.coldStart.firstStorageAccessMs = stored.firstStorageAccessMs;
     log(`cold start: none ${result.coldStart.none.loadedMs?.toFixed(1)} ms, stored ${result.coldStart.stored.loadedMs?.toFixed(1)} ms`);
   }
 

@@ -277,10 +277,15 @@ Contributors by crate: twiggy on a names-kept build (wasm-bindgen --keep-debug, 
 flags plus -g).
 - **getToken()**: headless Chromium (Debian's, via playwright-core), the release `pkg/web`, a real \
 hallpass-server on loopback; after sign-up, alternating rounds of `await hp.getToken()` and \
-`await Promise.resolve(token)` (each bounded by a count and a time), best round of each.
+`await Promise.resolve(token)` (each bounded by a count and a time), best round of each; beside them, the least \
+a correct cache does (`Date.now() <= expiry ? Promise.resolve(token) : …`, awaited: a token's expiry cannot be \
+left to a timer, which a sleeping laptop delays).
 - **Cold start**: navigation start → wasm instantiated → `Hallpass.load()` resolved with `isLoaded`, median of \
 several fresh pages (no HTTP cache); requests to the Frontend API before `isLoaded` counted in the page \
-(a `fetch` wrapper) and, for the whole load, by Playwright.
+(a `fetch` wrapper) and, for the whole load, by Playwright. Where a stored-session `load()` goes: the same \
+loads in a second Chromium started with `--js-flags=--no-wasm-lazy-compilation` (V8 then compiles the whole \
+module while instantiating it, so the difference is the compilation V8 otherwise does on each function's first \
+call), and a page's first `localStorage` access timed alone, with no SDK, in fresh pages of the same context.
 - **Refresh traffic**: N tabs of one browser context (shared localStorage), each calling `getToken()` every \
 500 ms against a server with short session tokens; `POST /v1/client/refresh` counted at the test proxy over \
 whole token periods.
