@@ -150,6 +150,7 @@ try {
   {
     // Fresh pages on a 2-core machine vary by several milliseconds: enough of them for a steady median.
     const reps = quick ? 3 : 15;
+    const settleMs = quick ? 500 : 3000;
     const coldLoad = async (context) => {
       const page = await context.newPage();
       const requests = [];
@@ -166,6 +167,10 @@ try {
       await sleep(1000); // let background revalidation show up in the Playwright count
       const after = await page.evaluate(() => window.apiFetches());
       await page.close();
+      // A page closed a moment ago is still being torn down, and the browser commits its storage
+      // writes (the background revalidation's) a little later: both land on the next page's first
+      // localStorage access and add up to ~10 ms to some loads. Each page starts on a settled browser.
+      await sleep(settleMs);
       return { ...t, ...nav, requestsWithin1sAfter: requests, fetchesWithin1sAfter: after, errors };
     };
     const summarise = (runs) => ({

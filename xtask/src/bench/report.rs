@@ -281,7 +281,9 @@ hallpass-server on loopback; after sign-up, alternating rounds of `await hp.getT
 a correct cache does (`Date.now() <= expiry ? Promise.resolve(token) : …`, awaited: a token's expiry cannot be \
 left to a timer, which a sleeping laptop delays).
 - **Cold start**: navigation start → wasm instantiated → `Hallpass.load()` resolved with `isLoaded`, median of \
-several fresh pages (no HTTP cache); requests to the Frontend API before `isLoaded` counted in the page \
+several fresh pages (no HTTP cache), each started 3 s after the previous one closed (a page closed a moment \
+earlier is still being torn down and its storage writes committed, which delays the next page's first \
+`localStorage` access); requests to the Frontend API before `isLoaded` counted in the page \
 (a `fetch` wrapper) and, for the whole load, by Playwright. Where a stored-session `load()` goes: the same \
 loads in a second Chromium started with `--js-flags=--no-wasm-lazy-compilation` (V8 then compiles the whole \
 module while instantiating it, so the difference is the compilation V8 otherwise does on each function's first \
