@@ -57,6 +57,8 @@ pub struct Inner {
     pub limits: Limits,
     /// A hash of a password nobody has, verified on sign-in for unknown emails (equal timing).
     pub dummy_hash: String,
+    /// JWT templates' custom signing keys, loaded once each.
+    pub template_keys: crate::jwt_template::signer::KeyCache,
     public_url: RwLock<String>,
 }
 
@@ -134,6 +136,7 @@ impl AppState {
             hash_params,
             limits,
             dummy_hash,
+            template_keys: Default::default(),
         })))
     }
 

@@ -784,6 +784,26 @@ async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form() {
         let instance = DecodingKey::from_jwk(&jwk).unwrap();
         assert!(jsonwebtoken::decode::<Value>(&t.jwt, &instance, &validation(Algorithm::RS256)).is_err());
     }
+    // A rotated key signs the very next token (the server keeps loaded keys, by key, not by template).
+    let verifies = |jwt: &str, pair: &RsaKeyPair| {
+        jsonwebtoken::decode::<Value>(jwt, &rsa_public(pair), &validation(Algorithm::RS256)).is_ok()
+    };
+    let before = token(&mint(&app, &auth, "pkcs8").await).jwt;
+    assert!(verifies(&before, &rsa));
+    let id = app.backend(Method::GET, paths::JWT_TEMPLATES, None).await.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "pkcs8")
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let rotated = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let key = pem("PRIVATE KEY", rotated.as_der().unwrap().as_ref());
+    template(&app.backend(Method::PATCH, &template_path(&id), Some(json!({"signing_key": key}))).await);
+    for _ in 0..2 {
+        let after = token(&mint(&app, &auth, "pkcs8").await).jwt;
+        assert!(verifies(&after, &rotated) && !verifies(&after, &rsa));
+    }
 }
 
 #[tokio::test]
