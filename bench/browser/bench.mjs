@@ -190,7 +190,9 @@ try {
       await context.close();
     }
     // Stored session: sign up once in a context, then fresh pages of it.
-    const storedRuns = async (browser) => {
+    // With `probe`, also the first localStorage access of a page, timed alone (no SDK) in fresh pages
+    // of the same context: the origin's storage holds the stored session, as it does for the loads.
+    const storedRuns = async (browser, probe) => {
       const context = await browser.newContext();
       const setup = await open(context);
       await setup.evaluate(async ({ api, email, password }) => {
@@ -200,10 +202,8 @@ try {
       await setup.close();
       const runs = [];
       for (let i = 0; i < reps; i++) runs.push(await coldLoad(context));
-      // The first localStorage access of a page, timed alone (no SDK) in fresh pages of this same
-      // context: the origin's storage holds the stored session, as it does for the loads above.
       const probes = [];
-      for (let i = 0; i < reps; i++) {
+      for (let i = 0; probe && i < reps; i++) {
         const page = await context.newPage();
         await page.goto(page_url("?probe=storage"));
         await page.waitForFunction(() => window.ready === true, null, { timeout: 30_000 });
@@ -211,10 +211,9 @@ try {
         await page.close();
       }
       await context.close();
-      runs.firstStorageAccessMs = median(probes);
-      return runs;
+      return { runs, firstStorageAccessMs: median(probes) };
     };
-    const stored = await storedRuns(browser);
+    const { runs: stored, firstStorageAccessMs } = await storedRuns(browser, true);
     result.coldStart = { none: summarise(none), stored: summarise(stored) };
     result.coldStart.stored.allSignedIn = stored.every((r) => r.isSignedIn);
     // Where a stored-session load() goes, measured beside it. V8 compiles wasm functions lazily, on
@@ -222,13 +221,13 @@ try {
     // module while instantiating it shows how much of load() is that compilation.
     const eager = await launch(["--js-flags=--no-wasm-lazy-compilation"]);
     try {
-      const runs = await storedRuns(eager);
+      const { runs } = await storedRuns(eager, false);
       result.coldStart.storedEagerCompile = summarise(runs);
       result.coldStart.storedEagerCompile.allSignedIn = runs.every((r) => r.isSignedIn);
     } finally {
       await eager.close();
     }
-    result.coldStart.firstStorageAccessMs = stored.firstStorageAccessMs;
+    result.coldStart.firstStorageAccessMs = firstStorageAccessMs;
     log(`cold start: none ${result.coldStart.none.loadedMs?.toFixed(1)} ms, stored ${result.coldStart.stored.loadedMs?.toFixed(1)} ms`);
   }
 
