@@ -762,16 +762,20 @@ async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form() {
     let auth = app.sign_up_as("ada@example.com").await;
     let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
     let pkcs8 = rsa.as_der().unwrap();
+    let mut ids = Vec::new();
     for (name, key) in [
         ("pkcs8", pem("PRIVATE KEY", pkcs8.as_ref())),
         ("pkcs1", pem("RSA PRIVATE KEY", &pkcs1_of(pkcs8.as_ref()))),
     ] {
-        create(
-            &app,
-            json!({"name": name, "claims": {"k": name}, "custom_signing_key": true,
-                   "signing_algorithm": "RS256", "signing_key": key}),
-        )
-        .await;
+        let created = template(
+            &create(
+                &app,
+                json!({"name": name, "claims": {"k": name}, "custom_signing_key": true,
+                       "signing_algorithm": "RS256", "signing_key": key}),
+            )
+            .await,
+        );
+        ids.push(created.id);
         let t = token(&mint(&app, &auth, name).await);
         assert_eq!(header_of(&t.jwt), json!({"alg": "RS256", "typ": "JWT"}));
         let claims = jsonwebtoken::decode::<Value>(&t.jwt, &rsa_public(&rsa), &validation(Algorithm::RS256))
@@ -790,16 +794,9 @@ async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form() {
     };
     let before = token(&mint(&app, &auth, "pkcs8").await).jwt;
     assert!(verifies(&before, &rsa));
-    let id = app.backend(Method::GET, paths::JWT_TEMPLATES, None).await.json()["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "pkcs8")
-        .map(|t| t["id"].as_str().unwrap().to_owned())
-        .unwrap();
     let rotated = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
     let key = pem("PRIVATE KEY", rotated.as_der().unwrap().as_ref());
-    template(&app.backend(Method::PATCH, &template_path(&id), Some(json!({"signing_key": key}))).await);
+    template(&app.backend(Method::PATCH, &template_path(&ids[0]), Some(json!({"signing_key": key}))).await);
     for _ in 0..2 {
         let after = token(&mint(&app, &auth, "pkcs8").await).jwt;
         assert!(verifies(&after, &rotated) && !verifies(&after, &rsa));
