@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use hallpass_protocol::keys::decode_publishable_key;
-use hallpass_protocol::{AuthResponse, ErrorCode, Metadata, Session, SignUpRequest, User, paths};
+use hallpass_protocol::{AuthResponse, ErrorCode, Metadata, Secret, Session, SignUpRequest, User, paths};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -126,7 +126,7 @@ impl GetTokenOptions {
 #[non_exhaustive]
 pub struct SignUp {
     pub email_address: String,
-    pub password: String,
+    pub password: Secret,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub unsafe_metadata: Option<Metadata>,
@@ -134,7 +134,7 @@ pub struct SignUp {
 
 impl SignUp {
     pub fn new(email_address: impl Into<String>, password: impl Into<String>) -> SignUp {
-        SignUp { email_address: email_address.into(), password: password.into(), ..SignUp::default() }
+        SignUp { email_address: email_address.into(), password: Secret::new(password), ..SignUp::default() }
     }
 
     pub fn with_name(mut self, first: Option<String>, last: Option<String>) -> SignUp {
@@ -796,7 +796,7 @@ async fn mint_template_token(inner: Rc<Inner>, key: TokenKey, bearer: String) ->
             }
             session.cache_template_token(
                 key,
-                jwt.clone(),
+                Secret::new(jwt.clone()),
                 expires_in,
                 answer.server_time,
                 answer.received_at,
@@ -820,7 +820,7 @@ async fn refresh(inner: Rc<Inner>, reason: &'static str) -> Result<String, Error
     let started = inner.clock.now_ms();
     let current = |inner: &Inner| {
         let session = inner.session.borrow();
-        session.session_key().and_then(|k| session.tokens().entry(&k).map(|t| t.jwt.clone()))
+        session.session_key().and_then(|k| session.tokens().entry(&k).map(|t| t.jwt.expose().to_owned()))
     };
     let before = current(&inner);
     // One tab refreshes; the others wait here, then find its token in storage. The lock is an
@@ -875,7 +875,7 @@ async fn refresh_over_network(inner: &Rc<Inner>) -> Result<String, Error> {
     match http::call("POST", &url, Some(&body), None, &*inner.clock).await {
         Ok(answer) => {
             let response = auth_response(&answer.body)?;
-            let jwt = response.jwt.clone();
+            let jwt = response.jwt.expose().to_owned();
             inner.apply(Event::Refreshed {
                 response: Box::new(response),
                 sent_at_ms: answer.sent_at,

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{JwtAlgorithm, Metadata, Session, User};
+use crate::{JwtAlgorithm, Metadata, Secret, Session, User};
 
 /// Paths, relative to the server's base URL.
 pub mod paths {
@@ -48,7 +48,7 @@ pub mod paths {
 #[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
     pub email_address: String,
-    pub password: String,
+    pub password: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,14 +63,14 @@ pub struct SignUpRequest {
 pub struct SignInRequest {
     /// The email address.
     pub identifier: String,
-    pub password: String,
+    pub password: Secret,
 }
 
 /// `POST /v1/client/refresh` and `POST /v1/client/sign_out`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    pub refresh_token: Secret,
 }
 
 /// `PATCH /v1/client/me`: absent fields stay as they are; `null` clears a name.
@@ -93,11 +93,11 @@ pub struct AuthResponse {
     pub user: User,
     pub session: Session,
     /// The session token (a JWT) to send as `Authorization: Bearer`.
-    pub jwt: String,
+    pub jwt: Secret,
     /// Seconds until `jwt` expires, counted from `server_time`.
     pub expires_in: u32,
     /// The next refresh token; the one just presented is used up.
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     /// The server's clock when it answered, in milliseconds.
     pub server_time: i64,
 }
@@ -143,8 +143,8 @@ pub struct DeletedObject {
 /// With `custom_signing_key: true`, both `signing_algorithm` and `signing_key` are required:
 /// `HS256`/`HS384`/`HS512` with a shared secret of at least 32 bytes, or `RS256` with an RSA
 /// private key (2048 bits or more) in PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
-/// KEY`) PEM. `Debug` never prints the key.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// KEY`) PEM.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJwtTemplateRequest {
     pub name: String,
@@ -160,13 +160,13 @@ pub struct CreateJwtTemplateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_algorithm: Option<JwtAlgorithm>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_key: Option<String>,
+    pub signing_key: Option<Secret>,
 }
 
 /// `PATCH /v1/jwt_templates/{id}` (Backend API): absent fields stay as they are. `claims` replaces
 /// the whole object. `custom_signing_key: false` drops a custom key (the instance key signs again);
 /// switching to a custom key, or to an algorithm the stored key cannot serve, needs `signing_key`.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateJwtTemplateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,34 +182,8 @@ pub struct UpdateJwtTemplateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_algorithm: Option<JwtAlgorithm>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_key: Option<String>,
+    pub signing_key: Option<Secret>,
 }
-
-/// `Debug` of a signing key: whether there is one, never what it is.
-fn redacted(key: &Option<String>) -> Option<&'static str> {
-    key.as_ref().map(|_| "[redacted]")
-}
-
-/// `Debug` for the two template requests: every field, the signing key only as present or absent.
-macro_rules! debug_without_signing_key {
-    ($($request:ident),*) => {$(
-        impl std::fmt::Debug for $request {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($request))
-                    .field("name", &self.name)
-                    .field("claims", &self.claims)
-                    .field("lifetime", &self.lifetime)
-                    .field("allowed_clock_skew", &self.allowed_clock_skew)
-                    .field("custom_signing_key", &self.custom_signing_key)
-                    .field("signing_algorithm", &self.signing_algorithm)
-                    .field("signing_key", &redacted(&self.signing_key))
-                    .finish()
-            }
-        }
-    )*};
-}
-
-debug_without_signing_key!(CreateJwtTemplateRequest, UpdateJwtTemplateRequest);
 
 /// `POST /v1/client/sessions/{session_id}/tokens/{template_name}`: a token minted from a JWT template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,7 +193,7 @@ pub struct TemplateTokenResponse {
     pub object: String,
     /// The JWT, with the template's rendered claims plus `sub`, `sid`, `iss`, `azp`, `iat`, `nbf`,
     /// `exp` and `jti`.
-    pub jwt: String,
+    pub jwt: Secret,
     /// Seconds until `jwt` expires, counted from the response's `x-hallpass-server-time`.
     pub expires_in: u32,
 }
@@ -258,7 +232,7 @@ mod tests {
         assert_eq!(req.signing_algorithm, Some(JwtAlgorithm::Hs256));
         assert_eq!(req.lifetime, None);
         let debug = format!("{req:?}");
-        assert!(debug.contains("[redacted]") && !debug.contains("super-secret"), "{debug}");
+        assert!(debug.contains("Some(Secret([redacted]))") && !debug.contains("super-secret"), "{debug}");
         let patch = UpdateJwtTemplateRequest { signing_key: Some("hunter2".into()), ..Default::default() };
         assert!(!format!("{patch:?}").contains("hunter2"));
         assert!(
@@ -274,7 +248,7 @@ mod tests {
 
     #[test]
     fn template_token_response_wire_shape() {
-        let res = TemplateTokenResponse { object: "token".into(), jwt: "a.b.c".into(), expires_in: 60 };
+        let res = TemplateTokenResponse { object: "token".into(), jwt: Secret::new("a.b.c"), expires_in: 60 };
         assert_eq!(
             serde_json::to_value(&res).unwrap(),
             serde_json::json!({"object": "token", "jwt": "a.b.c", "expires_in": 60})

@@ -13,6 +13,7 @@
 //! - [`error`]: the error body and the stable error codes.
 //! - [`keys`]: publishable keys (`pk_…`) that encode the Frontend API URL.
 //! - [`metadata`]: the free-form JSON `Metadata` type (a serde_json map natively, the JS value in wasm).
+//! - [`secret`]: [`Secret`], the redacting string of every password, token and key, on both sides.
 
 pub mod api;
 pub mod claims;
@@ -20,12 +21,14 @@ pub mod error;
 pub mod keys;
 pub mod metadata;
 pub mod resources;
+pub mod secret;
 
 pub use api::*;
 pub use claims::{OrgClaims, SessionClaims};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use metadata::Metadata;
 pub use resources::{EmailAddress, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
+pub use secret::Secret;
 
 /// Id prefixes, as Clerk uses them.
 pub mod id_prefix {

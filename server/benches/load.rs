@@ -327,8 +327,8 @@ async fn refresh_load(
                 lat.push(t.elapsed());
                 match (status, serde_json::from_slice::<AuthResponse>(&body)) {
                     (200, Ok(auth)) => {
-                        mine[slot] = auth.refresh_token;
-                        jwts[slot] = auth.jwt;
+                        mine[slot] = auth.refresh_token.into_exposed();
+                        jwts[slot] = auth.jwt.into_exposed();
                     }
                     _ => errors += 1,
                 }

@@ -133,7 +133,7 @@ async fn bench() {
         sign_in.push(t.elapsed());
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         let auth: AuthResponse = serde_json::from_slice(&body).expect("auth");
-        tokens.push(auth.refresh_token);
+        tokens.push(auth.refresh_token.into_exposed());
     }
     sign_in.sort();
 
@@ -164,7 +164,7 @@ async fn bench() {
                 lat.push(t.elapsed());
                 if status == 200 {
                     match serde_json::from_slice::<AuthResponse>(&body) {
-                        Ok(auth) => mine[slot] = auth.refresh_token,
+                        Ok(auth) => mine[slot] = auth.refresh_token.into_exposed(),
                         Err(_) => errors += 1,
                     }
                 } else {

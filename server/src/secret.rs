@@ -1,63 +1,25 @@
-//! Secrets in newtypes and the randomness they are made from.
+//! Secrets and the randomness they are made from.
 //!
-//! `Debug` of every secret type prints `Name([redacted])`; the value comes out only through
-//! `.expose()`, so a secret cannot reach a log line by accident. Comparisons of secrets are
-//! constant-time ([`ct_eq`]).
+//! Every secret is a [`Secret`] (from `hallpass-protocol`, shared with the SDK): `Debug` prints
+//! `Secret([redacted])` and the value comes out only through `.expose()`, so a secret cannot reach a
+//! log line by accident. Comparisons of secrets are constant-time ([`ct_eq`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-macro_rules! secret_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn new(value: impl Into<String>) -> Self {
-                $name(value.into())
-            }
-
-            /// The secret value. Never log it.
-            pub fn expose(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = std::convert::Infallible;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok($name(s.to_owned()))
-            }
-        }
-
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(concat!(stringify!($name), "([redacted])"))
-            }
-        }
-    };
-}
-
-secret_type!(
-    /// The instance's Backend API secret key (`sk_test_…` / `sk_live_…`).
-    SecretKey
-);
-secret_type!(
-    /// An opaque refresh token as the client holds it (43 base64url characters, 256 bits).
-    RefreshToken
-);
-secret_type!(
-    /// A password as the user typed it.
-    Password
-);
-secret_type!(
-    /// A JWT template's custom signing key as stored: base64url of the PKCS#8 DER (RS256) or of the
-    /// shared secret's bytes (HS256/384/512). Never returned by the API, never logged.
-    TemplateKey
-);
+/// Every secret is the protocol crate's one redacting type; these names say which secret a value is.
+pub use hallpass_protocol::Secret;
+/// The instance's Backend API secret key (`sk_test_…` / `sk_live_…`).
+pub type SecretKey = Secret;
+/// An opaque refresh token as the client holds it (43 base64url characters, 256 bits).
+pub type RefreshToken = Secret;
+/// A password as the user typed it.
+pub type Password = Secret;
+/// A JWT template's custom signing key as stored: base64url of the PKCS#8 DER (RS256) or of the
+/// shared secret's bytes (HS256/384/512). Never returned by the API, never logged.
+pub type TemplateKey = Secret;
 
 /// Fills a fresh array with bytes from the operating system's CSPRNG.
 ///
@@ -126,7 +88,7 @@ mod tests {
     #[test]
     fn debug_is_redacted() {
         let s = SecretKey::new("sk_test_supersecret");
-        assert_eq!(format!("{s:?}"), "SecretKey([redacted])");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
         assert!(!format!("{:?}", Password::new("hunter22")).contains("hunter"));
     }
 

@@ -16,7 +16,7 @@ async fn the_backend_api_requires_the_secret_key() {
         .await
         .assert_error(401, "secret_key_required");
     let jwt = app.sign_up_as("ada@example.com").await.jwt;
-    app.get_bearer(paths::USERS, &jwt).await.assert_error(401, "secret_key_required");
+    app.get_bearer(paths::USERS, jwt.expose()).await.assert_error(401, "secret_key_required");
     let wrong = format!("Bearer {}x", app.secret_key());
     app.call(Method::GET, paths::USERS, &[("authorization", &wrong)], None)
         .await
@@ -80,21 +80,21 @@ async fn users_list_get_metadata_delete() {
         .assert_error(422, "form_param_unknown");
 
     // The browser sees public metadata, never private.
-    let me = app.get_bearer(paths::ME, &ada.jwt).await.json();
+    let me = app.get_bearer(paths::ME, ada.jwt.expose()).await.json();
     assert_eq!(me["user"]["public_metadata"]["role"], "admin");
     assert!(me["user"].get("private_metadata").is_none());
-    let refreshed = app.refresh(&ada.refresh_token).await;
+    let refreshed = app.refresh(ada.refresh_token.expose()).await;
     assert!(refreshed.json()["user"].get("private_metadata").is_none());
     let ada_token = refreshed.auth().refresh_token;
 
     let deleted = app.backend(Method::DELETE, &path, None).await;
     assert_eq!(deleted.json(), json!({"object": "user", "id": ada.user.id, "deleted": true}));
     app.backend(Method::DELETE, &path, None).await.assert_error(404, "resource_not_found");
-    app.refresh(&ada_token).await.assert_error(401, "refresh_token_invalid");
-    app.get_bearer(paths::ME, &ada.jwt).await.assert_error(401, "authentication_invalid");
+    app.refresh(ada_token.expose()).await.assert_error(401, "refresh_token_invalid");
+    app.get_bearer(paths::ME, ada.jwt.expose()).await.assert_error(401, "authentication_invalid");
     // The address is free again.
     app.sign_up_as("ada@example.com").await;
-    assert_eq!(app.get_bearer(paths::ME, &bob.jwt).await.status, StatusCode::OK);
+    assert_eq!(app.get_bearer(paths::ME, bob.jwt.expose()).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -109,7 +109,7 @@ async fn sessions_list_and_revoke() {
     let revoke = paths::BACKEND_SESSION_REVOKE.replace("{id}", &second.session.id);
     let res = app.backend(Method::POST, &revoke, None).await;
     assert_eq!(res.json()["status"], "revoked");
-    app.refresh(&second.refresh_token).await.assert_error(401, "session_revoked");
+    app.refresh(second.refresh_token.expose()).await.assert_error(401, "session_revoked");
     let active =
         app.backend(Method::GET, &format!("/v1/sessions?user_id={}&status=active", ada.user.id), None).await;
     assert_eq!(active.json()["total_count"], 1);

@@ -35,7 +35,7 @@ async fn whoami_answers_401_without_a_token_and_with_a_bad_one() {
 
     // A real token with one signature byte changed.
     let auth = app.sign_up_as("mallory@example.com").await;
-    let mut forged = auth.jwt.clone();
+    let mut forged = auth.jwt.expose().to_owned();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
     app.get_bearer(WHOAMI, &forged).await.assert_error(401, "authentication_invalid");
@@ -45,7 +45,7 @@ async fn whoami_answers_401_without_a_token_and_with_a_bad_one() {
 async fn whoami_verifies_a_session_token_with_the_jwks() {
     let (app, _www) = demo_app().await;
     let auth = app.sign_up_as("ada@example.com").await;
-    let res = app.get_bearer(WHOAMI, &auth.jwt).await;
+    let res = app.get_bearer(WHOAMI, auth.jwt.expose()).await;
     assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
     let body = res.json();
     assert_eq!(body["object"], "whoami");
@@ -55,7 +55,7 @@ async fn whoami_verifies_a_session_token_with_the_jwks() {
 
     // Expired (beyond the leeway) on the server's clock: refused.
     app.clock.advance_secs(app.config.token_lifetime_secs as i64 + 10);
-    let expired = app.get_bearer(WHOAMI, &auth.jwt).await;
+    let expired = app.get_bearer(WHOAMI, auth.jwt.expose()).await;
     expired.assert_error(401, "authentication_invalid");
     assert!(expired.json()["errors"][0]["message"].as_str().unwrap().contains("expired"));
 }
@@ -67,7 +67,7 @@ async fn whoami_refuses_a_jwt_template_token_signed_by_the_same_key() {
     let template = serde_json::json!({ "name": "long", "claims": { "role": "x" }, "lifetime": 86_400 });
     let created = app.backend(Method::POST, "/v1/jwt_templates", Some(template)).await;
     assert_eq!(created.status, 200, "{}", String::from_utf8_lossy(&created.body));
-    let bearer = format!("Bearer {}", auth.jwt);
+    let bearer = format!("Bearer {}", auth.jwt.expose());
     let path = format!("/v1/client/sessions/{}/tokens/long", auth.session.id);
     let minted = app.call(Method::POST, &path, &[("authorization", bearer.as_str())], None).await;
     assert_eq!(minted.status, 200, "{}", String::from_utf8_lossy(&minted.body));

@@ -34,11 +34,11 @@ async fn sign_up_returns_user_session_jwt_and_refresh_token() {
     assert_eq!(auth.user.first_name.as_deref(), Some("Ada"));
     assert_eq!(auth.user.unsafe_metadata["theme"], "dark");
     assert!(auth.user.password_enabled);
-    assert_eq!(auth.refresh_token.len(), 43);
+    assert_eq!(auth.refresh_token.expose().len(), 43);
     assert_eq!(auth.server_time, server_time);
     assert!(auth.expires_in <= 60 && auth.expires_in >= 59);
 
-    let claims = app.verify(&auth.jwt);
+    let claims = app.verify(auth.jwt.expose());
     assert_eq!(claims.sub, auth.user.id);
     assert_eq!(claims.sid, auth.session.id);
     assert_eq!(claims.v, 2);
@@ -60,7 +60,7 @@ async fn azp_is_the_request_origin() {
     assert_eq!(res.header("access-control-allow-origin"), Some("http://localhost:5173"));
     let exposed = res.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
     assert!(exposed.contains(SERVER_TIME_HEADER) && exposed.contains("retry-after"), "{exposed}");
-    assert_eq!(app.verify(&res.auth().jwt).azp.as_deref(), Some("http://localhost:5173"));
+    assert_eq!(app.verify(res.auth().jwt.expose()).azp.as_deref(), Some("http://localhost:5173"));
 }
 
 #[tokio::test]
@@ -220,14 +220,14 @@ async fn sign_in_with_right_and_wrong_credentials() {
 async fn me_get_and_patch() {
     let app = TestApp::new().await;
     let auth = app.sign_up_as("ada@example.com").await;
-    let me = app.get_bearer(paths::ME, &auth.jwt).await;
+    let me = app.get_bearer(paths::ME, auth.jwt.expose()).await;
     assert_eq!(me.status, StatusCode::OK);
     assert!(me.json()["user"].get("private_metadata").is_none());
     let me: MeResponse = serde_json::from_slice(&me.body).unwrap();
     assert_eq!(me.user.id, auth.user.id);
     assert_eq!(me.session.id, auth.session.id);
 
-    let bearer = format!("Bearer {}", auth.jwt);
+    let bearer = format!("Bearer {}", auth.jwt.expose());
     let patched = app
         .call(
             Method::PATCH,
@@ -278,7 +278,7 @@ async fn session_tokens_are_checked_strictly() {
     let auth = app.sign_up_as("ada@example.com").await;
     app.call(Method::GET, paths::ME, &[], None).await.assert_error(401, "authentication_invalid");
     app.get_bearer(paths::ME, "garbage").await.assert_error(401, "authentication_invalid");
-    app.call(Method::GET, paths::ME, &[("authorization", &format!("Basic {}", auth.jwt))], None)
+    app.call(Method::GET, paths::ME, &[("authorization", &format!("Basic {}", auth.jwt.expose()))], None)
         .await
         .assert_error(401, "authentication_invalid");
 
@@ -287,7 +287,7 @@ async fn session_tokens_are_checked_strictly() {
     app.get_bearer(paths::SESSIONS, "sk_live_whatever").await.assert_error(403, "secret_key_not_allowed");
 
     // Same claims, signed by another key: with its own kid and with ours.
-    let claims = app.verify(&auth.jwt);
+    let claims = app.verify(auth.jwt.expose());
     let (other, _) = SigningKey::generate().unwrap();
     app.get_bearer(paths::ME, &other.mint(&claims).unwrap())
         .await
@@ -305,7 +305,7 @@ async fn session_tokens_are_checked_strictly() {
 
     // Expired (past exp + leeway on the server's clock).
     app.clock.advance_secs(66);
-    app.get_bearer(paths::ME, &auth.jwt).await.assert_error(401, "authentication_invalid");
+    app.get_bearer(paths::ME, auth.jwt.expose()).await.assert_error(401, "authentication_invalid");
 }
 
 fn b64(v: &serde_json::Value) -> String {
@@ -327,7 +327,7 @@ async fn list_and_revoke_own_sessions() {
     let a2 = app.sign_in_as("ada@example.com").await;
     let b = app.sign_up_as("bob@example.com").await;
 
-    let list = app.get_bearer(paths::SESSIONS, &a1.jwt).await;
+    let list = app.get_bearer(paths::SESSIONS, a1.jwt.expose()).await;
     assert_eq!(list.status, StatusCode::OK);
     let ids: Vec<String> = list.json()["data"]
         .as_array()
@@ -338,7 +338,7 @@ async fn list_and_revoke_own_sessions() {
     assert_eq!(list.json()["total_count"], 2);
     assert!(ids.contains(&a1.session.id) && ids.contains(&a2.session.id) && !ids.contains(&b.session.id));
 
-    let bearer = format!("Bearer {}", a1.jwt);
+    let bearer = format!("Bearer {}", a1.jwt.expose());
     // Someone else's session is not found (not "forbidden": no existence oracle).
     let path = paths::SESSION_REVOKE.replace("{id}", &b.session.id);
     app.call(Method::POST, &path, &[("authorization", &bearer)], None)
@@ -353,11 +353,11 @@ async fn list_and_revoke_own_sessions() {
     let revoked = app.call(Method::POST, &path, &[("authorization", &bearer)], None).await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(revoked.json()["status"], "revoked");
-    app.refresh(&a2.refresh_token).await.assert_error(401, "session_revoked");
-    app.get_bearer(paths::ME, &a2.jwt).await.assert_error(401, "session_revoked");
-    assert_eq!(app.get_bearer(paths::SESSIONS, &a1.jwt).await.json()["total_count"], 1);
+    app.refresh(a2.refresh_token.expose()).await.assert_error(401, "session_revoked");
+    app.get_bearer(paths::ME, a2.jwt.expose()).await.assert_error(401, "session_revoked");
+    assert_eq!(app.get_bearer(paths::SESSIONS, a1.jwt.expose()).await.json()["total_count"], 1);
     // Bob is untouched.
-    assert_eq!(app.get_bearer(paths::ME, &b.jwt).await.status, StatusCode::OK);
+    assert_eq!(app.get_bearer(paths::ME, b.jwt.expose()).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -371,7 +371,7 @@ async fn sign_out_ends_the_session_idempotently_even_with_an_expired_jwt() {
     let again = app.post(paths::SIGN_OUT, json!({"refresh_token": auth.refresh_token})).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["status"], "ended");
-    app.refresh(&auth.refresh_token).await.assert_error(401, "session_ended");
+    app.refresh(auth.refresh_token.expose()).await.assert_error(401, "session_ended");
     app.post(paths::SIGN_OUT, json!({"refresh_token": "garbage"}))
         .await
         .assert_error(401, "refresh_token_invalid");

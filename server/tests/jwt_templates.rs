@@ -63,7 +63,7 @@ fn token_path(session_id: &str, name: &str) -> String {
 
 /// `POST` the token endpoint for `auth`'s own session, with its session token.
 async fn mint(app: &TestApp, auth: &AuthResponse, name: &str) -> Resp {
-    mint_with(app, &auth.jwt, &auth.session.id, name, &[]).await
+    mint_with(app, auth.jwt.expose(), &auth.session.id, name, &[]).await
 }
 
 async fn mint_with(app: &TestApp, jwt: &str, session_id: &str, name: &str, extra: &[(&str, &str)]) -> Resp {
@@ -244,7 +244,7 @@ async fn the_backend_api_needs_the_secret_key_and_sends_no_cors() {
     app.call(Method::POST, paths::JWT_TEMPLATES, &[], Some(body.clone()))
         .await
         .assert_error(401, "secret_key_required");
-    let bearer = format!("Bearer {}", auth.jwt);
+    let bearer = format!("Bearer {}", auth.jwt.expose());
     app.call(
         Method::POST,
         paths::JWT_TEMPLATES,
@@ -620,19 +620,19 @@ async fn instance_key_tokens_verify_with_the_jwks_and_render_shortcodes() {
         .await,
     );
 
-    let res = mint_with(&app, &auth.jwt, &auth.session.id, "app-api", &[("origin", ORIGIN)]).await;
+    let res = mint_with(&app, auth.jwt.expose(), &auth.session.id, "app-api", &[("origin", ORIGIN)]).await;
     assert_eq!(res.header("access-control-allow-origin"), Some(ORIGIN));
     let server_time: i64 = res.header(SERVER_TIME_HEADER).unwrap().parse().unwrap();
     assert_eq!(res.json()["object"], "token");
     let t = token(&res);
-    assert!(!t.jwt.contains("TOPSECRET"));
+    assert!(!t.jwt.expose().contains("TOPSECRET"));
 
-    let header = header_of(&t.jwt);
+    let header = header_of(t.jwt.expose());
     assert_eq!(
         (header["alg"].as_str(), header["kid"].as_str()),
         (Some("RS256"), Some(app.state.signing_key().kid()))
     );
-    let claims = verify_with_jwks(&app, &t.jwt).await;
+    let claims = verify_with_jwks(&app, t.jwt.expose()).await;
     assert!(!claims.to_string().contains("TOPSECRET"), "private metadata never reaches a token");
     let iat = server_time / 1000;
     let user = app.backend(Method::GET, &paths::USER.replace("{id}", &auth.user.id), None).await.json();
@@ -677,13 +677,13 @@ async fn instance_key_tokens_verify_with_the_jwks_and_render_shortcodes() {
 
     // Every token is new; without an Origin there is no azp.
     let again = token(&mint(&app, &auth, "app-api").await);
-    let claims2 = verify_with_jwks(&app, &again.jwt).await;
+    let claims2 = verify_with_jwks(&app, again.jwt.expose()).await;
     assert_ne!(claims2["jti"], claims["jti"]);
     assert!(claims2.get("azp").is_none());
 
     // A template token is not a session token: the Frontend API refuses it as one.
-    app.get_bearer(paths::ME, &t.jwt).await.assert_error(401, "authentication_invalid");
-    mint_with(&app, &t.jwt, &auth.session.id, "app-api", &[])
+    app.get_bearer(paths::ME, t.jwt.expose()).await.assert_error(401, "authentication_invalid");
+    mint_with(&app, t.jwt.expose(), &auth.session.id, "app-api", &[])
         .await
         .assert_error(401, "authentication_invalid");
 }
@@ -713,16 +713,19 @@ async fn supabase_style_hs256_tokens_verify_with_the_secret() {
     );
     let t = token(&mint(&app, &auth, "supabase").await);
     assert!(matches!(t.expires_in, 59 | 60), "{}", t.expires_in);
-    assert_eq!(header_of(&t.jwt), json!({"alg": "HS256", "typ": "JWT"}), "no kid: not a JWKS key");
+    assert_eq!(header_of(t.jwt.expose()), json!({"alg": "HS256", "typ": "JWT"}), "no kid: not a JWKS key");
 
     let mut v = Validation::new(Algorithm::HS256);
     v.set_audience(&["authenticated"]);
     v.set_required_spec_claims(&["exp", "sub", "aud"]);
     // The manual clock starts at the real time, so jsonwebtoken's own exp/nbf checks apply here.
-    let claims =
-        jsonwebtoken::decode::<Value>(&t.jwt, &DecodingKey::from_secret(SUPABASE_SECRET.as_bytes()), &v)
-            .unwrap()
-            .claims;
+    let claims = jsonwebtoken::decode::<Value>(
+        t.jwt.expose(),
+        &DecodingKey::from_secret(SUPABASE_SECRET.as_bytes()),
+        &v,
+    )
+    .unwrap()
+    .claims;
     assert_eq!(claims["role"], "authenticated");
     assert_eq!(claims["email"], "ada@example.com");
     assert_eq!(claims["sub"], auth.user.id.as_str());
@@ -733,8 +736,8 @@ async fn supabase_style_hs256_tokens_verify_with_the_secret() {
 
     // Only that secret verifies it; the JWKS key does not.
     let wrong = DecodingKey::from_secret(b"another-secret-that-is-at-least-32-bytes!!");
-    assert!(jsonwebtoken::decode::<Value>(&t.jwt, &wrong, &v).is_err());
-    assert!(app.get_bearer(paths::ME, &t.jwt).await.status == StatusCode::UNAUTHORIZED);
+    assert!(jsonwebtoken::decode::<Value>(t.jwt.expose(), &wrong, &v).is_err());
+    assert!(app.get_bearer(paths::ME, t.jwt.expose()).await.status == StatusCode::UNAUTHORIZED);
 
     for (name, alg, jwt_alg) in [("hs384", "HS384", Algorithm::HS384), ("hs512", "HS512", Algorithm::HS512)] {
         create(
@@ -744,9 +747,9 @@ async fn supabase_style_hs256_tokens_verify_with_the_secret() {
         )
         .await;
         let t = token(&mint(&app, &auth, name).await);
-        assert_eq!(header_of(&t.jwt)["alg"], alg);
+        assert_eq!(header_of(t.jwt.expose())["alg"], alg);
         let claims = jsonwebtoken::decode::<Value>(
-            &t.jwt,
+            t.jwt.expose(),
             &DecodingKey::from_secret(SUPABASE_SECRET.as_bytes()),
             &validation(jwt_alg),
         )
@@ -777,29 +780,32 @@ async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form() {
         );
         ids.push(created.id);
         let t = token(&mint(&app, &auth, name).await);
-        assert_eq!(header_of(&t.jwt), json!({"alg": "RS256", "typ": "JWT"}));
-        let claims = jsonwebtoken::decode::<Value>(&t.jwt, &rsa_public(&rsa), &validation(Algorithm::RS256))
-            .unwrap()
-            .claims;
+        assert_eq!(header_of(t.jwt.expose()), json!({"alg": "RS256", "typ": "JWT"}));
+        let claims =
+            jsonwebtoken::decode::<Value>(t.jwt.expose(), &rsa_public(&rsa), &validation(Algorithm::RS256))
+                .unwrap()
+                .claims;
         assert_eq!((claims["k"].as_str(), claims["sub"].as_str()), (Some(name), Some(auth.user.id.as_str())));
         // Not the instance key's token: the JWKS key does not verify it.
         let jwks = app.state.keys.jwks();
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwks["keys"][0].clone()).unwrap();
         let instance = DecodingKey::from_jwk(&jwk).unwrap();
-        assert!(jsonwebtoken::decode::<Value>(&t.jwt, &instance, &validation(Algorithm::RS256)).is_err());
+        assert!(
+            jsonwebtoken::decode::<Value>(t.jwt.expose(), &instance, &validation(Algorithm::RS256)).is_err()
+        );
     }
     // A rotated key signs the very next token (the server keeps loaded keys, by key, not by template).
     let verifies = |jwt: &str, pair: &RsaKeyPair| {
         jsonwebtoken::decode::<Value>(jwt, &rsa_public(pair), &validation(Algorithm::RS256)).is_ok()
     };
     let before = token(&mint(&app, &auth, "pkcs8").await).jwt;
-    assert!(verifies(&before, &rsa));
+    assert!(verifies(before.expose(), &rsa));
     let rotated = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
     let key = pem("PRIVATE KEY", rotated.as_der().unwrap().as_ref());
     template(&app.backend(Method::PATCH, &template_path(&ids[0]), Some(json!({"signing_key": key}))).await);
     for _ in 0..2 {
         let after = token(&mint(&app, &auth, "pkcs8").await).jwt;
-        assert!(verifies(&after, &rotated) && !verifies(&after, &rsa));
+        assert!(verifies(after.expose(), &rotated) && !verifies(after.expose(), &rsa));
     }
 }
 
@@ -816,13 +822,13 @@ async fn lifetime_and_clock_skew_shape_each_token() {
     assert_eq!(now % 1000, 700);
 
     let short = token(&mint(&app, &auth, "short").await);
-    let c = verify_with_jwks(&app, &short.jwt).await;
+    let c = verify_with_jwks(&app, short.jwt.expose()).await;
     assert_eq!(c["iat"].as_i64(), Some(now / 1000));
     assert_eq!((c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), c["nbf"] == c["iat"]), (30, true));
     assert_eq!(short.expires_in, 29, "whole seconds from the server time, rounded down");
 
     let decade = token(&mint(&app, &auth, "decade").await);
-    let c = verify_with_jwks(&app, &decade.jwt).await;
+    let c = verify_with_jwks(&app, decade.jwt.expose()).await;
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 315_360_000);
     assert_eq!(c["iat"].as_i64().unwrap() - c["nbf"].as_i64().unwrap(), 300);
     assert_eq!(decade.expires_in, 315_359_999);
@@ -837,7 +843,7 @@ async fn the_bearer_must_be_a_valid_session_token_of_that_session() {
 
     app.call(Method::POST, &path, &[], None).await.assert_error(401, "authentication_invalid");
     mint_with(&app, "garbage", &auth.session.id, "t", &[]).await.assert_error(401, "authentication_invalid");
-    app.call(Method::POST, &path, &[("authorization", &format!("Basic {}", auth.jwt))], None)
+    app.call(Method::POST, &path, &[("authorization", &format!("Basic {}", auth.jwt.expose()))], None)
         .await
         .assert_error(401, "authentication_invalid");
     mint_with(&app, &app.secret_key(), &auth.session.id, "t", &[])
@@ -845,14 +851,14 @@ async fn the_bearer_must_be_a_valid_session_token_of_that_session() {
         .assert_error(403, "secret_key_not_allowed");
     // Same claims, another key.
     let (other, _) = SigningKey::generate().unwrap();
-    let forged = other.mint(&app.verify(&auth.jwt)).unwrap();
+    let forged = other.mint(&app.verify(auth.jwt.expose())).unwrap();
     mint_with(&app, &forged, &auth.session.id, "t", &[]).await.assert_error(401, "authentication_invalid");
 
     // The session token names another session than the path: the same user's, or someone else's.
     let second = app.sign_in_as("ada@example.com").await;
     let bob = app.sign_up_as("bob@example.com").await;
     for other_session in [&second.session.id, &bob.session.id, &"sess_nope".to_owned()] {
-        let res = mint_with(&app, &auth.jwt, other_session, "t", &[]).await;
+        let res = mint_with(&app, auth.jwt.expose(), other_session, "t", &[]).await;
         res.assert_error(401, "authentication_invalid");
     }
     token(&mint(&app, &second, "t").await);
@@ -860,7 +866,7 @@ async fn the_bearer_must_be_a_valid_session_token_of_that_session() {
     // Expired session token (past exp + leeway on the server's clock), session still active.
     app.clock.advance_secs(35);
     token(&mint(&app, &auth, "t").await);
-    let fresh = app.refresh(&auth.refresh_token).await.auth();
+    let fresh = app.refresh(auth.refresh_token.expose()).await.auth();
     app.clock.advance_secs(31);
     mint(&app, &auth, "t").await.assert_error(401, "authentication_invalid");
     token(&mint(&app, &fresh, "t").await);
@@ -904,7 +910,7 @@ async fn unknown_deleted_and_hostile_template_names_are_not_found() {
         .call(
             Method::POST,
             &format!("/v1/client/sessions/{}/tokens/../../me", auth.session.id),
-            &[("authorization", &format!("Bearer {}", auth.jwt))],
+            &[("authorization", &format!("Bearer {}", auth.jwt.expose()))],
             None,
         )
         .await;
@@ -923,7 +929,7 @@ async fn updated_templates_change_the_next_tokens() {
     let app = TestApp::new().await;
     let auth = ada(&app).await;
     let t = template(&create(&app, json!({"name": "t", "claims": {"a": "{{user.first_name}}"}})).await);
-    let first = verify_with_jwks(&app, &token(&mint(&app, &auth, "t").await).jwt).await;
+    let first = verify_with_jwks(&app, token(&mint(&app, &auth, "t").await).jwt.expose()).await;
     assert_eq!(first["a"], "Ada");
 
     let patch = |body: Value| {
@@ -933,7 +939,7 @@ async fn updated_templates_change_the_next_tokens() {
     };
     patch(json!({"claims": {"b": "{{user.public_metadata.role}}"}, "lifetime": 300})).await;
     let second = token(&mint(&app, &auth, "t").await);
-    let claims = verify_with_jwks(&app, &second.jwt).await;
+    let claims = verify_with_jwks(&app, second.jwt.expose()).await;
     assert_eq!((claims.get("a"), claims["b"].as_str()), (None, Some("admin")));
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
     assert!(matches!(second.expires_in, 299 | 300), "{}", second.expires_in);
@@ -943,7 +949,7 @@ async fn updated_templates_change_the_next_tokens() {
         .await;
     let hs = token(&mint(&app, &auth, "t").await).jwt;
     jsonwebtoken::decode::<Value>(
-        &hs,
+        hs.expose(),
         &DecodingKey::from_secret(SUPABASE_SECRET.as_bytes()),
         &validation(Algorithm::HS256),
     )
@@ -955,9 +961,9 @@ async fn updated_templates_change_the_next_tokens() {
     let hs512 = patch(json!({"signing_algorithm": "HS512"})).await;
     assert!(hs512.custom_signing_key);
     let hs = token(&mint(&app, &auth, "t").await).jwt;
-    assert_eq!(header_of(&hs)["alg"], "HS512");
+    assert_eq!(header_of(hs.expose())["alg"], "HS512");
     jsonwebtoken::decode::<Value>(
-        &hs,
+        hs.expose(),
         &DecodingKey::from_secret(SUPABASE_SECRET.as_bytes()),
         &validation(Algorithm::HS512),
     )
@@ -965,7 +971,7 @@ async fn updated_templates_change_the_next_tokens() {
     let back = patch(json!({"custom_signing_key": false})).await;
     assert_eq!((back.custom_signing_key, back.signing_algorithm.as_str()), (false, "RS256"));
     let rs = token(&mint(&app, &auth, "t").await).jwt;
-    assert_eq!(verify_with_jwks(&app, &rs).await["b"], "admin");
+    assert_eq!(verify_with_jwks(&app, rs.expose()).await["b"], "admin");
     assert!(
         app.state.store.jwt_template(&t.id).await.unwrap().unwrap().signing_key.is_none(),
         "the key is dropped"
@@ -978,7 +984,10 @@ async fn updated_templates_change_the_next_tokens() {
     // Metadata changes show in the next token at once.
     let meta = paths::USER_METADATA.replace("{id}", &auth.user.id);
     app.backend(Method::PATCH, &meta, Some(json!({"public_metadata": {"role": "viewer"}}))).await;
-    assert_eq!(verify_with_jwks(&app, &token(&mint(&app, &auth, "renamed").await).jwt).await["b"], "viewer");
+    assert_eq!(
+        verify_with_jwks(&app, token(&mint(&app, &auth, "renamed").await).jwt.expose()).await["b"],
+        "viewer"
+    );
 }
 
 #[tokio::test]
@@ -1009,7 +1018,7 @@ async fn cors_rate_limits_and_restarts() {
     assert!(
         ok.header("access-control-allow-headers").unwrap().to_ascii_lowercase().contains("authorization")
     );
-    mint_with(&app, &auth.jwt, &auth.session.id, "s", &[("origin", "http://evil.example")])
+    mint_with(&app, auth.jwt.expose(), &auth.session.id, "s", &[("origin", "http://evil.example")])
         .await
         .assert_error(403, "origin_not_allowed");
 
@@ -1024,7 +1033,7 @@ async fn cors_rate_limits_and_restarts() {
     let app = app.restart().await;
     let t = token(&mint(&app, &auth, "s").await);
     let claims = jsonwebtoken::decode::<Value>(
-        &t.jwt,
+        t.jwt.expose(),
         &DecodingKey::from_secret(SUPABASE_SECRET.as_bytes()),
         &validation(Algorithm::HS256),
     )

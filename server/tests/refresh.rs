@@ -11,16 +11,16 @@ async fn each_refresh_rotates_and_issues_a_fresh_jwt() {
     let app = TestApp::new().await;
     let auth = app.sign_up_as("ada@example.com").await;
     app.clock.advance_secs(30);
-    let r1 = app.refresh(&auth.refresh_token).await.auth();
+    let r1 = app.refresh(auth.refresh_token.expose()).await.auth();
     assert_ne!(r1.refresh_token, auth.refresh_token);
     assert_ne!(r1.jwt, auth.jwt);
     assert_eq!(r1.session.id, auth.session.id);
     assert_eq!(r1.user.id, auth.user.id);
     assert_eq!(r1.session.last_active_at, app.clock_now());
-    let claims = app.verify(&r1.jwt);
+    let claims = app.verify(r1.jwt.expose());
     assert_eq!(claims.sid, auth.session.id);
     assert_eq!(claims.iat * 1000, app.clock_now().div_euclid(1000) * 1000);
-    let r2 = app.refresh(&r1.refresh_token).await.auth();
+    let r2 = app.refresh(r1.refresh_token.expose()).await.auth();
     assert_ne!(r2.refresh_token, r1.refresh_token);
 }
 
@@ -38,17 +38,17 @@ async fn garbage_and_unknown_tokens_are_invalid() {
 async fn a_retry_inside_the_grace_window_gets_the_same_successor() {
     let app = TestApp::new().await;
     let auth = app.sign_up_as("ada@example.com").await;
-    let first = app.refresh(&auth.refresh_token).await.auth();
+    let first = app.refresh(auth.refresh_token.expose()).await.auth();
     app.clock.advance_secs(9); // within the default 10 s window
-    let retry = app.refresh(&auth.refresh_token).await.auth();
+    let retry = app.refresh(auth.refresh_token.expose()).await.auth();
     assert_eq!(retry.refresh_token, first.refresh_token, "the lost response's successor comes back");
     assert_eq!(retry.session.status, hallpass_protocol::SessionStatus::Active);
     // The successor still works (once).
-    let next = app.refresh(&first.refresh_token).await.auth();
+    let next = app.refresh(first.refresh_token.expose()).await.auth();
     // Now the successor is used: the original token is reuse, and the session dies.
-    app.refresh(&auth.refresh_token).await.assert_error(401, "refresh_token_reused");
-    app.refresh(&next.refresh_token).await.assert_error(401, "session_revoked");
-    app.get_bearer(paths::ME, &next.jwt).await.assert_error(401, "session_revoked");
+    app.refresh(auth.refresh_token.expose()).await.assert_error(401, "refresh_token_reused");
+    app.refresh(next.refresh_token.expose()).await.assert_error(401, "session_revoked");
+    app.get_bearer(paths::ME, next.jwt.expose()).await.assert_error(401, "session_revoked");
 }
 
 #[tokio::test]
@@ -56,15 +56,15 @@ async fn replay_after_the_window_revokes_the_session_and_every_token_of_it() {
     let app = TestApp::new().await;
     let auth = app.sign_up_as("ada@example.com").await;
     let other = app.sign_in_as("ada@example.com").await;
-    let first = app.refresh(&auth.refresh_token).await.auth();
+    let first = app.refresh(auth.refresh_token.expose()).await.auth();
     app.clock.advance_secs(11);
-    app.refresh(&auth.refresh_token).await.assert_error(401, "refresh_token_reused");
+    app.refresh(auth.refresh_token.expose()).await.assert_error(401, "refresh_token_reused");
     // The unused successor is dead too, and so is the session token.
-    app.refresh(&first.refresh_token).await.assert_error(401, "session_revoked");
-    app.refresh(&auth.refresh_token).await.assert_error(401, "session_revoked");
-    app.get_bearer(paths::ME, &first.jwt).await.assert_error(401, "session_revoked");
+    app.refresh(first.refresh_token.expose()).await.assert_error(401, "session_revoked");
+    app.refresh(auth.refresh_token.expose()).await.assert_error(401, "session_revoked");
+    app.get_bearer(paths::ME, first.jwt.expose()).await.assert_error(401, "session_revoked");
     // Another session of the same user is a different family: unaffected.
-    assert_eq!(app.refresh(&other.refresh_token).await.status, StatusCode::OK);
+    assert_eq!(app.refresh(other.refresh_token.expose()).await.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -75,8 +75,8 @@ async fn concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_suc
         let (a, b) = {
             let (app1, app2) = (app.clone(), app.clone());
             let (t1, t2) = (token.clone(), token.clone());
-            let h1 = tokio::spawn(async move { app1.refresh(&t1).await });
-            let h2 = tokio::spawn(async move { app2.refresh(&t2).await });
+            let h1 = tokio::spawn(async move { app1.refresh(t1.expose()).await });
+            let h2 = tokio::spawn(async move { app2.refresh(t2.expose()).await });
             (h1.await.unwrap(), h2.await.unwrap())
         };
         let (a, b) = (a.auth(), b.auth());
@@ -88,7 +88,7 @@ async fn concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_suc
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let (app, t) = (app.clone(), token.clone());
-            tokio::spawn(async move { app.refresh(&t).await })
+            tokio::spawn(async move { app.refresh(t.expose()).await })
         })
         .collect();
     let mut successors = Vec::new();
@@ -96,7 +96,7 @@ async fn concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_suc
         successors.push(h.await.unwrap().auth().refresh_token);
     }
     assert!(successors.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(app.refresh(&successors[0]).await.status, StatusCode::OK);
+    assert_eq!(app.refresh(successors[0].expose()).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -109,13 +109,13 @@ async fn idle_timeout_ends_a_session_and_each_refresh_extends_it() {
     let auth = app.sign_up_as("ada@example.com").await;
     assert_eq!(auth.session.expire_at, auth.session.created_at + 100_000);
     app.clock.advance_secs(90);
-    let r = app.refresh(&auth.refresh_token).await.auth();
+    let r = app.refresh(auth.refresh_token.expose()).await.auth();
     assert_eq!(r.session.expire_at, app.clock_now() + 100_000, "refresh extends the idle deadline");
     app.clock.advance_secs(90);
-    let r = app.refresh(&r.refresh_token).await.auth();
+    let r = app.refresh(r.refresh_token.expose()).await.auth();
     app.clock.advance_secs(101);
-    app.refresh(&r.refresh_token).await.assert_error(401, "session_expired");
-    app.refresh(&r.refresh_token).await.assert_error(401, "session_expired");
+    app.refresh(r.refresh_token.expose()).await.assert_error(401, "session_expired");
+    app.refresh(r.refresh_token.expose()).await.assert_error(401, "session_expired");
 }
 
 #[tokio::test]
@@ -130,18 +130,18 @@ async fn absolute_lifetime_ends_a_session_however_active() {
     let mut token = auth.refresh_token;
     for _ in 0..2 {
         app.clock.advance_secs(80);
-        token = app.refresh(&token).await.auth().refresh_token;
+        token = app.refresh(token.expose()).await.auth().refresh_token;
     }
     app.clock.advance_secs(80); // 240 s: still inside
-    let last = app.refresh(&token).await.auth();
+    let last = app.refresh(token.expose()).await.auth();
     assert_eq!(
         last.session.expire_at, last.session.abandon_at,
         "idle deadline is capped by the absolute one"
     );
     app.clock.advance_secs(10);
-    app.refresh(&last.refresh_token).await.assert_error(401, "session_expired");
+    app.refresh(last.refresh_token.expose()).await.assert_error(401, "session_expired");
     // An outstanding session token of an expired session is refused too.
-    app.get_bearer(paths::ME, &last.jwt).await.assert_error(401, "session_expired");
+    app.get_bearer(paths::ME, last.jwt.expose()).await.assert_error(401, "session_expired");
 }
 
 #[tokio::test]
@@ -153,23 +153,27 @@ async fn grace_window_and_token_lifetime_are_configurable() {
     .await;
     let auth = app.sign_up_as("ada@example.com").await;
     assert_eq!(auth.expires_in, 300 - u32::from(app.clock_now() % 1000 != 0));
-    app.refresh(&auth.refresh_token).await.auth();
+    app.refresh(auth.refresh_token.expose()).await.auth();
     app.clock.advance_secs(3);
-    app.refresh(&auth.refresh_token).await.assert_error(401, "refresh_token_reused");
+    app.refresh(auth.refresh_token.expose()).await.assert_error(401, "refresh_token_reused");
 }
 
 #[tokio::test]
 async fn rotated_tokens_are_remembered_for_a_day_then_forgotten() {
     let app = TestApp::new().await;
     let t0 = app.sign_up_as("ada@example.com").await.refresh_token;
-    let t1 = app.refresh(&t0).await.auth().refresh_token;
+    let t1 = app.refresh(t0.expose()).await.auth().refresh_token;
     app.clock.advance_secs(23 * 3600);
-    let t2 = app.refresh(&t1).await.auth().refresh_token;
+    let t2 = app.refresh(t1.expose()).await.auth().refresh_token;
     app.clock.advance_secs(2 * 3600);
     // This rotation prunes t0 (rotated 25 h ago) but keeps t1 (rotated 2 h ago).
-    let t3 = app.refresh(&t2).await.auth().refresh_token;
-    app.refresh(&t0).await.assert_error(401, "refresh_token_invalid");
-    assert_eq!(app.refresh(&t3).await.status, StatusCode::OK, "forgetting t0 did not touch the session");
-    app.refresh(&t1).await.assert_error(401, "refresh_token_reused");
-    app.refresh(&t0).await.assert_error(401, "refresh_token_invalid");
+    let t3 = app.refresh(t2.expose()).await.auth().refresh_token;
+    app.refresh(t0.expose()).await.assert_error(401, "refresh_token_invalid");
+    assert_eq!(
+        app.refresh(t3.expose()).await.status,
+        StatusCode::OK,
+        "forgetting t0 did not touch the session"
+    );
+    app.refresh(t1.expose()).await.assert_error(401, "refresh_token_reused");
+    app.refresh(t0.expose()).await.assert_error(401, "refresh_token_invalid");
 }

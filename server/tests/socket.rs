@@ -97,7 +97,7 @@ async fn a_session_token_verifies_with_a_verifier_built_only_from_the_jwks() {
     assert_eq!(key["e"], "AQAB");
 
     // The independent verifier: nothing but the JWKS document and a stock JWT library.
-    let header = jsonwebtoken::decode_header(&auth.jwt).unwrap();
+    let header = jsonwebtoken::decode_header(auth.jwt.expose()).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
     assert_eq!(header.kid.as_deref(), key["kid"].as_str());
     let decoding =
@@ -106,13 +106,13 @@ async fn a_session_token_verifies_with_a_verifier_built_only_from_the_jwks() {
     validation.set_issuer(&[format!("http://{addr}")]);
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
     validation.validate_nbf = true;
-    let data = jsonwebtoken::decode::<SessionClaims>(&auth.jwt, &decoding, &validation).unwrap();
+    let data = jsonwebtoken::decode::<SessionClaims>(auth.jwt.expose(), &decoding, &validation).unwrap();
     assert_eq!(data.claims.sub, auth.user.id);
     assert_eq!(data.claims.sid, auth.session.id);
     assert_eq!(data.claims.azp.as_deref(), Some(origin));
     assert_eq!(data.claims.v, 2);
     // A tampered payload fails the same verifier.
-    let mut parts: Vec<&str> = auth.jwt.split('.').collect();
+    let mut parts: Vec<&str> = auth.jwt.expose().split('.').collect();
     let evil = hallpass_server::secret::b64url(br#"{"sub":"user_evil"}"#);
     parts[1] = &evil;
     assert!(jsonwebtoken::decode::<Value>(parts.join("."), &decoding, &validation).is_err());
@@ -158,8 +158,11 @@ async fn keys_users_and_sessions_survive_a_restart() {
     assert_eq!(app.secret_key(), secret);
     assert_eq!(app.state.keys.jwks(), jwks);
     // The old session token still verifies, the refresh token still rotates, the password still works.
-    assert_eq!(app.get_bearer(paths::ME, &auth.jwt).await.json()["user"]["id"], auth.user.id.as_str());
-    let r = app.refresh(&auth.refresh_token).await.auth();
+    assert_eq!(
+        app.get_bearer(paths::ME, auth.jwt.expose()).await.json()["user"]["id"],
+        auth.user.id.as_str()
+    );
+    let r = app.refresh(auth.refresh_token.expose()).await.auth();
     assert_eq!(r.session.id, auth.session.id);
     app.sign_in_as("ada@example.com").await;
     app.post(paths::SIGN_UPS, json!({"email_address": "ada@example.com", "password": PASSWORD}))
@@ -168,7 +171,7 @@ async fn keys_users_and_sessions_survive_a_restart() {
 
     // The grace window survives too: the successor is derived, not held in memory.
     let app = app.restart().await;
-    let again = app.refresh(&auth.refresh_token).await.auth();
+    let again = app.refresh(auth.refresh_token.expose()).await.auth();
     assert_eq!(again.refresh_token, r.refresh_token);
 }
 

@@ -76,7 +76,7 @@ mod tests {
     const T: i64 = 1_764_000_000_000;
 
     fn tok(issued: i64, expires: i64) -> CachedToken {
-        CachedToken { jwt: String::new(), issued_at_ms: issued, expires_at_ms: expires }
+        CachedToken { jwt: Default::default(), issued_at_ms: issued, expires_at_ms: expires }
     }
 
     #[test]

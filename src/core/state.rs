@@ -7,9 +7,9 @@
 //! does no I/O and reads no clock of its own — the device time comes with each call — so every
 //! transition is tested natively.
 
-use std::fmt;
-
-use hallpass_protocol::{AuthResponse, ErrorCode, OrgClaims, Session, SessionClaims, SessionStatus, User};
+use hallpass_protocol::{
+    AuthResponse, ErrorCode, OrgClaims, Secret, Session, SessionClaims, SessionStatus, User,
+};
 use serde::{Deserialize, Serialize};
 
 use super::claims::decode_claims;
@@ -141,16 +141,15 @@ pub const STORED_SESSION_VERSION: u32 = 1;
 
 /// What the SDK keeps in browser storage, under one versioned key per instance. The platform stores it
 /// as JSON through the browser.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredSession {
     /// [`STORED_SESSION_VERSION`].
     pub v: u32,
     pub user: User,
     pub session: Session,
-    /// Secret.
-    pub refresh_token: String,
-    /// The session token. Secret.
-    pub jwt: String,
+    pub refresh_token: Secret,
+    /// The session token.
+    pub jwt: Secret,
     /// `jwt`'s expiry, server clock, milliseconds.
     pub jwt_expires_at: i64,
     /// `jwt`'s issue time, server clock, milliseconds (0 in data written before it was kept: then
@@ -172,24 +171,8 @@ impl StoredSession {
             && self.session.user_id == self.user.id
             && !self.session.id.is_empty()
             && self.session.status == SessionStatus::Active
-            && !self.refresh_token.is_empty()
-            && !self.jwt.is_empty()
-    }
-}
-
-impl fmt::Debug for StoredSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredSession")
-            .field("v", &self.v)
-            .field("user", &self.user.id)
-            .field("session", &self.session.id)
-            .field("refresh_token", &"[redacted]")
-            .field("jwt", &"[redacted]")
-            .field("jwt_expires_at", &self.jwt_expires_at)
-            .field("jwt_issued_at", &self.jwt_issued_at)
-            .field("server_offset_ms", &self.server_offset_ms)
-            .field("saved_at", &self.saved_at)
-            .finish()
+            && !self.refresh_token.expose().is_empty()
+            && !self.jwt.expose().is_empty()
     }
 }
 
@@ -197,8 +180,8 @@ impl fmt::Debug for StoredSession {
 /// malformed 200 becomes an `invalid_response` error for the caller; [`SessionStore::apply`] ignores
 /// such answers too.
 pub fn check_auth_response(r: &AuthResponse) -> Result<(), Error> {
-    let ok = !r.jwt.is_empty()
-        && !r.refresh_token.is_empty()
+    let ok = !r.jwt.expose().is_empty()
+        && !r.refresh_token.expose().is_empty()
         && !r.user.id.is_empty()
         && !r.session.id.is_empty()
         && r.session.user_id == r.user.id
@@ -244,16 +227,6 @@ pub enum Effect {
     ScheduleRefresh { delay_ms: u32 },
     /// Drop the refresh timer and bump the single-flight epoch: in-flight results are dropped.
     CancelRequests,
-}
-
-/// A secret string whose `Debug` prints nothing of it.
-#[derive(Clone, PartialEq, Eq)]
-struct Secret(String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
 }
 
 /// The auth state plus the credentials behind it, moved only by [`apply`](Self::apply).
@@ -334,7 +307,7 @@ impl SessionStore {
     pub fn cache_template_token(
         &mut self,
         key: TokenKey,
-        jwt: String,
+        jwt: Secret,
         expires_in_s: i64,
         server_time_ms: Option<i64>,
         received_at_ms: i64,
@@ -353,7 +326,7 @@ impl SessionStore {
 
     /// The refresh token to present, while signed in.
     pub fn refresh_token(&self) -> Option<&str> {
-        self.refresh_token.as_ref().map(|s| s.0.as_str())
+        self.refresh_token.as_ref().map(Secret::expose)
     }
 
     /// The cache key of the current session's own token.
@@ -375,7 +348,7 @@ impl SessionStore {
     pub fn session_token_until(&self) -> Option<(&str, i64)> {
         let token = self.current_token()?;
         let last_server_ms = token.expires_at_ms.saturating_sub(self.min_remaining_ms);
-        Some((token.jwt.as_str(), self.clock.to_device(last_server_ms)))
+        Some((token.jwt.expose(), self.clock.to_device(last_server_ms)))
     }
 
     /// True when a proactive refresh is due (the platform asks on `visibilitychange`, `focus`,
@@ -399,7 +372,7 @@ impl SessionStore {
             v: STORED_SESSION_VERSION,
             user: s.user.clone(),
             session: s.session.clone(),
-            refresh_token: self.refresh_token()?.to_owned(),
+            refresh_token: self.refresh_token.clone()?,
             jwt: token.jwt.clone(),
             jwt_expires_at: token.expires_at_ms,
             jwt_issued_at: token.issued_at_ms,
@@ -509,7 +482,7 @@ impl SessionStore {
         if !self.tokens.insert(TokenKey::session(&r.session.id), token) && self.refresh_token.is_some() {
             return false;
         }
-        self.refresh_token = Some(Secret(r.refresh_token));
+        self.refresh_token = Some(r.refresh_token);
         self.set_signed_in(r.user, r.session);
         true
     }
@@ -523,7 +496,9 @@ impl SessionStore {
         }
         let issued = Some(s.jwt_issued_at)
             .filter(|&iat| iat > 0)
-            .or_else(|| (self.decode)(&s.jwt).map(|c| c.iat.saturating_mul(1000)).filter(|&iat| iat > 0))
+            .or_else(|| {
+                (self.decode)(s.jwt.expose()).map(|c| c.iat.saturating_mul(1000)).filter(|&iat| iat > 0)
+            })
             .unwrap_or(s.jwt_expires_at.saturating_sub(ASSUMED_LIFETIME_MS));
         let token = CachedToken { jwt: s.jwt, expires_at_ms: s.jwt_expires_at, issued_at_ms: issued };
         if !self.tokens.insert(TokenKey::session(&s.session.id), token) && self.refresh_token.is_some() {
@@ -534,7 +509,7 @@ impl SessionStore {
         if !self.clock.is_synced() {
             self.clock = ServerClock::with_offset(s.server_offset_ms);
         }
-        self.refresh_token = Some(Secret(s.refresh_token));
+        self.refresh_token = Some(s.refresh_token);
         self.set_signed_in(s.user, s.session);
         true
     }
@@ -545,7 +520,7 @@ impl SessionStore {
         let org = self
             .tokens
             .entry(&TokenKey::session(&session.id))
-            .and_then(|t| (self.decode)(&t.jwt))
+            .and_then(|t| (self.decode)(t.jwt.expose()))
             .and_then(|c| c.o);
         self.state = AuthState::SignedIn(Box::new(SignedInState { user, session, org }));
     }
@@ -654,7 +629,7 @@ mod tests {
             user: user("user_1", 1),
             session: session(sid, "user_1"),
             refresh_token: rt.into(),
-            jwt: session_jwt("user_1", sid, iat_s, exp_s, None),
+            jwt: session_jwt("user_1", sid, iat_s, exp_s, None).into(),
             jwt_expires_at: exp_s * 1000,
             jwt_issued_at: 0,
             server_offset_ms: 0,
@@ -762,7 +737,7 @@ mod tests {
         let effects =
             s.apply(signed_in("sess_1", T + 100, "rt1", Some(ORG), sent, device.now_ms()), device.now_ms());
         let snap = persisted(&effects);
-        assert_eq!(snap.refresh_token, "rt1");
+        assert_eq!(snap.refresh_token.expose(), "rt1");
         assert_eq!(snap.jwt_expires_at, T + 100 + 60_000);
         assert_eq!(snap.server_offset_ms, -3_600_000);
         assert_eq!(snap.saved_at, device.now_ms());
@@ -807,7 +782,7 @@ mod tests {
         let effects =
             s.apply(refreshed("sess_1", T + 40_000, "rt2", None, T + 40_000, T + 40_000), T + 40_000);
         assert_eq!(s.refresh_token(), Some("rt2"));
-        assert_eq!(persisted(&effects).refresh_token, "rt2");
+        assert_eq!(persisted(&effects).refresh_token.expose(), "rt2");
         assert!(effects.contains(&Effect::ScheduleRefresh { delay_ms: 40_000 }));
         assert!(!effects.contains(&Effect::Notify), "nothing visible changed");
         // An organization switch shows in the next token: listeners hear of it.
@@ -969,7 +944,7 @@ mod tests {
         assert_eq!(t.state(), s.state());
         assert_eq!(t.session_token(T + 200), s.session_token(T + 200));
         let dbg = format!("{snap:?} {s:?}");
-        assert!(!dbg.contains("rt1") && !dbg.contains(&snap.jwt), "secrets never reach Debug");
+        assert!(!dbg.contains("rt1") && !dbg.contains(snap.jwt.expose()), "secrets never reach Debug");
     }
 
     #[test]
@@ -1013,7 +988,7 @@ mod tests {
                     }),
                     4 => {
                         let mut st = stored(sid, "", server_time / 1000, server_time / 1000 + 60);
-                        st.refresh_token = format!("rt{}", st.jwt_expires_at);
+                        st.refresh_token = format!("rt{}", st.jwt_expires_at).into();
                         if next() % 5 == 0 {
                             st.v = 0;
                         }
@@ -1022,7 +997,7 @@ mod tests {
                     5 => Event::FromOtherTab(None),
                     6 => {
                         let mut st = stored(sid, "", server_time / 1000, server_time / 1000 + 60);
-                        st.refresh_token = format!("rt{}", st.jwt_expires_at);
+                        st.refresh_token = format!("rt{}", st.jwt_expires_at).into();
                         Event::LoadedFromStorage(if next() % 4 == 0 { None } else { Some(st) })
                     }
                     _ => Event::SignedOut(SignOutReason::SignedOut),
@@ -1046,7 +1021,7 @@ mod tests {
                 for e in &effects {
                     if let Effect::Persist(p) = e {
                         assert!(p.is_usable());
-                        assert_eq!(p.refresh_token, format!("rt{}", p.jwt_expires_at));
+                        assert_eq!(p.refresh_token.expose(), format!("rt{}", p.jwt_expires_at));
                     }
                 }
             }

@@ -44,7 +44,7 @@ pub fn auth_response(sid: &str, server_time_ms: i64, refresh_token: &str, org: O
     AuthResponse {
         user: user("user_1", 1),
         session: session(sid, "user_1"),
-        jwt: session_jwt("user_1", sid, iat, iat + 60, org),
+        jwt: session_jwt("user_1", sid, iat, iat + 60, org).into(),
         expires_in: 60,
         refresh_token: refresh_token.into(),
         server_time: server_time_ms,

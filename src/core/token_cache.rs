@@ -5,7 +5,7 @@
 //! whichever token lives longer: a newer token is never overwritten by an older one. It is small and
 //! bounded: a linear scan over a handful of entries is less code (and less wasm) than a hash map.
 
-use std::fmt;
+use hallpass_protocol::Secret;
 
 /// What a token is cached under.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -25,10 +25,9 @@ impl TokenKey {
 }
 
 /// A cached token.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedToken {
-    /// The JWT. A secret: `Debug` does not print it.
-    pub jwt: String,
+    pub jwt: Secret,
     /// Expiry, milliseconds since the epoch on the server's clock.
     pub expires_at_ms: i64,
     /// Issue time, server clock.
@@ -45,16 +44,6 @@ impl CachedToken {
     /// later.
     pub fn supersedes(&self, other: &CachedToken) -> bool {
         (self.expires_at_ms, self.issued_at_ms) > (other.expires_at_ms, other.issued_at_ms)
-    }
-}
-
-impl fmt::Debug for CachedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedToken")
-            .field("jwt", &"[redacted]")
-            .field("expires_at_ms", &self.expires_at_ms)
-            .field("issued_at_ms", &self.issued_at_ms)
-            .finish()
     }
 }
 
@@ -84,7 +73,7 @@ impl TokenCache {
 
     /// The token for `key` if it has at least `min_remaining_ms` left at `server_now_ms`.
     pub fn get(&self, key: &TokenKey, server_now_ms: i64, min_remaining_ms: i64) -> Option<&str> {
-        self.entry(key).filter(|t| t.remaining_ms(server_now_ms) >= min_remaining_ms).map(|t| t.jwt.as_str())
+        self.entry(key).filter(|t| t.remaining_ms(server_now_ms) >= min_remaining_ms).map(|t| t.jwt.expose())
     }
 
     /// The cached token for `key`, however little time it has left.

@@ -128,9 +128,9 @@ pub fn auth_response(v: &JsValue) -> Option<AuthResponse> {
     Some(AuthResponse {
         user: user(&get(v, "user"))?,
         session: session(&get(v, "session"))?,
-        jwt: string(v, "jwt")?,
+        jwt: string(v, "jwt")?.into(),
         expires_in: u32::try_from(int(v, "expires_in")?).ok()?,
-        refresh_token: string(v, "refresh_token")?,
+        refresh_token: string(v, "refresh_token")?.into(),
         server_time: int(v, "server_time")?,
     })
 }
@@ -169,8 +169,8 @@ pub fn stored_session(v: &JsValue) -> Option<StoredSession> {
         v: u32::try_from(int(v, "v")?).ok()?,
         user: user(&get(v, "user"))?,
         session: session(&get(v, "session"))?,
-        refresh_token: string(v, "refresh_token")?,
-        jwt: string(v, "jwt")?,
+        refresh_token: string(v, "refresh_token")?.into(),
+        jwt: string(v, "jwt")?.into(),
         jwt_expires_at: int(v, "jwt_expires_at")?,
         jwt_issued_at: int_or_zero(v, "jwt_issued_at"),
         server_offset_ms: int(v, "server_offset_ms")?,
@@ -223,8 +223,8 @@ pub fn stored_session_to_js(s: &StoredSession) -> JsValue {
     set(&o, "v", JsValue::from_f64(f64::from(s.v)));
     set(&o, "user", user_to_js(&s.user));
     set(&o, "session", session_to_js(&s.session));
-    set(&o, "refresh_token", js_str(&s.refresh_token));
-    set(&o, "jwt", js_str(&s.jwt));
+    set(&o, "refresh_token", js_str(s.refresh_token.expose()));
+    set(&o, "jwt", js_str(s.jwt.expose()));
     set(&o, "jwt_expires_at", js_int(s.jwt_expires_at));
     set(&o, "jwt_issued_at", js_int(s.jwt_issued_at));
     set(&o, "server_offset_ms", js_int(s.server_offset_ms));
@@ -245,7 +245,7 @@ pub fn string_object(fields: &[(&str, &str)]) -> JsValue {
 pub fn sign_up_request(r: &SignUpRequest) -> JsValue {
     let o = Object::new();
     set(&o, "email_address", js_str(&r.email_address));
-    set(&o, "password", js_str(&r.password));
+    set(&o, "password", js_str(r.password.expose()));
     if let Some(first) = &r.first_name {
         set(&o, "first_name", js_str(first));
     }

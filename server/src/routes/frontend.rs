@@ -29,7 +29,7 @@ pub async fn sign_up(
 ) -> ApiResult<Json<AuthResponse>> {
     limit(&state.limits.auth_per_ip, &state, &ip.0)?;
     let email = validate::email(&req.email_address, "email_address")?;
-    validate::new_password(&req.password, &email)?;
+    validate::new_password(req.password.expose(), &email)?;
     let first_name = validate::name(req.first_name, "first_name")?;
     let last_name = validate::name(req.last_name, "last_name")?;
     let unsafe_metadata = req.unsafe_metadata.unwrap_or_default();
@@ -37,8 +37,7 @@ pub async fn sign_up(
     if state.store.email_exists(&email).await? {
         return Err(identifier_exists());
     }
-    let password_hash =
-        password::hash(state.hash_params, Password::new(req.password)).await.map_err(ApiError::internal)?;
+    let password_hash = password::hash(state.hash_params, req.password).await.map_err(ApiError::internal)?;
     let now = state.now_ms();
     let user = NewUser {
         id: new_id(id_prefix::USER)?,
@@ -72,7 +71,7 @@ pub async fn sign_in(
     limit(&state.limits.auth_per_ip, &state, &ip.0)?;
     let email = validate::email(&req.identifier, "identifier")?;
     limit(&state.limits.sign_in_per_account, &state, &email)?;
-    if req.password.is_empty() {
+    if req.password.expose().is_empty() {
         return Err(
             ApiError::unprocessable(ErrorCode::FormParamMissing, "Enter your password").param("password")
         );
@@ -84,9 +83,9 @@ pub async fn sign_in(
         Some(h) => (h, true),
         None => (state.dummy_hash.clone(), false),
     };
-    let too_long = req.password.chars().count() > validate::MAX_PASSWORD_CHARS;
-    let candidate = if too_long { String::new() } else { req.password };
-    let ok = password::verify(Password::new(candidate), phc).await.map_err(ApiError::internal)?;
+    let too_long = req.password.expose().chars().count() > validate::MAX_PASSWORD_CHARS;
+    let candidate = if too_long { Password::default() } else { req.password };
+    let ok = password::verify(candidate, phc).await.map_err(ApiError::internal)?;
     let user = match user {
         Some(u) if ok && known && !too_long => u,
         _ => {
@@ -114,10 +113,10 @@ pub async fn refresh(
     origin: Origin,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    if !refresh::well_formed(&req.refresh_token) {
+    if !refresh::well_formed(req.refresh_token.expose()) {
         return Err(refresh_invalid());
     }
-    let presented = RefreshToken::new(req.refresh_token);
+    let presented = req.refresh_token;
     let successor = state.successor_key.successor(&presented);
     let policy = RefreshPolicy {
         grace_ms: i64::from(state.config.refresh_grace_secs) * 1000,
@@ -150,10 +149,10 @@ pub async fn sign_out(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<Session>> {
-    if !refresh::well_formed(&req.refresh_token) {
+    if !refresh::well_formed(req.refresh_token.expose()) {
         return Err(refresh_invalid());
     }
-    let hash = refresh::hash(&RefreshToken::new(req.refresh_token));
+    let hash = refresh::hash(&req.refresh_token);
     let session = state.store.session_by_token(&hash).await?.ok_or_else(refresh_invalid)?;
     let now = state.now_ms();
     state.store.set_status(&session.id, SessionStatus::Active, SessionStatus::Ended, now).await?;
@@ -287,9 +286,9 @@ fn issue(
     Ok(AuthResponse {
         user: user.to_frontend(),
         session: session.to_wire(),
-        jwt,
+        jwt: jwt.into(),
         expires_in,
-        refresh_token: refresh_token.expose().to_owned(),
+        refresh_token,
         server_time: now,
     })
 }

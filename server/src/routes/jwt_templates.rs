@@ -14,7 +14,7 @@ use super::backend::Page;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::jwt_template::{self, Signing, SigningRequest, rules};
-use crate::secret::new_id;
+use crate::secret::{Secret, new_id};
 use crate::state::AppState;
 use crate::store::{JwtTemplateRecord, TemplateWriteError};
 
@@ -33,7 +33,7 @@ pub async fn create(
         SigningRequest {
             custom_signing_key: req.custom_signing_key,
             signing_algorithm: req.signing_algorithm,
-            signing_key: req.signing_key.as_deref(),
+            signing_key: req.signing_key.as_ref().map(Secret::expose),
         },
     )?;
     let now = state.now_ms();
@@ -91,7 +91,7 @@ pub async fn update(
     let signing_request = SigningRequest {
         custom_signing_key: req.custom_signing_key,
         signing_algorithm: req.signing_algorithm,
-        signing_key: req.signing_key.as_deref(),
+        signing_key: req.signing_key.as_ref().map(Secret::expose),
     };
     let template = state
         .store

@@ -56,5 +56,5 @@ pub async fn mint(
     .map_err(ApiError::internal)?;
     // Whole seconds left from the server time, rounded down, as for session tokens.
     let expires_in = u32::try_from((minted.exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
-    Ok(Json(TemplateTokenResponse { object: "token".into(), jwt: minted.jwt, expires_in }))
+    Ok(Json(TemplateTokenResponse { object: "token".into(), jwt: minted.jwt.into(), expires_in }))
 }
