@@ -91,6 +91,15 @@ error_codes! {
     SecretKeyRequired = "secret_key_required",
     /// The request's Origin is not on the allow-list.
     OriginNotAllowed = "origin_not_allowed",
+    /// The password is on the list of common and breached passwords the server ships (Clerk's code).
+    FormPasswordPwned = "form_password_pwned",
+    /// The password is too easy to guess (e.g. one character repeated, too few different characters).
+    FormPasswordNotStrongEnough = "form_password_not_strong_enough",
+    /// The password is nothing but spaces (or other whitespace).
+    FormPasswordWhitespaceOnly = "form_password_whitespace_only",
+    /// The email address contains invisible characters or mixes scripts so that it can pass for
+    /// another address (e.g. a Cyrillic `а` among Latin letters).
+    FormIdentifierConfusable = "form_identifier_confusable",
     // --- sessions and refresh tokens (authoritative: the session is over) ---
     /// The refresh token is unknown or malformed.
     RefreshTokenInvalid = "refresh_token_invalid",
@@ -108,9 +117,17 @@ error_codes! {
     /// A JWT template's `claims` sets a claim that the server always sets itself (`sub`, `iat`,
     /// `exp`, `nbf`, `iss`, `azp`, `sid`, `jti`, `v`, `o`).
     JwtTemplateReservedClaim = "jwt_template_reserved_claim",
+    /// A JWT template rendered for this user is larger than the server signs (64 KiB of claims):
+    /// the template repeats large shortcodes or the user's metadata is large.
+    JwtTemplateTooLarge = "jwt_template_too_large",
     // --- other server answers ---
     /// Too many requests; see `Retry-After`.
     RateLimited = "rate_limited",
+    /// The server is at capacity for this kind of work (password hashing, connections); see
+    /// `Retry-After`. Nothing was done: the same request can be sent again.
+    ServerBusy = "server_busy",
+    /// The request (its headers or its body) did not arrive in time, or took too long to answer.
+    RequestTimeout = "request_timeout",
     /// No such resource.
     ResourceNotFound = "resource_not_found",
     /// The method is not allowed on this path.
@@ -174,6 +191,8 @@ mod tests {
         assert!(ErrorCode::RefreshTokenReused.ends_session());
         assert!(ErrorCode::SessionRevoked.ends_session());
         assert!(!ErrorCode::RateLimited.ends_session());
+        assert!(!ErrorCode::ServerBusy.ends_session());
+        assert!(!ErrorCode::RequestTimeout.ends_session());
         assert!(!ErrorCode::NetworkError.ends_session());
         assert!(!ErrorCode::InternalError.ends_session());
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::secret::SecretKey;
+use crate::secret::{KeyEncryptionKey, SecretKey};
 
 /// `hallpass-server` settings.
 #[derive(Clone, Debug, Parser)]
@@ -60,9 +60,17 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_RATE_LIMIT_AUTH_PER_IP", default_value_t = 30)]
     pub rate_limit_auth_per_ip: u32,
 
-    /// Sign-in attempts allowed per account (email address) per minute.
-    #[arg(long, env = "HALLPASS_RATE_LIMIT_SIGN_IN_PER_ACCOUNT", default_value_t = 10)]
-    pub rate_limit_sign_in_per_account: u32,
+    /// Failed sign-ins allowed per account from one client address (an IPv6 /64) in 15 minutes;
+    /// past it, that address is refused for that account until the budget refills. Only failures
+    /// count: a correct password from another address is never refused because of them.
+    #[arg(long, env = "HALLPASS_SIGN_IN_FAILURES_PER_ACCOUNT_AND_IP", default_value_t = 5)]
+    pub sign_in_failures_per_account_and_ip: u32,
+
+    /// Failed sign-ins allowed per account from all addresses together in 15 minutes; past it, an
+    /// address that has failed for the account even once is refused (addresses with no failure still
+    /// get their answer).
+    #[arg(long, env = "HALLPASS_SIGN_IN_FAILURES_PER_ACCOUNT", default_value_t = 50)]
+    pub sign_in_failures_per_account: u32,
 
     /// Frontend API requests allowed per client IP per minute (all endpoints).
     #[arg(long, env = "HALLPASS_RATE_LIMIT_REQUESTS_PER_IP", default_value_t = 1200)]
@@ -83,6 +91,56 @@ pub struct Config {
     /// Argon2id parallelism (OWASP: 1).
     #[arg(long, env = "HALLPASS_ARGON2_PARALLELISM", default_value_t = 1)]
     pub argon2_parallelism: u32,
+
+    /// Password hashes (Argon2id) computed at once; 0 means one per CPU core. Each holds
+    /// `argon2_memory_kib` of memory while it runs.
+    #[arg(long, env = "HALLPASS_HASH_CONCURRENCY", default_value_t = 0)]
+    pub hash_concurrency: usize,
+
+    /// Sign-ups and sign-ins that may wait for a hashing slot; beyond it (or after waiting 2 s) the
+    /// answer is `503 server_busy` with `Retry-After`.
+    #[arg(long, env = "HALLPASS_HASH_QUEUE", default_value_t = 16)]
+    pub hash_queue: usize,
+
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client, comma-separated IP
+    /// addresses or CIDR ranges (`127.0.0.1,10.0.0.0/8,::1`). From any other peer these headers are
+    /// ignored and the socket's address is the client's.
+    #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Open connections accepted at once (capped by the process's file limit); beyond it a new
+    /// connection gets `503 server_busy` and is closed.
+    #[arg(long, env = "HALLPASS_MAX_CONNECTIONS", default_value_t = 8192)]
+    pub max_connections: usize,
+
+    /// Open connections accepted at once from one address (an IPv6 /64); trusted proxies are exempt.
+    #[arg(long, env = "HALLPASS_MAX_CONNECTIONS_PER_IP", default_value_t = 128)]
+    pub max_connections_per_ip: usize,
+
+    /// Seconds a client has to send a request's line and headers; also how long an idle keep-alive
+    /// connection is kept waiting for its next request.
+    #[arg(long, env = "HALLPASS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "HALLPASS_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_read_timeout_secs: u64,
+
+    /// Seconds from a request's headers to its answer; past it, `408 request_timeout`.
+    #[arg(long, env = "HALLPASS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Log lines as `text` (for people) or `json` (one object a line, for log pipelines). Security
+    /// events (failed sign-ins, lockouts, rate limits, refresh-token reuse) have the target
+    /// `hallpass::security`.
+    #[arg(long, env = "HALLPASS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
+    /// Encrypt the signing keys and instance secrets at rest with this key (32 random bytes,
+    /// base64url; `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`). Keys stored in the clear
+    /// are encrypted at the next start; without the key an encrypted database does not start.
+    #[arg(long, env = "HALLPASS_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    pub key_encryption_key: Option<KeyEncryptionKey>,
 
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HALLPASS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
@@ -117,12 +175,23 @@ impl Config {
             session_idle_timeout_secs: 7 * 24 * 3600,
             session_lifetime_secs: 30 * 24 * 3600,
             rate_limit_auth_per_ip: 30,
-            rate_limit_sign_in_per_account: 10,
+            sign_in_failures_per_account_and_ip: 5,
+            sign_in_failures_per_account: 50,
             rate_limit_requests_per_ip: 1200,
             disable_rate_limits: false,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            hash_concurrency: 0,
+            hash_queue: 16,
+            trusted_proxies: Vec::new(),
+            max_connections: 8192,
+            max_connections_per_ip: 128,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            log_format: "text".into(),
+            key_encryption_key: None,
             max_body_bytes: 64 * 1024,
             ready_file: None,
             demo_dir: None,

@@ -65,6 +65,22 @@ impl ApiError {
         e
     }
 
+    /// 503 `server_busy`: a bounded resource (password hashing) is full; nothing was done.
+    pub fn busy(retry_after_secs: u64) -> Self {
+        let secs = retry_after_secs.max(1);
+        let mut e =
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServerBusy, "The server is busy")
+                .with_long_message(format!("The server is at capacity. Try again in {secs} seconds."))
+                .with_meta("retry_after", secs);
+        e.retry_after = Some(secs);
+        e
+    }
+
+    /// 408 `request_timeout`.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout, message)
+    }
+
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::AuthenticationInvalid, message)
     }

@@ -1,16 +1,16 @@
-//! Request extractors that fail with our error shape: JSON bodies, the client IP, Bearer tokens.
-
-use std::net::SocketAddr;
+//! Request extractors that fail with our error shape: JSON bodies, the client address, Bearer tokens.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use hallpass_protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `Json<T>` whose rejections are [`ApiError`]s with precise codes.
 pub struct ApiJson<T>(pub T);
@@ -70,11 +70,27 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             }
         }
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        JsonRejection::BytesRejection(e) if caused_by_timeout(&e) => {
+            ApiError::request_timeout("The request body did not arrive in time")
+        }
         other => ApiError::bad_request(
             ErrorCode::RequestBodyInvalid,
             format!("Unreadable request body ({})", other.status()),
         ),
     }
+}
+
+/// True when reading the body failed because its deadline passed (`--body-read-timeout-secs`).
+fn caused_by_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    for _ in 0..16 {
+        let Some(c) = cause else { return false };
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// 413 `request_body_too_large`.
@@ -106,24 +122,11 @@ fn error_path(text: &str) -> Option<String> {
     plausible.then(|| path.chars().take(64).collect())
 }
 
-/// The client's IP address (from the socket), or `"local"` when there is no socket (in-process tests).
-#[derive(Clone, Debug)]
-pub struct ClientIp(pub String);
-
-impl ClientIp {
-    pub fn from_parts(extensions: &axum::http::Extensions) -> ClientIp {
-        match extensions.get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(addr)) => ClientIp(addr.ip().to_string()),
-            None => ClientIp("local".into()),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp::from_parts(&parts.extensions))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr::of(&parts.extensions, &parts.headers, &state.trusted_proxies))
     }
 }
 

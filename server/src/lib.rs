@@ -10,13 +10,21 @@
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256.
 //! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.
-//! - [`password`]: Argon2id on the blocking pool. [`validate`]: email/password/name/metadata rules.
-//! - [`ratelimit`], [`origins`], [`extract`], [`error`], [`secret`], [`clock`]: the supporting cast.
+//! - [`serve`]: the accept loop — connection caps, header-read timeout, the open-files limit.
+//! - [`password`]: Argon2id as a bounded resource. [`validate`]: email/password/name/metadata rules,
+//!   with [`common_passwords`] (the list compiled in).
+//! - [`ratelimit`]: rate limits and sign-in lockout; [`client_addr`]: the client's address behind
+//!   trusted proxies; [`security_log`]: the structured security events.
+//! - [`at_rest`]: private files, and sealing keys at rest with `HALLPASS_KEY_ENCRYPTION_KEY`.
+//! - [`origins`], [`extract`], [`error`], [`secret`], [`clock`]: the supporting cast.
 //!
 //! Test seams: [`app`] for in-process tests (`tower::ServiceExt::oneshot`), [`run`] for a real
 //! socket, [`clock::ManualClock`] to move time.
 
+pub mod at_rest;
+pub mod client_addr;
 pub mod clock;
+pub mod common_passwords;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -28,17 +36,18 @@ pub mod ratelimit;
 pub mod refresh;
 pub mod routes;
 pub mod secret;
+pub mod security_log;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod validate;
-
-use std::net::SocketAddr;
 
 pub use config::Config;
 pub use routes::app;
 pub use state::{AppState, StartError};
 
-/// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests, with
+/// the connection caps and timeouts of [`serve`].
 ///
 /// Without a configured public URL, the tokens' issuer becomes `http://<listener address>`.
 pub async fn run(
@@ -47,6 +56,5 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.set_bound_addr(listener.local_addr()?);
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    serve::serve(listener, state, shutdown).await
 }

@@ -1,21 +1,28 @@
 //! `hallpass-server`: with no configuration, the dev instance on 127.0.0.1:8787 with its SQLite file
 //! under `.hallpass/`. See `hallpass-server --help` for every flag and `HALLPASS_*` variable.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
+use hallpass_server::at_rest::write_private_atomically;
+use hallpass_server::state::SecretKeySource;
 use hallpass_server::{AppState, Config, run};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
     let config = Config::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    if config.log_format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -27,6 +34,11 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    // Every connection is a file descriptor: the soft limit (often 1024) would cap the server long
+    // before its own connection cap does.
+    if let Some(limit) = hallpass_server::serve::raise_file_limit() {
+        tracing::info!(open_files_limit = limit, "file limit");
+    }
     let ready_file = config.ready_file.clone();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
@@ -43,28 +55,30 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     println!("  Frontend API:    {}", state.public_url());
     println!("  JWKS:            {}/.well-known/jwks.json", state.public_url());
     println!("  Publishable key: {}", state.publishable_key());
-    // The secret key is printed on purpose: this is how a developer gets it for their backend.
-    println!("  Secret key:      {}", state.secret_key.expose());
+    // The secret key is printed once, when it is generated: that is how a developer gets it for
+    // their backend. After that it stays out of terminals and log collectors.
+    let key = state.secret_key.expose();
+    match state.secret_key_source {
+        SecretKeySource::Generated => {
+            println!("  Secret key:      {key}  (new: copy it now, it is not printed again)")
+        }
+        SecretKeySource::Stored => println!(
+            "  Secret key:      {}…{}  (stored in the database; see server/README.md, \"Secrets at rest\")",
+            &key[..key.len().min(8)],
+            &key[key.len().saturating_sub(4)..]
+        ),
+        SecretKeySource::Config => println!("  Secret key:      from HALLPASS_SECRET_KEY"),
+    }
     if state.config.demo_dir.is_some() {
         println!("  Demo app:        {}/demo/", state.public_url());
     }
     if let Some(path) = ready_file {
-        write_atomically(&path, &serde_json::to_vec_pretty(&info)?)?;
+        // It holds the secret key: readable by this user only.
+        write_private_atomically(&path, &serde_json::to_vec_pretty(&info)?)?;
     }
     run(listener, state, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
     Ok(())
-}
-
-/// Writes to `path.tmp` then renames, so a reader never sees a partial file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 async fn shutdown_signal() {

@@ -6,12 +6,14 @@ use std::sync::{Arc, RwLock};
 
 use hallpass_protocol::keys::{encode_publishable_key, is_secret_key};
 
+use crate::at_rest::{SealError, Sealer, unseal};
+use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::jwt::{KeyError, KeySet, SigningKey};
 use crate::origins::OriginList;
-use crate::password::{self, HashParams};
-use crate::ratelimit::RateLimiter;
+use crate::password::{HashParams, Hasher};
+use crate::ratelimit::{Limits, MemoryCounters};
 use crate::refresh::SuccessorKey;
 use crate::secret::{Password, SecretKey, b64url, b64url_decode, random_base62, random_bytes};
 use crate::store::{Store, StoreError};
@@ -23,6 +25,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Sealed(#[from] SealError),
     #[error("HALLPASS_SECRET_KEY must start with sk_test_ or sk_live_ and be at least 32 characters")]
     BadSecretKey,
     #[error("stored instance secret `{0}` is corrupt")]
@@ -33,12 +37,15 @@ pub enum StartError {
     Task(String),
 }
 
-/// The rate limiters.
-#[derive(Debug)]
-pub struct Limits {
-    pub auth_per_ip: RateLimiter,
-    pub sign_in_per_account: RateLimiter,
-    pub requests_per_ip: RateLimiter,
+/// Where the Backend API secret key came from (the banner prints it only when it was just made).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretKeySource {
+    /// `HALLPASS_SECRET_KEY` / `--secret-key`.
+    Config,
+    /// Generated at this start and stored.
+    Generated,
+    /// Generated at an earlier start, read from the database.
+    Stored,
 }
 
 /// Shared server state.
@@ -50,10 +57,14 @@ pub struct Inner {
     pub store: Store,
     pub keys: KeySet,
     pub secret_key: SecretKey,
+    pub secret_key_source: SecretKeySource,
     pub successor_key: SuccessorKey,
     pub clock: Arc<dyn Clock>,
     pub hash_params: HashParams,
+    /// Argon2id, bounded (see [`crate::password`]).
+    pub hasher: Hasher,
     pub origins: OriginList,
+    pub trusted_proxies: TrustedProxies,
     pub limits: Limits,
     /// A hash of a password nobody has, verified on sign-in for unknown emails (equal timing).
     pub dummy_hash: String,
@@ -85,44 +96,47 @@ impl AppState {
     /// [`AppState::new`] with another clock (tests).
     pub async fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
         let now = clock.now_ms();
+        let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
+        let sealer = config.key_encryption_key.as_ref().map(|k| Sealer::new(k.expose())).transpose()?;
         let store = Store::open(&config.database_url).await?;
 
-        let secret_key = match &config.secret_key {
-            Some(k) if is_secret_key(k.expose()) && k.expose().len() >= 32 => k.clone(),
+        let (secret_key, secret_key_source) = match &config.secret_key {
+            Some(k) if is_secret_key(k.expose()) && k.expose().len() >= 32 => {
+                (k.clone(), SecretKeySource::Config)
+            }
             Some(_) => return Err(StartError::BadSecretKey),
             None => {
                 let fresh =
                     format!("sk_test_{}", random_base62(40).map_err(|e| StartError::Task(e.to_string()))?);
-                SecretKey::new(store.secret_or_insert("secret_key", fresh, now).await?)
+                let (value, generated) =
+                    instance_secret(&store, sealer.as_ref(), "secret_key", fresh, now).await?;
+                let source = if generated { SecretKeySource::Generated } else { SecretKeySource::Stored };
+                (SecretKey::new(value), source)
             }
         };
 
         let fresh: [u8; 32] = random_bytes().map_err(|e| StartError::Task(e.to_string()))?;
-        let stored = store.secret_or_insert("refresh_successor_key", b64url(&fresh), now).await?;
+        let (stored, _) =
+            instance_secret(&store, sealer.as_ref(), "refresh_successor_key", b64url(&fresh), now).await?;
         let successor_key = b64url_decode(&stored)
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .map(SuccessorKey::new)
             .ok_or(StartError::CorruptSecret("refresh_successor_key"))?;
 
-        let keys = load_or_create_keys(&store, now).await?;
+        let keys = load_or_create_keys(&store, sealer.as_ref(), now).await?;
 
         let hash_params = HashParams {
             memory_kib: config.argon2_memory_kib,
             iterations: config.argon2_iterations,
             parallelism: config.argon2_parallelism,
         };
-        let dummy_hash = password::hash(hash_params, Password::new("hallpass dummy password, never valid"))
+        let hasher = Hasher::new(hash_params, config.hash_concurrency, config.hash_queue);
+        let dummy_hash = hasher
+            .hash(Password::new("hallpass dummy password, never valid"))
             .await
             .map_err(|e| StartError::Config(e.to_string()))?;
 
-        let limit = |n: u32| {
-            if config.disable_rate_limits { RateLimiter::disabled() } else { RateLimiter::per_minute(n) }
-        };
-        let limits = Limits {
-            auth_per_ip: limit(config.rate_limit_auth_per_ip),
-            sign_in_per_account: limit(config.rate_limit_sign_in_per_account),
-            requests_per_ip: limit(config.rate_limit_requests_per_ip),
-        };
+        let limits = Limits::new(&config, Box::<MemoryCounters>::default());
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.addr));
         Ok(AppState(Arc::new(Inner {
             origins: OriginList::new(&config.allowed_origins),
@@ -131,9 +145,12 @@ impl AppState {
             store,
             keys,
             secret_key,
+            secret_key_source,
             successor_key,
             clock,
             hash_params,
+            hasher,
+            trusted_proxies,
             limits,
             dummy_hash,
             template_keys: Default::default(),
@@ -170,19 +187,54 @@ impl AppState {
     }
 }
 
-async fn load_or_create_keys(store: &Store, now: i64) -> Result<KeySet, StartError> {
+/// The instance secret `name` in the clear, created from `fresh` if absent (sealed when a key
+/// encryption key is configured; a value stored in the clear is sealed now). `true` when this call
+/// created it.
+async fn instance_secret(
+    store: &Store,
+    sealer: Option<&Sealer>,
+    name: &str,
+    fresh: String,
+    now: i64,
+) -> Result<(String, bool), StartError> {
+    let label = format!("instance_secrets:{name}");
+    let candidate = match sealer {
+        Some(s) => s.seal(&label, &fresh)?,
+        None => fresh,
+    };
+    let stored = store.secret_or_insert(name, candidate.clone(), now).await?;
+    let generated = stored == candidate;
+    let (plain, needs_sealing) = unseal(sealer, &label, &stored)?;
+    if let (true, Some(s)) = (needs_sealing, sealer) {
+        store.set_secret(name, &s.seal(&label, &plain)?).await?;
+        tracing::info!(secret = name, "sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
+    }
+    Ok((plain, generated))
+}
+
+async fn load_or_create_keys(store: &Store, sealer: Option<&Sealer>, now: i64) -> Result<KeySet, StartError> {
     if store.signing_keys().await?.is_empty() {
         let (key, der) = tokio::task::spawn_blocking(SigningKey::generate)
             .await
             .map_err(|e| StartError::Task(e.to_string()))??;
-        store.insert_signing_key(key.kid(), &b64url(&der), now).await?;
+        let material = match sealer {
+            Some(s) => s.seal(&format!("signing_keys:{}", key.kid()), &b64url(&der))?,
+            None => b64url(&der),
+        };
+        store.insert_signing_key(key.kid(), &material, now).await?;
     }
     let mut keys = Vec::new();
-    for (kid, der_b64) in store.signing_keys().await? {
+    for (kid, stored) in store.signing_keys().await? {
+        let label = format!("signing_keys:{kid}");
+        let (der_b64, needs_sealing) = unseal(sealer, &label, &stored)?;
         let der = b64url_decode(&der_b64).ok_or(StartError::CorruptSecret("signing_keys.private_key"))?;
         let key = SigningKey::from_pkcs8(&der)?;
         if key.kid() != kid {
             return Err(StartError::CorruptSecret("signing_keys.kid"));
+        }
+        if let (true, Some(s)) = (needs_sealing, sealer) {
+            store.set_signing_key_material(&kid, &s.seal(&label, &der_b64)?).await?;
+            tracing::info!(kid = %kid, "signing key sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
         }
         keys.push(key);
     }

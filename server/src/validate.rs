@@ -1,36 +1,84 @@
-//! Input rules for what users type: email normalisation, password rules, name and metadata limits.
+//! Input rules for what users type: email normalisation and look-alike checks, password rules
+//! (length, whitespace, the common-password list), name and metadata limits.
 
 use hallpass_protocol::{ErrorCode, Metadata};
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::{
+    GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection,
+    is_potential_mixed_script_confusable_char,
+};
 
+use crate::common_passwords;
 use crate::error::ApiError;
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Bounded so hashing cost and memory stay bounded too.
 pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Fewer different characters than this (`aaaaaaaa`, `abababab`) is refused at sign-up.
+pub const MIN_DISTINCT_CHARS: usize = 4;
 pub const MAX_NAME_CHARS: usize = 256;
 /// Serialised size limit of one metadata object (Clerk's limit).
 pub const MAX_METADATA_BYTES: usize = 8 * 1024;
 
-/// Trims and lower-cases an email address and checks its shape; `form_param_format_invalid`
-/// otherwise. Deliberately simple (one `@`, a dotted domain, no spaces or control characters):
-/// the real proof of an address is a verification mail, not a regex.
+/// Normalises an email address and checks its shape; `form_param_format_invalid` otherwise, and
+/// `form_identifier_confusable` for an address that could pass for another one.
+///
+/// Normalisation: trimmed, NFKC (so full-width `ａ` and the `ﬁ` ligature become `a` and `fi`),
+/// lower-cased; the domain through IDNA (UTS #46: `BÜCHER.de` and `xn--bcher-kva.de` are the same
+/// `bücher.de`, which is how it is stored). The shape is deliberately simple (one `@`, a dotted
+/// domain, no spaces or control characters): the real proof of an address is a verification mail.
+///
+/// Look-alikes (UTS #39): outside ASCII, only characters allowed in identifiers (no zero-width or
+/// other invisible characters, no symbols); the letters of the local part and of each domain label
+/// must be of one script (Latin with Han, Kana or Hangul is fine; Latin with Cyrillic is not); and
+/// a label in another script than Latin made only of letters that look Latin (Cyrillic `аре`) is
+/// refused too. Sign-in normalises the same way, so an address is found however it is typed.
 pub fn email(raw: &str, param: &str) -> Result<String, ApiError> {
-    let email = raw.trim().to_lowercase();
     let invalid = || {
         ApiError::unprocessable(ErrorCode::FormParamFormatInvalid, "Enter a valid email address")
             .with_long_message(format!("`{param}` must be a valid email address."))
             .param(param)
     };
-    if email.is_empty() {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
         return Err(
             ApiError::unprocessable(ErrorCode::FormParamMissing, "Enter an email address").param(param)
         );
     }
+    // Bounded before any Unicode work (NFKC can grow a string, so the limit is checked again).
+    if trimmed.len() > 4 * MAX_EMAIL_LEN {
+        return Err(invalid());
+    }
+    let email: String = trimmed.nfkc().collect::<String>().to_lowercase();
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    if let Some(why) = confusable(local).or_else(|| domain.split('.').find_map(confusable)) {
+        return Err(ApiError::unprocessable(
+            ErrorCode::FormIdentifierConfusable,
+            "This email address contains characters that make it look like another one",
+        )
+        .with_long_message(format!(
+            "`{param}` {why}; type the address in one script, without invisible characters."
+        ))
+        .param(param));
+    }
+    let (ascii, mapped) = idna::domain_to_unicode(domain);
+    let domain = match mapped {
+        Ok(()) if !ascii.is_empty() && idna::domain_to_ascii_strict(&ascii).is_ok() => ascii,
+        _ => return Err(invalid()),
+    };
+    if let Some(why) = domain.split('.').find_map(confusable) {
+        return Err(ApiError::unprocessable(
+            ErrorCode::FormIdentifierConfusable,
+            "This email address contains characters that make it look like another one",
+        )
+        .with_long_message(format!("`{param}` {why}."))
+        .param(param));
+    }
+    let email = format!("{local}@{domain}");
     if email.len() > MAX_EMAIL_LEN {
         return Err(invalid());
     }
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
     let local_ok = !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
@@ -49,7 +97,31 @@ pub fn email(raw: &str, param: &str) -> Result<String, ApiError> {
     if local_ok && domain_ok { Ok(email) } else { Err(invalid()) }
 }
 
-/// Password rules for sign-up: 8 to 256 characters, not the email address.
+/// Why `part` (a local part or one domain label, already NFKC and lower-case) could pass for
+/// another string, if it could.
+fn confusable(part: &str) -> Option<&'static str> {
+    if part.is_ascii() {
+        return None;
+    }
+    if part.chars().any(|c| !c.is_ascii() && !c.identifier_allowed()) {
+        return Some("contains an invisible or unusual character");
+    }
+    let letters: String = part.chars().filter(|c| c.is_alphanumeric()).collect();
+    if letters.as_str().detect_restriction_level() > RestrictionLevel::HighlyRestrictive {
+        return Some("mixes letters of different scripts");
+    }
+    let latin = letters.chars().any(|c| c.is_ascii_alphabetic());
+    if !latin
+        && letters.chars().any(char::is_alphabetic)
+        && letters.chars().filter(|c| c.is_alphabetic()).all(is_potential_mixed_script_confusable_char)
+    {
+        return Some("is written in letters that look like Latin ones");
+    }
+    None
+}
+
+/// Password rules for sign-up: 8 to 256 characters, not only whitespace, not the email address,
+/// not on the common-password list, and at least [`MIN_DISTINCT_CHARS`] different characters.
 pub fn new_password(password: &str, email: &str) -> Result<(), ApiError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
@@ -66,11 +138,39 @@ pub fn new_password(password: &str, email: &str) -> Result<(), ApiError> {
         )
         .param("password"));
     }
+    if password.chars().all(char::is_whitespace) {
+        return Err(ApiError::unprocessable(
+            ErrorCode::FormPasswordWhitespaceOnly,
+            "A password cannot be only spaces",
+        )
+        .param("password"));
+    }
     if password.trim().to_lowercase() == email {
         return Err(ApiError::unprocessable(
             ErrorCode::FormPasswordValidationFailed,
             "Your password must not be your email address",
         )
+        .param("password"));
+    }
+    if common_passwords::contains(password) || common_passwords::contains(password.trim()) {
+        return Err(ApiError::unprocessable(
+            ErrorCode::FormPasswordPwned,
+            "This password is one of the most common ones and has appeared in data breaches",
+        )
+        .with_long_message(
+            "Choose a password that is not on lists of leaked passwords: a few unrelated words work well.",
+        )
+        .param("password"));
+    }
+    let mut distinct: Vec<char> = password.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < MIN_DISTINCT_CHARS {
+        return Err(ApiError::unprocessable(
+            ErrorCode::FormPasswordNotStrongEnough,
+            format!("Use at least {MIN_DISTINCT_CHARS} different characters"),
+        )
+        .with_long_message("A password made of one or two characters repeated is guessed at once.")
         .param("password"));
     }
     Ok(())

@@ -439,8 +439,8 @@ async fn allowed_origins_are_configurable() {
 }
 
 #[tokio::test]
-async fn sign_in_is_rate_limited_per_account_and_per_ip_with_retry_after() {
-    let app = TestApp::with(|c| c.rate_limit_sign_in_per_account = 3).await;
+async fn failed_sign_ins_lock_the_address_out_of_the_account_and_attempts_are_limited_per_ip() {
+    let app = TestApp::with(|c| c.sign_in_failures_per_account_and_ip = 3).await;
     app.sign_up_as("ada@example.com").await;
     for _ in 0..3 {
         app.post(paths::SIGN_INS, json!({"identifier": "ada@example.com", "password": "wrong password"}))

@@ -161,9 +161,11 @@ export type ErrorCode =
   | "form_param_format_invalid" | "form_param_too_long" | "form_param_unknown" | "form_param_value_invalid"
   | "form_identifier_exists" | "form_password_length_too_short" | "form_password_validation_failed"
   | "form_password_incorrect" | "authentication_invalid" | "secret_key_not_allowed" | "secret_key_required"
-  | "origin_not_allowed" | "refresh_token_invalid" | "refresh_token_reused" | "session_revoked"
-  | "session_ended" | "session_expired" | "duplicate_record" | "jwt_template_reserved_claim"
-  | "rate_limited" | "resource_not_found" | "method_not_allowed" | "internal_error"
+  | "origin_not_allowed" | "form_password_pwned" | "form_password_not_strong_enough"
+  | "form_password_whitespace_only" | "form_identifier_confusable" | "refresh_token_invalid"
+  | "refresh_token_reused" | "session_revoked" | "session_ended" | "session_expired" | "duplicate_record"
+  | "jwt_template_reserved_claim" | "jwt_template_too_large" | "rate_limited" | "server_busy"
+  | "request_timeout" | "resource_not_found" | "method_not_allowed" | "internal_error"
   | "network_error" | "offline" | "invalid_response" | "not_signed_in" | "invalid_options"
   | "storage_unavailable" | "signed_out_during_request";
 

@@ -129,7 +129,7 @@ pub struct Standard {
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
     #[error(
-        "template `{name}` renders {bytes} bytes of claims, over the {MAX_RENDERED_CLAIMS_BYTES}-byte limit"
+        "template `{name}` renders over {bytes} bytes of claims, more than the {MAX_RENDERED_CLAIMS_BYTES}-byte limit"
     )]
     TooLarge { name: String, bytes: usize },
     #[error("signing a `{name}` token failed: {source}")]
@@ -145,14 +145,19 @@ pub struct Minted {
 
 /// The claims of a token from `template` for `user` in `session`: the template rendered, then the
 /// server's claims, which always win.
+///
+/// Rendering stops as soon as its output passes [`MAX_RENDERED_CLAIMS_BYTES`]
+/// ([`MintError::TooLarge`]): a template repeating `{{user.unsafe_metadata}}` for a user with 8 KiB
+/// of it would otherwise build megabytes before anything is checked.
 pub fn claims(
     template: &JwtTemplateRecord,
     user: &UserRecord,
     session: &SessionRecord,
     standard: &Standard,
-) -> Metadata {
+) -> Result<Metadata, MintError> {
     let ctx = render::Context::new(user, session);
-    let mut claims = render::render_claims(&template.claims, &ctx);
+    let mut claims = render::render_claims(&template.claims, &ctx, MAX_RENDERED_CLAIMS_BYTES)
+        .map_err(|o| MintError::TooLarge { name: template.name.clone(), bytes: o.rendered })?;
     let iat = standard.now_ms.div_euclid(1000);
     let mut set = |k: &str, v: Value| {
         claims.insert(k.to_owned(), v);
@@ -170,7 +175,7 @@ pub fn claims(
             claims.remove("azp");
         }
     }
-    claims
+    Ok(claims)
 }
 
 /// Mints a token from `template`, signed by its custom key (loaded through `custom_keys`) or by
@@ -184,7 +189,7 @@ pub fn mint(
     instance_key: &SigningKey,
     custom_keys: &signer::KeyCache,
 ) -> Result<Minted, MintError> {
-    let claims = claims(template, user, session, standard);
+    let claims = claims(template, user, session, standard)?;
     let key_error = |source| MintError::Key { name: template.name.clone(), source };
     let bytes = serde_json::to_vec(&claims).map_err(|e| key_error(KeyError::Claims(e)))?.len();
     if bytes > MAX_RENDERED_CLAIMS_BYTES {
@@ -270,7 +275,7 @@ mod tests {
         let (user, session) = fixtures::user_and_session();
         // As if a reserved claim had reached the database some other way.
         let t = template(serde_json::json!({"sub": "evil", "azp": "evil", "aud": "x", "e": "{{user.id}}"}));
-        let c = claims(&t, &user, &session, &standard(Some("http://localhost:3000")));
+        let c = claims(&t, &user, &session, &standard(Some("http://localhost:3000"))).unwrap();
         let c = serde_json::Value::Object(c);
         assert_eq!(
             c,
@@ -280,7 +285,7 @@ mod tests {
                 "aud": "x", "e": "user_1",
             })
         );
-        let no_origin = claims(&t, &user, &session, &standard(None));
+        let no_origin = claims(&t, &user, &session, &standard(None)).unwrap();
         assert!(!no_origin.contains_key("azp"));
     }
 
@@ -294,6 +299,31 @@ mod tests {
         let (key, _) = SigningKey::generate().unwrap();
         let err = mint(&t, &user, &session, &standard(None), &key, &signer::KeyCache::default()).unwrap_err();
         assert!(matches!(err, MintError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn rendering_stops_at_the_limit_instead_of_building_everything_first() {
+        // 300 copies of an 8 KB object would be 2.4 MB; rendering gives up within one copy of the
+        // limit.
+        let (mut user, session) = fixtures::user_and_session();
+        user.unsafe_metadata.insert("blob".into(), "x".repeat(8000).into());
+        let many: serde_json::Map<String, serde_json::Value> =
+            (0..300).map(|i| (format!("c{i}"), "{{user.unsafe_metadata}}".into())).collect();
+        let t = template(serde_json::Value::Object(many));
+        match claims(&t, &user, &session, &standard(None)) {
+            Err(MintError::TooLarge { bytes, .. }) => {
+                assert!(
+                    bytes > MAX_RENDERED_CLAIMS_BYTES && bytes < MAX_RENDERED_CLAIMS_BYTES + 9_000,
+                    "{bytes}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // Interpolated text is charged piece by piece too.
+        let text: serde_json::Map<String, serde_json::Value> =
+            [("t".to_owned(), "{{user.unsafe_metadata}}".repeat(300).into())].into_iter().collect();
+        let t = template(serde_json::Value::Object(text));
+        assert!(matches!(claims(&t, &user, &session, &standard(None)), Err(MintError::TooLarge { .. })));
     }
 
     fn hs_key() -> TemplateKey {

@@ -73,18 +73,87 @@ impl Context {
     }
 }
 
-/// Renders every shortcode in `claims`.
-pub fn render_claims(claims: &Metadata, ctx: &Context) -> Metadata {
-    claims.iter().map(|(k, v)| (k.clone(), render(v, ctx))).collect()
+/// Rendering stopped: the output passed the byte budget (at least `rendered` bytes, roughly as
+/// serialised JSON, when it stopped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverBudget {
+    pub rendered: usize,
 }
 
-/// Renders one value (recursively).
+/// What is left of the output's size budget. Rendering charges every piece it produces (roughly its
+/// JSON size) *before* producing more, so a template that repeats a large shortcode stops at the
+/// budget instead of building megabytes first.
+struct Budget {
+    used: usize,
+    limit: usize,
+}
+
+impl Budget {
+    fn charge(&mut self, bytes: usize) -> Result<(), OverBudget> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit { Err(OverBudget { rendered: self.used }) } else { Ok(()) }
+    }
+}
+
+/// Renders every shortcode in `claims`, giving up as soon as the output passes `limit` bytes.
+pub fn render_claims(claims: &Metadata, ctx: &Context, limit: usize) -> Result<Metadata, OverBudget> {
+    let mut budget = Budget { used: 2, limit };
+    render_map(claims, ctx, &mut budget)
+}
+
+/// Renders one value (recursively), without a size limit (tests).
+#[cfg(test)]
 pub fn render(value: &Value, ctx: &Context) -> Value {
+    let mut budget = Budget { used: 0, limit: usize::MAX };
+    render_value(value, ctx, &mut budget).unwrap_or(Value::Null)
+}
+
+fn render_map(map: &Metadata, ctx: &Context, budget: &mut Budget) -> Result<Metadata, OverBudget> {
+    let mut out = Metadata::new();
+    for (k, v) in map {
+        // `"key":` and a comma.
+        budget.charge(k.len() + 4)?;
+        out.insert(k.clone(), render_value(v, ctx, budget)?);
+    }
+    Ok(out)
+}
+
+fn render_value(value: &Value, ctx: &Context, budget: &mut Budget) -> Result<Value, OverBudget> {
     match value {
-        Value::String(s) => render_string(s, ctx),
-        Value::Array(items) => Value::Array(items.iter().map(|v| render(v, ctx)).collect()),
-        Value::Object(map) => Value::Object(render_claims(map, ctx)),
-        other => other.clone(),
+        Value::String(s) => render_string(s, ctx, budget),
+        Value::Array(items) => {
+            budget.charge(2)?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                budget.charge(1)?;
+                out.push(render_value(item, ctx, budget)?);
+            }
+            Ok(Value::Array(out))
+        }
+        Value::Object(map) => {
+            budget.charge(2)?;
+            Ok(Value::Object(render_map(map, ctx, budget)?))
+        }
+        other => {
+            budget.charge(json_len(other))?;
+            Ok(other.clone())
+        }
+    }
+}
+
+/// The serialised size of `v` (bounded work: context values are metadata objects of at most 8 KiB).
+fn json_len(v: &Value) -> usize {
+    match v {
+        Value::Null => 4,
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::String(s) => s.len() + 2,
+        other => serde_json::to_vec(other).map_or(usize::MAX, |b| b.len()),
     }
 }
 
@@ -112,24 +181,34 @@ fn pieces(s: &str) -> Vec<Piece<'_>> {
     out
 }
 
-fn render_string(s: &str, ctx: &Context) -> Value {
+fn render_string(s: &str, ctx: &Context, budget: &mut Budget) -> Result<Value, OverBudget> {
     let pieces = pieces(s);
     match pieces.as_slice() {
-        [Piece::Code(code)] => evaluate(code, ctx),
-        _ if !pieces.iter().any(|p| matches!(p, Piece::Code(_))) => Value::String(s.to_owned()),
+        [Piece::Code(code)] => {
+            let v = evaluate(code, ctx);
+            budget.charge(json_len(&v))?;
+            Ok(v)
+        }
+        _ if !pieces.iter().any(|p| matches!(p, Piece::Code(_))) => {
+            budget.charge(s.len() + 2)?;
+            Ok(Value::String(s.to_owned()))
+        }
         _ => {
+            budget.charge(2)?;
             let mut out = String::with_capacity(s.len());
             for piece in &pieces {
-                match piece {
-                    Piece::Text(t) => out.push_str(t),
+                let text = match piece {
+                    Piece::Text(t) => std::borrow::Cow::Borrowed(*t),
                     Piece::Code(code) => match evaluate(code, ctx) {
-                        Value::Null => {}
-                        Value::String(v) => out.push_str(&v),
-                        other => out.push_str(&other.to_string()),
+                        Value::Null => continue,
+                        Value::String(v) => std::borrow::Cow::Owned(v),
+                        other => std::borrow::Cow::Owned(other.to_string()),
                     },
-                }
+                };
+                budget.charge(text.len())?;
+                out.push_str(&text);
             }
-            Value::String(out)
+            Ok(Value::String(out))
         }
     }
 }

@@ -1,17 +1,19 @@
 //! The demo app's side of the server (`--demo-dir`, used by `cargo xtask demo`): the static files
 //! of `www/` under `/demo/`, the npm package under `/demo/hallpass/`, and `GET /demo/api/whoami`, a
-//! protected endpoint standing in for an app's own backend.
+//! protected endpoint standing in for an app's own backend. Static files never include dotfiles, and
+//! never anything a symlink leads to outside the served folder.
 //!
 //! `whoami` checks the Bearer session token the way an app backend does: with the public keys of
 //! the JWKS document (the one served at `/.well-known/jwks.json`), offline — RS256 only, the key
 //! picked by `kid`, then `iss`, `exp` and `nbf`. It answers 401 without a token or with a bad one.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use hallpass_protocol::SessionClaims;
@@ -32,15 +34,54 @@ pub fn router(www: &Path, package: Option<&Path>) -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .route(WHOAMI, get(whoami))
-        .nest_service("/demo", ServeDir::new(www));
+        .nest_service("/demo", static_files(www));
     if let Some(package) = package {
-        router = router.nest_service("/demo/hallpass", ServeDir::new(package));
+        router = router.nest_service("/demo/hallpass", static_files(package));
     }
     // A dev server: every load revalidates, so a rebuilt package is never served stale.
     router.layer(middleware::map_response(|mut res: Response| async move {
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         res
     }))
+}
+
+/// The files of `root`, except dotfiles (`.env`, `.git/…`: a path with any segment starting with
+/// `.` is not found) and anything reached through a symlink that leads out of `root`.
+fn static_files(root: &Path) -> axum::routing::MethodRouter {
+    let canonical_root = Arc::new(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()));
+    let files = ServeDir::new(root);
+    axum::routing::get_service(files).layer(middleware::from_fn(move |req: Request, next: Next| {
+        let root = canonical_root.clone();
+        async move {
+            if inside(&root, req.uri().path()).await {
+                next.run(req).await
+            } else {
+                ApiError::not_found("File").into_response()
+            }
+        }
+    }))
+}
+
+/// Whether the request path (relative to the served folder) names something that may be served.
+async fn inside(root: &Path, path: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let segments: Vec<&str> = decoded.split(['/', '\\']).filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|s| s.starts_with('.')) {
+        return false;
+    }
+    let target = segments.iter().fold(root.to_path_buf(), |p, s| p.join(s));
+    let Ok(real) = tokio::fs::canonicalize(&target).await else {
+        // Missing: ServeDir answers its own 404.
+        return true;
+    };
+    if !real.starts_with(root) {
+        return false;
+    }
+    // A folder is served as its index.html, which may itself be a link out.
+    match tokio::fs::canonicalize(real.join("index.html")).await {
+        Ok(index) if real.is_dir() => index.starts_with(root),
+        _ => true,
+    }
 }
 
 /// What `whoami` answers for a valid token.

@@ -5,15 +5,18 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hallpass_protocol::{
     AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionClaims, SessionStatus,
-    SignInRequest, SignUpRequest, UpdateProfileRequest, id_prefix,
+    SignInRequest, SignUpRequest, UpdateProfileRequest, id_prefix, paths,
 };
 
 use super::session_auth::{authenticate, session_over};
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ClientIp, Origin};
-use crate::password;
+use crate::extract::{ApiJson, Origin};
+use crate::password::HashError;
+use crate::ratelimit::retry_after_secs;
 use crate::refresh;
 use crate::secret::{Password, RefreshToken, new_id, random_base62};
+use crate::security_log;
 use crate::state::AppState;
 use crate::store::{
     CreateUserError, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionRecord, UserRecord,
@@ -23,11 +26,11 @@ use crate::validate;
 /// `POST /v1/client/sign_ups`
 pub async fn sign_up(
     State(state): State<AppState>,
-    ip: ClientIp,
+    addr: ClientAddr,
     origin: Origin,
     ApiJson(req): ApiJson<SignUpRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    limit(&state.limits.auth_per_ip, &state, &ip.0)?;
+    auth_attempt(&state, addr, paths::SIGN_UPS).await?;
     let email = validate::email(&req.email_address, "email_address")?;
     validate::new_password(req.password.expose(), &email)?;
     let first_name = validate::name(req.first_name, "first_name")?;
@@ -37,7 +40,8 @@ pub async fn sign_up(
     if state.store.email_exists(&email).await? {
         return Err(identifier_exists());
     }
-    let password_hash = password::hash(state.hash_params, req.password).await.map_err(ApiError::internal)?;
+    let password_hash =
+        state.hasher.hash(req.password).await.map_err(|e| hash_error(addr, paths::SIGN_UPS, e))?;
     let now = state.now_ms();
     let user = NewUser {
         id: new_id(id_prefix::USER)?,
@@ -62,15 +66,24 @@ pub async fn sign_up(
 }
 
 /// `POST /v1/client/sign_ins`
+///
+/// Lockout (see `crate::ratelimit`): only failures count, per (account, address) with a looser
+/// per-account budget; a refused attempt is refused before any hashing.
 pub async fn sign_in(
     State(state): State<AppState>,
-    ip: ClientIp,
+    addr: ClientAddr,
     origin: Origin,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    limit(&state.limits.auth_per_ip, &state, &ip.0)?;
+    auth_attempt(&state, addr, paths::SIGN_INS).await?;
     let email = validate::email(&req.identifier, "identifier")?;
-    limit(&state.limits.sign_in_per_account, &state, &email)?;
+    let addr_key = addr.limit_key();
+    let allowed =
+        state.limits.sign_in_allowed(&email, &addr_key, state.now_ms()).await.map_err(ApiError::internal)?;
+    if let Err(lockout) = allowed {
+        security_log::sign_in_locked_out(addr, &email, lockout);
+        return Err(ApiError::rate_limited(retry_after_secs(lockout.retry_after_ms())));
+    }
     if req.password.expose().is_empty() {
         return Err(
             ApiError::unprocessable(ErrorCode::FormParamMissing, "Enter your password").param("password")
@@ -85,10 +98,22 @@ pub async fn sign_in(
     };
     let too_long = req.password.expose().chars().count() > validate::MAX_PASSWORD_CHARS;
     let candidate = if too_long { Password::default() } else { req.password };
-    let ok = password::verify(candidate, phc).await.map_err(ApiError::internal)?;
+    let ok = state.hasher.verify(candidate, phc).await.map_err(|e| hash_error(addr, paths::SIGN_INS, e))?;
     let user = match user {
         Some(u) if ok && known && !too_long => u,
-        _ => {
+        other => {
+            let reason = match &other {
+                None => "unknown_account",
+                Some(_) if !known => "no_password",
+                Some(_) if too_long => "password_too_long",
+                Some(_) => "wrong_password",
+            };
+            state
+                .limits
+                .sign_in_failed(&email, &addr_key, state.now_ms())
+                .await
+                .map_err(ApiError::internal)?;
+            security_log::sign_in_failed(addr, &email, other.as_ref().map(|u| u.id.as_str()), reason);
             return Err(ApiError::unprocessable(
                 ErrorCode::FormPasswordIncorrect,
                 "Password is incorrect. Try again.",
@@ -97,6 +122,7 @@ pub async fn sign_in(
             .param("password"));
         }
     };
+    state.limits.sign_in_succeeded(&email, &addr_key).await.map_err(ApiError::internal)?;
     let now = state.now_ms();
     let session = new_session(&state, &user.id, now)?;
     let token = refresh::generate()?;
@@ -110,6 +136,7 @@ pub async fn sign_in(
 /// `POST /v1/client/refresh`
 pub async fn refresh(
     State(state): State<AppState>,
+    addr: ClientAddr,
     origin: Origin,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
@@ -131,30 +158,38 @@ pub async fn refresh(
             issue(&state, &user, &session, successor, origin.0).map(Json)
         }
         RefreshOutcome::Invalid => Err(refresh_invalid()),
-        RefreshOutcome::Reused => {
-            tracing::warn!("refresh token reused outside the grace window: session revoked");
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::RefreshTokenReused,
-                "This refresh token was already used; the session has been revoked",
-            ))
+        RefreshOutcome::Reused(session) => {
+            security_log::refresh_token_reused(addr, &session.id, &session.user_id, "refresh");
+            Err(refresh_reused())
         }
         RefreshOutcome::SessionOver(status) => Err(session_over(status)),
     }
 }
 
-/// `POST /v1/client/sign_out`: ends the session of the presented refresh token (any token of the
-/// family). Works with an expired session token, and signing out an ended session is fine.
+/// `POST /v1/client/sign_out`: ends the session of the presented refresh token — the live one, or
+/// a rotated one within the grace window (a client whose refresh answer was lost holds that one).
+/// Works with an expired session token, and signing out an ended session is fine.
+///
+/// A token rotated longer ago than the grace window is what `/refresh` treats as reuse — someone
+/// kept a copy — and so is it here: the session is revoked and the answer is `refresh_token_reused`.
 pub async fn sign_out(
     State(state): State<AppState>,
+    addr: ClientAddr,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<Session>> {
     if !refresh::well_formed(req.refresh_token.expose()) {
         return Err(refresh_invalid());
     }
     let hash = refresh::hash(&req.refresh_token);
-    let session = state.store.session_by_token(&hash).await?.ok_or_else(refresh_invalid)?;
+    let (session, rotated_at) = state.store.session_by_token(&hash).await?.ok_or_else(refresh_invalid)?;
     let now = state.now_ms();
+    let grace_ms = i64::from(state.config.refresh_grace_secs) * 1000;
+    if rotated_at.is_some_and(|at| now - at > grace_ms) {
+        if state.store.set_status(&session.id, SessionStatus::Active, SessionStatus::Revoked, now).await? {
+            security_log::refresh_token_reused(addr, &session.id, &session.user_id, "sign_out");
+        }
+        return Err(refresh_reused());
+    }
     state.store.set_status(&session.id, SessionStatus::Active, SessionStatus::Ended, now).await?;
     let session = state.store.session(&session.id).await?.ok_or_else(refresh_invalid)?;
     Ok(Json(session.to_wire()))
@@ -224,8 +259,33 @@ pub async fn revoke_session(
     Ok(Json(target.to_wire()))
 }
 
-fn limit(limiter: &crate::ratelimit::RateLimiter, state: &AppState, key: &str) -> ApiResult<()> {
-    limiter.check(key, state.now_ms()).map_err(ApiError::rate_limited)
+/// One sign-up or sign-in attempt against the client address's budget (flood control).
+async fn auth_attempt(state: &AppState, addr: ClientAddr, path: &str) -> ApiResult<()> {
+    let decision =
+        state.limits.auth_attempt(&addr.limit_key(), state.now_ms()).await.map_err(ApiError::internal)?;
+    decision.map_err(|ms| {
+        let secs = retry_after_secs(ms);
+        security_log::rate_limited(addr, "auth_per_ip", path, secs);
+        ApiError::rate_limited(secs)
+    })
+}
+
+fn hash_error(addr: ClientAddr, path: &str, e: HashError) -> ApiError {
+    match e {
+        HashError::Busy { retry_after_secs } => {
+            security_log::hashing_busy(addr, path);
+            ApiError::busy(retry_after_secs)
+        }
+        HashError::Failed(cause) => ApiError::internal(cause),
+    }
+}
+
+fn refresh_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::RefreshTokenReused,
+        "This refresh token was already used; the session has been revoked",
+    )
 }
 
 fn identifier_exists() -> ApiError {

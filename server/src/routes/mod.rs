@@ -1,8 +1,8 @@
 //! The HTTP surface: the router, its layers, and the cross-cutting middleware.
 //!
 //! Layering, outermost first: trace → `x-hallpass-server-time` on every response → turn any non-JSON
-//! error (axum's own 404/405/413/415…) into an [`ErrorBody`](hallpass_protocol::ErrorBody) → per-API
-//! layers. The Frontend API adds CORS (allow-list), a guard (origin check, per-IP limit, no secret
+//! error (axum's own 404/405/408/413/415…) into an [`ErrorBody`](hallpass_protocol::ErrorBody) → the
+//! request deadline and the body-read deadline → per-API layers. The Frontend API adds CORS (allow-list), a guard (origin check, per-IP limit, no secret
 //! keys) and the body limit, in that order, so a browser can read even a 413; the Backend API adds the
 //! secret-key check, then the body limit, and no CORS at all; the JWKS is readable from any origin.
 
@@ -24,10 +24,13 @@ use axum::routing::{get, patch, post};
 use hallpass_protocol::{ErrorCode, SERVER_TIME_HEADER, paths};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
-use crate::extract::ClientIp;
+use crate::ratelimit::retry_after_secs;
+use crate::security_log;
 use crate::state::AppState;
 
 /// The whole application.
@@ -77,6 +80,15 @@ pub fn app(state: AppState) -> Router {
         // layer wraps (and so break preflights); `normalize_errors` shapes axum's 405 instead.
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        // Slow clients: the whole body must arrive within its deadline (a body trickled one byte at
+        // a time is cut off; the extractor answers 408), and every request is answered within
+        // `request_timeout_secs` (408 too). Reading the headers is bounded by the connection's own
+        // header-read timeout (`crate::serve`).
+        .layer(RequestBodyDeadlineLayer::new(Duration::from_secs(state.config.body_read_timeout_secs.max(1))))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.request_timeout_secs.max(1)),
+        ))
         .layer(middleware::map_response(normalize_errors))
         .layer(middleware::map_response_with_state(state.clone(), server_time))
         .layer(TraceLayer::new_for_http())
@@ -121,9 +133,15 @@ async fn frontend_guard(State(state): State<AppState>, req: Request, next: Next)
         )
         .into_response();
     }
-    let ip = ClientIp::from_parts(req.extensions());
-    if let Err(secs) = state.limits.requests_per_ip.check(&ip.0, state.now_ms()) {
-        return ApiError::rate_limited(secs).into_response();
+    let addr = ClientAddr::of(req.extensions(), req.headers(), &state.trusted_proxies);
+    match state.limits.request(&addr.limit_key(), state.now_ms()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(ms)) => {
+            let secs = retry_after_secs(ms);
+            security_log::rate_limited(addr, "requests_per_ip", req.uri().path(), secs);
+            return ApiError::rate_limited(secs).into_response();
+        }
+        Err(e) => return ApiError::internal(e).into_response(),
     }
     next.run(req).await
 }
@@ -167,6 +185,8 @@ async fn normalize_errors(res: Response) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, "Method not allowed on this path"),
         StatusCode::UNAUTHORIZED => (ErrorCode::AuthenticationInvalid, "Authentication required"),
         StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "Too many requests"),
+        StatusCode::REQUEST_TIMEOUT => (ErrorCode::RequestTimeout, "The request took too long"),
+        StatusCode::SERVICE_UNAVAILABLE => (ErrorCode::ServerBusy, "The server is busy"),
         s if s.is_client_error() => (ErrorCode::RequestBodyInvalid, "The request is invalid"),
         _ => (ErrorCode::InternalError, "Something went wrong"),
     };

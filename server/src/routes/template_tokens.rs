@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use hallpass_protocol::TemplateTokenResponse;
+use hallpass_protocol::{ErrorCode, TemplateTokenResponse};
 
 use super::session_auth::authenticate;
 use crate::error::{ApiError, ApiResult};
@@ -53,7 +53,16 @@ pub async fn mint(
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .map_err(|e| match e {
+        // The template and this user's metadata together are too large: a client-visible, stable
+        // 4xx (nothing is wrong with the server), not a 500.
+        jwt_template::MintError::TooLarge { .. } => ApiError::unprocessable(
+            ErrorCode::JwtTemplateTooLarge,
+            "This JWT template renders too many claims for this user",
+        )
+        .with_long_message(format!("{e}. Shorten the template or the metadata its shortcodes insert.")),
+        other => ApiError::internal(other),
+    })?;
     // Whole seconds left from the server time, rounded down, as for session tokens.
     let expires_in = u32::try_from((minted.exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
     Ok(Json(TemplateTokenResponse { object: "token".into(), jwt: minted.jwt.into(), expires_in }))

@@ -99,8 +99,8 @@ pub enum RefreshOutcome {
     GraceReplay(SessionRecord, UserRecord),
     /// No such token.
     Invalid,
-    /// Reuse outside the grace window (or after the successor was used): the session is now revoked.
-    Reused,
+    /// Reuse outside the grace window (or after the successor was used): this session is now revoked.
+    Reused(SessionRecord),
     /// The session is not active any more (this status).
     SessionOver(SessionStatus),
 }
@@ -133,10 +133,13 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(parent) = Path::new(options.get_filename()).parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent)?;
+        // The database holds the keys: its directory and files are private (see `crate::at_rest`).
+        let file = Path::new(options.get_filename());
+        if file.as_os_str() != ":memory:" {
+            if let Some(parent) = file.parent() {
+                crate::at_rest::private_dir(parent)?;
+            }
+            crate::at_rest::private_sqlite_file(file)?;
         }
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
@@ -170,6 +173,28 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("value")?)
+    }
+
+    /// Replaces the value of the secret called `name` (sealing it at rest).
+    pub async fn set_secret(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let _turn = self.writer.lock().await;
+        sqlx::query("UPDATE instance_secrets SET value = $1 WHERE name = $2")
+            .bind(value)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the stored private key of signing key `kid` (sealing it at rest).
+    pub async fn set_signing_key_material(&self, kid: &str, private_key: &str) -> Result<(), StoreError> {
+        let _turn = self.writer.lock().await;
+        sqlx::query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2")
+            .bind(private_key)
+            .bind(kid)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Stored signing keys that are not retired, newest first: `(kid, base64 PKCS#8)`.
@@ -416,16 +441,19 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The session a refresh token (any of its family, rotated or not) belongs to.
-    pub async fn session_by_token(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
+    /// The session a refresh token (any of its family, rotated or not) belongs to, and when the token
+    /// was rotated (`None`: it is the family's live token).
+    pub async fn session_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, Option<i64>)>, StoreError> {
+        let row = sqlx::query("SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            Some(r) => self.session(&r.try_get::<String, _>("session_id")?).await,
-            None => Ok(None),
-        }
+        let Some(r) = row else { return Ok(None) };
+        let used_at: Option<i64> = r.try_get("used_at")?;
+        Ok(self.session(&r.try_get::<String, _>("session_id")?).await?.map(|s| (s, used_at)))
     }
 
     // ---------------------------------------------------------------- refresh-token rotation
@@ -532,7 +560,7 @@ impl Store {
         // RFC 9700 §4.14.2: a rotated token used again means it leaked; end the whole family.
         set_status_tx(&mut tx, &session.id, SessionStatus::Revoked, now).await?;
         tx.commit().await?;
-        Ok(RefreshOutcome::Reused)
+        Ok(RefreshOutcome::Reused(session))
     }
 }
 
