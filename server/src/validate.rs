@@ -235,6 +235,43 @@ mod tests {
     }
 
     #[test]
+    fn emails_are_normalised_nfkc_and_idna() {
+        // Full-width letters and ligatures are their plain forms; the domain is IDNA-mapped.
+        assert_eq!(email("\u{ff21}da@Example.com", "e").unwrap(), "ada@example.com");
+        assert_eq!(email("\u{fb01}nn@example.com", "e").unwrap(), "finn@example.com");
+        assert_eq!(email("bob@B\u{dc}CHER.de", "e").unwrap(), "bob@b\u{fc}cher.de");
+        assert_eq!(email("bob@xn--bcher-kva.de", "e").unwrap(), "bob@b\u{fc}cher.de");
+        // Single-script non-Latin addresses are fine.
+        assert_eq!(
+            email("\u{438}\u{432}\u{430}\u{43d}@example.com", "e").unwrap(),
+            "\u{438}\u{432}\u{430}\u{43d}@example.com"
+        );
+        assert_eq!(email("\u{7530}\u{4e2d}@example.jp", "e").unwrap(), "\u{7530}\u{4e2d}@example.jp");
+        assert!(email("bob@xn--zz.de", "e").is_err(), "invalid punycode");
+    }
+
+    #[test]
+    fn look_alike_emails_are_refused() {
+        for bad in [
+            "alice\u{200b}@example.com",         // zero-width space
+            "ali\u{ad}ce@example.com",           // soft hyphen
+            "alice\u{202e}@example.com",         // right-to-left override
+            "\u{430}lice@example.com",           // Cyrillic а among Latin
+            "alice@ex\u{430}mple.com",           // … in the domain
+            "alice@exa\u{200b}mple.com",         // invisible in the domain (IDNA would drop it)
+            "\u{430}\u{440}\u{435}@example.com", // all Cyrillic, all Latin look-alikes
+            "p\u{430}yp\u{430}l@example.com",
+        ] {
+            assert_eq!(
+                email(bad, "e").unwrap_err().code,
+                ErrorCode::FormIdentifierConfusable,
+                "{}",
+                bad.escape_unicode()
+            );
+        }
+    }
+
+    #[test]
     fn password_rules() {
         assert!(new_password("long enough", "a@b.co").is_ok());
         assert_eq!(new_password("short", "a@b.co").unwrap_err().code, ErrorCode::FormPasswordTooShort);
@@ -244,6 +281,18 @@ mod tests {
             new_password("Ada@Example.com", "ada@example.com").unwrap_err().code,
             ErrorCode::FormPasswordValidationFailed
         );
+        for (pw, code) in [
+            ("12345678", ErrorCode::FormPasswordPwned),
+            ("PASSWORD", ErrorCode::FormPasswordPwned),
+            (" iloveyou ", ErrorCode::FormPasswordPwned),
+            ("aaaaaaaa", ErrorCode::FormPasswordNotStrongEnough),
+            ("abcabcabcabc", ErrorCode::FormPasswordNotStrongEnough),
+            ("        ", ErrorCode::FormPasswordWhitespaceOnly),
+            ("\t\n \u{3000}    ", ErrorCode::FormPasswordWhitespaceOnly),
+        ] {
+            assert_eq!(new_password(pw, "a@b.co").unwrap_err().code, code, "{pw:?}");
+        }
+        assert!(new_password("  spaces around are fine  ", "a@b.co").is_ok());
     }
 
     #[test]

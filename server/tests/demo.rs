@@ -99,3 +99,36 @@ async fn without_demo_dir_nothing_of_the_demo_is_served() {
     app.call(Method::GET, "/demo/", &[], None).await.assert_error(404, "resource_not_found");
     app.call(Method::GET, WHOAMI, &[], None).await.assert_error(404, "resource_not_found");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn dotfiles_and_symlinks_out_of_the_folder_are_not_served() {
+    let (app, www) = demo_app().await;
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("secret.txt"), "outside").unwrap();
+    fs::write(www.path().join(".env"), "SECRET=1").unwrap();
+    fs::create_dir_all(www.path().join(".git")).unwrap();
+    fs::write(www.path().join(".git/config"), "[core]").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), www.path().join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), www.path().join("leakdir")).unwrap();
+    std::os::unix::fs::symlink(www.path().join("index.html"), www.path().join("inside.html")).unwrap();
+    for path in [
+        "/demo/.env",
+        "/demo/%2eenv",
+        "/demo/.git/config",
+        "/demo/leak.txt",
+        "/demo/leakdir/secret.txt",
+        "/demo/pkg/../.env",
+    ] {
+        let res = app.call(Method::GET, path, &[], None).await;
+        res.assert_error(404, "resource_not_found");
+        assert!(
+            !String::from_utf8_lossy(&res.body).contains("SECRET")
+                && !String::from_utf8_lossy(&res.body).contains("outside"),
+            "{path}"
+        );
+    }
+    // A link that stays inside the folder is fine.
+    let inside = app.call(Method::GET, "/demo/inside.html", &[], None).await;
+    assert_eq!(inside.status, 200);
+}

@@ -500,3 +500,55 @@ async fn owasp_argon2_defaults_work_end_to_end() {
         .await
         .assert_error(422, "form_password_incorrect");
 }
+
+#[tokio::test]
+async fn sign_out_takes_a_rotated_token_only_within_the_grace_window() {
+    let app = TestApp::new().await;
+    // Within the window: a client whose refresh answer was lost signs out with the token it holds.
+    let a = app.sign_up_as("ada@example.com").await;
+    app.refresh(a.refresh_token.expose()).await.auth();
+    app.clock.advance_secs(i64::from(app.config.refresh_grace_secs));
+    let out = app.post(paths::SIGN_OUT, json!({"refresh_token": a.refresh_token})).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", String::from_utf8_lossy(&out.body));
+    assert_eq!(out.json()["status"], "ended");
+
+    // Past it: a rotated token is a copy someone kept; as on /refresh, the session is revoked.
+    let b = app.sign_up_as("bob@example.com").await;
+    let next = app.refresh(b.refresh_token.expose()).await.auth();
+    app.clock.advance_secs(i64::from(app.config.refresh_grace_secs) + 1);
+    app.post(paths::SIGN_OUT, json!({"refresh_token": b.refresh_token}))
+        .await
+        .assert_error(401, "refresh_token_reused");
+    app.refresh(next.refresh_token.expose()).await.assert_error(401, "session_revoked");
+    // The live token still signs out an already-ended session fine (idempotent).
+    let out = app.post(paths::SIGN_OUT, json!({"refresh_token": next.refresh_token})).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(out.json()["status"], "revoked");
+}
+
+#[tokio::test]
+async fn proxied_requests_are_limited_per_forwarded_client() {
+    use std::net::SocketAddr;
+    let app = TestApp::with(|c| {
+        c.trusted_proxies = vec!["10.0.0.1".into()];
+        c.rate_limit_auth_per_ip = 2;
+    })
+    .await;
+    let via_proxy = |client: &str| {
+        let mut req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(paths::SIGN_INS)
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", client)
+            .body(axum::body::Body::from(r#"{"identifier":"x@example.com","password":"wrong password"}"#))
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo("10.0.0.1:5000".parse::<SocketAddr>().unwrap()));
+        req
+    };
+    for _ in 0..2 {
+        app.send(via_proxy("198.51.100.1")).await.assert_error(422, "form_password_incorrect");
+    }
+    app.send(via_proxy("198.51.100.1")).await.assert_error(429, "rate_limited");
+    app.send(via_proxy("198.51.100.2")).await.assert_error(422, "form_password_incorrect");
+}
