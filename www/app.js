@@ -13,7 +13,15 @@ function describe(error) {
     case "form_password_length_too_short":
       return "That password is too short: use at least 8 characters.";
     case "form_password_validation_failed":
+    case "form_password_not_strong_enough":
+    case "form_password_whitespace_only":
       return `That password is too weak: ${error.message}`;
+    case "form_password_pwned":
+      return "That password is on lists of leaked passwords. Choose another: a few unrelated words work well.";
+    case "form_identifier_confusable":
+      return "That email address contains characters that make it look like another one. Type it in one script.";
+    case "server_busy":
+      return `The server is busy. Try again in ${error.retryAfter ?? 1} seconds.`;
     case "form_identifier_exists":
       return "An account with this email address already exists. Sign in instead.";
     case "form_param_format_invalid":

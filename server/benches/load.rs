@@ -2,7 +2,9 @@
 //! JWKS-verified protected endpoint (`GET /v1/client/me` with the Bearer session token) under a load
 //! generator on loopback, beside the raw RS256 sign and verify rates of the same key on the same
 //! machine (the ceilings); sign-in latency with the Argon2id parameters in use; refresh latency while
-//! sign-ins run concurrently; and the refresh cost curve as the database grows (users seeded in bulk).
+//! sign-ins run concurrently; a sign-in flood that saturates the Argon2 slots (peak memory, refresh
+//! p99 meanwhile, how many sign-ins were answered and how many refused as busy); and the refresh cost
+//! curve as the database grows (users seeded in bulk).
 //!
 //! Run: `cargo bench -p hallpass-server --bench load --profile server` (prints JSON; `cargo xtask
 //! bench` runs it and reads the file). Knobs, all bounded:
@@ -420,6 +422,61 @@ async fn sign_in_load(
     (lat, errors)
 }
 
+/// A sign-in flood: `streams` connections, each signing in with a wrong password back to back until
+/// `stop` (or `max` each). Counts the answers: `(wrong password, busy, other, latencies)`.
+async fn flood(
+    addr: SocketAddr,
+    streams: usize,
+    max: usize,
+    stop: Arc<AtomicBool>,
+) -> (u64, u64, u64, Vec<Duration>) {
+    let mut handles = Vec::new();
+    for s in 0..streams {
+        let stop = stop.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let (mut wrong, mut busy, mut other, mut lat) = (0u64, 0u64, 0u64, Vec::new());
+            while !stop.load(Ordering::Relaxed) && lat.len() < max {
+                let t = Instant::now();
+                let email = format!("seed{}@example.com", s % 8);
+                let (status, _) = conn
+                    .post(paths::SIGN_INS, &json!({"identifier": email, "password": "not the password"}))
+                    .await;
+                lat.push(t.elapsed());
+                match status {
+                    422 => wrong += 1,
+                    503 => {
+                        busy += 1;
+                        // A client honouring Retry-After would wait; a flood does not, but a pause
+                        // keeps the generator from spinning on the shared cores.
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    _ => other += 1,
+                }
+            }
+            (wrong, busy, other, lat)
+        }));
+    }
+    let (mut wrong, mut busy, mut other, mut lat) = (0, 0, 0, Vec::new());
+    for h in handles {
+        let (w, b, o, l) = h.await.expect("flood worker");
+        wrong += w;
+        busy += b;
+        other += o;
+        lat.extend(l);
+    }
+    (wrong, busy, other, lat)
+}
+
+/// A field of `/proc/self/status`, in KiB (0 where there is no procfs).
+fn self_status_kib(field: &str) -> u64 {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 fn db_bytes(db: &Path) -> u64 {
     ["", "-wal", "-shm"]
         .iter()
@@ -500,6 +557,21 @@ async fn bench() -> Value {
     let verify_1 = rate(1, ceiling_secs, verify_raw);
     let verify_all = rate(cores, ceiling_secs, verify_raw);
 
+    // The common-password check sign-up makes: a binary search over the list compiled in.
+    let candidates: Vec<String> = (0..20_000u32)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("candidate password {i}")
+            } else {
+                "iloveyou".repeat(1 + (i as usize % 3))
+            }
+        })
+        .collect();
+    let t = Instant::now();
+    let hits = candidates.iter().filter(|c| hallpass_server::common_passwords::contains(c)).count();
+    let password_check_ns = t.elapsed().as_nanos() as f64 / candidates.len() as f64;
+    std::hint::black_box(hits);
+
     // Sign-in latency, sequential, with the Argon2id parameters in use.
     let count = (secs as usize * 4).clamp(5, 40);
     let (sign_in_lat, sign_in_errors) = sign_in_load(addr, 1, count, Arc::new(AtomicBool::new(false))).await;
@@ -532,6 +604,21 @@ async fn bench() -> Value {
     stop_sign_ins.store(true, Ordering::Relaxed);
     let (mixed_lat, mixed_errors) = sign_ins.await.expect("sign-ins");
     let sign_in_mixed = summary(mixed_lat, mixed_errors, secs, 2);
+
+    // Sign-in flood: 64 connections of back-to-back sign-ins saturate the Argon2 slots while the
+    // refresh load runs. Peak memory of the whole process (server and load generator) from VmHWM,
+    // reset first (writing 5 to clear_refs), so it is this phase's peak.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_start_kib = self_status_kib("VmRSS");
+    let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, 3).await;
+    let stop_flood = Arc::new(AtomicBool::new(false));
+    let flooding = tokio::spawn(flood(addr, 64, 1_000_000, stop_flood.clone()));
+    let (refresh_flood, _) = refresh_load(addr, tokens, concurrency, secs).await;
+    stop_flood.store(true, Ordering::Relaxed);
+    let (wrong, busy, other, flood_lat) = flooding.await.expect("flood");
+    let peak_kib = self_status_kib("VmHWM");
+    let flood_summary = summary(flood_lat, other, secs, 64);
+    let slots = server.state.hasher.concurrency();
     server.stop().await;
 
     // ---- scale: the refresh cost curve as the database grows
@@ -576,10 +663,23 @@ async fn bench() -> Value {
             "verify_jwt_1": verify_full.map(|v| v.0), "verify_jwt_all": verify_full.map(|v| v.1),
         },
         "sign_in": sign_in,
+        "common_passwords": {"entries": hallpass_server::common_passwords::len(), "check_ns": password_check_ns},
         "refresh": refresh_alone,
         "me": me,
         "refresh_with_sign_ins": refresh_mixed,
         "sign_in_during_refresh": sign_in_mixed,
+        "sign_in_flood": {
+            "streams": 64,
+            "refresh": refresh_flood,
+            "sign_ins": flood_summary,
+            "answered_422": wrong,
+            "busy_503": busy,
+            "other": other,
+            "rss_start_kib": rss_start_kib,
+            "peak_rss_kib": peak_kib,
+            "hash_slots": slots,
+            "hash_memory_bound_kib": slots as u64 * u64::from(hash_params.memory_kib),
+        },
         "scale": scale_results,
     })
 }

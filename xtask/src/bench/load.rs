@@ -112,6 +112,42 @@ fn rows(v: &Value) -> (Vec<Row>, String) {
             num(&v["sign_in_during_refresh"], &["requests"]),
             lat(&v["sign_in_during_refresh"])
         )),
+        Row::new(
+            AREA,
+            "Sign-up's common-password check (binary search over the list compiled in)",
+            format!("{:.0} ns per check", num(v, &["common_passwords", "check_ns"])),
+        )
+        .reference(format!(
+            "{:.0} passwords; a sign-up's Argon2id hash: p50 {:.1} ms",
+            num(v, &["common_passwords", "entries"]),
+            num(&v["sign_in"], &["p50_ms"])
+        ))
+        .detail(),
+        {
+            let f = &v["sign_in_flood"];
+            Row::new(
+                AREA,
+                "Sign-in flood: peak memory and refresh p99 while Argon2 is saturated",
+                format!(
+                    "refresh p99 {:.1} ms · peak RSS {:.0} MiB (phase start {:.0} MiB) · sign-ins answered {:.0}, refused busy (503) {:.0}{}",
+                    num(&f["refresh"], &["p99_ms"]),
+                    num(f, &["peak_rss_kib"]) / 1024.0,
+                    num(f, &["rss_start_kib"]) / 1024.0,
+                    num(f, &["answered_422"]),
+                    num(f, &["busy_503"]),
+                    if num(f, &["other"]) > 0.0 { format!(" · {:.0} other", num(f, &["other"])) } else { String::new() }
+                ),
+            )
+            .reference(format!(
+                "{:.0} flooding connections; refresh alone p99 {:.1} ms → {:.2}×; Argon2 memory bound {:.0} slots × {:.0} MiB = {:.0} MiB",
+                num(f, &["streams"]),
+                num(refresh, &["p99_ms"]),
+                num(&f["refresh"], &["p99_ms"]) / num(refresh, &["p99_ms"]).max(1e-9),
+                num(f, &["hash_slots"]),
+                num(v, &["argon2", "memory_kib"]) / 1024.0,
+                num(f, &["hash_memory_bound_kib"]) / 1024.0
+            ))
+        },
     ];
     let mut md = format!(
         "\n### Scale: refresh with N stored users (one session each)\n\n{conc:.0} connections, {:.0} s per point.\n\n\
