@@ -314,17 +314,27 @@ async fn row1_one_address_cannot_take_every_connection() {
     for _ in 0..80 {
         conns.push(connect_from("127.0.0.4", server.addr).await.unwrap());
     }
-    // A refused connection is answered at once; an admitted one stays silent.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A refused connection is answered at once; an admitted one stays silent. Every connection is
+    // watched at once, for up to 3 s.
+    let watches: Vec<_> = conns
+        .into_iter()
+        .map(|mut s| {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                let refused = matches!(
+                    tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await,
+                    Ok(Ok(n)) if n > 0 && String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 429")
+                );
+                (s, refused)
+            })
+        })
+        .collect();
     let mut held = Vec::new();
     let mut refused = 0;
-    for mut s in conns {
-        let mut buf = [0u8; 512];
-        match tokio::time::timeout(Duration::from_millis(20), s.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 && String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 429") => {
-                refused += 1
-            }
-            _ => held.push(s),
+    for w in watches {
+        match w.await.unwrap() {
+            (_, true) => refused += 1,
+            (s, false) => held.push(s),
         }
     }
     let other = request(
