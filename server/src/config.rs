@@ -16,9 +16,14 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_ADDR", default_value = "127.0.0.1:8787")]
     pub addr: SocketAddr,
 
-    /// Database URL. SQLite (`sqlite://path?mode=rwc`) today; the parent directory is created.
+    /// Database URL: `sqlite://path` (one process; the file and its directory are created) or
+    /// `postgres://user:password@host:port/database` (any number of replicas share it).
     #[arg(long, env = "HALLPASS_DATABASE_URL", default_value = "sqlite://.hallpass/hallpass.db?mode=rwc")]
     pub database_url: String,
+
+    /// Most database connections this process keeps open.
+    #[arg(long, env = "HALLPASS_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
+    pub database_max_connections: u32,
 
     /// The server's public URL: the `iss` of session tokens and the URL inside the publishable key.
     /// Default: `http://<bound address>`.
@@ -167,6 +172,7 @@ impl Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8787)),
             database_url: "sqlite://.hallpass/hallpass.db?mode=rwc".into(),
+            database_max_connections: 8,
             public_url: None,
             allowed_origins: vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()],
             secret_key: None,

@@ -1,12 +1,13 @@
 //! `hallpass-server`: the self-hosted Hallpass backend — users, sessions, rotating refresh tokens,
-//! RS256 session tokens and their JWKS, JWT templates, on an embedded SQLite file.
+//! RS256 session tokens and their JWKS, JWT templates, on an embedded SQLite file or on PostgreSQL
+//! (shared by any number of replicas).
 //!
 //! Module map:
 //! - [`config`]: every setting, as a flag and a `HALLPASS_*` environment variable.
 //! - [`state`]: [`AppState`] — opens the store, loads or creates keys and secrets.
 //! - [`routes`]: the router ([`app`]), Frontend API (`/v1/client/…`, CORS allow-list), Backend API
 //!   (`/v1/…`, secret key), JWKS, and the cross-cutting middleware (server time, error shape).
-//! - [`store`]: all SQL, behind one type; portable so PostgreSQL can slot in.
+//! - [`store`]: all SQL, behind one type, organised by resource; SQLite and PostgreSQL.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256.
 //! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.

@@ -98,7 +98,7 @@ impl AppState {
         let now = clock.now_ms();
         let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
         let sealer = config.key_encryption_key.as_ref().map(|k| Sealer::new(k.expose())).transpose()?;
-        let store = Store::open(&config.database_url).await?;
+        let store = Store::open(&config.database_url, config.database_max_connections).await?;
 
         let (secret_key, secret_key_source) = match &config.secret_key {
             Some(k) if is_secret_key(k.expose()) && k.expose().len() >= 32 => {
@@ -212,6 +212,8 @@ async fn instance_secret(
     Ok((plain, generated))
 }
 
+/// The stored signing keys; on a database without any, a new key (of the processes starting on it at
+/// once, one key is kept and all of them load it: every replica publishes the same JWKS).
 async fn load_or_create_keys(store: &Store, sealer: Option<&Sealer>, now: i64) -> Result<KeySet, StartError> {
     if store.signing_keys().await?.is_empty() {
         let (key, der) = tokio::task::spawn_blocking(SigningKey::generate)
@@ -221,20 +223,20 @@ async fn load_or_create_keys(store: &Store, sealer: Option<&Sealer>, now: i64) -
             Some(s) => s.seal(&format!("signing_keys:{}", key.kid()), &b64url(&der))?,
             None => b64url(&der),
         };
-        store.insert_signing_key(key.kid(), &material, now).await?;
+        store.insert_first_signing_key(key.kid(), &material, now).await?;
     }
     let mut keys = Vec::new();
-    for (kid, stored) in store.signing_keys().await? {
-        let label = format!("signing_keys:{kid}");
-        let (der_b64, needs_sealing) = unseal(sealer, &label, &stored)?;
+    for stored in store.signing_keys().await? {
+        let label = format!("signing_keys:{}", stored.kid);
+        let (der_b64, needs_sealing) = unseal(sealer, &label, &stored.private_key)?;
         let der = b64url_decode(&der_b64).ok_or(StartError::CorruptSecret("signing_keys.private_key"))?;
         let key = SigningKey::from_pkcs8(&der)?;
-        if key.kid() != kid {
+        if key.kid() != stored.kid {
             return Err(StartError::CorruptSecret("signing_keys.kid"));
         }
         if let (true, Some(s)) = (needs_sealing, sealer) {
-            store.set_signing_key_material(&kid, &s.seal(&label, &der_b64)?).await?;
-            tracing::info!(kid = %kid, "signing key sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
+            store.set_signing_key_material(&stored.kid, &s.seal(&label, &der_b64)?).await?;
+            tracing::info!(kid = %stored.kid, "signing key sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
         }
         keys.push(key);
     }

@@ -3,13 +3,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::TestApp;
+use common::{Db, TestApp, db_test};
 use hallpass_protocol::{User, paths};
 use serde_json::json;
 
-#[tokio::test]
-async fn the_backend_api_requires_the_secret_key() {
-    let app = TestApp::new().await;
+db_test!(the_backend_api_requires_the_secret_key);
+async fn the_backend_api_requires_the_secret_key(db: Db) {
+    let app = TestApp::new(&db).await;
     app.call(Method::GET, paths::USERS, &[], None).await.assert_error(401, "secret_key_required");
     let pk = format!("Bearer {}", app.state.publishable_key());
     app.call(Method::GET, paths::USERS, &[("authorization", &pk)], None)
@@ -34,9 +34,9 @@ async fn the_backend_api_requires_the_secret_key() {
     assert_eq!(ok.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn users_list_get_metadata_delete() {
-    let app = TestApp::new().await;
+db_test!(users_list_get_metadata_delete);
+async fn users_list_get_metadata_delete(db: Db) {
+    let app = TestApp::new(&db).await;
     let ada = app.sign_up_as("ada@example.com").await;
     let bob = app.sign_up_as("bob@example.com").await;
 
@@ -97,9 +97,9 @@ async fn users_list_get_metadata_delete() {
     assert_eq!(app.get_bearer(paths::ME, bob.jwt.expose()).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn sessions_list_and_revoke() {
-    let app = TestApp::new().await;
+db_test!(sessions_list_and_revoke);
+async fn sessions_list_and_revoke(db: Db) {
+    let app = TestApp::new(&db).await;
     let ada = app.sign_up_as("ada@example.com").await;
     let second = app.sign_in_as("ada@example.com").await;
     app.backend(Method::GET, paths::BACKEND_SESSIONS, None).await.assert_error(422, "form_param_missing");

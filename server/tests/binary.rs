@@ -1,22 +1,33 @@
 //! The `hallpass-server` binary as the test harness uses it: `--addr 127.0.0.1:0 --ready-file …`,
-//! then SIGTERM for a graceful shutdown.
+//! then SIGTERM for a graceful shutdown. On SQLite with the default database path, on PostgreSQL
+//! through `HALLPASS_DATABASE_URL`.
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[test]
-fn ready_file_then_requests_then_graceful_sigterm() {
+use common::db::Engine;
+use common::{Db, db_test};
+
+db_test!(ready_file_then_requests_then_graceful_sigterm);
+async fn ready_file_then_requests_then_graceful_sigterm(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("ready.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass-server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hallpass-server"));
+    match db.engine {
+        // The dev default: no URL given.
+        Engine::Sqlite => command.env_remove("HALLPASS_DATABASE_URL"),
+        Engine::Postgres => command.env("HALLPASS_DATABASE_URL", &db.url),
+    };
+    let mut child = command
         .current_dir(dir.path())
         .args(["--addr", "127.0.0.1:0", "--ready-file"])
         .arg(&ready)
         .env("HALLPASS_ARGON2_MEMORY_KIB", "256")
         .env("HALLPASS_ARGON2_ITERATIONS", "1")
-        .env_remove("HALLPASS_DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -39,7 +50,7 @@ fn ready_file_then_requests_then_graceful_sigterm() {
     );
     assert!(info["secret_key"].as_str().unwrap().starts_with("sk_test_"));
     // The dev default: the database under .hallpass/ in the working directory.
-    assert!(dir.path().join(".hallpass/hallpass.db").exists());
+    assert_eq!(dir.path().join(".hallpass/hallpass.db").exists(), db.engine == Engine::Sqlite);
 
     let mut stream = TcpStream::connect(&address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

@@ -6,11 +6,11 @@ mod common;
 use std::fs;
 
 use axum::http::Method;
-use common::TestApp;
+use common::{Db, TestApp, db_test};
 use hallpass_server::routes::demo::WHOAMI;
 
 /// The app with a demo folder; the folder lives as long as the returned guard.
-async fn demo_app() -> (TestApp, tempfile::TempDir) {
+async fn demo_app(db: &Db) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let www = dir.path().to_path_buf();
     fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").unwrap();
@@ -18,7 +18,7 @@ async fn demo_app() -> (TestApp, tempfile::TempDir) {
     fs::create_dir_all(&package).unwrap();
     fs::write(package.join("index.js"), "export {};").unwrap();
     fs::write(package.join("hallpass_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    let app = TestApp::with(|c| {
+    let app = TestApp::with(db, |c| {
         c.demo_dir = Some(www.clone());
         c.demo_package_dir = Some(package.clone());
     })
@@ -26,9 +26,9 @@ async fn demo_app() -> (TestApp, tempfile::TempDir) {
     (app, dir)
 }
 
-#[tokio::test]
-async fn whoami_answers_401_without_a_token_and_with_a_bad_one() {
-    let (app, _www) = demo_app().await;
+db_test!(whoami_answers_401_without_a_token_and_with_a_bad_one);
+async fn whoami_answers_401_without_a_token_and_with_a_bad_one(db: Db) {
+    let (app, _www) = demo_app(&db).await;
     let none = app.call(Method::GET, WHOAMI, &[], None).await;
     none.assert_error(401, "authentication_invalid");
     app.get_bearer(WHOAMI, "not.a.jwt").await.assert_error(401, "authentication_invalid");
@@ -41,9 +41,9 @@ async fn whoami_answers_401_without_a_token_and_with_a_bad_one() {
     app.get_bearer(WHOAMI, &forged).await.assert_error(401, "authentication_invalid");
 }
 
-#[tokio::test]
-async fn whoami_verifies_a_session_token_with_the_jwks() {
-    let (app, _www) = demo_app().await;
+db_test!(whoami_verifies_a_session_token_with_the_jwks);
+async fn whoami_verifies_a_session_token_with_the_jwks(db: Db) {
+    let (app, _www) = demo_app(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let res = app.get_bearer(WHOAMI, auth.jwt.expose()).await;
     assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
@@ -60,9 +60,9 @@ async fn whoami_verifies_a_session_token_with_the_jwks() {
     assert!(expired.json()["errors"][0]["message"].as_str().unwrap().contains("expired"));
 }
 
-#[tokio::test]
-async fn whoami_refuses_a_jwt_template_token_signed_by_the_same_key() {
-    let (app, _www) = demo_app().await;
+db_test!(whoami_refuses_a_jwt_template_token_signed_by_the_same_key);
+async fn whoami_refuses_a_jwt_template_token_signed_by_the_same_key(db: Db) {
+    let (app, _www) = demo_app(&db).await;
     let auth = app.sign_up_as("grace@example.com").await;
     let template = serde_json::json!({ "name": "long", "claims": { "role": "x" }, "lifetime": 86_400 });
     let created = app.backend(Method::POST, "/v1/jwt_templates", Some(template)).await;
@@ -77,9 +77,9 @@ async fn whoami_refuses_a_jwt_template_token_signed_by_the_same_key() {
     assert!(refused.json()["errors"][0]["message"].as_str().unwrap().contains("not a session token"));
 }
 
-#[tokio::test]
-async fn serves_the_app_and_the_package_on_the_same_origin() {
-    let (app, _www) = demo_app().await;
+db_test!(serves_the_app_and_the_package_on_the_same_origin);
+async fn serves_the_app_and_the_package_on_the_same_origin(db: Db) {
+    let (app, _www) = demo_app(&db).await;
     let root = app.call(Method::GET, "/", &[], None).await;
     assert_eq!(root.status, 307);
     assert_eq!(root.header("location"), Some("/demo/"));
@@ -93,17 +93,17 @@ async fn serves_the_app_and_the_package_on_the_same_origin() {
     app.call(Method::GET, "/demo/missing.js", &[], None).await.assert_error(404, "resource_not_found");
 }
 
-#[tokio::test]
-async fn without_demo_dir_nothing_of_the_demo_is_served() {
-    let app = TestApp::new().await;
+db_test!(without_demo_dir_nothing_of_the_demo_is_served);
+async fn without_demo_dir_nothing_of_the_demo_is_served(db: Db) {
+    let app = TestApp::new(&db).await;
     app.call(Method::GET, "/demo/", &[], None).await.assert_error(404, "resource_not_found");
     app.call(Method::GET, WHOAMI, &[], None).await.assert_error(404, "resource_not_found");
 }
 
 #[cfg(unix)]
-#[tokio::test]
-async fn dotfiles_and_symlinks_out_of_the_folder_are_not_served() {
-    let (app, www) = demo_app().await;
+db_test!(dotfiles_and_symlinks_out_of_the_folder_are_not_served);
+async fn dotfiles_and_symlinks_out_of_the_folder_are_not_served(db: Db) {
+    let (app, www) = demo_app(&db).await;
     let outside = tempfile::tempdir().unwrap();
     fs::write(outside.path().join("secret.txt"), "outside").unwrap();
     fs::write(www.path().join(".env"), "SECRET=1").unwrap();

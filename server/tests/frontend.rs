@@ -4,14 +4,14 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{PASSWORD, TestApp};
+use common::{Db, PASSWORD, TestApp, db_test};
 use hallpass_protocol::{MeResponse, SERVER_TIME_HEADER, SessionClaims, paths};
 use hallpass_server::jwt::SigningKey;
 use serde_json::json;
 
-#[tokio::test]
-async fn sign_up_returns_user_session_jwt_and_refresh_token() {
-    let app = TestApp::new().await;
+db_test!(sign_up_returns_user_session_jwt_and_refresh_token);
+async fn sign_up_returns_user_session_jwt_and_refresh_token(db: Db) {
+    let app = TestApp::new(&db).await;
     let res = app
         .post(
             paths::SIGN_UPS,
@@ -46,9 +46,9 @@ async fn sign_up_returns_user_session_jwt_and_refresh_token() {
     assert_eq!(claims.azp, None, "no Origin header, no azp");
 }
 
-#[tokio::test]
-async fn azp_is_the_request_origin() {
-    let app = TestApp::new().await;
+db_test!(azp_is_the_request_origin);
+async fn azp_is_the_request_origin(db: Db) {
+    let app = TestApp::new(&db).await;
     let res = app
         .call(
             Method::POST,
@@ -63,9 +63,9 @@ async fn azp_is_the_request_origin() {
     assert_eq!(app.verify(res.auth().jwt.expose()).azp.as_deref(), Some("http://localhost:5173"));
 }
 
-#[tokio::test]
-async fn malformed_bodies_are_refused_with_precise_codes() {
-    let app = TestApp::new().await;
+db_test!(malformed_bodies_are_refused_with_precise_codes);
+async fn malformed_bodies_are_refused_with_precise_codes(db: Db) {
+    let app = TestApp::new(&db).await;
     let raw = |body: &'static str, ct: &'static str| {
         Request::builder()
             .method("POST")
@@ -100,9 +100,9 @@ async fn malformed_bodies_are_refused_with_precise_codes() {
     app.post(paths::REFRESH, json!({})).await.assert_error(422, "form_param_missing");
 }
 
-#[tokio::test]
-async fn ten_megabyte_bodies_are_refused() {
-    let app = TestApp::new().await;
+db_test!(ten_megabyte_bodies_are_refused);
+async fn ten_megabyte_bodies_are_refused(db: Db) {
+    let app = TestApp::new(&db).await;
     let big = format!(r#"{{"email_address":"a@example.com","password":"{}"}}"#, "x".repeat(10 * 1024 * 1024));
     // With a Content-Length: refused before the body is read.
     let req = Request::builder()
@@ -167,9 +167,9 @@ fn tokio_stream_iter(
     Iter(items.into_iter())
 }
 
-#[tokio::test]
-async fn sign_up_validates_email_and_password_and_refuses_duplicates() {
-    let app = TestApp::new().await;
+db_test!(sign_up_validates_email_and_password_and_refuses_duplicates);
+async fn sign_up_validates_email_and_password_and_refuses_duplicates(db: Db) {
+    let app = TestApp::new(&db).await;
     for bad in ["not-an-email", "a@b", "a b@example.com", "@example.com"] {
         let res = app.post(paths::SIGN_UPS, json!({"email_address": bad, "password": PASSWORD})).await;
         res.assert_error(422, "form_param_format_invalid");
@@ -188,9 +188,9 @@ async fn sign_up_validates_email_and_password_and_refuses_duplicates() {
     again.assert_error(422, "form_identifier_exists");
 }
 
-#[tokio::test]
-async fn sign_in_with_right_and_wrong_credentials() {
-    let app = TestApp::new().await;
+db_test!(sign_in_with_right_and_wrong_credentials);
+async fn sign_in_with_right_and_wrong_credentials(db: Db) {
+    let app = TestApp::new(&db).await;
     let up = app.sign_up_as("ada@example.com").await;
     let in1 = app
         .post(paths::SIGN_INS, json!({"identifier": "ADA@example.com ", "password": PASSWORD}))
@@ -216,9 +216,9 @@ async fn sign_in_with_right_and_wrong_credentials() {
         .assert_error(422, "form_param_format_invalid");
 }
 
-#[tokio::test]
-async fn me_get_and_patch() {
-    let app = TestApp::new().await;
+db_test!(me_get_and_patch);
+async fn me_get_and_patch(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let me = app.get_bearer(paths::ME, auth.jwt.expose()).await;
     assert_eq!(me.status, StatusCode::OK);
@@ -272,9 +272,9 @@ async fn me_get_and_patch() {
         .assert_error(401, "authentication_invalid");
 }
 
-#[tokio::test]
-async fn session_tokens_are_checked_strictly() {
-    let app = TestApp::new().await;
+db_test!(session_tokens_are_checked_strictly);
+async fn session_tokens_are_checked_strictly(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     app.call(Method::GET, paths::ME, &[], None).await.assert_error(401, "authentication_invalid");
     app.get_bearer(paths::ME, "garbage").await.assert_error(401, "authentication_invalid");
@@ -320,9 +320,9 @@ fn forge_with_kid(key: &SigningKey, kid: &str, claims: &SessionClaims) -> String
     format!("{signing_input}.{}", hallpass_server::secret::b64url(&sig))
 }
 
-#[tokio::test]
-async fn list_and_revoke_own_sessions() {
-    let app = TestApp::new().await;
+db_test!(list_and_revoke_own_sessions);
+async fn list_and_revoke_own_sessions(db: Db) {
+    let app = TestApp::new(&db).await;
     let a1 = app.sign_up_as("ada@example.com").await;
     let a2 = app.sign_in_as("ada@example.com").await;
     let b = app.sign_up_as("bob@example.com").await;
@@ -360,9 +360,9 @@ async fn list_and_revoke_own_sessions() {
     assert_eq!(app.get_bearer(paths::ME, b.jwt.expose()).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn sign_out_ends_the_session_idempotently_even_with_an_expired_jwt() {
-    let app = TestApp::new().await;
+db_test!(sign_out_ends_the_session_idempotently_even_with_an_expired_jwt);
+async fn sign_out_ends_the_session_idempotently_even_with_an_expired_jwt(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     app.clock.advance_secs(120); // the JWT is long expired; sign-out needs only the refresh token
     let out = app.post(paths::SIGN_OUT, json!({"refresh_token": auth.refresh_token})).await;
@@ -381,18 +381,18 @@ async fn sign_out_ends_the_session_idempotently_even_with_an_expired_jwt() {
         .assert_error(401, "refresh_token_invalid");
 }
 
-#[tokio::test]
-async fn unknown_paths_and_methods_get_the_error_shape() {
-    let app = TestApp::new().await;
+db_test!(unknown_paths_and_methods_get_the_error_shape);
+async fn unknown_paths_and_methods_get_the_error_shape(db: Db) {
+    let app = TestApp::new(&db).await;
     app.call(Method::GET, "/v1/client/nope", &[], None).await.assert_error(404, "resource_not_found");
     let res = app.call(Method::PUT, paths::REFRESH, &[], None).await;
     res.assert_error(405, "method_not_allowed");
     app.call(Method::DELETE, paths::JWKS, &[], None).await.assert_error(405, "method_not_allowed");
 }
 
-#[tokio::test]
-async fn cors_preflight_from_allowed_and_disallowed_origins() {
-    let app = TestApp::new().await;
+db_test!(cors_preflight_from_allowed_and_disallowed_origins);
+async fn cors_preflight_from_allowed_and_disallowed_origins(db: Db) {
+    let app = TestApp::new(&db).await;
     let preflight = |origin: &'static str| {
         Request::builder()
             .method("OPTIONS")
@@ -428,9 +428,9 @@ async fn cors_preflight_from_allowed_and_disallowed_origins() {
     .assert_error(403, "origin_not_allowed");
 }
 
-#[tokio::test]
-async fn allowed_origins_are_configurable() {
-    let app = TestApp::with(|c| c.allowed_origins = vec!["https://app.example.com".into()]).await;
+db_test!(allowed_origins_are_configurable);
+async fn allowed_origins_are_configurable(db: Db) {
+    let app = TestApp::with(&db, |c| c.allowed_origins = vec!["https://app.example.com".into()]).await;
     let res = app.call(Method::GET, paths::ME, &[("origin", "http://localhost:3000")], None).await;
     res.assert_error(403, "origin_not_allowed");
     let res = app.call(Method::GET, paths::ME, &[("origin", "https://app.example.com")], None).await;
@@ -438,9 +438,9 @@ async fn allowed_origins_are_configurable() {
     assert_eq!(res.header("access-control-allow-origin"), Some("https://app.example.com"));
 }
 
-#[tokio::test]
-async fn failed_sign_ins_lock_the_address_out_of_the_account_and_attempts_are_limited_per_ip() {
-    let app = TestApp::with(|c| c.sign_in_failures_per_account_and_ip = 3).await;
+db_test!(failed_sign_ins_lock_the_address_out_of_the_account_and_attempts_are_limited_per_ip);
+async fn failed_sign_ins_lock_the_address_out_of_the_account_and_attempts_are_limited_per_ip(db: Db) {
+    let app = TestApp::with(&db, |c| c.sign_in_failures_per_account_and_ip = 3).await;
     app.sign_up_as("ada@example.com").await;
     for _ in 0..3 {
         app.post(paths::SIGN_INS, json!({"identifier": "ada@example.com", "password": "wrong password"}))
@@ -460,7 +460,7 @@ async fn failed_sign_ins_lock_the_address_out_of_the_account_and_attempts_are_li
     app.clock.advance_secs(retry as i64);
     app.sign_in_as("ada@example.com").await;
 
-    let app = TestApp::with(|c| c.rate_limit_auth_per_ip = 2).await;
+    let app = TestApp::with(&db, |c| c.rate_limit_auth_per_ip = 2).await;
     app.sign_up_as("a@example.com").await;
     app.sign_in_as("a@example.com").await;
     let limited =
@@ -468,24 +468,25 @@ async fn failed_sign_ins_lock_the_address_out_of_the_account_and_attempts_are_li
     limited.assert_error(429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
 
-    let app = TestApp::with(|c| c.rate_limit_requests_per_ip = 2).await;
+    let app = TestApp::with(&db, |c| c.rate_limit_requests_per_ip = 2).await;
     app.get_bearer(paths::ME, "x").await.assert_error(401, "authentication_invalid");
     app.get_bearer(paths::ME, "x").await.assert_error(401, "authentication_invalid");
     app.get_bearer(paths::ME, "x").await.assert_error(429, "rate_limited");
 
-    let app = TestApp::with(|c| {
+    // Each app above is a fresh process on the same database: a new address for this one.
+    let app = TestApp::with(&db, |c| {
         c.rate_limit_auth_per_ip = 1;
         c.disable_rate_limits = true;
     })
     .await;
-    app.sign_up_as("a@example.com").await;
-    app.sign_in_as("a@example.com").await;
-    app.sign_in_as("a@example.com").await;
+    app.sign_up_as("c@example.com").await;
+    app.sign_in_as("c@example.com").await;
+    app.sign_in_as("c@example.com").await;
 }
 
-#[tokio::test]
-async fn owasp_argon2_defaults_work_end_to_end() {
-    let app = TestApp::with(|c| {
+db_test!(owasp_argon2_defaults_work_end_to_end);
+async fn owasp_argon2_defaults_work_end_to_end(db: Db) {
+    let app = TestApp::with(&db, |c| {
         let d = hallpass_server::Config::defaults();
         c.argon2_memory_kib = d.argon2_memory_kib;
         c.argon2_iterations = d.argon2_iterations;
@@ -501,9 +502,9 @@ async fn owasp_argon2_defaults_work_end_to_end() {
         .assert_error(422, "form_password_incorrect");
 }
 
-#[tokio::test]
-async fn sign_out_takes_a_rotated_token_only_within_the_grace_window() {
-    let app = TestApp::new().await;
+db_test!(sign_out_takes_a_rotated_token_only_within_the_grace_window);
+async fn sign_out_takes_a_rotated_token_only_within_the_grace_window(db: Db) {
+    let app = TestApp::new(&db).await;
     // Within the window: a client whose refresh answer was lost signs out with the token it holds.
     let a = app.sign_up_as("ada@example.com").await;
     app.refresh(a.refresh_token.expose()).await.auth();
@@ -526,10 +527,10 @@ async fn sign_out_takes_a_rotated_token_only_within_the_grace_window() {
     assert_eq!(out.json()["status"], "revoked");
 }
 
-#[tokio::test]
-async fn proxied_requests_are_limited_per_forwarded_client() {
+db_test!(proxied_requests_are_limited_per_forwarded_client);
+async fn proxied_requests_are_limited_per_forwarded_client(db: Db) {
     use std::net::SocketAddr;
-    let app = TestApp::with(|c| {
+    let app = TestApp::with(&db, |c| {
         c.trusted_proxies = vec!["10.0.0.1".into()];
         c.rate_limit_auth_per_ip = 2;
     })

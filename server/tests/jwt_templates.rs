@@ -11,7 +11,7 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPai
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use base64::Engine as _;
-use common::{Resp, TestApp};
+use common::{Db, Resp, TestApp, db_test};
 use hallpass_protocol::{AuthResponse, JwtTemplate, SERVER_TIME_HEADER, TemplateTokenResponse, paths};
 use hallpass_server::jwt::SigningKey;
 use jsonwebtoken::jwk::JwkSet;
@@ -171,9 +171,9 @@ async fn ada(app: &TestApp) -> AuthResponse {
 
 // ------------------------------------------------------------------------------- Backend API CRUD
 
-#[tokio::test]
-async fn create_get_list_update_delete() {
-    let app = TestApp::new().await;
+db_test!(create_get_list_update_delete);
+async fn create_get_list_update_delete(db: Db) {
+    let app = TestApp::new(&db).await;
     let created = create(&app, json!({"name": "hasura", "claims": {"aud": "hasura"}})).await;
     let raw = created.json();
     let t = template(&created);
@@ -236,9 +236,9 @@ async fn create_get_list_update_delete() {
     assert_eq!(app.backend(Method::GET, paths::JWT_TEMPLATES, None).await.json()["total_count"], 1);
 }
 
-#[tokio::test]
-async fn the_backend_api_needs_the_secret_key_and_sends_no_cors() {
-    let app = TestApp::new().await;
+db_test!(the_backend_api_needs_the_secret_key_and_sends_no_cors);
+async fn the_backend_api_needs_the_secret_key_and_sends_no_cors(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let body = json!({"name": "x", "claims": {}});
     app.call(Method::POST, paths::JWT_TEMPLATES, &[], Some(body.clone()))
@@ -262,9 +262,9 @@ async fn the_backend_api_needs_the_secret_key_and_sends_no_cors() {
         .assert_error(401, "authentication_invalid");
 }
 
-#[tokio::test]
-async fn names_are_checked_and_unique() {
-    let app = TestApp::new().await;
+db_test!(names_are_checked_and_unique);
+async fn names_are_checked_and_unique(db: Db) {
+    let app = TestApp::new(&db).await;
     let name_error = |res: Resp, status: u16, code: &str| {
         res.assert_error(status, code);
         assert_eq!(res.json()["errors"][0]["meta"]["param_name"], "name");
@@ -320,9 +320,9 @@ async fn names_are_checked_and_unique() {
     );
 }
 
-#[tokio::test]
-async fn claims_are_checked() {
-    let app = TestApp::new().await;
+db_test!(claims_are_checked);
+async fn claims_are_checked(db: Db) {
+    let app = TestApp::new(&db).await;
     for not_an_object in [json!([1, 2]), json!("{{user.id}}"), json!(null), json!(42), json!(true)] {
         let res = create(&app, json!({"name": "t", "claims": not_an_object})).await;
         res.assert_error(400, "request_body_invalid");
@@ -367,9 +367,9 @@ async fn claims_are_checked() {
         .assert_error(400, "request_body_invalid");
 }
 
-#[tokio::test]
-async fn lifetime_and_clock_skew_ranges() {
-    let app = TestApp::new().await;
+db_test!(lifetime_and_clock_skew_ranges);
+async fn lifetime_and_clock_skew_ranges(db: Db) {
+    let app = TestApp::new(&db).await;
     let check = |res: Resp, status: u16, code: &str, param: &str| {
         res.assert_error(status, code);
         assert_eq!(res.json()["errors"][0]["meta"]["param_name"], param);
@@ -429,9 +429,9 @@ async fn lifetime_and_clock_skew_ranges() {
     );
 }
 
-#[tokio::test]
-async fn malformed_and_oversized_requests() {
-    let app = TestApp::new().await;
+db_test!(malformed_and_oversized_requests);
+async fn malformed_and_oversized_requests(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = format!("Bearer {}", app.secret_key());
     let raw = |body: String, ct: &'static str| {
         Request::builder()
@@ -470,9 +470,9 @@ async fn malformed_and_oversized_requests() {
     assert_eq!(app.backend(Method::GET, paths::JWT_TEMPLATES, None).await.json()["total_count"], 0);
 }
 
-#[tokio::test]
-async fn custom_signing_keys_are_checked_and_never_shown() {
-    let app = TestApp::new().await;
+db_test!(custom_signing_keys_are_checked_and_never_shown);
+async fn custom_signing_keys_are_checked_and_never_shown(db: Db) {
+    let app = TestApp::new(&db).await;
     let value_invalid = |res: Resp, param: &str| {
         res.assert_error(422, "form_param_value_invalid");
         assert_eq!(
@@ -577,9 +577,9 @@ async fn custom_signing_keys_are_checked_and_never_shown() {
 
 // --------------------------------------------------------------------------- Frontend API: tokens
 
-#[tokio::test]
-async fn instance_key_tokens_verify_with_the_jwks_and_render_shortcodes() {
-    let app = TestApp::new().await;
+db_test!(instance_key_tokens_verify_with_the_jwks_and_render_shortcodes);
+async fn instance_key_tokens_verify_with_the_jwks_and_render_shortcodes(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = ada(&app).await;
     template(
         &create(
@@ -688,9 +688,9 @@ async fn instance_key_tokens_verify_with_the_jwks_and_render_shortcodes() {
         .assert_error(401, "authentication_invalid");
 }
 
-#[tokio::test]
-async fn supabase_style_hs256_tokens_verify_with_the_secret() {
-    let app = TestApp::new().await;
+db_test!(supabase_style_hs256_tokens_verify_with_the_secret);
+async fn supabase_style_hs256_tokens_verify_with_the_secret(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = ada(&app).await;
     template(
         &create(
@@ -759,9 +759,9 @@ async fn supabase_style_hs256_tokens_verify_with_the_secret() {
     }
 }
 
-#[tokio::test]
-async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form() {
-    let app = TestApp::new().await;
+db_test!(custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form);
+async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
     let pkcs8 = rsa.as_der().unwrap();
@@ -809,9 +809,9 @@ async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form() {
     }
 }
 
-#[tokio::test]
-async fn lifetime_and_clock_skew_shape_each_token() {
-    let app = TestApp::new().await;
+db_test!(lifetime_and_clock_skew_shape_each_token);
+async fn lifetime_and_clock_skew_shape_each_token(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     create(&app, json!({"name": "short", "claims": {}, "lifetime": 30, "allowed_clock_skew": 0})).await;
     create(&app, json!({"name": "decade", "claims": {}, "lifetime": 315_360_000, "allowed_clock_skew": 300}))
@@ -834,9 +834,9 @@ async fn lifetime_and_clock_skew_shape_each_token() {
     assert_eq!(decade.expires_in, 315_359_999);
 }
 
-#[tokio::test]
-async fn the_bearer_must_be_a_valid_session_token_of_that_session() {
-    let app = TestApp::with(|c| c.session_idle_timeout_secs = 40).await;
+db_test!(the_bearer_must_be_a_valid_session_token_of_that_session);
+async fn the_bearer_must_be_a_valid_session_token_of_that_session(db: Db) {
+    let app = TestApp::with(&db, |c| c.session_idle_timeout_secs = 40).await;
     let auth = app.sign_up_as("ada@example.com").await;
     create(&app, json!({"name": "t", "claims": {}})).await;
     let path = token_path(&auth.session.id, "t");
@@ -884,9 +884,9 @@ async fn the_bearer_must_be_a_valid_session_token_of_that_session() {
     mint(&app, &carol, "t").await.assert_error(401, "session_expired");
 }
 
-#[tokio::test]
-async fn unknown_deleted_and_hostile_template_names_are_not_found() {
-    let app = TestApp::new().await;
+db_test!(unknown_deleted_and_hostile_template_names_are_not_found);
+async fn unknown_deleted_and_hostile_template_names_are_not_found(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let t = template(&create(&app, json!({"name": "t", "claims": {"v1": true}})).await);
     token(&mint(&app, &auth, "t").await);
@@ -924,9 +924,9 @@ async fn unknown_deleted_and_hostile_template_names_are_not_found() {
         .assert_error(401, "authentication_invalid");
 }
 
-#[tokio::test]
-async fn updated_templates_change_the_next_tokens() {
-    let app = TestApp::new().await;
+db_test!(updated_templates_change_the_next_tokens);
+async fn updated_templates_change_the_next_tokens(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = ada(&app).await;
     let t = template(&create(&app, json!({"name": "t", "claims": {"a": "{{user.first_name}}"}})).await);
     let first = verify_with_jwks(&app, token(&mint(&app, &auth, "t").await).jwt.expose()).await;
@@ -990,9 +990,9 @@ async fn updated_templates_change_the_next_tokens() {
     );
 }
 
-#[tokio::test]
-async fn cors_rate_limits_and_restarts() {
-    let app = TestApp::with(|c| c.rate_limit_requests_per_ip = 4).await;
+db_test!(cors_rate_limits_and_restarts);
+async fn cors_rate_limits_and_restarts(db: Db) {
+    let app = TestApp::with(&db, |c| c.rate_limit_requests_per_ip = 4).await;
     let auth = app.sign_up_as("ada@example.com").await; // the first of 4 Frontend API requests
     create(
         &app,

@@ -3,12 +3,12 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::TestApp;
+use common::{Db, TestApp, db_test};
 use hallpass_protocol::paths;
 
-#[tokio::test]
-async fn each_refresh_rotates_and_issues_a_fresh_jwt() {
-    let app = TestApp::new().await;
+db_test!(each_refresh_rotates_and_issues_a_fresh_jwt);
+async fn each_refresh_rotates_and_issues_a_fresh_jwt(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     app.clock.advance_secs(30);
     let r1 = app.refresh(auth.refresh_token.expose()).await.auth();
@@ -24,9 +24,9 @@ async fn each_refresh_rotates_and_issues_a_fresh_jwt() {
     assert_ne!(r2.refresh_token, r1.refresh_token);
 }
 
-#[tokio::test]
-async fn garbage_and_unknown_tokens_are_invalid() {
-    let app = TestApp::new().await;
+db_test!(garbage_and_unknown_tokens_are_invalid);
+async fn garbage_and_unknown_tokens_are_invalid(db: Db) {
+    let app = TestApp::new(&db).await;
     for bad in ["", "garbage", &"A".repeat(43), &"!".repeat(43), &"A".repeat(10_000)] {
         app.refresh(bad).await.assert_error(401, "refresh_token_invalid");
     }
@@ -34,9 +34,9 @@ async fn garbage_and_unknown_tokens_are_invalid() {
     app.refresh(unknown.expose()).await.assert_error(401, "refresh_token_invalid");
 }
 
-#[tokio::test]
-async fn a_retry_inside_the_grace_window_gets_the_same_successor() {
-    let app = TestApp::new().await;
+db_test!(a_retry_inside_the_grace_window_gets_the_same_successor);
+async fn a_retry_inside_the_grace_window_gets_the_same_successor(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let first = app.refresh(auth.refresh_token.expose()).await.auth();
     app.clock.advance_secs(9); // within the default 10 s window
@@ -51,9 +51,9 @@ async fn a_retry_inside_the_grace_window_gets_the_same_successor() {
     app.get_bearer(paths::ME, next.jwt.expose()).await.assert_error(401, "session_revoked");
 }
 
-#[tokio::test]
-async fn replay_after_the_window_revokes_the_session_and_every_token_of_it() {
-    let app = TestApp::new().await;
+db_test!(replay_after_the_window_revokes_the_session_and_every_token_of_it);
+async fn replay_after_the_window_revokes_the_session_and_every_token_of_it(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let other = app.sign_in_as("ada@example.com").await;
     let first = app.refresh(auth.refresh_token.expose()).await.auth();
@@ -67,9 +67,9 @@ async fn replay_after_the_window_revokes_the_session_and_every_token_of_it() {
     assert_eq!(app.refresh(other.refresh_token.expose()).await.status, StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_successor() {
-    let app = std::sync::Arc::new(TestApp::new().await);
+db_test!(concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_successor);
+async fn concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_successor(db: Db) {
+    let app = std::sync::Arc::new(TestApp::new(&db).await);
     let mut token = app.sign_up_as("ada@example.com").await.refresh_token;
     for round in 0..10 {
         let (a, b) = {
@@ -99,9 +99,9 @@ async fn concurrent_refreshes_with_the_same_token_both_succeed_with_the_same_suc
     assert_eq!(app.refresh(successors[0].expose()).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn idle_timeout_ends_a_session_and_each_refresh_extends_it() {
-    let app = TestApp::with(|c| {
+db_test!(idle_timeout_ends_a_session_and_each_refresh_extends_it);
+async fn idle_timeout_ends_a_session_and_each_refresh_extends_it(db: Db) {
+    let app = TestApp::with(&db, |c| {
         c.session_idle_timeout_secs = 100;
         c.session_lifetime_secs = 1000;
     })
@@ -118,9 +118,9 @@ async fn idle_timeout_ends_a_session_and_each_refresh_extends_it() {
     app.refresh(r.refresh_token.expose()).await.assert_error(401, "session_expired");
 }
 
-#[tokio::test]
-async fn absolute_lifetime_ends_a_session_however_active() {
-    let app = TestApp::with(|c| {
+db_test!(absolute_lifetime_ends_a_session_however_active);
+async fn absolute_lifetime_ends_a_session_however_active(db: Db) {
+    let app = TestApp::with(&db, |c| {
         c.session_idle_timeout_secs = 100;
         c.session_lifetime_secs = 250;
     })
@@ -144,9 +144,9 @@ async fn absolute_lifetime_ends_a_session_however_active() {
     app.get_bearer(paths::ME, last.jwt.expose()).await.assert_error(401, "session_expired");
 }
 
-#[tokio::test]
-async fn grace_window_and_token_lifetime_are_configurable() {
-    let app = TestApp::with(|c| {
+db_test!(grace_window_and_token_lifetime_are_configurable);
+async fn grace_window_and_token_lifetime_are_configurable(db: Db) {
+    let app = TestApp::with(&db, |c| {
         c.refresh_grace_secs = 2;
         c.token_lifetime_secs = 300;
     })
@@ -158,9 +158,9 @@ async fn grace_window_and_token_lifetime_are_configurable() {
     app.refresh(auth.refresh_token.expose()).await.assert_error(401, "refresh_token_reused");
 }
 
-#[tokio::test]
-async fn rotated_tokens_are_remembered_for_a_day_then_forgotten() {
-    let app = TestApp::new().await;
+db_test!(rotated_tokens_are_remembered_for_a_day_then_forgotten);
+async fn rotated_tokens_are_remembered_for_a_day_then_forgotten(db: Db) {
+    let app = TestApp::new(&db).await;
     let t0 = app.sign_up_as("ada@example.com").await.refresh_token;
     let t1 = app.refresh(t0.expose()).await.auth().refresh_token;
     app.clock.advance_secs(23 * 3600);

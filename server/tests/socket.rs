@@ -6,9 +6,10 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{PASSWORD, TestApp};
+use common::{Db, PASSWORD, TestApp, db_test};
 use hallpass_protocol::{AuthResponse, SERVER_TIME_HEADER, SessionClaims, paths};
-use hallpass_server::{AppState, Config, run};
+use hallpass_server::store::StoreError;
+use hallpass_server::{AppState, Config, StartError, run};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -61,10 +62,9 @@ async fn http(
     Raw { status, headers, body: body.to_owned() }
 }
 
-#[tokio::test]
-async fn a_session_token_verifies_with_a_verifier_built_only_from_the_jwks() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::new(Config::for_tests(dir.path().join("hallpass.db"))).await.unwrap();
+db_test!(a_session_token_verifies_with_a_verifier_built_only_from_the_jwks);
+async fn a_session_token_verifies_with_a_verifier_built_only_from_the_jwks(db: Db) {
+    let state = AppState::new(db.config()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -145,9 +145,9 @@ async fn a_session_token_verifies_with_a_verifier_built_only_from_the_jwks() {
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed after shutdown");
 }
 
-#[tokio::test]
-async fn keys_users_and_sessions_survive_a_restart() {
-    let app = TestApp::new().await;
+db_test!(keys_users_and_sessions_survive_a_restart);
+async fn keys_users_and_sessions_survive_a_restart(db: Db) {
+    let app = TestApp::new(&db).await;
     let auth = app.sign_up_as("ada@example.com").await;
     let kid = app.state.signing_key().kid().to_owned();
     let secret = app.secret_key();
@@ -175,17 +175,27 @@ async fn keys_users_and_sessions_survive_a_restart() {
     assert_eq!(again.refresh_token, r.refresh_token);
 }
 
-#[tokio::test]
-async fn a_configured_secret_key_is_used_and_a_bad_one_refused() {
+db_test!(a_configured_secret_key_is_used_and_a_bad_one_refused);
+async fn a_configured_secret_key_is_used_and_a_bad_one_refused(db: Db) {
     let key = "sk_test_0123456789abcdefghijklmnopqrstuv";
-    let app = TestApp::with(|c| c.secret_key = Some(key.parse().unwrap())).await;
+    let app = TestApp::with(&db, |c| c.secret_key = Some(key.parse().unwrap())).await;
     assert_eq!(app.secret_key(), key);
     assert!(app.state.publishable_key().starts_with("pk_test_"));
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_tests(dir.path().join("x.db"));
+    let mut config = db.config();
     config.secret_key = Some("pk_test_nope".parse().unwrap());
-    assert!(AppState::new(config).await.is_err());
-    let mut config = Config::for_tests(dir.path().join("y.db"));
-    config.database_url = "postgres://localhost/x".into();
-    assert!(AppState::new(config).await.is_err(), "not supported yet: a clear error, not a panic");
+    assert!(matches!(AppState::new(config).await, Err(StartError::BadSecretKey)));
+}
+
+#[tokio::test]
+async fn unknown_and_unreachable_databases_are_clear_errors() {
+    let mut config = Config::for_tests("unused.db");
+    config.database_url = "mysql://localhost/x".into();
+    let err = AppState::new(config.clone()).await.unwrap_err();
+    assert!(matches!(err, StartError::Store(StoreError::UnsupportedUrl(_))), "{err}");
+    assert!(err.to_string().contains("sqlite:// or postgres://"), "{err}");
+    // A PostgreSQL URL where nothing listens: refused at once, not a hang or a panic.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    config.database_url = format!("postgres://postgres@127.0.0.1:{closed}/hallpass");
+    let started = tokio::time::timeout(Duration::from_secs(30), AppState::new(config)).await;
+    assert!(matches!(started, Ok(Err(StartError::Store(StoreError::Db(_))))), "{started:?}");
 }

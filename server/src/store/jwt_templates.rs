@@ -1,9 +1,52 @@
 //! JWT templates in the store: create, read, list, update, delete. Names are unique; the database's
-//! unique index decides, so two concurrent creates of one name cannot both succeed.
+//! unique index decides, so two concurrent creates (or renames) onto one name cannot both succeed.
 
-use sqlx::Row;
+use hallpass_protocol::{JwtAlgorithm, JwtTemplate, Metadata};
 
-use super::{JwtTemplateRecord, Store, StoreError, json};
+use super::columns::json;
+use super::dialect::{Sql, locked};
+use super::{Store, StoreError};
+use crate::secret::TemplateKey;
+
+/// A JWT template as stored (with its custom signing key: never serialise this directly).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct JwtTemplateRecord {
+    pub id: String,
+    pub name: String,
+    #[sqlx(try_from = "super::columns::JsonText")]
+    pub claims: Metadata,
+    /// Seconds.
+    #[sqlx(try_from = "i64")]
+    pub lifetime: u32,
+    /// Seconds.
+    #[sqlx(try_from = "i64")]
+    pub allowed_clock_skew: u32,
+    #[sqlx(try_from = "super::columns::NameText")]
+    pub signing_algorithm: JwtAlgorithm,
+    /// `None`: the instance's own key signs (and the algorithm is RS256).
+    #[sqlx(try_from = "super::columns::SecretText")]
+    pub signing_key: Option<TemplateKey>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl JwtTemplateRecord {
+    /// The template as the Backend API shows it: whether there is a custom key, never the key.
+    pub fn to_wire(&self) -> JwtTemplate {
+        JwtTemplate {
+            object: "jwt_template".into(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            claims: self.claims.clone(),
+            lifetime: self.lifetime,
+            allowed_clock_skew: self.allowed_clock_skew,
+            custom_signing_key: self.signing_key.is_some(),
+            signing_algorithm: self.signing_algorithm,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
 
 /// A template could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -23,13 +66,20 @@ impl From<sqlx::Error> for TemplateWriteError {
     }
 }
 
-const TEMPLATE_COLUMNS: &str =
-    "id, name, claims, lifetime, allowed_clock_skew, signing_algorithm, signing_key, created_at, updated_at";
+macro_rules! select_template {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, name, claims, lifetime, allowed_clock_skew, signing_algorithm, signing_key, created_at, \
+             updated_at FROM jwt_templates ",
+            $rest
+        )
+    };
+}
 
 impl Store {
     /// Inserts a new template.
     pub async fn insert_jwt_template(&self, t: &JwtTemplateRecord) -> Result<(), TemplateWriteError> {
-        let _turn = self.writer.lock().await;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO jwt_templates (id, name, claims, lifetime, allowed_clock_skew, signing_algorithm, \
              signing_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -43,21 +93,18 @@ impl Store {
         .bind(t.signing_key.as_ref().map(|k| k.expose()))
         .bind(t.created_at)
         .bind(t.updated_at)
-        .execute(&self.pool)
+        .execute(tx.conn())
         .await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 
     pub async fn jwt_template(&self, id: &str) -> Result<Option<JwtTemplateRecord>, StoreError> {
-        let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM jwt_templates WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(JwtTemplateRecord::from_row).transpose()
+        Ok(sqlx::query_as(select_template!("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?)
     }
 
     pub async fn jwt_template_by_name(&self, name: &str) -> Result<Option<JwtTemplateRecord>, StoreError> {
-        let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM jwt_templates WHERE name = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&self.pool).await?;
-        row.as_ref().map(JwtTemplateRecord::from_row).transpose()
+        Ok(sqlx::query_as(select_template!("WHERE name = $1")).bind(name).fetch_optional(&self.pool).await?)
     }
 
     /// A page of templates, newest first, and the total count.
@@ -66,20 +113,17 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<JwtTemplateRecord>, i64), StoreError> {
-        let sql = format!(
-            "SELECT {TEMPLATE_COLUMNS} FROM jwt_templates ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
-        );
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&self.pool).await?;
-        let templates = rows.iter().map(JwtTemplateRecord::from_row).collect::<Result<Vec<_>, _>>()?;
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM jwt_templates")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
+        let templates = sqlx::query_as(select_template!("ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM jwt_templates").fetch_one(&self.pool).await?;
         Ok((templates, total))
     }
 
-    /// Read-modify-write of a template in one write transaction, as [`Store::update_user`]: `edit`
+    /// Read-modify-write of a template in one write transaction, its row locked meanwhile, as
+    /// [`Store::update_user`]: `edit`
     /// changes the record or refuses with `Err` (nothing is written); `Ok(None)` if there is no such
     /// template. A rename onto a taken name is [`TemplateWriteError::NameTaken`].
     pub async fn update_jwt_template<E>(
@@ -88,13 +132,14 @@ impl Store {
         now: i64,
         edit: impl FnOnce(&mut JwtTemplateRecord) -> Result<(), E>,
     ) -> Result<Result<Option<JwtTemplateRecord>, E>, TemplateWriteError> {
+        const LOCK: Sql = locked!(select_template!("WHERE id = $1"));
         let mut tx = self.write_tx().await?;
-        let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM jwt_templates WHERE id = $1");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?
-        else {
+        let sql = LOCK.get(tx.engine());
+        let found: Option<JwtTemplateRecord> =
+            sqlx::query_as(sql).bind(id).fetch_optional(tx.conn()).await.map_err(StoreError::from)?;
+        let Some(mut template) = found else {
             return Ok(Ok(None));
         };
-        let mut template = JwtTemplateRecord::from_row(&row)?;
         if let Err(e) = edit(&mut template) {
             return Ok(Err(e));
         }
@@ -111,7 +156,7 @@ impl Store {
         .bind(template.signing_key.as_ref().map(|k| k.expose()))
         .bind(now)
         .bind(id)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(Ok(Some(template)))
@@ -119,12 +164,13 @@ impl Store {
 
     /// Deletes a template; `false` if there was none.
     pub async fn delete_jwt_template(&self, id: &str) -> Result<bool, StoreError> {
-        let _turn = self.writer.lock().await;
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query("DELETE FROM jwt_templates WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn())
             .await?
             .rows_affected();
+        tx.commit().await?;
         Ok(n > 0)
     }
 }

@@ -1,6 +1,8 @@
-//! Shared helpers for the integration tests: an app on a real SQLite file in a temp dir, driven
-//! in-process with `oneshot`, on a manual clock.
+//! Shared helpers for the integration tests: an app on a fresh database of either engine (see [`db`]),
+//! driven in-process with `oneshot`, on a manual clock.
 #![allow(dead_code)]
+
+pub mod db;
 
 use std::sync::Arc;
 
@@ -12,8 +14,9 @@ use hallpass_server::clock::ManualClock;
 use hallpass_server::{AppState, Config, app};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tower::ServiceExt;
+
+pub(crate) use db::{Db, db_test};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -21,7 +24,6 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: ManualClock,
     pub config: Config,
-    pub dir: TempDir,
     router: Router,
 }
 
@@ -60,29 +62,30 @@ impl Resp {
 }
 
 impl TestApp {
-    pub async fn new() -> TestApp {
-        TestApp::with(|_| {}).await
+    /// The app with test settings on `db`.
+    pub async fn new(db: &Db) -> TestApp {
+        TestApp::with(db, |_| {}).await
     }
 
-    pub async fn with(edit: impl FnOnce(&mut Config)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::for_tests(dir.path().join("hallpass.db"));
+    /// The app on `db` with test settings changed by `edit`.
+    pub async fn with(db: &Db, edit: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = db.config();
         edit(&mut config);
-        TestApp::open(dir, config, ManualClock::default()).await
+        TestApp::open(config, ManualClock::default()).await
     }
 
-    /// An app on an existing directory and config (restart tests).
-    pub async fn open(dir: TempDir, config: Config, clock: ManualClock) -> TestApp {
+    /// An app with this config and clock: on a database another `TestApp` uses, a second replica.
+    pub async fn open(config: Config, clock: ManualClock) -> TestApp {
         let state = AppState::with_clock(config.clone(), Arc::new(clock.clone())).await.unwrap();
         let router = app(state.clone());
-        TestApp { state, clock, config, dir, router }
+        TestApp { state, clock, config, router }
     }
 
-    /// Closes the database and starts a fresh `AppState` on the same file.
+    /// Closes the database and starts a fresh `AppState` on it.
     pub async fn restart(self) -> TestApp {
         self.state.store.close().await;
-        let TestApp { dir, config, clock, .. } = self;
-        TestApp::open(dir, config, clock).await
+        let TestApp { config, clock, .. } = self;
+        TestApp::open(config, clock).await
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {

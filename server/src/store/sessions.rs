@@ -1,0 +1,219 @@
+//! Sessions: creation at sign-up and sign-in (with the first refresh token), lookups, status changes
+//! (sign-out, revocation, expiry). A session's row is also the lock of its refresh-token family (see
+//! [`lock_by_token`]).
+
+use hallpass_protocol::{Session, SessionStatus};
+
+use super::dialect::{Sql, locked};
+use super::{Store, StoreError, WriteTx};
+
+/// A session as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: String,
+    #[sqlx(try_from = "super::columns::NameText")]
+    pub status: SessionStatus,
+    pub last_active_at: i64,
+    /// The idle deadline, never later than `abandon_at`.
+    pub expire_at: i64,
+    pub abandon_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl SessionRecord {
+    /// Past the idle timeout or the absolute lifetime.
+    pub fn is_past_deadline(&self, now: i64) -> bool {
+        now >= self.expire_at || now >= self.abandon_at
+    }
+
+    pub fn to_wire(&self) -> Session {
+        Session {
+            object: "session".into(),
+            id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            status: self.status,
+            expire_at: self.expire_at,
+            abandon_at: self.abandon_at,
+            last_active_at: self.last_active_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A session to create at sign-up or sign-in.
+pub struct NewSession {
+    pub id: String,
+    pub user_id: String,
+    pub now: i64,
+    /// `min(now + idle timeout, abandon_at)`.
+    pub expire_at: i64,
+    pub abandon_at: i64,
+}
+
+macro_rules! session_columns {
+    () => {
+        "id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at"
+    };
+}
+
+const SESSION_BY_ID: &str = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = $1");
+
+impl Store {
+    /// Starts a session for an existing user (sign-in) with its first refresh token.
+    pub async fn create_session(
+        &self,
+        session: &NewSession,
+        token_hash: &str,
+    ) -> Result<SessionRecord, StoreError> {
+        let mut tx = self.write_tx().await?;
+        insert(&mut tx, session, token_hash).await?;
+        sqlx::query("UPDATE users SET last_sign_in_at = $1, updated_at = $1 WHERE id = $2")
+            .bind(session.now)
+            .bind(&session.user_id)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        self.session(&session.id).await?.ok_or_else(|| StoreError::Corrupt("session vanished".into()))
+    }
+
+    pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(sqlx::query_as(SESSION_BY_ID).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    /// The session, with an active one past its idle or absolute deadline marked `expired` first.
+    pub async fn session_checked(&self, id: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(mut s) = self.session(id).await? else { return Ok(None) };
+        if s.status == SessionStatus::Active && s.is_past_deadline(now) {
+            self.set_status(id, SessionStatus::Active, SessionStatus::Expired, now).await?;
+            s.status = SessionStatus::Expired;
+            s.updated_at = now;
+        }
+        Ok(Some(s))
+    }
+
+    /// Sessions of a user, newest first (`active_only`: just the active, unexpired ones).
+    pub async fn sessions_of(
+        &self,
+        user_id: &str,
+        active_only: bool,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id"
+        );
+        let mut sessions: Vec<SessionRecord> =
+            sqlx::query_as(sql).bind(user_id).fetch_all(&self.pool).await?;
+        for s in &mut sessions {
+            if s.status == SessionStatus::Active && s.is_past_deadline(now) {
+                s.status = SessionStatus::Expired;
+            }
+        }
+        if active_only {
+            sessions.retain(|s| s.status == SessionStatus::Active);
+        }
+        Ok(sessions)
+    }
+
+    /// Moves a session from `from` to `to`; `true` if it was in `from`. A conditional update: of
+    /// two concurrent changes, the second finds the status moved and changes nothing.
+    pub async fn set_status(
+        &self,
+        id: &str,
+        from: SessionStatus,
+        to: SessionStatus,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// The session a refresh token (any of its family, rotated or not) belongs to, and when the token
+    /// was rotated (`None`: it is the family's live token).
+    pub async fn session_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, Option<i64>)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            session: SessionRecord,
+            rotated_at: Option<i64>,
+        }
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            ", (SELECT used_at FROM refresh_tokens WHERE token_hash = $1) AS rotated_at FROM sessions \
+             WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1)"
+        );
+        let row: Option<Row> = sqlx::query_as(sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| (r.session, r.rotated_at)))
+    }
+}
+
+/// Inserts a new active session and its first refresh token.
+pub(super) async fn insert(tx: &mut WriteTx, s: &NewSession, token_hash: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at) \
+         VALUES ($1, $2, 'active', $3, $4, $5, $3, $3)",
+    )
+    .bind(&s.id)
+    .bind(&s.user_id)
+    .bind(s.now)
+    .bind(s.expire_at)
+    .bind(s.abandon_at)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+        .bind(token_hash)
+        .bind(&s.id)
+        .bind(s.now)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The session that the refresh token hashed `token_hash` belongs to, locked until `tx` ends: every
+/// rotation, sign-out or revocation of that session waits for it on PostgreSQL (on SQLite the write
+/// transaction already excludes them all). `None` if there is no such token (or session).
+pub(super) async fn lock_by_token(
+    tx: &mut WriteTx,
+    token_hash: &str,
+) -> Result<Option<SessionRecord>, StoreError> {
+    const LOCK: Sql = locked!(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1)"
+    ));
+    let sql = LOCK.get(tx.engine());
+    Ok(sqlx::query_as(sql).bind(token_hash).fetch_optional(tx.conn()).await?)
+}
+
+/// Sets a session's status inside `tx` (whose caller holds the session's lock).
+pub(super) async fn set_status_tx(
+    tx: &mut WriteTx,
+    id: &str,
+    to: SessionStatus,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

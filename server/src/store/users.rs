@@ -1,0 +1,257 @@
+//! Users and their email addresses: sign-up (with the first session), lookups, the Backend API's list,
+//! metadata edits and deletion. Email addresses are unique through the database's index, so two
+//! concurrent sign-ups with one address cannot both succeed.
+
+use hallpass_protocol::{EmailAddress, Metadata, User};
+
+use super::columns::json;
+use super::dialect::locked;
+use super::sessions::{self, NewSession, SessionRecord};
+use super::{Store, StoreError, WriteTx};
+
+/// A user as stored, with their primary email address (with the password hash and private metadata:
+/// never serialise this directly).
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub image_url: String,
+    pub password_hash: Option<String>,
+    #[sqlx(rename = "primary_email_address_id")]
+    pub email_id: Option<String>,
+    #[sqlx(rename = "email_address")]
+    pub email: Option<String>,
+    #[sqlx(try_from = "super::columns::JsonText")]
+    pub public_metadata: Metadata,
+    #[sqlx(try_from = "super::columns::JsonText")]
+    pub private_metadata: Metadata,
+    #[sqlx(try_from = "super::columns::JsonText")]
+    pub unsafe_metadata: Metadata,
+    pub last_sign_in_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl UserRecord {
+    /// The user as the browser sees it: no `private_metadata`.
+    pub fn to_frontend(&self) -> User {
+        let email_addresses = match (&self.email_id, &self.email) {
+            (Some(id), Some(email)) => vec![EmailAddress {
+                object: "email_address".into(),
+                id: id.clone(),
+                email_address: email.clone(),
+            }],
+            _ => Vec::new(),
+        };
+        User {
+            object: "user".into(),
+            id: self.id.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            image_url: self.image_url.clone(),
+            primary_email_address_id: email_addresses.first().map(|e| e.id.clone()),
+            email_addresses,
+            public_metadata: self.public_metadata.clone(),
+            unsafe_metadata: self.unsafe_metadata.clone(),
+            private_metadata: None,
+            password_enabled: self.password_hash.is_some(),
+            last_sign_in_at: self.last_sign_in_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// The user as the Backend API sees it: with `private_metadata`.
+    pub fn to_backend(&self) -> User {
+        User { private_metadata: Some(self.private_metadata.clone()), ..self.to_frontend() }
+    }
+}
+
+/// A user to create at sign-up.
+pub struct NewUser {
+    pub id: String,
+    pub email_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub unsafe_metadata: Metadata,
+    pub now: i64,
+}
+
+/// Sign-up could not create the user.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("email address already taken")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The columns of a [`UserRecord`], from `users u` and `email_addresses e`.
+macro_rules! user_columns {
+    () => {
+        "u.id, u.first_name, u.last_name, u.image_url, u.password_hash, u.primary_email_address_id, \
+         e.email_address, u.public_metadata, u.private_metadata, u.unsafe_metadata, u.last_sign_in_at, \
+         u.created_at, u.updated_at"
+    };
+}
+
+/// `SELECT <a user with their primary address> …` and then `$rest`.
+macro_rules! select_user {
+    ($rest:literal) => {
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u LEFT JOIN email_addresses e ON e.id = u.primary_email_address_id ",
+            $rest
+        )
+    };
+}
+
+const USER_BY_ID: &str = select_user!("WHERE u.id = $1");
+
+impl Store {
+    pub async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM email_addresses WHERE email_address = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Creates a user, their email address, a session and its first refresh token, atomically.
+    /// A taken address (the unique index decides, so concurrent sign-ups are safe) rolls back all.
+    pub async fn create_user_with_session(
+        &self,
+        user: &NewUser,
+        session: &NewSession,
+        token_hash: &str,
+    ) -> Result<(UserRecord, SessionRecord), CreateUserError> {
+        let mut tx = self.write_tx().await?;
+        insert(&mut tx, user).await?;
+        let res = sqlx::query(
+            "INSERT INTO email_addresses (id, user_id, email_address, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&user.email_id)
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(user.now)
+        .execute(tx.conn())
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Err(CreateUserError::EmailTaken);
+            }
+            Err(e) => return Err(CreateUserError::Store(e.into())),
+        }
+        sessions::insert(&mut tx, session, token_hash).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let user = self.user(&user.id).await?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+        let session =
+            self.session(&session.id).await?.ok_or_else(|| StoreError::Corrupt("session vanished".into()))?;
+        Ok((user, session))
+    }
+
+    pub async fn user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(sqlx::query_as(USER_BY_ID).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM email_addresses e JOIN users u ON u.id = e.user_id WHERE e.email_address = $1"
+        );
+        Ok(sqlx::query_as(sql).bind(email).fetch_optional(&self.pool).await?)
+    }
+
+    /// A page of users, newest first, and the total count.
+    pub async fn list_users(&self, limit: i64, offset: i64) -> Result<(Vec<UserRecord>, i64), StoreError> {
+        let users = sqlx::query_as(select_user!("ORDER BY u.created_at DESC, u.id LIMIT $1 OFFSET $2"))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        Ok((users, total))
+    }
+
+    /// Deletes a user with their email addresses, sessions and refresh tokens (the foreign keys
+    /// cascade). `false` if absent.
+    pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        // Sessions first, then the user: the order rotation and sign-out lock in (a session, then
+        // its tokens), so a refresh racing the deletion waits instead of deadlocking.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
+        let n =
+            sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(tx.conn()).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Read-modify-write of a user's names and metadata in one write transaction, the user's row
+    /// locked meanwhile (concurrent edits queue, none is lost). `edit` gets the current record and
+    /// changes it, or refuses with `Err` (then nothing is written); `Ok(None)` if the user does not
+    /// exist.
+    pub async fn update_user<E>(
+        &self,
+        id: &str,
+        now: i64,
+        edit: impl FnOnce(&mut UserRecord) -> Result<(), E>,
+    ) -> Result<Result<Option<UserRecord>, E>, StoreError> {
+        const LOCK_USER: super::dialect::Sql = locked!(select_user!("WHERE u.id = $1"), of "u");
+        let mut tx = self.write_tx().await?;
+        let sql = LOCK_USER.get(tx.engine());
+        let Some(mut user): Option<UserRecord> =
+            sqlx::query_as(sql).bind(id).fetch_optional(tx.conn()).await?
+        else {
+            return Ok(Ok(None));
+        };
+        if let Err(e) = edit(&mut user) {
+            return Ok(Err(e));
+        }
+        user.updated_at = now;
+        sqlx::query(
+            "UPDATE users SET first_name = $1, last_name = $2, public_metadata = $3, private_metadata = $4, \
+             unsafe_metadata = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(json(&user.public_metadata))
+        .bind(json(&user.private_metadata))
+        .bind(json(&user.unsafe_metadata))
+        .bind(now)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(Some(user)))
+    }
+}
+
+/// Inserts the user row (their email address is the caller's next statement).
+async fn insert(tx: &mut WriteTx, user: &NewUser) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO users (id, first_name, last_name, password_hash, primary_email_address_id, unsafe_metadata, \
+         last_sign_in_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)",
+    )
+    .bind(&user.id)
+    .bind(&user.first_name)
+    .bind(&user.last_name)
+    .bind(&user.password_hash)
+    .bind(&user.email_id)
+    .bind(json(&user.unsafe_metadata))
+    .bind(user.now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
