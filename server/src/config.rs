@@ -61,6 +61,24 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_SESSION_LIFETIME_SECS", default_value_t = 30 * 24 * 3600)]
     pub session_lifetime_secs: u64,
 
+    /// How long a session that is over (signed out, revoked, or past its idle or absolute deadline) is
+    /// kept, with its refresh tokens, before housekeeping deletes it, in seconds. Until then it is
+    /// listed by the Backend API and its refresh tokens answer with the session's status.
+    #[arg(long, env = "HALLPASS_SESSION_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub session_retention_secs: u64,
+
+    /// Seconds between housekeeping sweeps (purging what outlived its retention).
+    #[arg(long, env = "HALLPASS_HOUSEKEEPING_INTERVAL_SECS", default_value_t = 60)]
+    pub housekeeping_interval_secs: u64,
+
+    /// Most rows housekeeping deletes in one transaction.
+    #[arg(long, env = "HALLPASS_HOUSEKEEPING_BATCH_SIZE", default_value_t = 500)]
+    pub housekeeping_batch_size: u32,
+
+    /// Milliseconds housekeeping waits between two batches, so that requests queue behind at most one.
+    #[arg(long, env = "HALLPASS_HOUSEKEEPING_PAUSE_MS", default_value_t = 50)]
+    pub housekeeping_pause_ms: u64,
+
     /// Sign-up and sign-in attempts allowed per client IP per minute.
     #[arg(long, env = "HALLPASS_RATE_LIMIT_AUTH_PER_IP", default_value_t = 30)]
     pub rate_limit_auth_per_ip: u32,
@@ -180,6 +198,10 @@ impl Config {
             refresh_grace_secs: 10,
             session_idle_timeout_secs: 7 * 24 * 3600,
             session_lifetime_secs: 30 * 24 * 3600,
+            session_retention_secs: 7 * 24 * 3600,
+            housekeeping_interval_secs: 60,
+            housekeeping_batch_size: 500,
+            housekeeping_pause_ms: 50,
             rate_limit_auth_per_ip: 30,
             sign_in_failures_per_account_and_ip: 5,
             sign_in_failures_per_account: 50,

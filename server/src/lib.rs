@@ -8,6 +8,7 @@
 //! - [`routes`]: the router ([`app`]), Frontend API (`/v1/client/…`, CORS allow-list), Backend API
 //!   (`/v1/…`, secret key), JWKS, and the cross-cutting middleware (server time, error shape).
 //! - [`store`]: all SQL, behind one type, organised by resource; SQLite and PostgreSQL.
+//! - [`housekeeping`]: the background purge of sessions and refresh tokens past their retention.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256.
 //! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.
@@ -29,6 +30,7 @@ pub mod common_passwords;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod housekeeping;
 pub mod jwt;
 pub mod jwt_template;
 pub mod origins;
@@ -48,7 +50,7 @@ pub use routes::app;
 pub use state::{AppState, StartError};
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests, with
-/// the connection caps and timeouts of [`serve`].
+/// the connection caps and timeouts of [`serve`]; runs [`housekeeping`] meanwhile.
 ///
 /// Without a configured public URL, the tokens' issuer becomes `http://<listener address>`.
 pub async fn run(
@@ -57,5 +59,15 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.set_bound_addr(listener.local_addr()?);
-    serve::serve(listener, state, shutdown).await
+    let (stop_housekeeping, stop) = housekeeping::stop_signal();
+    let housekeeper = housekeeping::spawn(state.clone(), stop);
+    let served = serve::serve(listener, state, async move {
+        shutdown.await;
+        stop_housekeeping.stop();
+    })
+    .await;
+    // Stopped by the signal above, or (if serving failed) by its handle being dropped with the future;
+    // either way it ends after the batch in progress.
+    let _ = housekeeper.await;
+    served
 }

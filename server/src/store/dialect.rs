@@ -4,7 +4,8 @@
 //! on both engines.
 //!
 //! A statement that differs is a [`Sql`]: both spellings side by side, made by [`locked!`] (`FOR
-//! UPDATE` on PostgreSQL), and picked with `tx.engine()`.
+//! UPDATE` on PostgreSQL) or [`skip_locked!`] (`FOR UPDATE SKIP LOCKED` inside a bulk delete's
+//! subquery), and picked with `tx.engine()`.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -74,6 +75,19 @@ macro_rules! locked {
     };
 }
 pub(crate) use locked;
+
+/// A bulk statement `$head (<$subquery>) $tail` whose subquery picks the batch: on PostgreSQL its rows
+/// are locked with `FOR UPDATE OF <$table> SKIP LOCKED`, so two replicas purging at once take disjoint
+/// batches instead of waiting on each other; on SQLite the writer holds the whole database anyway.
+macro_rules! skip_locked {
+    ($head:literal, $subquery:expr, of $table:literal, $tail:literal) => {
+        $crate::store::dialect::Sql {
+            sqlite: concat!($head, $subquery, $tail),
+            postgres: concat!($head, $subquery, " FOR UPDATE OF ", $table, " SKIP LOCKED", $tail),
+        }
+    };
+}
+pub(crate) use skip_locked;
 
 /// The statement that begins a write transaction.
 pub fn begin_write(engine: Engine) -> &'static str {

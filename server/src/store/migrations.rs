@@ -67,7 +67,11 @@ macro_rules! per_engine {
 }
 
 /// Every version, oldest first.
-const VERSIONS: &[Version] = &[both!(20261126000001, "init"), both!(20261126000002, "jwt_templates")];
+const VERSIONS: &[Version] = &[
+    both!(20261126000001, "init"),
+    both!(20261126000002, "jwt_templates"),
+    both!(20261127000001, "session_purge_indexes"),
+];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).
 pub fn migrator(engine: Engine) -> Migrator {

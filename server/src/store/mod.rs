@@ -46,7 +46,8 @@
 //!   (nothing on SQLite), or a conditional `UPDATE … WHERE <expected state>` whose row count says who
 //!   won. Each statement sees everything committed before it started, so a read after taking a lock
 //!   sees what the previous holder left. Take locks in one order — a session before its refresh
-//!   tokens; a user before their sessions — so two transactions never wait on each other.
+//!   tokens, a user's sessions before the user — so two transactions never wait on each other in a
+//!   circle. Housekeeping's bulk deletes lock with `SKIP LOCKED`: replicas sweep side by side.
 //!
 //! The refresh-token family is the example to read: its session row is the lock
 //! ([`refresh_tokens`]).
@@ -61,6 +62,8 @@ pub mod sessions;
 pub mod users;
 
 use std::sync::Arc;
+
+use dialect::Sql;
 
 use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
@@ -147,5 +150,23 @@ impl Store {
         };
         let tx = self.pool.begin_with(dialect::begin_write(self.engine)).await?;
         Ok(WriteTx { tx, engine: self.engine, _turn: turn })
+    }
+
+    /// Housekeeping's building block: runs bulk deletes shaped `DELETE … WHERE … IN (SELECT … <ended
+    /// before $1> LIMIT $2)` one after another, each in its own short write transaction, until
+    /// `limit` rows are gone in all. Returns how many.
+    async fn purge(&self, statements: &[Sql], cutoff: i64, limit: i64) -> Result<u64, StoreError> {
+        let mut purged: u64 = 0;
+        for statement in statements {
+            let left = limit.saturating_sub(i64::try_from(purged).unwrap_or(i64::MAX));
+            if left <= 0 {
+                break;
+            }
+            let mut tx = self.write_tx().await?;
+            let sql = statement.get(tx.engine());
+            purged += sqlx::query(sql).bind(cutoff).bind(left).execute(tx.conn()).await?.rows_affected();
+            tx.commit().await?;
+        }
+        Ok(purged)
     }
 }

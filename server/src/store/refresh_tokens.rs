@@ -10,6 +10,7 @@
 
 use hallpass_protocol::SessionStatus;
 
+use super::dialect::{Sql, skip_locked};
 use super::sessions::{self, SessionRecord};
 use super::{Store, StoreError, UserRecord, WriteTx};
 
@@ -148,6 +149,27 @@ impl Store {
         sessions::set_status_tx(&mut tx, &session.id, SessionStatus::Revoked, now).await?;
         tx.commit().await?;
         Ok(RefreshOutcome::Reused(session))
+    }
+
+    /// Deletes up to `limit` refresh tokens of sessions that ended before `cutoff` (past their
+    /// deadline, or signed out, revoked or marked expired), so that [`Store::purge_sessions`] can then
+    /// delete the sessions themselves. Returns how many.
+    pub async fn purge_refresh_tokens(&self, cutoff: i64, limit: i64) -> Result<u64, StoreError> {
+        const PAST_DEADLINE: Sql = skip_locked!(
+            "DELETE FROM refresh_tokens WHERE token_hash IN (",
+            "SELECT t.token_hash FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id \
+             WHERE s.expire_at < $1 LIMIT $2",
+            of "t",
+            ")"
+        );
+        const ENDED: Sql = skip_locked!(
+            "DELETE FROM refresh_tokens WHERE token_hash IN (",
+            "SELECT t.token_hash FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id \
+             WHERE s.status <> 'active' AND s.updated_at < $1 LIMIT $2",
+            of "t",
+            ")"
+        );
+        self.purge(&[PAST_DEADLINE, ENDED], cutoff, limit).await
     }
 }
 

@@ -1,10 +1,10 @@
 //! Sessions: creation at sign-up and sign-in (with the first refresh token), lookups, status changes
-//! (sign-out, revocation, expiry). A session's row is also the lock of its refresh-token family (see
-//! [`lock_by_token`]).
+//! (sign-out, revocation, expiry), and the purge of sessions long over. A session's row is also the
+//! lock of its refresh-token family (see [`lock_by_token`]).
 
 use hallpass_protocol::{Session, SessionStatus};
 
-use super::dialect::{Sql, locked};
+use super::dialect::{Sql, locked, skip_locked};
 use super::{Store, StoreError, WriteTx};
 
 /// A session as stored.
@@ -161,6 +161,29 @@ impl Store {
         );
         let row: Option<Row> = sqlx::query_as(sql).bind(token_hash).fetch_optional(&self.pool).await?;
         Ok(row.map(|r| (r.session, r.rotated_at)))
+    }
+
+    /// Deletes up to `limit` sessions that ended before `cutoff` — past their deadline, or signed
+    /// out, revoked or marked expired — and hold no refresh tokens any more ([`Store::purge_refresh_tokens`]
+    /// runs first). Returns how many.
+    pub async fn purge_sessions(&self, cutoff: i64, limit: i64) -> Result<u64, StoreError> {
+        // One statement per index (see the migration `session_purge_indexes`), rather than an OR that
+        // neither engine can answer from both.
+        const PAST_DEADLINE: Sql = skip_locked!(
+            "DELETE FROM sessions WHERE id IN (",
+            "SELECT s.id FROM sessions s WHERE s.expire_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) LIMIT $2",
+            of "s",
+            ")"
+        );
+        const ENDED: Sql = skip_locked!(
+            "DELETE FROM sessions WHERE id IN (",
+            "SELECT s.id FROM sessions s WHERE s.status <> 'active' AND s.updated_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) LIMIT $2",
+            of "s",
+            ")"
+        );
+        self.purge(&[PAST_DEADLINE, ENDED], cutoff, limit).await
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::{Once, OnceLock};
 use std::time::Duration;
 
 use hallpass_server::Config;
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 use tempfile::TempDir;
 
 /// Which engine a test variant runs on.
@@ -41,6 +41,20 @@ impl Db {
         let mut config = Config::for_tests(self.dir.path().join("hallpass.db"));
         config.database_url = self.url.clone();
         config
+    }
+
+    /// One integer from a query on this database, past the store (`SELECT COUNT(*) FROM …`).
+    pub async fn scalar(&self, sql: &'static str) -> i64 {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut c = SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+            }
+            Engine::Postgres => {
+                let mut c = PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+            }
+        }
     }
 }
 

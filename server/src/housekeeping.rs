@@ -1,0 +1,158 @@
+//! Housekeeping: deletes what has outlived its retention — sessions over (signed out, revoked, or past
+//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens — from a
+//! background task that never holds requests up: every batch is one short transaction of at most
+//! `--housekeeping-batch-size` rows, batches are `--housekeeping-pause-ms` apart (on SQLite a request
+//! waits behind one batch at most), and a sweep starts every `--housekeeping-interval-secs`. Every
+//! replica runs one; on PostgreSQL their batches skip the rows another has locked.
+//!
+//! A new kind of row to purge (rate-limit counters, say) is a [`Job`] with its store method; a job's
+//! rows must not be referenced by a later job's.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+
+/// How housekeeping runs (from [`Config`]).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub retention_ms: i64,
+    pub batch_size: u32,
+    pub pause: Duration,
+    pub interval: Duration,
+    /// Most batches of one job in one sweep (the rest waits for the next sweep).
+    pub max_batches: u32,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        Settings {
+            retention_ms: i64::try_from(config.session_retention_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            batch_size: config.housekeeping_batch_size.max(1),
+            pause: Duration::from_millis(config.housekeeping_pause_ms),
+            interval: Duration::from_secs(config.housekeeping_interval_secs.max(1)),
+            max_batches: 10_000,
+        }
+    }
+}
+
+/// What one sweep deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub refresh_tokens: u64,
+    pub sessions: u64,
+    /// Batches run, all jobs together.
+    pub batches: u32,
+}
+
+/// A kind of row housekeeping deletes, in sweep order: a session's refresh tokens go before it.
+#[derive(Clone, Copy, Debug)]
+enum Job {
+    RefreshTokens,
+    Sessions,
+}
+
+const JOBS: [Job; 2] = [Job::RefreshTokens, Job::Sessions];
+
+impl Job {
+    async fn batch(self, store: &Store, cutoff: i64, limit: i64) -> Result<u64, StoreError> {
+        match self {
+            Job::RefreshTokens => store.purge_refresh_tokens(cutoff, limit).await,
+            Job::Sessions => store.purge_sessions(cutoff, limit).await,
+        }
+    }
+
+    fn count(self, swept: &mut Swept) -> &mut u64 {
+        match self {
+            Job::RefreshTokens => &mut swept.refresh_tokens,
+            Job::Sessions => &mut swept.sessions,
+        }
+    }
+}
+
+/// Tells a running housekeeper to stop (between two batches); dropping it does too.
+#[derive(Debug)]
+pub struct StopHandle(watch::Sender<bool>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// The housekeeper's side of [`StopHandle`].
+#[derive(Clone, Debug)]
+pub struct Stop(watch::Receiver<bool>);
+
+/// A connected [`StopHandle`] and [`Stop`].
+pub fn stop_signal() -> (StopHandle, Stop) {
+    let (tx, rx) = watch::channel(false);
+    (StopHandle(tx), Stop(rx))
+}
+
+impl Stop {
+    fn requested(&self) -> bool {
+        *self.0.borrow() || self.0.has_changed().is_err()
+    }
+
+    /// Sleeps for `d`; `true` if a stop came first.
+    async fn sleep(&mut self, d: Duration) -> bool {
+        if self.requested() {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => self.requested(),
+            _ = self.0.changed() => true,
+        }
+    }
+}
+
+/// One sweep at the state's clock: each job batch after batch, until a batch comes back short
+/// (nothing left), `max_batches` ran, or a stop is requested.
+pub async fn sweep(state: &AppState, settings: &Settings, stop: &mut Stop) -> Result<Swept, StoreError> {
+    let cutoff = state.now_ms().saturating_sub(settings.retention_ms);
+    let limit = i64::from(settings.batch_size);
+    let mut swept = Swept::default();
+    for job in JOBS {
+        for _ in 0..settings.max_batches {
+            if swept.batches > 0 && stop.sleep(settings.pause).await {
+                return Ok(swept);
+            }
+            let n = job.batch(&state.store, cutoff, limit).await?;
+            swept.batches += 1;
+            *job.count(&mut swept) += n;
+            if n < u64::from(settings.batch_size) {
+                break;
+            }
+        }
+    }
+    Ok(swept)
+}
+
+/// Runs a sweep now and then every `settings.interval` until stopped; the task ends after the batch
+/// in progress.
+pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let settings = Settings::from_config(&state.config);
+        loop {
+            match sweep(&state, &settings, &mut stop).await {
+                Ok(swept) if swept.refresh_tokens + swept.sessions > 0 => tracing::info!(
+                    sessions = swept.sessions,
+                    refresh_tokens = swept.refresh_tokens,
+                    batches = swept.batches,
+                    "housekeeping: purged"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("housekeeping: {e}"),
+            }
+            if stop.sleep(settings.interval).await {
+                return;
+            }
+        }
+    })
+}
