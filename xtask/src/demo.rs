@@ -4,11 +4,15 @@
 //! `/demo/` beside the API. It prints the URL and opens nothing; Ctrl-C stops it cleanly (the
 //! server handles SIGINT with a graceful shutdown, and no xtask process is left around it).
 //!
-//! Extra arguments go to the server, e.g. `cargo xtask demo --addr 127.0.0.1:9000`.
+//! `--postgres` runs it on PostgreSQL instead: a throwaway cluster (`temp-postgres`, as the tests use)
+//! that lives exactly as long as the server. Other arguments go to the server, e.g.
+//! `cargo xtask demo --addr 127.0.0.1:9000`, or `--database-url postgres://…` for a database of yours.
 
 use crate::util::{Result, cmd, exec, root};
 
-pub fn run(server_args: &[String]) -> Result {
+pub fn run(args: &[String]) -> Result {
+    let postgres = args.iter().any(|a| a == "--postgres");
+    let server_args = args.iter().filter(|a| *a != "--postgres");
     crate::build::run()?;
     println!("demo: building hallpass-server (profile `server`)");
     exec(
@@ -24,7 +28,20 @@ pub fn run(server_args: &[String]) -> Result {
         .arg(crate::package::dir())
         .args(server_args);
     println!();
-    println!("demo: starting hallpass-server on its SQLite file in .hallpass/ — open the \"Demo app\" URL");
+    if postgres {
+        let cluster = temp_postgres::Cluster::start()?;
+        server.arg("--database-url").arg(cluster.url("postgres"));
+        println!(
+            "demo: starting hallpass-server on a temporary PostgreSQL cluster (127.0.0.1:{}, deleted when the \
+             server stops) — open the \"Demo app\" URL",
+            cluster.port()
+        );
+        cluster.outlive_exec()?;
+    } else {
+        println!(
+            "demo: starting hallpass-server on its SQLite file in .hallpass/ — open the \"Demo app\" URL"
+        );
+    }
     println!("demo: it prints below (http://127.0.0.1:8787/demo/ by default). Ctrl-C stops it.");
     println!();
     become_server(&mut server)

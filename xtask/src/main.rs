@@ -1,16 +1,18 @@
 //! `cargo xtask <command>`: the project's own build tool, so a fresh machine needs only Rust and Node.
 //!
 //! - `setup`: installs what is missing (wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
-//!   wasm-pack, Node tools, Chromium + ChromeDriver on Debian) and nothing else. Every other command
-//!   runs it first; it is idempotent and quick when all is there.
+//!   wasm-pack, Node tools, Chromium + ChromeDriver and PostgreSQL on Debian) and nothing else. Every
+//!   other command runs it first; it is idempotent and quick when all is there.
 //! - `build`: the SDK in release for `--target web` and `--target bundler` into `pkg/`, wasm-opt'd,
 //!   with its sizes printed.
-//! - `test`: formatting, clippy (native and wasm32), native tests of the whole workspace and the
-//!   browser suites in headless Chromium; ends with one summary line.
+//! - `test`: formatting, clippy (native and wasm32), native tests of the whole workspace (the server's
+//!   on SQLite and on a PostgreSQL cluster started for the run) and the browser suites in headless
+//!   Chromium; ends with one summary line.
 //! - `bench [--quick]`: bundle size beside the peers, getToken/cold start/refresh traffic in
 //!   Chromium, server throughput beside the RS256 ceilings, the scale curve (see `bench`).
-//! - `demo`: builds the SDK and the npm package and runs `hallpass-server` serving the demo app
-//!   (`www/`) beside the API on one origin, until Ctrl-C.
+//! - `demo [--postgres]`: builds the SDK and the npm package and runs `hallpass-server` serving the
+//!   demo app (`www/`) beside the API on one origin, until Ctrl-C; on its SQLite file, or with
+//!   `--postgres` on a temporary PostgreSQL cluster.
 
 mod bench;
 mod build;
@@ -32,7 +34,8 @@ const USAGE: &str = "usage: cargo xtask <setup | build | test | demo | bench>
   test    fmt, clippy, native tests and browser tests in headless Chromium
           (`cargo xtask test browser` runs only the browser suites)
   demo    build, then run hallpass-server with the demo app at http://127.0.0.1:8787/demo/
-          (extra arguments go to the server; Ctrl-C stops it)
+          (`--postgres`: on a temporary PostgreSQL cluster instead of the SQLite file; other
+          arguments go to the server, e.g. `--database-url postgres://…`; Ctrl-C stops it)
   bench   size, speed and traffic beside the peers: target/bench/report.md + report.json, the
           table on stdout, BENCHMARKS.md (`--quick`: shorter, fewer points, no BENCHMARKS.md)";
 

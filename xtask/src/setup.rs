@@ -17,6 +17,7 @@ pub fn run() -> Result {
     wasm_pack()?;
     node_tools()?;
     chromium()?;
+    postgres();
     Ok(())
 }
 
@@ -135,6 +136,31 @@ fn chromium() -> Result {
             .env("DEBIAN_FRONTEND", "noninteractive"),
         "apt-get install chromium chromium-driver",
     )
+}
+
+/// PostgreSQL's server programs, which the server's tests run against (`temp-postgres` finds them):
+/// Debian's `postgresql` when we are root on Debian, else a note of what to install. Not an error
+/// here — only the tests need it, and `cargo xtask test` fails loudly without it.
+fn postgres() {
+    if temp_postgres::bin_dir().is_ok() {
+        return;
+    }
+    if !root_on_debian() {
+        println!("setup: {}", temp_postgres::INSTALL_HINT);
+        return;
+    }
+    println!("setup: installing postgresql with apt-get");
+    let installed = exec(cmd("apt-get").args(["update", "-qq"]), "apt-get update").and_then(|()| {
+        exec(
+            cmd("apt-get")
+                .args(["install", "-y", "-qq", "postgresql"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            "apt-get install postgresql",
+        )
+    });
+    if let Err(e) = installed {
+        println!("setup: {e}");
+    }
 }
 
 /// The Chromium executable on PATH, if any.

@@ -3,6 +3,11 @@
 //! Order: the cheap checks first (fmt, clippy), then native tests of the whole workspace, then the
 //! browser suites (`tests/*.rs`) with wasm-pack in real headless Chromium. Every step runs even after
 //! a failure, so one run shows everything that is wrong; the exit code is non-zero if any failed.
+//!
+//! The server's tests run each database test on SQLite and on PostgreSQL: one throwaway cluster
+//! (`temp-postgres`) serves the whole run through `HALLPASS_TEST_POSTGRES_URL`, and
+//! `HALLPASS_TEST_REQUIRE_POSTGRES` makes the PostgreSQL variants fail rather than skip where
+//! PostgreSQL is missing.
 
 use std::fs;
 
@@ -55,7 +60,18 @@ pub fn run(only: Option<&str>) -> Result {
         ),
     );
 
-    let native = run_counting(cmd("cargo").args(["test", "--workspace"]), "cargo test --workspace");
+    let postgres = temp_postgres::Cluster::start();
+    let mut native_tests = cmd("cargo");
+    native_tests.args(["test", "--workspace"]).env("HALLPASS_TEST_REQUIRE_POSTGRES", "1");
+    match &postgres {
+        Ok(cluster) => {
+            println!("native tests: PostgreSQL at 127.0.0.1:{} for the server's tests", cluster.port());
+            native_tests.env("HALLPASS_TEST_POSTGRES_URL", cluster.url("postgres"));
+        }
+        Err(e) => record("PostgreSQL", Err(e.clone())),
+    }
+    let native = run_counting(&mut native_tests, "cargo test --workspace");
+    drop(postgres);
     let native_counts = native.as_ref().copied().unwrap_or_default();
     record("native tests", native.map(|_| ()));
 
@@ -67,8 +83,10 @@ pub fn run(only: Option<&str>) -> Result {
     total.add(browser_counts);
     println!();
     println!(
-        "xtask test: fmt, clippy (native + wasm32), {} native tests, {} browser tests in headless Chromium{}",
+        "xtask test: fmt, clippy (native + wasm32), {} native tests ({} of them on PostgreSQL), {} browser \
+         tests in headless Chromium{}",
         native_counts.passed + native_counts.failed,
+        native_counts.postgres,
         browser_counts.passed + browser_counts.failed,
         if failures.is_empty() { String::new() } else { format!("; FAILED: {}", failures.join(", ")) }
     );

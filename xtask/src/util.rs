@@ -69,6 +69,8 @@ pub struct Counts {
     pub passed: u64,
     pub failed: u64,
     pub ignored: u64,
+    /// Of all of them, the server's tests that ran on PostgreSQL (`test <name>::postgres ... ok`).
+    pub postgres: u64,
 }
 
 impl Counts {
@@ -76,12 +78,18 @@ impl Counts {
         self.passed += other.passed;
         self.failed += other.failed;
         self.ignored += other.ignored;
+        self.postgres += other.postgres;
     }
 
-    /// Parses `test result: ok. 10 passed; 0 failed; 1 ignored; …` (libtest, wasm-bindgen-test) and
-    /// node's spec reporter's `ℹ pass 4` / `ℹ fail 0`.
+    /// Parses `test result: ok. 10 passed; 0 failed; 1 ignored; …` (libtest, wasm-bindgen-test),
+    /// node's spec reporter's `ℹ pass 4` / `ℹ fail 0`, and libtest's `test <name>::postgres ... ok`.
     pub fn parse_line(line: &str) -> Option<Counts> {
         let line = line.trim();
+        if let Some(name) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... ok"))
+            && name.ends_with("::postgres")
+        {
+            return Some(Counts { postgres: 1, ..Counts::default() });
+        }
         if let Some(rest) = line.strip_prefix("ℹ ") {
             let (label, n) = rest.split_once(' ')?;
             let n: u64 = n.trim().parse().ok()?;
@@ -145,11 +153,16 @@ mod tests {
         let c = Counts::parse_line(
             "test result: ok. 10 passed; 2 failed; 1 ignored; 0 measured; 3 filtered out; finished in 0.11s",
         );
-        assert_eq!(c, Some(Counts { passed: 10, failed: 2, ignored: 1 }));
+        assert_eq!(c, Some(Counts { passed: 10, failed: 2, ignored: 1, postgres: 0 }));
         assert_eq!(Counts::parse_line("test foo ... ok"), None);
         assert_eq!(
             Counts::parse_line("test result: FAILED. 0 passed; 1 failed;"),
-            Some(Counts { passed: 0, failed: 1, ignored: 0 })
+            Some(Counts { passed: 0, failed: 1, ignored: 0, postgres: 0 })
         );
+        assert_eq!(
+            Counts::parse_line("test refresh_rotates::postgres ... ok"),
+            Some(Counts { postgres: 1, ..Counts::default() })
+        );
+        assert_eq!(Counts::parse_line("test refresh_rotates::postgres ... FAILED"), None);
     }
 }
