@@ -374,3 +374,26 @@ async fn deleting_a_user_while_their_sessions_refresh_never_fails_a_request(db: 
     }
     assert!(app.state.store.sessions_of(&first.user.id, false, app.clock_now()).await.unwrap().is_empty());
 }
+
+db_test!(keys_sealed_at_rest_stay_sealed_and_usable_on_both_engines);
+async fn keys_sealed_at_rest_stay_sealed_and_usable_on_both_engines(db: Db) {
+    // Started once in the clear, then with a key encryption key: what was stored is sealed in place.
+    let clear = AppState::new(db.config()).await.unwrap();
+    let (secret, jwks) = (clear.secret_key.expose().to_owned(), clear.keys.jwks());
+    clear.store.close().await;
+    let kek = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY";
+    let mut sealed_config = db.config();
+    sealed_config.key_encryption_key = Some(kek.parse().unwrap());
+    let sealed = AppState::new(sealed_config.clone()).await.unwrap();
+    assert_eq!((sealed.secret_key.expose(), sealed.keys.jwks()), (secret.as_str(), jwks.clone()));
+    let stored_secret = sealed.store.secret_or_insert("secret_key", "unused".into(), 0).await.unwrap();
+    assert_ne!(stored_secret, secret, "sealed in the database");
+    let stored_keys = sealed.store.signing_keys().await.unwrap();
+    assert!(!stored_keys[0].private_key.starts_with("MII"), "the PKCS#8 is not stored in the clear");
+    sealed.store.close().await;
+    // The same key opens it again; without it the server refuses to start.
+    let again = AppState::new(sealed_config).await.unwrap();
+    assert_eq!(again.keys.jwks(), jwks);
+    again.store.close().await;
+    assert!(AppState::new(db.config()).await.is_err());
+}
