@@ -303,4 +303,53 @@ mod tests {
         assert!(!dir.exists(), "{} removed", dir.display());
         assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "server stopped");
     }
+
+    /// `cargo xtask demo --postgres`'s hand-off: this test binary, run again as a helper, starts a
+    /// cluster, hands it to `sleep 2` with `outlive_exec` and execs into it. The cluster must serve
+    /// while `sleep` runs and be gone once it exits.
+    #[test]
+    fn a_cluster_handed_to_an_exec_lives_as_long_as_that_program() {
+        if let Some(report) = std::env::var_os("TEMP_POSTGRES_EXEC_HELPER") {
+            let cluster = Cluster::start().unwrap();
+            std::fs::write(&report, format!("{} {}", cluster.port(), cluster.dir().display())).unwrap();
+            cluster.outlive_exec().unwrap();
+            let err = Command::new("sleep").arg("2").exec();
+            panic!("exec sleep: {err}");
+        }
+        if bin_dir().is_err() && std::env::var_os("HALLPASS_TEST_REQUIRE_POSTGRES").is_none() {
+            eprintln!("skipped: {INSTALL_HINT}");
+            return;
+        }
+        let report = std::env::temp_dir().join(format!("temp-postgres-exec-{}", std::process::id()));
+        let mut helper = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "tests::a_cluster_handed_to_an_exec_lives_as_long_as_that_program",
+                "--nocapture",
+            ])
+            .env("TEMP_POSTGRES_EXEC_HELPER", &report)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let text = loop {
+            match std::fs::read_to_string(&report) {
+                Ok(t) if !t.is_empty() => break t,
+                _ => assert!(Instant::now() < deadline, "the helper did not start a cluster"),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let _ = std::fs::remove_file(&report);
+        let (port, dir) = text.split_once(' ').unwrap();
+        let (port, dir): (u16, PathBuf) = (port.parse().unwrap(), dir.into());
+        // Half-way through the helper's `sleep 2`: a cluster tied to the pre-exec process would be gone.
+        std::thread::sleep(Duration::from_secs(1));
+        std::net::TcpStream::connect(("127.0.0.1", port)).expect("serving while the exec'd program runs");
+        assert!(helper.wait().unwrap().success(), "the exec'd `sleep 2` ran and exited");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while dir.exists() || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            assert!(Instant::now() < deadline, "cluster still there 60 s after its program exited");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }

@@ -64,9 +64,7 @@ pub mod users;
 use std::sync::Arc;
 
 use dialect::Sql;
-
-use sqlx::{Any, Transaction};
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 pub use dialect::Engine;
 pub use instance::StoredSigningKey;
