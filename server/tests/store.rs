@@ -11,9 +11,9 @@ use std::sync::Arc;
 use axum::http::{Method, StatusCode};
 use common::db::Engine;
 use common::{Db, TestApp, db_test};
-use hallpass_server::AppState;
 use hallpass_server::clock::ManualClock;
 use hallpass_server::store::{Store, migrations};
+use hallpass_server::{AppState, Config};
 use serde_json::json;
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
@@ -396,4 +396,34 @@ async fn keys_sealed_at_rest_stay_sealed_and_usable_on_both_engines(db: Db) {
     assert_eq!(again.keys.jwks(), jwks);
     again.store.close().await;
     assert!(AppState::new(db.config()).await.is_err());
+}
+
+/// `sslmode` in a PostgreSQL URL: with `verify-full` and the cluster's CA the server starts and the
+/// connection is encrypted; without that CA, verification refuses the certificate (so it is checked);
+/// `require` encrypts without checking. A cluster of its own, with TLS on.
+#[test]
+fn postgres_over_tls_checks_the_server_certificate() {
+    if !common::db::postgres_installed() {
+        return;
+    }
+    let cluster = temp_postgres::Cluster::start_with_tls().unwrap();
+    let base = cluster.url("postgres");
+    let verified = format!("{base}?sslmode=verify-full&sslrootcert={}", cluster.ca_file().display());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut config = Config::for_tests("unused.db");
+        config.database_url = verified.clone();
+        let state = AppState::new(config).await.unwrap();
+        assert_eq!(state.store.signing_keys().await.unwrap().len(), 1);
+        state.store.close().await;
+        let mut c = PgConnection::connect(&verified).await.unwrap();
+        let encrypted: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert!(encrypted);
+        let unknown_ca = Store::open(&format!("{base}?sslmode=verify-full"), 1).await;
+        assert!(unknown_ca.is_err(), "a certificate from an unknown CA is refused");
+        Store::open(&format!("{base}?sslmode=require"), 1).await.unwrap();
+    });
 }

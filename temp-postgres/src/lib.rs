@@ -4,6 +4,9 @@
 //! `cargo xtask test` starts (through `HALLPASS_TEST_POSTGRES_URL`); `cargo xtask demo --postgres` runs
 //! the demo on one.
 //!
+//! [`Cluster::start_with_tls`] adds TLS: a throwaway CA and a server certificate for `127.0.0.1` made
+//! with the `openssl` command (which Debian's `postgresql` pulls in), for tests of `sslmode`.
+//!
 //! Run as root, everything runs as the unprivileged `postgres` user (PostgreSQL refuses to run as root;
 //! Debian's `postgresql` package creates that user). Otherwise it runs as the current user.
 //!
@@ -78,10 +81,22 @@ struct RunAs {
 impl Cluster {
     /// Creates and starts a cluster. Takes about a second (initdb).
     pub fn start() -> Result<Cluster, String> {
+        Cluster::create(false)
+    }
+
+    /// [`Cluster::start`], with TLS on (`ssl = on`, a certificate for `127.0.0.1` issued by a CA made
+    /// for it: [`Cluster::ca_file`]). Clients may still connect without TLS.
+    pub fn start_with_tls() -> Result<Cluster, String> {
+        Cluster::create(true)
+    }
+
+    fn create(tls: bool) -> Result<Cluster, String> {
         let bin = bin_dir()?;
         let user = run_as()?;
         let dir = make_dir(user)?;
-        let started = initdb(&bin, &dir, user).and_then(|()| {
+        let prepared =
+            initdb(&bin, &dir, user).and_then(|()| if tls { certificates(&dir, user) } else { Ok(()) });
+        let started = prepared.and_then(|()| {
             let mut last = String::new();
             // A port found free can be taken before the server binds it: try another.
             for _ in 0..3 {
@@ -106,6 +121,12 @@ impl Cluster {
     /// The cluster's folder (`data/`, `server.log`); deleted when the cluster stops.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// With TLS: the CA certificate the server's certificate chains to (`sslrootcert=` for
+    /// `sslmode=verify-full`).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.crt")
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/<database>` (the `postgres` database always exists).
@@ -240,6 +261,76 @@ fn initdb(bin: &Path, dir: &Path, user: Option<RunAs>) -> Result<(), String> {
     let conf = data.join("postgresql.conf");
     let mut text = fs::read_to_string(&conf).map_err(|e| format!("reading {}: {e}", conf.display()))?;
     text.push_str(SETTINGS);
+    fs::write(&conf, text).map_err(|e| format!("writing {}: {e}", conf.display()))
+}
+
+/// A CA, and a certificate for 127.0.0.1 it issues, in `dir`; the server's pair goes into `data/`
+/// (0600, owned by whoever runs the server) and `ssl = on` into its configuration.
+fn certificates(dir: &Path, user: Option<RunAs>) -> Result<(), String> {
+    let openssl = |args: &[&str]| -> Result<(), String> {
+        let out = as_user(&mut Command::new("openssl"), user)
+            .current_dir(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("running openssl (needed for a TLS cluster): {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("openssl {}: {}", args[0], String::from_utf8_lossy(&out.stderr)))
+        }
+    };
+    let days = ["-days", "2"];
+    openssl(
+        &[
+            &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt"],
+            &days[..],
+            &["-subj", "/CN=temp-postgres test CA"],
+        ]
+        .concat(),
+    )?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "data/server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ])?;
+    std::fs::write(dir.join("server.ext"), "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n")
+        .map_err(|e| format!("writing server.ext: {e}"))?;
+    openssl(
+        &[
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "data/server.crt",
+                "-extfile",
+                "server.ext",
+            ],
+            &days[..],
+        ]
+        .concat(),
+    )?;
+    // PostgreSQL refuses a key file others can read.
+    let key = dir.join("data").join("server.key");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("chmod {}: {e}", key.display()))?;
+    let conf = dir.join("data").join("postgresql.conf");
+    let mut text = fs::read_to_string(&conf).map_err(|e| format!("reading {}: {e}", conf.display()))?;
+    text.push_str("ssl = on\n");
     fs::write(&conf, text).map_err(|e| format!("writing {}: {e}", conf.display()))
 }
 

@@ -138,27 +138,41 @@ fn postgres_admin_url() -> Option<&'static str> {
             Err(e) => Pg::Broken(e),
         }
     });
-    let required = ["HALLPASS_TEST_REQUIRE_POSTGRES", "CI"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"));
     match pg {
         Pg::Ready(url, _) => Some(url),
         Pg::Broken(e) => panic!("could not start PostgreSQL for the tests: {e}"),
-        Pg::Missing(why) if required => {
-            panic!("PostgreSQL is required here (HALLPASS_TEST_REQUIRE_POSTGRES or CI is set): {why}")
-        }
         Pg::Missing(why) => {
-            static NOTICE: Once = Once::new();
-            // Straight to the process's stderr: libtest captures `eprintln!` of passing tests.
-            NOTICE.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "note: the ::postgres variants of these tests pass without running: {why}"
-                );
-            });
+            skip_or_fail(why);
             None
         }
     }
+}
+
+/// For a test that starts a cluster of its own: `true` if PostgreSQL is installed; otherwise what
+/// [`run`] does without PostgreSQL (fail where it is required, else a notice) and `false`.
+pub fn postgres_installed() -> bool {
+    match temp_postgres::bin_dir() {
+        Ok(_) => true,
+        Err(why) => {
+            skip_or_fail(&why);
+            false
+        }
+    }
+}
+
+fn skip_or_fail(why: &str) {
+    let required = ["HALLPASS_TEST_REQUIRE_POSTGRES", "CI"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"));
+    assert!(!required, "PostgreSQL is required here (HALLPASS_TEST_REQUIRE_POSTGRES or CI is set): {why}");
+    static NOTICE: Once = Once::new();
+    // Straight to the process's stderr: libtest captures `eprintln!` of passing tests.
+    NOTICE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the ::postgres variants of these tests pass without running: {why}"
+        );
+    });
 }
 
 /// `admin` with its database name replaced by `name`.
