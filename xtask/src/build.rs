@@ -176,6 +176,10 @@ fn minified_glue(glue: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// The headless SDK's size budget: wasm + the glue bundled and minified, gzip -9 (ARCHITECTURE.md,
+/// "Size budget"). `cargo xtask test` fails above it; `cargo xtask bench` reports it.
+pub const BUDGET_GZ: u64 = 48 * 1024;
+
 pub struct Sizes {
     pub wasm_raw: u64,
     pub wasm_gz: u64,
@@ -206,6 +210,26 @@ pub fn measure() -> Result<Sizes> {
     })
 }
 
+/// True when [`run`] has written the `web` build's wasm since `time`.
+pub fn built_since(time: std::time::SystemTime) -> bool {
+    let wasm = pkg_dir("web").join("hallpass_bg.wasm");
+    fs::metadata(wasm).and_then(|m| m.modified()).is_ok_and(|modified| modified >= time)
+}
+
+/// The sizes of the `web` build (which [`run`] made), or an error when they exceed [`BUDGET_GZ`].
+pub fn check_budget() -> Result<Sizes> {
+    let s = measure()?;
+    if s.total_gz() > BUDGET_GZ {
+        return Err(format!(
+            "the SDK is {} bytes gzip (wasm {} + glue {}), over its budget of {BUDGET_GZ} bytes",
+            s.total_gz(),
+            s.wasm_gz,
+            s.glue_min_gz
+        ));
+    }
+    Ok(s)
+}
+
 fn print_sizes() -> Result {
     let s = measure()?;
     let kib = |b: u64| format!("{:.1} KiB", b as f64 / 1024.0);
@@ -216,6 +240,17 @@ fn print_sizes() -> Result {
     println!("| hallpass.js glue  | {:>10} |            |", kib(s.glue_raw));
     println!("| glue, minified    | {:>10} | {:>10} |", kib(s.glue_min), kib(s.glue_min_gz));
     println!("| wasm + min. glue  | {:>10} | {:>10} |", kib(s.wasm_raw + s.glue_min), kib(s.total_gz()));
+    println!(
+        "build: {} bytes gzip (wasm {} + glue {}) of the {BUDGET_GZ}-byte budget: {}",
+        s.total_gz(),
+        s.wasm_gz,
+        s.glue_min_gz,
+        if s.total_gz() <= BUDGET_GZ {
+            format!("{} to spare", BUDGET_GZ - s.total_gz())
+        } else {
+            format!("OVER by {}", s.total_gz() - BUDGET_GZ)
+        }
+    );
     Ok(())
 }
 

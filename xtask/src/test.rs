@@ -1,8 +1,10 @@
 //! `cargo xtask test`: every check and every suite, in one command, ending with one summary line.
 //!
 //! Order: the cheap checks first (fmt, clippy), then native tests of the whole workspace, then the
-//! browser suites (`tests/*.rs`) with wasm-pack in real headless Chromium. Every step runs even after
-//! a failure, so one run shows everything that is wrong; the exit code is non-zero if any failed.
+//! browser suites (`tests/*.rs`) with wasm-pack in real headless Chromium, then the release package's
+//! end-to-end suites — and the size of that release build against its budget
+//! ([`crate::build::BUDGET_GZ`]). Every step runs even after a failure, so one run shows everything
+//! that is wrong; the exit code is non-zero if any failed.
 //!
 //! The server's tests run each database test on SQLite and on PostgreSQL: one throwaway cluster
 //! (`temp-postgres`) serves the whole run through `HALLPASS_TEST_POSTGRES_URL`, and
@@ -18,8 +20,9 @@ use crate::util::{Counts, Result, cmd, exec, root, run_counting, tmp_dir};
 pub fn run(only: Option<&str>) -> Result {
     if only == Some("browser") {
         let counts = browser_suites()?;
+        let size = crate::build::check_budget();
         println!("{} passed, {} failed", counts.passed, counts.failed);
-        return Ok(());
+        return size.map(|_| ());
     }
     if let Some(other) = only {
         return Err(format!("unknown test selection `{other}` (known: browser)"));
@@ -75,16 +78,29 @@ pub fn run(only: Option<&str>) -> Result {
     let native_counts = native.as_ref().copied().unwrap_or_default();
     record("native tests", native.map(|_| ()));
 
+    let started = std::time::SystemTime::now();
     let browser = browser_suites();
     let browser_counts = browser.as_ref().copied().unwrap_or_default();
     record("browser tests", browser.map(|_| ()));
+    // The end-to-end suites ran on the release build that `cargo xtask build` makes: its size is the
+    // one the budget is about, measured without building again.
+    let size = if crate::build::built_since(started) {
+        crate::build::check_budget()
+    } else {
+        Err("the release build did not run (a browser suite before it failed)".to_owned())
+    };
+    let size_text = match &size {
+        Ok(s) => format!("SDK {} of {} bytes gzip", s.total_gz(), crate::build::BUDGET_GZ),
+        Err(_) => "SDK size not measured".to_owned(),
+    };
+    record("size budget", size.map(|_| ()));
 
     let mut total = native_counts;
     total.add(browser_counts);
     println!();
     println!(
         "xtask test: fmt, clippy (native + wasm32), {} native tests ({} of them on PostgreSQL), {} browser \
-         tests in headless Chromium{}",
+         tests in headless Chromium, {size_text}{}",
         native_counts.passed + native_counts.failed,
         native_counts.postgres,
         browser_counts.passed + browser_counts.failed,
