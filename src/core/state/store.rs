@@ -1,180 +1,14 @@
-//! The auth state (`useUser()` / `useAuth()`), its persisted snapshot, and the pure reducer that moves
-//! it.
-//!
-//! [`SessionStore::apply`] takes an [`Event`] (something that happened: storage was read, the server
-//! answered, another tab wrote, the app signed out) and returns the [`Effect`]s the platform must carry
-//! out (persist, clear storage, notify listeners, schedule the next refresh, cancel requests). The store
-//! does no I/O and reads no clock of its own — the device time comes with each call — so every
-//! transition is tested natively.
+//! [`SessionStore`]: the auth state plus the credentials behind it, and the pure reducer that moves
+//! them ([`SessionStore::apply`]: an [`Event`] in, the [`Effect`]s for the platform out).
 
-use hallpass_protocol::{
-    AuthResponse, ErrorCode, OrgClaims, Secret, Session, SessionClaims, SessionStatus, User,
-};
-use serde::{Deserialize, Serialize};
+use hallpass_protocol::{AuthResponse, Secret, Session, SessionClaims, User};
 
-use super::claims::decode_claims;
-use super::clock::ServerClock;
-use super::error::Error;
-use super::schedule::{needs_refresh, timer_delay_ms, token_refresh_at};
-use super::token_cache::{CachedToken, TokenCache, TokenKey};
-
-/// Why the user is signed out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignOutReason {
-    /// The app called `signOut()` in this tab.
-    SignedOut,
-    /// Another tab signed out.
-    OtherTab,
-    /// The server said the session is over (revoked, ended, expired, refresh token invalid or reused).
-    SessionEnded(ErrorCode),
-}
-
-/// The signed-in part of [`AuthState`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct SignedInState {
-    pub user: User,
-    pub session: Session,
-    /// The active organization, from the latest session token's `o` claim.
-    pub org: Option<OrgClaims>,
-}
-
-/// What `useAuth()` / `useUser()` show.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AuthState {
-    /// Storage has not been read yet.
-    Loading,
-    SignedOut {
-        /// `None` when there simply was no session.
-        reason: Option<SignOutReason>,
-    },
-    SignedIn(Box<SignedInState>),
-}
-
-/// A check for [`AuthState::has`], like Clerk's `has({ role })` / `has({ permission })`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Check<'a> {
-    /// The active organization role is exactly this one (e.g. `org:admin`).
-    Role(&'a str),
-    /// The active organization grants this permission (e.g. `org:invoices:create`).
-    Permission(&'a str),
-}
-
-impl AuthState {
-    /// False only while storage has not been read.
-    pub fn is_loaded(&self) -> bool {
-        !matches!(self, AuthState::Loading)
-    }
-
-    pub fn is_signed_in(&self) -> bool {
-        matches!(self, AuthState::SignedIn(_))
-    }
-
-    pub fn signed_in(&self) -> Option<&SignedInState> {
-        match self {
-            AuthState::SignedIn(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn user(&self) -> Option<&User> {
-        self.signed_in().map(|s| &s.user)
-    }
-
-    pub fn session(&self) -> Option<&Session> {
-        self.signed_in().map(|s| &s.session)
-    }
-
-    pub fn user_id(&self) -> Option<&str> {
-        self.user().map(|u| u.id.as_str())
-    }
-
-    pub fn session_id(&self) -> Option<&str> {
-        self.session().map(|s| s.id.as_str())
-    }
-
-    fn org(&self) -> Option<&OrgClaims> {
-        self.signed_in().and_then(|s| s.org.as_ref())
-    }
-
-    pub fn org_id(&self) -> Option<&str> {
-        self.org().map(|o| o.id.as_str())
-    }
-
-    pub fn org_role(&self) -> Option<&str> {
-        self.org().map(|o| o.rol.as_str()).filter(|r| !r.is_empty())
-    }
-
-    pub fn org_slug(&self) -> Option<&str> {
-        self.org().map(|o| o.slg.as_str()).filter(|s| !s.is_empty())
-    }
-
-    /// The active organization's permissions; empty without one.
-    pub fn org_permissions(&self) -> &[String] {
-        self.org().map_or(&[], |o| o.per.as_slice())
-    }
-
-    /// Clerk's `has()`: false when signed out or without an active organization.
-    ///
-    /// ```
-    /// use hallpass::core::state::{AuthState, Check};
-    ///
-    /// assert!(!AuthState::Loading.has(Check::Role("org:admin")));
-    /// ```
-    pub fn has(&self, check: Check<'_>) -> bool {
-        match check {
-            Check::Role(role) => self.org_role() == Some(role),
-            Check::Permission(p) => self.org_permissions().iter().any(|x| x == p),
-        }
-    }
-
-    pub fn sign_out_reason(&self) -> Option<SignOutReason> {
-        match self {
-            AuthState::SignedOut { reason } => *reason,
-            _ => None,
-        }
-    }
-}
-
-/// The format version of [`StoredSession`]. Bump it when the shape changes; stored data of another
-/// version is cleared (with a console warning), never misread.
-pub const STORED_SESSION_VERSION: u32 = 1;
-
-/// What the SDK keeps in browser storage, under one versioned key per instance. The platform stores it
-/// as JSON through the browser.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StoredSession {
-    /// [`STORED_SESSION_VERSION`].
-    pub v: u32,
-    pub user: User,
-    pub session: Session,
-    pub refresh_token: Secret,
-    /// The session token.
-    pub jwt: Secret,
-    /// `jwt`'s expiry, server clock, milliseconds.
-    pub jwt_expires_at: i64,
-    /// `jwt`'s issue time, server clock, milliseconds (0 in data written before it was kept: then
-    /// it is read from the token, or assumed).
-    #[serde(default)]
-    pub jwt_issued_at: i64,
-    /// The learnt `server - device` clock offset.
-    pub server_offset_ms: i64,
-    /// Device time of the write.
-    pub saved_at: i64,
-}
-
-impl StoredSession {
-    /// True when this snapshot can be signed in from: this version, consistent ids, an active session
-    /// and credentials present.
-    pub fn is_usable(&self) -> bool {
-        self.v == STORED_SESSION_VERSION
-            && !self.user.id.is_empty()
-            && self.session.user_id == self.user.id
-            && !self.session.id.is_empty()
-            && self.session.status == SessionStatus::Active
-            && !self.refresh_token.expose().is_empty()
-            && !self.jwt.expose().is_empty()
-    }
-}
+use super::{AuthState, STORED_SESSION_VERSION, SignOutReason, SignedInState, StoredSession};
+use crate::core::claims::decode_claims;
+use crate::core::clock::ServerClock;
+use crate::core::error::Error;
+use crate::core::schedule::{needs_refresh, timer_delay_ms, token_refresh_at};
+use crate::core::token_cache::{CachedToken, TokenCache, TokenKey};
 
 /// Checks a sign-in / sign-up / refresh answer before it is used. The platform calls it so that a
 /// malformed 200 becomes an `invalid_response` error for the caller; [`SessionStore::apply`] ignores
@@ -574,7 +408,9 @@ mod tests {
     use super::*;
     use crate::core::clock::{Clock, FakeClock};
     use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
+    use crate::core::state::Check;
     use crate::core::test_util::{auth_response, session, session_jwt, user};
+    use hallpass_protocol::{ErrorCode, SessionStatus};
 
     const T: i64 = 1_764_000_000_000;
     const ORG: &str = r#"{"id":"org_1","slg":"acme","rol":"org:admin","per":["org:invoices:create"]}"#;

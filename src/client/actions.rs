@@ -1,0 +1,113 @@
+//! What the app asks of an instance besides tokens: sign-up, sign-in, sign-out, profile updates, and
+//! `fetch` with the session token.
+
+use hallpass_protocol::{SignUpRequest, paths};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+
+use super::{GetTokenOptions, Hallpass, SignUp, auth_response, invalid, refresh_body};
+use crate::core::error::Error;
+use crate::core::state::{Event, SignOutReason};
+use crate::platform::http;
+use crate::platform::wire;
+
+impl Hallpass {
+    /// Creates an account and signs in.
+    pub async fn sign_up(&self, sign_up: SignUp) -> Result<(), Error> {
+        let body = wire::sign_up_request(&SignUpRequest {
+            email_address: sign_up.email_address,
+            password: sign_up.password,
+            first_name: sign_up.first_name,
+            last_name: sign_up.last_name,
+            unsafe_metadata: sign_up.unsafe_metadata,
+        });
+        self.authenticate(paths::SIGN_UPS, &body).await
+    }
+
+    /// Signs in with an email address and password.
+    pub async fn sign_in(&self, identifier: &str, password: &str) -> Result<(), Error> {
+        let body = wire::string_object(&[("identifier", identifier), ("password", password)]);
+        self.authenticate(paths::SIGN_INS, &body).await
+    }
+
+    /// Signs out. Always succeeds, offline too: the local session is gone at once, and the server is
+    /// told in the background (if that fails, the session still ends at its idle timeout).
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        let refresh_token = self.inner.session.borrow().refresh_token().map(str::to_owned);
+        self.apply(Event::SignedOut(SignOutReason::SignedOut));
+        if let Some(refresh_token) = refresh_token {
+            let body = refresh_body(&refresh_token);
+            let url = self.url(paths::SIGN_OUT);
+            let clock = self.inner.clock.clone();
+            spawn_local(async move {
+                let _ = http::call("POST", &url, Some(&body), None, &*clock).await;
+            });
+        }
+        Ok(())
+    }
+
+    /// `fetch(request)` with `Authorization: Bearer <token>` added; after a 401 it forces a new token and
+    /// retries once. The request's body must be replayable (a `Request` is cloned before each try).
+    pub async fn fetch(&self, request: &web_sys::Request) -> Result<web_sys::Response, Error> {
+        let mut forced = false;
+        loop {
+            let token = self
+                .get_token(if forced { GetTokenOptions::skip_cache() } else { GetTokenOptions::default() })
+                .await?;
+            let attempt = request.clone().map_err(|_| invalid("the request body was already used"))?;
+            if let Some(token) = &token {
+                let mut value = String::with_capacity(token.len() + 7);
+                value.push_str("Bearer ");
+                value.push_str(token);
+                attempt
+                    .headers()
+                    .set("authorization", &value)
+                    .map_err(|_| invalid("cannot set authorization"))?;
+            }
+            let window = web_sys::window().ok_or_else(|| invalid("no window"))?;
+            let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&attempt))
+                .await
+                .map_err(|_| Error::network())?
+                .dyn_into()
+                .map_err(|_| Error::network())?;
+            if response.status() == 401 && token.is_some() && !forced {
+                forced = true;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// Updates the signed-in user's own profile (`first_name`, `last_name`, `unsafe_metadata`; absent
+    /// fields stay), then refreshes so that this tab and every other one sees the new user.
+    pub async fn update_user(&self, profile: &JsValue) -> Result<(), Error> {
+        let token = self.get_token(GetTokenOptions::default()).await?.ok_or_else(Error::not_signed_in)?;
+        let url = self.url(paths::ME);
+        http::call("PATCH", &url, Some(profile), Some(&token), &*self.inner.clock)
+            .await
+            .map_err(|f| f.error)?;
+        let key = self.inner.session.borrow().session_key().ok_or_else(Error::not_signed_in)?;
+        self.inner.refresh_shared(key, "user_update").await.map(|_| ())
+    }
+
+    async fn authenticate(&self, path: &str, body: &JsValue) -> Result<(), Error> {
+        let url = self.url(path);
+        let answer = http::call("POST", &url, Some(body), None, &*self.inner.clock).await;
+        match answer {
+            Ok(answer) => {
+                let response = auth_response(&answer.body)?;
+                self.apply(Event::SignedIn {
+                    response: Box::new(response),
+                    sent_at_ms: answer.sent_at,
+                    received_at_ms: answer.received_at,
+                });
+                Ok(())
+            }
+            Err(failure) => {
+                self.inner.observe(&failure);
+                Err(failure.error)
+            }
+        }
+    }
+}

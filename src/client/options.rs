@@ -1,0 +1,131 @@
+//! How to load an instance ([`Options`]), what to ask [`Hallpass::get_token`](super::Hallpass::get_token)
+//! for ([`GetTokenOptions`]), a sign-up ([`SignUp`]), and the Frontend API address the options name.
+
+use std::rc::Rc;
+
+use hallpass_protocol::keys::decode_publishable_key;
+use hallpass_protocol::{Metadata, Secret};
+
+use super::invalid;
+use crate::core::clock::Clock;
+use crate::core::error::Error;
+use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
+use crate::platform::storage::StorageKind;
+
+/// How to load an instance. Grows with `with_*` builders, so adding an option breaks nobody.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// The Frontend API URL, or a publishable key (`pk_…`) that encodes it.
+    pub frontend_api: String,
+    pub storage: StorageKind,
+    /// `getToken()` never hands out a token with less than this left (milliseconds).
+    pub min_token_lifetime_ms: i64,
+    /// The device clock (tests inject a shifted or fake one).
+    pub clock: Option<Rc<dyn Clock>>,
+    /// Record a trace of every refresh (which tab, why, what came of it): [`Hallpass::refresh_trace`].
+    pub debug: bool,
+}
+
+impl Options {
+    /// Options for a Frontend API URL or a publishable key.
+    pub fn new(frontend_api: impl Into<String>) -> Options {
+        Options {
+            frontend_api: frontend_api.into(),
+            storage: StorageKind::Local,
+            min_token_lifetime_ms: DEFAULT_MIN_REMAINING_MS,
+            clock: None,
+            debug: false,
+        }
+    }
+
+    pub fn with_storage(mut self, storage: StorageKind) -> Options {
+        self.storage = storage;
+        self
+    }
+
+    pub fn with_min_token_lifetime_ms(mut self, ms: i64) -> Options {
+        self.min_token_lifetime_ms = ms.max(0);
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Rc<dyn Clock>) -> Options {
+        self.clock = Some(clock);
+        self
+    }
+
+    pub fn with_debug(mut self, debug: bool) -> Options {
+        self.debug = debug;
+        self
+    }
+}
+
+/// Options of [`Hallpass::get_token`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct GetTokenOptions {
+    /// Ignore the cache and fetch a new token.
+    pub skip_cache: bool,
+    /// A token from this JWT template (made on the server with the Backend API) instead of the
+    /// session token, like Clerk's `getToken({ template })`.
+    pub template: Option<String>,
+}
+
+impl GetTokenOptions {
+    pub fn skip_cache() -> GetTokenOptions {
+        GetTokenOptions { skip_cache: true, template: None }
+    }
+
+    /// A token from JWT template `name`.
+    pub fn template(name: impl Into<String>) -> GetTokenOptions {
+        GetTokenOptions { skip_cache: false, template: Some(name.into()) }
+    }
+
+    /// The same, ignoring the cache.
+    pub fn skipping_cache(mut self) -> GetTokenOptions {
+        self.skip_cache = true;
+        self
+    }
+}
+
+/// A sign-up.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SignUp {
+    pub email_address: String,
+    pub password: Secret,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub unsafe_metadata: Option<Metadata>,
+}
+
+impl SignUp {
+    pub fn new(email_address: impl Into<String>, password: impl Into<String>) -> SignUp {
+        SignUp { email_address: email_address.into(), password: Secret::new(password), ..SignUp::default() }
+    }
+
+    pub fn with_name(mut self, first: Option<String>, last: Option<String>) -> SignUp {
+        self.first_name = first;
+        self.last_name = last;
+        self
+    }
+
+    pub fn with_unsafe_metadata(mut self, metadata: Metadata) -> SignUp {
+        self.unsafe_metadata = Some(metadata);
+        self
+    }
+}
+
+/// A `pk_…` key decodes to its URL; a URL is taken as it is (without a trailing slash).
+pub(super) fn resolve_frontend_api(value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    let url = if value.starts_with("pk_") {
+        decode_publishable_key(value).ok_or_else(|| invalid("the publishable key is not valid"))?
+    } else {
+        value.to_owned()
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
+        return Err(invalid("frontendApi must be an http(s) URL or a publishable key"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}

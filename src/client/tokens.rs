@@ -1,0 +1,112 @@
+//! `get_token`: the session token from the cache or a refresh, and JWT template tokens minted
+//! against it (cached per session and template, one request for concurrent callers).
+
+use std::rc::Rc;
+
+use hallpass_protocol::{ErrorCode, Secret};
+
+use super::{GetTokenOptions, Hallpass, Inner, invalid};
+use crate::core::error::Error;
+use crate::core::state::Event;
+use crate::core::token_cache::TokenKey;
+use crate::platform::http;
+use crate::platform::wire;
+
+impl Hallpass {
+    /// A session token with at least the minimum lifetime left, from the cache or refreshed (one
+    /// request however many callers ask at once). `None` when signed out.
+    pub async fn get_token(&self, options: GetTokenOptions) -> Result<Option<String>, Error> {
+        // One flow for both kinds (one state machine in the wasm): the session token, then, for a
+        // template, the template's token minted against it.
+        if let Some(name) = &options.template {
+            // The server's own rule for names; anything else cannot exist and must not reach a URL.
+            let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+                return Err(invalid("template must be a JWT template's name"));
+            }
+        }
+        let skip_session = options.skip_cache && options.template.is_none();
+        let (key, cached) = {
+            let session = self.inner.session.borrow();
+            let Some(key) = session.session_key() else { return Ok(None) };
+            let cached = if skip_session { None } else { session.session_token(self.inner.clock.now_ms()) };
+            (key, cached.map(str::to_owned))
+        };
+        let token = match cached {
+            Some(token) => token,
+            None => {
+                // An explicit call is an outside trigger: it closes the breaker, but a `Retry-After`
+                // holds.
+                let wait_ms = {
+                    let mut backoff = self.inner.backoff.borrow_mut();
+                    backoff.reset();
+                    backoff.wait_ms(self.inner.clock.now_ms())
+                };
+                if wait_ms > 0 {
+                    return Err(Error::new(
+                        ErrorCode::RateLimited,
+                        "the server asked to wait before retrying",
+                    )
+                    .with_retry_after(Some(wait_ms.div_ceil(1000))));
+                }
+                self.inner.refresh_shared(key, "get_token").await?
+            }
+        };
+        let Some(name) = &options.template else { return Ok(Some(token)) };
+        // A template's token: cached per session and template like the session token, one request
+        // for concurrent calls.
+        let key = {
+            let session = self.inner.session.borrow();
+            let Some(key) = session.template_key(name) else { return Ok(None) };
+            if !options.skip_cache
+                && let Some(cached) = session.token(&key, self.inner.clock.now_ms())
+            {
+                return Ok(Some(cached.to_owned()));
+            }
+            key
+        };
+        let inner = self.inner.clone();
+        let work_key = key.clone();
+        let result = self.inner.flight.run(key, move || mint_template_token(inner, work_key, token)).await;
+        // Applied after the shared request (see `refresh_shared`): an ended session signs out.
+        if let Err(error) = &result
+            && error.ends_session()
+        {
+            self.apply(Event::RefreshFailed(error.clone()));
+        }
+        result.map(Some)
+    }
+}
+
+/// Asks the server for a token of `key`'s template, with the session token as Bearer, and caches it.
+async fn mint_template_token(inner: Rc<Inner>, key: TokenKey, bearer: String) -> Result<String, Error> {
+    let mut url = inner.url("/v1/client/sessions/");
+    url.push_str(&key.session_id);
+    url.push_str("/tokens/");
+    url.push_str(key.template.as_deref().unwrap_or_default());
+    match http::call("POST", &url, None, Some(&bearer), &*inner.clock).await {
+        Ok(answer) => {
+            let (jwt, expires_in) = wire::template_token(&answer.body).ok_or_else(Error::invalid_response)?;
+            let mut session = inner.session.borrow_mut();
+            if let Some(server_time) = answer.server_time {
+                session.observe_server_time(answer.sent_at, answer.received_at, server_time);
+            }
+            session.cache_template_token(
+                key,
+                Secret::new(jwt.clone()),
+                expires_in,
+                answer.server_time,
+                answer.received_at,
+            );
+            drop(session);
+            // The answer may have moved the server-clock offset, and with it the session token's
+            // hand-out deadline.
+            inner.publish_token();
+            Ok(jwt)
+        }
+        Err(failure) => {
+            inner.observe(&failure);
+            Err(failure.error)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! [`StoredSession`]: what the SDK keeps in browser storage, and when it can be signed in from.
+
+use hallpass_protocol::{Secret, Session, SessionStatus, User};
+use serde::{Deserialize, Serialize};
+
+/// The format version of [`StoredSession`]. Bump it when the shape changes; stored data of another
+/// version is cleared (with a console warning), never misread.
+pub const STORED_SESSION_VERSION: u32 = 1;
+
+/// What the SDK keeps in browser storage, under one versioned key per instance. The platform stores it
+/// as JSON through the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredSession {
+    /// [`STORED_SESSION_VERSION`].
+    pub v: u32,
+    pub user: User,
+    pub session: Session,
+    pub refresh_token: Secret,
+    /// The session token.
+    pub jwt: Secret,
+    /// `jwt`'s expiry, server clock, milliseconds.
+    pub jwt_expires_at: i64,
+    /// `jwt`'s issue time, server clock, milliseconds (0 in data written before it was kept: then
+    /// it is read from the token, or assumed).
+    #[serde(default)]
+    pub jwt_issued_at: i64,
+    /// The learnt `server - device` clock offset.
+    pub server_offset_ms: i64,
+    /// Device time of the write.
+    pub saved_at: i64,
+}
+
+impl StoredSession {
+    /// True when this snapshot can be signed in from: this version, consistent ids, an active session
+    /// and credentials present.
+    pub fn is_usable(&self) -> bool {
+        self.v == STORED_SESSION_VERSION
+            && !self.user.id.is_empty()
+            && self.session.user_id == self.user.id
+            && !self.session.id.is_empty()
+            && self.session.status == SessionStatus::Active
+            && !self.refresh_token.expose().is_empty()
+            && !self.jwt.expose().is_empty()
+    }
+}
