@@ -3,11 +3,13 @@
 //! - `setup`: installs what is missing (wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
 //!   wasm-pack, Node tools, Chromium + ChromeDriver and PostgreSQL on Debian) and nothing else. Every
 //!   other command runs it first; it is idempotent and quick when all is there.
-//! - `build`: the SDK in release for `--target web` and `--target bundler` into `pkg/`, wasm-opt'd,
-//!   with its sizes printed.
+//! - `build`: the SDK in release for `--target web` into `pkg/web`, wasm-opt'd, with its sizes
+//!   against the budget, and the npm package in `pkg/npm`.
 //! - `test`: formatting, clippy (native and wasm32), native tests of the whole workspace (the server's
-//!   on SQLite and on a PostgreSQL cluster started for the run) and the browser suites in headless
-//!   Chromium; ends with one summary line.
+//!   on SQLite and on a PostgreSQL cluster started for the run), the browser suites in headless
+//!   Chromium and the size budget; ends with one summary line. `test browser` runs only the browser
+//!   suites, `test e2e` only the end-to-end (Playwright) ones (`HALLPASS_E2E=<part of a file name>`
+//!   picks some).
 //! - `bench [--quick]`: bundle size beside the peers, getToken/cold start/refresh traffic in
 //!   Chromium, server throughput beside the RS256 ceilings, the scale curve (see `bench`).
 //! - `demo [--postgres]`: builds the SDK and the npm package and runs `hallpass-server` serving the
@@ -30,9 +32,10 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <setup | build | test | demo | bench>
   setup   install what is missing (idempotent)
-  build   release build of the SDK into pkg/ (web, bundler, and the npm package in pkg/npm), with sizes
+  build   release build of the SDK into pkg/web and the npm package in pkg/npm, with sizes
   test    fmt, clippy, native tests and browser tests in headless Chromium
-          (`cargo xtask test browser` runs only the browser suites)
+          (`test browser`: only the browser suites; `test e2e`: only the Playwright suites,
+          `HALLPASS_E2E=<part of a file name>` to pick some)
   demo    build, then run hallpass-server with the demo app at http://127.0.0.1:8787/demo/
           (`--postgres`: on a temporary PostgreSQL cluster instead of the SQLite file; other
           arguments go to the server, e.g. `--database-url postgres://…`; Ctrl-C stops it)

@@ -12,20 +12,23 @@
 //! PostgreSQL is missing.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use crate::proxy::Proxy;
 use crate::server::{ServerOptions, TestServer};
 use crate::util::{Counts, Result, cmd, exec, root, run_counting, tmp_dir};
 
 pub fn run(only: Option<&str>) -> Result {
-    if only == Some("browser") {
-        let counts = browser_suites()?;
-        let size = crate::build::check_budget();
-        println!("{} passed, {} failed", counts.passed, counts.failed);
-        return size.map(|_| ());
-    }
-    if let Some(other) = only {
-        return Err(format!("unknown test selection `{other}` (known: browser)"));
+    match only {
+        None => {}
+        Some(selection @ ("browser" | "e2e")) => {
+            let tmp = browser_tmp()?;
+            let counts = if selection == "browser" { browser_suites(&tmp)? } else { e2e_suites(&tmp)? };
+            let size = crate::build::check_budget();
+            println!("{} passed, {} failed", counts.passed, counts.failed);
+            return size.map(|_| ());
+        }
+        Some(other) => return Err(format!("unknown test selection `{other}` (known: browser, e2e)")),
     }
     let mut failures: Vec<String> = Vec::new();
     let mut record = |step: &str, r: Result| {
@@ -79,7 +82,7 @@ pub fn run(only: Option<&str>) -> Result {
     record("native tests", native.map(|_| ()));
 
     let started = std::time::SystemTime::now();
-    let browser = browser_suites();
+    let browser = browser_tmp().and_then(|tmp| browser_suites(&tmp));
     let browser_counts = browser.as_ref().copied().unwrap_or_default();
     record("browser tests", browser.map(|_| ()));
     // The end-to-end suites ran on the release build that `cargo xtask build` makes: its size is the
@@ -116,22 +119,17 @@ pub fn run(only: Option<&str>) -> Result {
 ///   both addresses at compile time (`option_env!`);
 /// - `tests/e2e/*.test.mjs`: node's test runner driving Debian's Chromium with playwright-core against
 ///   the release package that `cargo xtask build` makes.
-fn browser_suites() -> Result<Counts> {
+fn browser_suites(tmp: &Path) -> Result<Counts> {
     let server = TestServer::start(&ServerOptions { name: "browser", token_lifetime_secs: 5 })?;
     let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
     println!(
         "browser tests: hallpass-server at {} behind the test proxy at {}",
         server.info.frontend_api, proxy.url
     );
-    // Chromium leaves ~15 MB of profile folders per run in TMPDIR: keep them in the project and start
-    // each run from an empty folder, so runs never accumulate.
-    let tmp = tmp_dir("browser");
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
     let mut counts = run_counting(
         cmd("wasm-pack")
             .args(["test", "--headless", "--chrome", "--", "--test", "*"])
-            .env("TMPDIR", &tmp)
+            .env("TMPDIR", tmp)
             .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
             .env("HALLPASS_TEST_SERVER", &server.info.frontend_api),
         "wasm-pack test --headless --chrome",
@@ -139,9 +137,29 @@ fn browser_suites() -> Result<Counts> {
     if counts.passed == 0 {
         return Err("no browser test ran".into());
     }
-    counts.add(crate::yew_example::suite(&tmp, &proxy.url, &server.info.frontend_api)?);
+    counts.add(crate::yew_example::suite(tmp, &proxy.url, &server.info.frontend_api)?);
+    drop(proxy);
+    drop(server);
+    counts.add(e2e_suites(tmp)?);
+    Ok(counts)
+}
 
+/// Chromium leaves ~15 MB of profile folders per run in TMPDIR: keep them in the project and start
+/// each run from an empty folder, so runs never accumulate.
+fn browser_tmp() -> Result<PathBuf> {
+    let tmp = tmp_dir("browser");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
+    Ok(tmp)
+}
+
+/// `tests/e2e/*.test.mjs` (filtered by `HALLPASS_E2E`) on the release package, which this builds:
+/// node's test runner driving Debian's Chromium with playwright-core, against a server with 5 s
+/// tokens and, for the many-tabs suites, one with 10 s tokens, each behind its own test proxy.
+fn e2e_suites(tmp: &Path) -> Result<Counts> {
     crate::build::run()?;
+    let server = TestServer::start(&ServerOptions { name: "e2e", token_lifetime_secs: 5 })?;
+    let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
     // The many-tabs suite runs against its own server with 10 s tokens (and its own proxy, so its
     // request counts are its own).
     let tabs_server = TestServer::start(&ServerOptions { name: "tabs", token_lifetime_secs: 10 })?;
@@ -161,7 +179,7 @@ fn browser_suites() -> Result<Counts> {
         cmd("node")
             .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
             .args(&files)
-            .env("TMPDIR", &tmp)
+            .env("TMPDIR", tmp)
             .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
             .env("HALLPASS_TEST_SERVER", &server.info.frontend_api)
             .env("HALLPASS_TEST_FRONTEND_API_10S", &tabs_proxy.url)
@@ -173,6 +191,5 @@ fn browser_suites() -> Result<Counts> {
     if e2e_counts.passed == 0 {
         return Err("no end-to-end test ran".into());
     }
-    counts.add(e2e_counts);
-    Ok(counts)
+    Ok(e2e_counts)
 }
