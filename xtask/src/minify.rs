@@ -1,197 +1,156 @@
-//! Short import and export names for the wasm and its JS glue.
+//! Short import and export names for the glue.
 //!
 //! wasm-bindgen names every import after the JS function and a hash (`__wbg_getItem_49556a3e59cfb688`)
 //! and every export after the Rust item (`hallpass_getToken`). The names are strings in the wasm and
-//! property keys in the glue, so no minifier can shorten them: together they cost ~4 KiB gzip. This
-//! renames them in the wasm's import and export sections (module names stay for bundlers, which
-//! resolve `./hallpass_bg.js`; see [`WEB_MODULE`]) and rewrites the same names in the glue files.
+//! property keys in the glue, so no JS minifier can shorten them: together they cost ~4 KiB gzip.
+//! binaryen's `--minify-imports-and-exports-and-modules` renames them in the wasm, and its import
+//! modules too — all of them to one (for `--target web` a module is merely a key of the imports
+//! object) — and prints the old → new names as JSON; [`rename_in_glue`] makes the same changes in the
+//! glue, and [`check_links`] instantiates the result in Node so that a mismatch fails the build.
 
 use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
 
-use crate::util::Result;
+use serde_json::Value;
 
-fn read_leb(bytes: &[u8], pos: &mut usize) -> Result<u32> {
-    let mut result: u32 = 0;
-    let mut shift = 0;
-    loop {
-        let byte = *bytes.get(*pos).ok_or("wasm: truncated LEB128")?;
-        *pos += 1;
-        result |= u32::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(result);
-        }
-        shift += 7;
-        if shift > 28 {
-            return Err("wasm: LEB128 too long".into());
-        }
-    }
+use crate::util::{Result, cmd, exec, output};
+
+/// The glue's import module as wasm-bindgen names it for `--target web`.
+const GLUE_MODULE: &str = "./hallpass_bg.js";
+
+/// Old → new import and export names, as wasm-opt printed them.
+pub struct Names {
+    /// Imports from the glue itself (`./hallpass_bg.js`): wasm-bindgen's hashed names, unique in the
+    /// glue, so renamed wherever they occur.
+    imports: BTreeMap<String, String>,
+    /// Exports: renamed only where the glue reaches into the instance (`wasm.name`, and `readonly
+    /// name:` in `InitOutput`), since some (`isHallpassError`) are also the names of its own JS
+    /// functions.
+    exports: BTreeMap<String, String>,
+    /// Imports straight from a JS snippet (`#[wasm_bindgen(module = …)]` functions that need no
+    /// glue): (module, old, new).
+    snippets: Vec<(String, String, String)>,
 }
 
-fn write_leb(out: &mut Vec<u8>, mut value: u32) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn read_name(bytes: &[u8], pos: &mut usize) -> Result<String> {
-    let len = read_leb(bytes, pos)? as usize;
-    let name = bytes.get(*pos..*pos + len).ok_or("wasm: truncated name")?;
-    *pos += len;
-    String::from_utf8(name.to_vec()).map_err(|_| "wasm: name is not UTF-8".into())
-}
-
-fn write_name(out: &mut Vec<u8>, name: &str) {
-    write_leb(out, name.len() as u32);
-    out.extend_from_slice(name.as_bytes());
-}
-
-/// Skips a limits structure (tables and memories).
-fn skip_limits(bytes: &[u8], pos: &mut usize) -> Result {
-    let flags = *bytes.get(*pos).ok_or("wasm: truncated limits")?;
-    *pos += 1;
-    read_leb(bytes, pos)?;
-    if flags & 1 != 0 {
-        read_leb(bytes, pos)?;
-    }
-    Ok(())
-}
-
-/// The n-th short name: a, b, …, z, A, …, Z, aa, ab, …
-fn short_name(mut n: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut name = Vec::new();
-    loop {
-        name.push(ALPHABET[n % ALPHABET.len()]);
-        n /= ALPHABET.len();
-        if n == 0 {
-            break;
-        }
-        n -= 1;
-    }
-    name.reverse();
-    // A `$` prefix keeps them clear of every identifier wasm-bindgen's glue defines.
-    let mut out = String::from("$");
-    out.push_str(&String::from_utf8_lossy(&name));
-    out
-}
-
-/// Worth renaming: wasm-bindgen's generated names. `memory` and the like stay readable.
-fn renamable(name: &str) -> bool {
-    name.starts_with("__wbg_")
-        || name.starts_with("__wbindgen_")
-        || name.starts_with("hallpass_")
-        || name.contains("_invoke_")
-}
-
-/// The glue's own import module as `--target web` names it, and the one-letter name it gets there.
-/// (Only for `web`: there the name is merely a key of the imports object the glue passes to
-/// `WebAssembly.instantiate`; a bundler target resolves it as a file.) 116 imports repeat it.
-pub const WEB_MODULE: (&str, &str) = ("./hallpass_bg.js", "h");
-
-/// Renames imports and exports in `wasm` (and the import module, given [`WEB_MODULE`]); returns the
-/// new module and the old → new names.
-pub fn minify_wasm(
-    wasm: &[u8],
-    module_rename: Option<(&str, &str)>,
-) -> Result<(Vec<u8>, BTreeMap<String, String>)> {
-    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
-        return Err("not a wasm module".into());
-    }
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    let mut rename = |old: String| -> String {
-        if !renamable(&old) {
-            return old;
-        }
-        let next = names.len();
-        names.entry(old).or_insert_with(|| short_name(next)).clone()
-    };
-    let mut out = wasm[..8].to_vec();
-    let mut pos = 8;
-    while pos < wasm.len() {
-        let id = wasm[pos];
-        pos += 1;
-        let size = read_leb(wasm, &mut pos)? as usize;
-        let body = wasm.get(pos..pos + size).ok_or("wasm: truncated section")?;
-        pos += size;
-        let new_body = match id {
-            2 => {
-                let mut p = 0;
-                let count = read_leb(body, &mut p)?;
-                let mut b = Vec::with_capacity(body.len());
-                write_leb(&mut b, count);
-                for _ in 0..count {
-                    let module = read_name(body, &mut p)?;
-                    let field = read_name(body, &mut p)?;
-                    let desc_start = p;
-                    let kind = *body.get(p).ok_or("wasm: truncated import")?;
-                    p += 1;
-                    match kind {
-                        0x00 => {
-                            read_leb(body, &mut p)?;
-                        }
-                        0x01 => {
-                            p += 1; // reftype
-                            skip_limits(body, &mut p)?;
-                        }
-                        0x02 => skip_limits(body, &mut p)?,
-                        0x03 => p += 2, // valtype, mutability
-                        0x04 => {
-                            p += 1; // attribute
-                            read_leb(body, &mut p)?;
-                        }
-                        _ => return Err(format!("wasm: unknown import kind {kind}")),
-                    }
-                    match module_rename {
-                        Some((from, to)) if module == from => write_name(&mut b, to),
-                        _ => write_name(&mut b, &module),
-                    }
-                    write_name(&mut b, &rename(field));
-                    b.extend_from_slice(body.get(desc_start..p).ok_or("wasm: truncated import")?);
+impl Names {
+    /// Reads wasm-opt's map: `{"imports": [[module, old, new], …], "exports": [[old, new], …]}`.
+    pub fn parse(json: &str) -> Result<Names> {
+        let v: Value = serde_json::from_str(json).map_err(|e| format!("wasm-opt's name map: {e}"))?;
+        let mut names = Names { imports: BTreeMap::new(), exports: BTreeMap::new(), snippets: Vec::new() };
+        let pairs = |key: &str| v[key].as_array().cloned().unwrap_or_default();
+        for entry in pairs("imports").iter().chain(pairs("exports").iter()) {
+            let strings: Vec<&str> =
+                entry.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let owned = |s: &str| s.to_owned();
+            match strings.as_slice() {
+                [module, old, new] if *module != GLUE_MODULE => {
+                    names.snippets.push((owned(module), owned(old), owned(new)))
                 }
-                Some(b)
-            }
-            7 => {
-                let mut p = 0;
-                let count = read_leb(body, &mut p)?;
-                let mut b = Vec::with_capacity(body.len());
-                write_leb(&mut b, count);
-                for _ in 0..count {
-                    let name = read_name(body, &mut p)?;
-                    let kind = *body.get(p).ok_or("wasm: truncated export")?;
-                    p += 1;
-                    let index = read_leb(body, &mut p)?;
-                    write_name(&mut b, &rename(name));
-                    b.push(kind);
-                    write_leb(&mut b, index);
-                }
-                Some(b)
-            }
-            _ => None,
-        };
-        out.push(id);
-        let body = new_body.as_deref().unwrap_or(body);
-        write_leb(&mut out, body.len() as u32);
-        out.extend_from_slice(body);
+                [_, old, new] => drop(names.imports.insert(owned(old), owned(new))),
+                [old, new] => drop(names.exports.insert(owned(old), owned(new))),
+                _ => return Err(format!("wasm-opt's name map: unexpected entry {entry}")),
+            };
+        }
+        if names.imports.is_empty() || names.exports.is_empty() {
+            return Err("wasm-opt's name map is empty (has binaryen changed?)".into());
+        }
+        Ok(names)
     }
-    Ok((out, names))
+
+    pub fn len(&self) -> usize {
+        self.imports.len() + self.exports.len() + self.snippets.len()
+    }
 }
 
-/// Replaces every whole-identifier occurrence of the old names in `js`.
-pub fn rewrite_glue(js: &str, names: &BTreeMap<String, String>) -> String {
+/// Makes in `dir`'s glue (`.js`, `.d.ts`) the changes wasm-opt made to its wasm: the new names, and
+/// one import module instead of several — the glue's own imports object gains the snippets' imports
+/// under their new names.
+pub fn rename_in_glue(dir: &Path, names: &Names) -> Result {
+    let module = wasm_import_module(&dir.join("hallpass_bg.wasm"))?;
+    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if !(name.ends_with(".js") || name.ends_with(".d.ts")) {
+            continue;
+        }
+        let mut text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if name == "hallpass.js" {
+            text =
+                one_import_module(&text, &module, names).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        fs::write(&path, rewrite_glue(&text, names)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    check_links(dir)
+}
+
+/// The imports object of the glue with one module, `module`: the glue's own imports (`import0`) plus
+/// each snippet import as `new: importN.old`.
+fn one_import_module(js: &str, module: &str, names: &Names) -> Result<String> {
+    const OWN: &str = "const import0 = {";
+    let own_key = format!("\"{GLUE_MODULE}\": import0,");
+    if !js.contains(OWN) || !js.contains(&own_key) {
+        return Err(format!("no `{OWN}` or `{own_key}` (has wasm-bindgen changed?)"));
+    }
+    let mut extra = String::new();
+    let mut out = js.replace(&own_key, &format!("{module:?}: import0,"));
+    for (snippet, old, new) in &names.snippets {
+        // `import * as import1 from "./snippets/…"` and `"./snippets/…": import1,` in the imports.
+        let var = js
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("import * as ")?.strip_suffix(&format!(" from \"{snippet}\""))?.into()
+            })
+            .ok_or_else(|| format!("no namespace import of {snippet}"))?;
+        out = out.replace(&format!("\"{snippet}\": {var},"), "");
+        extra.push_str(&format!("\n        {new}: {var}.{old},"));
+    }
+    Ok(out.replacen(OWN, &format!("{OWN}{extra}"), 1))
+}
+
+/// The one module the wasm imports from (binaryen names it; the glue must use the same key).
+fn wasm_import_module(wasm: &Path) -> Result<String> {
+    let script = "const fs = require('fs'); \
+        const m = new WebAssembly.Module(fs.readFileSync(process.argv[1])); \
+        console.log(JSON.stringify([...new Set(WebAssembly.Module.imports(m).map((i) => i.module))]));";
+    let text = output(cmd("node").args(["-e", script]).arg(wasm)).ok_or("node could not read the wasm")?;
+    let modules: Vec<String> = serde_json::from_str(&text).map_err(|e| format!("import modules: {e}"))?;
+    match modules.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!("the wasm imports from {modules:?}, expected one module")),
+    }
+}
+
+/// Instantiates `dir`'s wasm with its glue in Node: every import the wasm names must be there.
+pub fn check_links(dir: &Path) -> Result {
+    let script = "import fs from 'node:fs'; import { pathToFileURL } from 'node:url'; \
+        const [glue, wasm] = process.argv.slice(1); \
+        const m = await import(pathToFileURL(glue)); \
+        m.initSync({ module: fs.readFileSync(wasm) });";
+    exec(
+        cmd("node")
+            .args(["--input-type=module", "-e", script])
+            .arg(dir.join("hallpass.js"))
+            .arg(dir.join("hallpass_bg.wasm")),
+        "instantiating the minified wasm with its glue in node",
+    )
+}
+
+/// Replaces the old names in `js`: imports as whole identifiers anywhere, exports only after `wasm.`
+/// or `readonly `.
+fn rewrite_glue(js: &str, names: &Names) -> String {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     let mut out = String::with_capacity(js.len());
     let mut rest = js;
-    while let Some(i) = rest.find(|c: char| is_ident(c)) {
+    while let Some(i) = rest.find(is_ident) {
         out.push_str(&rest[..i]);
         let ident_len = rest[i..].find(|c: char| !is_ident(c)).unwrap_or(rest.len() - i);
         let ident = &rest[i..i + ident_len];
-        out.push_str(names.get(ident).map(String::as_str).unwrap_or(ident));
+        let export =
+            || (out.ends_with("wasm.") || out.ends_with("readonly ")).then(|| names.exports.get(ident));
+        let new = names.imports.get(ident).or_else(|| export().flatten());
+        out.push_str(new.map(String::as_str).unwrap_or(ident));
         rest = &rest[i + ident_len..];
     }
     out.push_str(rest);
@@ -202,61 +161,33 @@ pub fn rewrite_glue(js: &str, names: &BTreeMap<String, String>) -> String {
 mod tests {
     use super::*;
 
-    /// (module (import "./x.js" "__wbg_log_abc" (func)) (func (export "hallpass_load")) (memory (export "memory") 1))
-    fn tiny_module() -> Vec<u8> {
-        let mut m = b"\0asm\x01\0\0\0".to_vec();
-        // type section: one func type () -> ()
-        m.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
-        // import section
-        let mut imports = vec![1];
-        write_name(&mut imports, "./x.js");
-        write_name(&mut imports, "__wbg_log_abc");
-        imports.extend_from_slice(&[0x00, 0]);
-        m.push(2);
-        write_leb(&mut m, imports.len() as u32);
-        m.extend_from_slice(&imports);
-        // function section: one func of type 0
-        m.extend_from_slice(&[3, 2, 1, 0]);
-        // memory section
-        m.extend_from_slice(&[5, 3, 1, 0, 1]);
-        // export section
-        let mut exports = vec![2];
-        write_name(&mut exports, "hallpass_load");
-        exports.extend_from_slice(&[0x00, 1]);
-        write_name(&mut exports, "memory");
-        exports.extend_from_slice(&[0x02, 0]);
-        m.push(7);
-        write_leb(&mut m, exports.len() as u32);
-        m.extend_from_slice(&exports);
-        // code section: one empty body
-        m.extend_from_slice(&[10, 4, 1, 2, 0, 0x0b]);
-        m
+    #[test]
+    fn snippet_imports_join_the_glues_own_module() {
+        let names = Names::parse(
+            r#"{"imports": [["./hallpass_bg.js", "__wbg_a_1", "a"], ["./snippets/x/facade.js", "attach", "b"]],
+                "exports": [["memory", "c"]]}"#,
+        )
+        .unwrap();
+        let js = "import * as import1 from \"./snippets/x/facade.js\"\nconst import0 = {\n  __wbg_a_1: f,\n};\n\
+                  imports = {\n\"./hallpass_bg.js\": import0,\n\"./snippets/x/facade.js\": import1,\n};";
+        let out = rewrite_glue(&one_import_module(js, "a", &names).unwrap(), &names);
+        assert!(out.contains("const import0 = {\n        b: import1.attach,\n  a: f,"), "{out}");
+        assert!(
+            out.contains("\"a\": import0,") && !out.contains("./snippets/x/facade.js\": import1"),
+            "{out}"
+        );
     }
 
     #[test]
-    fn renames_generated_names_and_keeps_the_rest() {
-        let (out, names) = minify_wasm(&tiny_module(), None).unwrap();
+    fn reads_the_map_and_rewrites_whole_identifiers_only() {
+        let names = Names::parse(
+            r#"{"imports": [["./hallpass_bg.js", "__wbg_a_1", "a"]], "exports": [["memory", "b"]]}"#,
+        )
+        .unwrap();
         assert_eq!(names.len(), 2);
-        let new_import = &names["__wbg_log_abc"];
-        let new_export = &names["hallpass_load"];
-        let text = String::from_utf8_lossy(&out);
-        assert!(text.contains("./x.js") && text.contains("memory"));
-        assert!(!text.contains("__wbg_log_abc") && !text.contains("hallpass_load"));
-        assert!(text.contains(new_import.as_str()) && text.contains(new_export.as_str()));
-        // Same length everywhere else: the code section came through untouched.
-        assert!(out.ends_with(&[10, 4, 1, 2, 0, 0x0b]));
-    }
-
-    #[test]
-    fn rewrites_whole_identifiers_only() {
-        let names = BTreeMap::from([("__wbg_a_1".to_owned(), "$a".to_owned())]);
-        let js = "x.__wbg_a_1(y); __wbg_a_12(); '__wbg_a_1'";
-        assert_eq!(rewrite_glue(js, &names), "x.$a(y); __wbg_a_12(); '$a'");
-    }
-
-    #[test]
-    fn short_names_are_unique() {
-        let all: std::collections::HashSet<String> = (0..5000).map(short_name).collect();
-        assert_eq!(all.len(), 5000);
+        let js = "x.__wbg_a_1(y); __wbg_a_12(); '__wbg_a_1'; wasm.memory.buffer; memory; readonly memory:";
+        assert_eq!(rewrite_glue(js, &names), "x.a(y); __wbg_a_12(); 'a'; wasm.b.buffer; memory; readonly b:");
+        assert!(Names::parse(r#"{"imports": [], "exports": []}"#).is_err());
+        assert!(Names::parse(r#"{"imports": [["x"]]}"#).is_err());
     }
 }
