@@ -13,7 +13,7 @@ use hallpass::client::{GetTokenOptions, Hallpass, Options, SignUp};
 use hallpass::core::clock::FakeClock;
 use hallpass::core::state::{AuthState, SignOutReason};
 use hallpass::platform::storage::StorageKind;
-use hallpass_protocol::ErrorCode;
+use hallpass_protocol::{ErrorCode, UpdateProfileRequest};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -103,7 +103,11 @@ async fn a_profile_update_reaches_the_other_tab() {
     reset().await;
     let clock = FakeClock::new(js_sys::Date::now() as i64);
     let (a, b) = two_tabs(&clock).await;
-    let profile = common::js("return { first_name: 'Grace', last_name: 'Hopper' };");
+    let profile = UpdateProfileRequest {
+        first_name: Some(Some("Grace".into())),
+        last_name: Some(Some("Hopper".into())),
+        ..UpdateProfileRequest::default()
+    };
     a.update_user(&profile).await.unwrap();
     assert_eq!(a.state().user().unwrap().first_name.as_deref(), Some("Grace"));
     eventually("the other tab sees the new name", || {

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{JwtAlgorithm, Metadata, Secret, Session, User};
+use crate::{JwtAlgorithm, Metadata, Secret, Session, User, Wire};
 
 /// Paths, relative to the server's base URL.
 pub mod paths {
@@ -41,11 +41,46 @@ pub mod paths {
     pub const JWT_TEMPLATES: &str = "/v1/jwt_templates";
     /// `GET`, `PATCH` (`UpdateJwtTemplateRequest`), `DELETE` (`DeletedObject`).
     pub const JWT_TEMPLATE: &str = "/v1/jwt_templates/{id}";
+
+    /// `path` with its `{…}` placeholders replaced by `values`, in order; a placeholder without a
+    /// value is left out. The values must already be safe in a path (ids, template names).
+    ///
+    /// ```
+    /// use hallpass_protocol::paths;
+    ///
+    /// assert_eq!(
+    ///     paths::fill(paths::SESSION_TEMPLATE_TOKEN, &["sess_1", "supabase"]),
+    ///     "/v1/client/sessions/sess_1/tokens/supabase"
+    /// );
+    /// ```
+    pub fn fill(path: &str, values: &[&str]) -> String {
+        let mut out = Vec::with_capacity(path.len() + 64);
+        let mut values = values.iter();
+        let mut in_placeholder = false;
+        // Byte by byte, without string searching or slicing: nothing here can panic, and it is
+        // a few hundred bytes smaller in the SDK's wasm than `split`/`find` (which bring the
+        // string-search machinery) or pushing `char`s.
+        for &b in path.as_bytes() {
+            match b {
+                b'{' => {
+                    in_placeholder = true;
+                    out.extend_from_slice(values.next().copied().unwrap_or_default().as_bytes());
+                }
+                b'}' => in_placeholder = false,
+                _ if !in_placeholder => out.push(b),
+                _ => {}
+            }
+        }
+        // SAFETY: `out` is `path` with whole placeholders (`{…}`, delimited by ASCII bytes, so cut at
+        // character boundaries) replaced by whole `&str`s: valid UTF-8.
+        unsafe { String::from_utf8_unchecked(out) }
+    }
 }
 
 /// `POST /v1/client/sign_ups`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
+#[wire(params)]
 pub struct SignUpRequest {
     pub email_address: String,
     pub password: Secret,
@@ -57,9 +92,32 @@ pub struct SignUpRequest {
     pub unsafe_metadata: Option<Metadata>,
 }
 
+impl SignUpRequest {
+    /// A sign-up with an email address and a password.
+    pub fn new(email_address: impl Into<String>, password: impl Into<String>) -> Self {
+        SignUpRequest {
+            email_address: email_address.into(),
+            password: Secret::new(password),
+            ..Self::default()
+        }
+    }
+
+    pub fn with_name(mut self, first_name: Option<String>, last_name: Option<String>) -> Self {
+        self.first_name = first_name;
+        self.last_name = last_name;
+        self
+    }
+
+    pub fn with_unsafe_metadata(mut self, metadata: Metadata) -> Self {
+        self.unsafe_metadata = Some(metadata);
+        self
+    }
+}
+
 /// `POST /v1/client/sign_ins`
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
+#[wire(params)]
 pub struct SignInRequest {
     /// The email address.
     pub identifier: String,
@@ -67,15 +125,16 @@ pub struct SignInRequest {
 }
 
 /// `POST /v1/client/refresh` and `POST /v1/client/sign_out`
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: Secret,
 }
 
 /// `PATCH /v1/client/me`: absent fields stay as they are; `null` clears a name.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
+#[wire(params)]
 pub struct UpdateProfileRequest {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub first_name: Option<Option<String>>,
@@ -88,7 +147,7 @@ pub struct UpdateProfileRequest {
 
 /// What sign-up, sign-in and refresh return: the session, its user, a fresh session token and the
 /// next refresh token.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct AuthResponse {
     pub user: User,
     pub session: Session,
@@ -103,7 +162,7 @@ pub struct AuthResponse {
 }
 
 /// `GET /v1/client/me`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct MeResponse {
     pub user: User,
     pub session: Session,
@@ -118,7 +177,7 @@ pub struct ListResponse<T> {
 
 /// `PATCH /v1/users/{id}/metadata` (Backend API): each given object is deep-merged into the stored one;
 /// a key set to `null` is removed.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMetadataRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,7 +189,7 @@ pub struct UpdateMetadataRequest {
 }
 
 /// `DELETE /v1/users/{id}` (Clerk's `DeletedObject`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 pub struct DeletedObject {
     pub object: String,
     pub id: String,
@@ -144,7 +203,7 @@ pub struct DeletedObject {
 /// `HS256`/`HS384`/`HS512` with a shared secret of at least 32 bytes, or `RS256` with an RSA
 /// private key (2048 bits or more) in PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
 /// KEY`) PEM.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJwtTemplateRequest {
     pub name: String,
@@ -166,7 +225,7 @@ pub struct CreateJwtTemplateRequest {
 /// `PATCH /v1/jwt_templates/{id}` (Backend API): absent fields stay as they are. `claims` replaces
 /// the whole object. `custom_signing_key: false` drops a custom key (the instance key signs again);
 /// switching to a custom key, or to an algorithm the stored key cannot serve, needs `signing_key`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateJwtTemplateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,7 +245,7 @@ pub struct UpdateJwtTemplateRequest {
 }
 
 /// `POST /v1/client/sessions/{session_id}/tokens/{template_name}`: a token minted from a JWT template.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 pub struct TemplateTokenResponse {
     /// Always `"token"`.
     #[serde(default = "token_object")]
@@ -244,6 +303,23 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn paths_are_filled_in_order_and_never_panic() {
+        assert_eq!(paths::fill(paths::SESSION_REVOKE, &["sess_1"]), "/v1/client/sessions/sess_1/revoke");
+        assert_eq!(paths::fill(paths::ME, &["unused"]), paths::ME);
+        assert_eq!(paths::fill(paths::SESSION_TEMPLATE_TOKEN, &["s"]), "/v1/client/sessions/s/tokens/");
+        assert_eq!(paths::fill("/a/{x", &["é"]), "/a/é");
+        assert_eq!(paths::fill("/ü/{x}/}{", &["1", "2"]), "/ü/1/2");
+    }
+
+    #[test]
+    fn sign_up_builders_fill_the_request() {
+        let r = SignUpRequest::new("a@b.co", "pw").with_name(Some("Ada".into()), None);
+        assert_eq!((r.email_address.as_str(), r.password.expose()), ("a@b.co", "pw"));
+        assert_eq!((r.first_name.as_deref(), r.last_name), (Some("Ada"), None));
+        assert!(r.unsafe_metadata.is_none());
     }
 
     #[test]

@@ -4,16 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Metadata;
+use crate::{Metadata, Wire};
 
 /// The body of every error response.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct ErrorBody {
     pub errors: Vec<ApiError>,
 }
 
 /// One error.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct ApiError {
     /// A stable code from [`ErrorCode`] (an SDK may meet codes newer than itself).
     pub code: String,

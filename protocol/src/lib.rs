@@ -14,6 +14,8 @@
 //! - [`keys`]: publishable keys (`pk_…`) that encode the Frontend API URL.
 //! - [`metadata`]: the free-form JSON `Metadata` type (a serde_json map natively, the JS value in wasm).
 //! - [`secret`]: [`Secret`], the redacting string of every password, token and key, on both sides.
+//! - [`wire`]: what `#[derive(Wire)]` adds to each type — its wire names, and in wasm32 its readers
+//!   and writers for the browser's JSON values (the SDK's only ones).
 
 pub mod api;
 pub mod claims;
@@ -22,13 +24,19 @@ pub mod keys;
 pub mod metadata;
 pub mod resources;
 pub mod secret;
+pub mod wire;
+
+// The derive's generated code names this crate by its path, here as in the SDK.
+extern crate self as hallpass_protocol;
 
 pub use api::*;
 pub use claims::{OrgClaims, SessionClaims};
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use hallpass_protocol_derive::Wire;
 pub use metadata::Metadata;
 pub use resources::{EmailAddress, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
 pub use secret::Secret;
+pub use wire::Wire;
 
 /// Id prefixes, as Clerk uses them.
 pub mod id_prefix {

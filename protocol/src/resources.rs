@@ -5,10 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Metadata;
+use crate::{Metadata, Wire};
 
 /// A user account.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct User {
     /// Always `"user"`.
     #[serde(default = "user_object")]
@@ -58,7 +58,7 @@ impl User {
 }
 
 /// One email address of a user.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 pub struct EmailAddress {
     /// Always `"email_address"`.
     #[serde(default = "email_object")]
@@ -74,7 +74,7 @@ fn email_object() -> String {
 }
 
 /// The lifecycle state of a session.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     #[default]
@@ -87,29 +87,8 @@ pub enum SessionStatus {
     Expired,
 }
 
-impl SessionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::Active => "active",
-            SessionStatus::Ended => "ended",
-            SessionStatus::Revoked => "revoked",
-            SessionStatus::Expired => "expired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "active" => SessionStatus::Active,
-            "ended" => SessionStatus::Ended,
-            "revoked" => SessionStatus::Revoked,
-            "expired" => SessionStatus::Expired,
-            _ => return None,
-        })
-    }
-}
-
 /// A signed-in session of one user on one client.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 pub struct Session {
     /// Always `"session"`.
     #[serde(default = "session_object")]
@@ -138,7 +117,7 @@ fn session_object() -> String {
 }
 
 /// The algorithm a JWT template's tokens are signed with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Wire)]
 pub enum JwtAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256: the instance's own key (published in the JWKS), or a custom
     /// RSA key.
@@ -154,24 +133,9 @@ pub enum JwtAlgorithm {
     Hs512,
 }
 
+/// `as_str()` (the name in the JWT header's `alg`, as on the wire) and `parse()` come with
+/// `#[derive(Wire)]`.
 impl JwtAlgorithm {
-    /// The name used in the JWT header's `alg` and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JwtAlgorithm::Rs256 => "RS256",
-            JwtAlgorithm::Hs256 => "HS256",
-            JwtAlgorithm::Hs384 => "HS384",
-            JwtAlgorithm::Hs512 => "HS512",
-        }
-    }
-
-    /// The algorithm for a wire name, if it is one of ours.
-    pub fn parse(s: &str) -> Option<Self> {
-        [JwtAlgorithm::Rs256, JwtAlgorithm::Hs256, JwtAlgorithm::Hs384, JwtAlgorithm::Hs512]
-            .into_iter()
-            .find(|a| a.as_str() == s)
-    }
-
     /// True for the HMAC algorithms (a shared secret rather than a key pair).
     pub fn is_hmac(self) -> bool {
         !matches!(self, JwtAlgorithm::Rs256)
@@ -184,7 +148,7 @@ impl JwtAlgorithm {
 /// `claims` may hold Clerk shortcodes (`"{{user.primary_email_address}}"`), rendered for the
 /// session's user whenever a token is minted. A custom signing key is never returned, only whether
 /// there is one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct JwtTemplate {
     /// Always `"jwt_template"`.
     #[serde(default = "jwt_template_object")]
@@ -211,6 +175,19 @@ pub struct JwtTemplate {
     pub updated_at: i64,
 }
 
+impl JwtTemplate {
+    /// The longest template name.
+    pub const MAX_NAME_LEN: usize = 64;
+
+    /// True for a well-formed template name: 1 to [`Self::MAX_NAME_LEN`] of `A-Z a-z 0-9 _ -`, so
+    /// it can sit in a URL path as it is. The server accepts no other, and the SDK asks for no other.
+    pub fn is_valid_name(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= Self::MAX_NAME_LEN
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+}
+
 fn jwt_template_object() -> String {
     "jwt_template".into()
 }
@@ -218,6 +195,16 @@ fn jwt_template_object() -> String {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_names_are_url_safe_and_bounded() {
+        for ok in ["supabase", "a", "A-z_09", &"x".repeat(64)] {
+            assert!(JwtTemplate::is_valid_name(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "é", "a.b", "a?b", &"x".repeat(65)] {
+            assert!(!JwtTemplate::is_valid_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn jwt_template_wire_shape() {

@@ -1,43 +1,41 @@
 //! What the app asks of an instance besides tokens: sign-up, sign-in, sign-out, profile updates, and
 //! `fetch` with the session token.
 
-use hallpass_protocol::{SignUpRequest, paths};
+use hallpass_protocol::wire::js::ToJs;
+use hallpass_protocol::{RefreshRequest, Secret, SignInRequest, SignUpRequest, UpdateProfileRequest, paths};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
-use super::{GetTokenOptions, Hallpass, SignUp, auth_response, invalid, refresh_body};
+use super::{GetTokenOptions, Hallpass, auth_response, invalid};
 use crate::core::error::Error;
 use crate::core::state::{Event, SignOutReason};
 use crate::platform::http;
-use crate::platform::wire;
 
 impl Hallpass {
     /// Creates an account and signs in.
-    pub async fn sign_up(&self, sign_up: SignUp) -> Result<(), Error> {
-        let body = wire::sign_up_request(&SignUpRequest {
-            email_address: sign_up.email_address,
-            password: sign_up.password,
-            first_name: sign_up.first_name,
-            last_name: sign_up.last_name,
-            unsafe_metadata: sign_up.unsafe_metadata,
-        });
-        self.authenticate(paths::SIGN_UPS, &body).await
+    pub async fn sign_up(&self, sign_up: SignUpRequest) -> Result<(), Error> {
+        self.authenticate(paths::SIGN_UPS, &sign_up.to_js()).await
     }
 
     /// Signs in with an email address and password.
     pub async fn sign_in(&self, identifier: &str, password: &str) -> Result<(), Error> {
-        let body = wire::string_object(&[("identifier", identifier), ("password", password)]);
-        self.authenticate(paths::SIGN_INS, &body).await
+        let request = SignInRequest { identifier: identifier.to_owned(), password: Secret::new(password) };
+        self.sign_in_with(&request).await
+    }
+
+    /// [`sign_in`](Self::sign_in) with the request as it is.
+    pub async fn sign_in_with(&self, request: &SignInRequest) -> Result<(), Error> {
+        self.authenticate(paths::SIGN_INS, &request.to_js()).await
     }
 
     /// Signs out. Always succeeds, offline too: the local session is gone at once, and the server is
     /// told in the background (if that fails, the session still ends at its idle timeout).
     pub async fn sign_out(&self) -> Result<(), Error> {
-        let refresh_token = self.inner.session.borrow().refresh_token().map(str::to_owned);
+        let refresh_token = self.inner.session.borrow().refresh_token().map(Secret::new);
         self.apply(Event::SignedOut(SignOutReason::SignedOut));
         if let Some(refresh_token) = refresh_token {
-            let body = refresh_body(&refresh_token);
+            let body = RefreshRequest { refresh_token }.to_js();
             let url = self.url(paths::SIGN_OUT);
             let clock = self.inner.clock.clone();
             spawn_local(async move {
@@ -80,11 +78,12 @@ impl Hallpass {
     }
 
     /// Updates the signed-in user's own profile (`first_name`, `last_name`, `unsafe_metadata`; absent
-    /// fields stay), then refreshes so that this tab and every other one sees the new user.
-    pub async fn update_user(&self, profile: &JsValue) -> Result<(), Error> {
+    /// fields stay, a name set to `Some(None)` is cleared), then refreshes so that this tab and every
+    /// other one sees the new user.
+    pub async fn update_user(&self, profile: &UpdateProfileRequest) -> Result<(), Error> {
         let token = self.get_token(GetTokenOptions::default()).await?.ok_or_else(Error::not_signed_in)?;
         let url = self.url(paths::ME);
-        http::call("PATCH", &url, Some(profile), Some(&token), &*self.inner.clock)
+        http::call("PATCH", &url, Some(&profile.to_js()), Some(&token), &*self.inner.clock)
             .await
             .map_err(|f| f.error)?;
         let key = self.inner.session.borrow().session_key().ok_or_else(Error::not_signed_in)?;

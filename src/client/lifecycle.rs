@@ -18,7 +18,7 @@ use crate::platform::events::Listener as DomListener;
 use crate::platform::storage::{StorageKind, Store};
 use crate::platform::tabs::{TabChannel, TabMessage};
 use crate::platform::timer::Timeout;
-use crate::platform::wire;
+use hallpass_protocol::wire::js::FromJs;
 
 impl Hallpass {
     /// Loads an instance: reads storage and is signed in (or out) before any request completes. With
@@ -140,7 +140,7 @@ impl Inner {
             let channel = TabChannel::open(&self.api, self.store.key(SESSION_KEY), move |message| {
                 let Some(inner) = weak.upgrade() else { return };
                 let stored = match message {
-                    TabMessage::Session(value) => match wire::stored_session(&value) {
+                    TabMessage::Session(value) => match StoredSession::from_js(&value) {
                         Some(stored) => Some(stored),
                         None => return,
                     },
@@ -172,7 +172,7 @@ impl Inner {
 
     pub(super) fn read_stored_session(&self) -> Option<StoredSession> {
         let value = self.store.get_json(SESSION_KEY)?;
-        match wire::stored_session(&value) {
+        match StoredSession::from_js(&value) {
             Some(stored) => Some(stored),
             None => {
                 warn("hallpass: cleared a stored session it cannot read");

@@ -35,6 +35,7 @@ mod trace;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use hallpass_protocol::wire::js::{FromJs, ToJs};
 use hallpass_protocol::{AuthResponse, ErrorCode, Session, User};
 use wasm_bindgen::prelude::*;
 
@@ -49,7 +50,6 @@ use crate::platform::http::Failure;
 use crate::platform::storage::Store;
 use crate::platform::tabs::TabChannel;
 use crate::platform::timer::Timeout;
-use crate::platform::wire;
 
 use listeners::Listener;
 pub use listeners::ListenerHandle;
@@ -189,7 +189,7 @@ impl Inner {
     fn run(self: &Rc<Self>, effect: Effect) {
         match effect {
             Effect::Persist(stored) => {
-                let value = wire::stored_session_to_js(&stored);
+                let value = stored.to_js();
                 self.store.set_json(SESSION_KEY, &value);
                 if let Some(tabs) = &*self.tabs.borrow() {
                     tabs.post_session(&value);
@@ -239,18 +239,13 @@ impl Inner {
 
 /// Reads and checks a sign-in / sign-up / refresh answer.
 fn auth_response(body: &JsValue) -> Result<AuthResponse, Error> {
-    let response = wire::auth_response(body).ok_or_else(Error::invalid_response)?;
+    let response = AuthResponse::from_js(body).ok_or_else(Error::invalid_response)?;
     crate::core::state::check_auth_response(&response)?;
     Ok(response)
 }
 
 fn invalid(message: &'static str) -> Error {
     Error::new(ErrorCode::InvalidOptions, message)
-}
-
-/// `{ refresh_token }` (the body of refresh and sign-out).
-fn refresh_body(refresh_token: &str) -> JsValue {
-    wire::string_object(&[("refresh_token", refresh_token)])
 }
 
 fn warn(message: &str) {

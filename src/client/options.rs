@@ -1,10 +1,9 @@
 //! How to load an instance ([`Options`]), what to ask [`Hallpass::get_token`](super::Hallpass::get_token)
-//! for ([`GetTokenOptions`]), a sign-up ([`SignUp`]), and the Frontend API address the options name.
+//! for ([`GetTokenOptions`]), and the Frontend API address the options name.
 
 use std::rc::Rc;
 
 use hallpass_protocol::keys::decode_publishable_key;
-use hallpass_protocol::{Metadata, Secret};
 
 use super::invalid;
 use crate::core::clock::Clock;
@@ -88,33 +87,8 @@ impl GetTokenOptions {
     }
 }
 
-/// A sign-up.
-#[derive(Clone, Debug, Default)]
-#[non_exhaustive]
-pub struct SignUp {
-    pub email_address: String,
-    pub password: Secret,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub unsafe_metadata: Option<Metadata>,
-}
-
-impl SignUp {
-    pub fn new(email_address: impl Into<String>, password: impl Into<String>) -> SignUp {
-        SignUp { email_address: email_address.into(), password: Secret::new(password), ..SignUp::default() }
-    }
-
-    pub fn with_name(mut self, first: Option<String>, last: Option<String>) -> SignUp {
-        self.first_name = first;
-        self.last_name = last;
-        self
-    }
-
-    pub fn with_unsafe_metadata(mut self, metadata: Metadata) -> SignUp {
-        self.unsafe_metadata = Some(metadata);
-        self
-    }
-}
+/// A sign-up: the wire request itself (`SignUp::new(email, password).with_name(…)`).
+pub type SignUp = hallpass_protocol::SignUpRequest;
 
 /// A `pk_…` key decodes to its URL; a URL is taken as it is (without a trailing slash).
 pub(super) fn resolve_frontend_api(value: &str) -> Result<String, Error> {

@@ -4,10 +4,11 @@
 
 use std::rc::Rc;
 
-use hallpass_protocol::{ErrorCode, paths};
+use hallpass_protocol::wire::js::ToJs;
+use hallpass_protocol::{ErrorCode, RefreshRequest, Secret, paths};
 use wasm_bindgen_futures::spawn_local;
 
-use super::{Inner, auth_response, refresh_body};
+use super::{Inner, auth_response};
 use crate::core::backoff::Decision;
 use crate::core::error::Error;
 use crate::core::state::Event;
@@ -119,15 +120,12 @@ pub(super) async fn refresh(inner: Rc<Inner>, reason: &'static str) -> Result<St
 
 /// Presents the refresh token to the server and applies a successful answer.
 async fn refresh_over_network(inner: &Rc<Inner>) -> Result<String, Error> {
-    let refresh_token = inner.session.borrow().refresh_token().map(str::to_owned);
+    let refresh_token = inner.session.borrow().refresh_token().map(Secret::new);
     let Some(refresh_token) = refresh_token else {
         return Err(Error::new(ErrorCode::NotSignedIn, "not signed in"));
     };
-    let body = refresh_body(&refresh_token);
-    let mut url = String::with_capacity(inner.api.len() + paths::REFRESH.len());
-    url.push_str(&inner.api);
-    url.push_str(paths::REFRESH);
-    match http::call("POST", &url, Some(&body), None, &*inner.clock).await {
+    let body = RefreshRequest { refresh_token }.to_js();
+    match http::call("POST", &inner.url(paths::REFRESH), Some(&body), None, &*inner.clock).await {
         Ok(answer) => {
             let response = auth_response(&answer.body)?;
             let jwt = response.jwt.expose().to_owned();

@@ -3,14 +3,14 @@
 
 use std::rc::Rc;
 
-use hallpass_protocol::{ErrorCode, Secret};
+use hallpass_protocol::wire::js::FromJs;
+use hallpass_protocol::{ErrorCode, JwtTemplate, TemplateTokenResponse, paths};
 
 use super::{GetTokenOptions, Hallpass, Inner, invalid};
 use crate::core::error::Error;
 use crate::core::state::Event;
 use crate::core::token_cache::TokenKey;
 use crate::platform::http;
-use crate::platform::wire;
 
 impl Hallpass {
     /// A session token with at least the minimum lifetime left, from the cache or refreshed (one
@@ -19,9 +19,8 @@ impl Hallpass {
         // One flow for both kinds (one state machine in the wasm): the session token, then, for a
         // template, the template's token minted against it.
         if let Some(name) = &options.template {
-            // The server's own rule for names; anything else cannot exist and must not reach a URL.
-            let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-            if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+            // The server's own rule for names: anything else cannot exist and must not reach a URL.
+            if !JwtTemplate::is_valid_name(name) {
                 return Err(invalid("template must be a JWT template's name"));
             }
         }
@@ -80,21 +79,24 @@ impl Hallpass {
 
 /// Asks the server for a token of `key`'s template, with the session token as Bearer, and caches it.
 async fn mint_template_token(inner: Rc<Inner>, key: TokenKey, bearer: String) -> Result<String, Error> {
-    let mut url = inner.url("/v1/client/sessions/");
-    url.push_str(&key.session_id);
-    url.push_str("/tokens/");
-    url.push_str(key.template.as_deref().unwrap_or_default());
-    match http::call("POST", &url, None, Some(&bearer), &*inner.clock).await {
+    let path = paths::fill(
+        paths::SESSION_TEMPLATE_TOKEN,
+        &[&key.session_id, key.template.as_deref().unwrap_or_default()],
+    );
+    match http::call("POST", &inner.url(&path), None, Some(&bearer), &*inner.clock).await {
         Ok(answer) => {
-            let (jwt, expires_in) = wire::template_token(&answer.body).ok_or_else(Error::invalid_response)?;
+            let response = TemplateTokenResponse::from_js(&answer.body)
+                .filter(|r| r.expires_in > 0)
+                .ok_or_else(Error::invalid_response)?;
+            let jwt = response.jwt.expose().to_owned();
             let mut session = inner.session.borrow_mut();
             if let Some(server_time) = answer.server_time {
                 session.observe_server_time(answer.sent_at, answer.received_at, server_time);
             }
             session.cache_template_token(
                 key,
-                Secret::new(jwt.clone()),
-                expires_in,
+                response.jwt,
+                i64::from(response.expires_in),
                 answer.server_time,
                 answer.received_at,
             );

@@ -1,12 +1,13 @@
-//! Values across the JS boundary: options and sign-up parameters in, auth snapshots and errors out.
-//! Hand-written with `Reflect` rather than serde derives: it is smaller in the wasm and lets the JS
-//! side have Clerk's camelCase names while the wire keeps snake_case.
+//! Values across the JS boundary that are the SDK's own rather than the protocol's: the options of
+//! `Hallpass.load` and `getToken`, parameter errors, thrown errors, the refresh trace. (Request
+//! parameters are the protocol's request types, read by their derived `from_js_params`.)
 
-use hallpass_protocol::{ErrorCode, Metadata};
+use hallpass_protocol::ErrorCode;
+use hallpass_protocol::wire::js::ParamError;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::client::{Options, SignUp};
+use crate::client::{GetTokenOptions, Options};
 use crate::core::error::Error;
 use crate::platform::storage::StorageKind;
 
@@ -28,15 +29,6 @@ fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
 
 fn ms(value: i64) -> JsValue {
     JsValue::from_f64(value as f64)
-}
-
-/// A required string property.
-pub fn str_prop(obj: &JsValue, key: &'static str) -> Result<String, Error> {
-    get(obj, key).as_string().ok_or_else(|| {
-        let mut message = String::from(key);
-        message.push_str(" must be a string");
-        Error::with_message(ErrorCode::FormParamMissing, message)
-    })
 }
 
 /// An optional string property (`undefined`/`null` → `None`; another type is an error).
@@ -81,18 +73,37 @@ pub fn options_from_js(value: &JsValue) -> Result<Options, Error> {
     Ok(options)
 }
 
-/// `{ emailAddress, password, firstName?, lastName?, unsafeMetadata? }`
-pub fn sign_up_from_js(value: &JsValue) -> Result<SignUp, Error> {
-    let mut sign_up = SignUp::new(str_prop(value, "emailAddress")?, str_prop(value, "password")?)
-        .with_name(opt_str_prop(value, "firstName")?, opt_str_prop(value, "lastName")?);
-    let metadata = get(value, "unsafeMetadata");
-    if !metadata.is_undefined() && !metadata.is_null() {
-        if !metadata.is_object() || Array::is_array(&metadata) {
-            return Err(Error::new(ErrorCode::FormParamFormatInvalid, "unsafeMetadata must be an object"));
-        }
-        sign_up = sign_up.with_unsafe_metadata(Metadata(metadata));
+/// The error for parameters that did not read: `form_param_missing` or `form_param_format_invalid`,
+/// naming the field as the JS API does.
+pub fn param_error(e: ParamError, call: &'static str) -> Error {
+    if e.name.is_empty() {
+        let mut message = String::from(call);
+        message.push_str(" needs an object");
+        return Error::with_message(ErrorCode::FormParamFormatInvalid, message);
     }
-    Ok(sign_up)
+    let mut message = String::from(e.name);
+    message.push_str(if e.missing { " is missing" } else { " has the wrong type" });
+    let code = if e.missing { ErrorCode::FormParamMissing } else { ErrorCode::FormParamFormatInvalid };
+    Error::with_message(code, message)
+}
+
+/// `getToken`'s options, by the one rule both of its paths use: `undefined`/`null` is a plain call
+/// (the JS fast path answers only those, from the cache the wasm published); otherwise `template`
+/// must be a string if given, `skipCache: true` skips the cache, and `organizationId` is refused
+/// until organizations exist (better than the token of whichever organization is active).
+pub fn get_token_options_from_js(value: &JsValue) -> Result<GetTokenOptions, Error> {
+    let template = get(value, "template");
+    let template = match template.as_string() {
+        Some(name) => Some(name),
+        None if template.is_undefined() => None,
+        None => return Err(invalid("template must be a string")),
+    };
+    if !get(value, "organizationId").is_undefined() {
+        return Err(invalid("organizationId is not supported yet"));
+    }
+    let mut options = GetTokenOptions { template, ..GetTokenOptions::default() };
+    options.skip_cache = get(value, "skipCache").as_bool() == Some(true);
+    Ok(options)
 }
 
 /// A JS `Error` named `HallpassError` with `code`, `status` and `retryAfter`.
@@ -107,31 +118,6 @@ pub fn error_to_js(error: &Error) -> JsValue {
         set(&e, "retryAfter", retry_after);
     }
     e.into()
-}
-
-/// `{ firstName?, lastName?, unsafeMetadata? }` → the wire body of `PATCH /v1/client/me`. A name set
-/// to `null` is cleared; an absent one stays.
-pub fn profile_from_js(value: &JsValue) -> Result<JsValue, Error> {
-    if !value.is_object() {
-        return Err(Error::new(ErrorCode::FormParamFormatInvalid, "updateUser needs an object"));
-    }
-    let body = Object::new();
-    for (js, wire) in [("firstName", "first_name"), ("lastName", "last_name")] {
-        let v = get(value, js);
-        if v.is_null() || v.as_string().is_some() {
-            set(&body, wire, v);
-        } else if !v.is_undefined() {
-            return Err(Error::new(ErrorCode::FormParamFormatInvalid, "names must be strings or null"));
-        }
-    }
-    let metadata = get(value, "unsafeMetadata");
-    if !metadata.is_undefined() {
-        if !metadata.is_object() || Array::is_array(&metadata) {
-            return Err(Error::new(ErrorCode::FormParamFormatInvalid, "unsafeMetadata must be an object"));
-        }
-        set(&body, "unsafe_metadata", metadata);
-    }
-    Ok(body.into())
 }
 
 /// The `debug` option's refresh trace.

@@ -43,9 +43,10 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, org
 
 /**
  * Gives the instance `hp` its JavaScript methods:
- * - `getToken`: while the token the wasm last published is good (the wasm's own verdict: `Date.now()`
- *   up to its deadline, both on the device clock), a plain call is answered here without entering
- *   the wasm; anything else goes to the class method (the wasm);
+ * - `getToken`: a plain call (`getToken()`, no options) while the token the wasm last published is
+ *   good (the wasm's own verdict: `Date.now()` up to its deadline, both on the device clock) is
+ *   answered here without entering the wasm; every call with options goes to the class method, so
+ *   the wasm alone reads options, by one rule whether the cache is warm or cold;
  * - `fetch`: Bearer token attached, one retry with a forced new token after a 401;
  * - `subscribe`: `addListener` for React's `useSyncExternalStore` (the callback gets no argument);
  * - `useUser` and `useAuth`, whose `getToken`, `signOut` and `has` are made once here, so they keep
@@ -57,8 +58,7 @@ export function attach(hp) {
   const slow = Object.getPrototypeOf(hp).getToken;
   const cache = { token: null, until: 0 };
   const getToken = (options) =>
-    cache.token !== null && (options == null || !(options.template || options.skipCache || options.organizationId)) &&
-    Date.now() <= cache.until
+    options == null && cache.token !== null && Date.now() <= cache.until
       ? Promise.resolve(cache.token)
       : slow.call(hp, options);
   const signOut = () => hp.signOut();

@@ -15,11 +15,11 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::client::{GetTokenOptions, Hallpass as Client};
+use crate::client::Hallpass as Client;
 use crate::core::error::Error;
-use crate::platform::wire;
-use convert::{error_to_js, options_from_js, sign_up_from_js, str_prop};
-use hallpass_protocol::ErrorCode;
+use convert::{error_to_js, get_token_options_from_js, options_from_js, param_error};
+use hallpass_protocol::wire::js::ToJs;
+use hallpass_protocol::{SignInRequest, SignUpRequest, UpdateProfileRequest};
 
 /// An SDK instance. Create it with `await Hallpass.load({ frontendApi })`.
 #[wasm_bindgen(js_name = Hallpass)]
@@ -144,7 +144,7 @@ fn snapshot(client: &Client, cached: &Snapshot) -> JsValue {
     }
     let snap = client.with_state(|state| {
         let (user, session) = match state.signed_in() {
-            Some(s) => (wire::user_to_js(&s.user), wire::session_to_js(&s.session)),
+            Some(s) => (s.user.to_js(), s.session.to_js()),
             None => (JsValue::NULL, JsValue::NULL),
         };
         let opt = |v: Option<&str>| v.map(JsValue::from_str).unwrap_or(JsValue::NULL);
@@ -178,38 +178,24 @@ fn run(client: Client, op: Op) -> Promise {
 
 async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
     match op {
-        Op::SignUp(params) => client.sign_up(sign_up_from_js(&params)?).await?,
+        Op::SignUp(params) => {
+            let request = SignUpRequest::from_js_params(&params).map_err(|e| param_error(e, "signUp"))?;
+            client.sign_up(request).await?
+        }
         Op::SignIn(params) => {
-            let identifier = str_prop(&params, "identifier")?;
-            client.sign_in(&identifier, &str_prop(&params, "password")?).await?;
+            let request = SignInRequest::from_js_params(&params).map_err(|e| param_error(e, "signIn"))?;
+            client.sign_in_with(&request).await?
         }
         Op::SignOut => client.sign_out().await?,
         Op::GetToken(options) => {
-            // `getToken()` passes `undefined`: Reflect.get would throw (and be caught) on every call.
-            let get = |key: &str| {
-                if options.is_object() {
-                    Reflect::get(&options, &key.into()).unwrap_or_default()
-                } else {
-                    JsValue::UNDEFINED
-                }
-            };
-            let template = get("template");
-            let template = match template.as_string() {
-                Some(name) => Some(name),
-                None if template.is_undefined() => None,
-                None => return Err(Error::new(ErrorCode::InvalidOptions, "template must be a string")),
-            };
-            // Organizations do not exist on the server yet: better a clear error than the token of
-            // whatever organization is active where the app asked for a particular one.
-            if !get("organizationId").is_undefined() {
-                return Err(Error::new(ErrorCode::InvalidOptions, "organizationId is not supported yet"));
-            }
-            let mut options = GetTokenOptions { template, ..GetTokenOptions::default() };
-            options.skip_cache = get("skipCache").as_bool() == Some(true);
-            let token = client.get_token(options).await?;
+            let token = client.get_token(get_token_options_from_js(&options)?).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
         }
-        Op::UpdateUser(params) => client.update_user(&convert::profile_from_js(&params)?).await?,
+        Op::UpdateUser(params) => {
+            let profile =
+                UpdateProfileRequest::from_js_params(&params).map_err(|e| param_error(e, "updateUser"))?;
+            client.update_user(&profile).await?
+        }
     }
     Ok(JsValue::UNDEFINED)
 }

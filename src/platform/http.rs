@@ -6,7 +6,8 @@
 //! with the server's clock from `x-hallpass-server-time`, so the caller can learn the clock offset.
 
 use gloo_net::http::Request;
-use hallpass_protocol::{ErrorCode, SERVER_TIME_HEADER};
+use hallpass_protocol::wire::js::FromJs;
+use hallpass_protocol::{ErrorBody, ErrorCode, SERVER_TIME_HEADER};
 use wasm_bindgen::JsValue;
 
 use crate::core::clock::{Clock, parse_server_time};
@@ -101,7 +102,7 @@ pub async fn call(
         }
         return Ok(Answer { status, body: parsed, server_time, sent_at, received_at });
     }
-    let error_body = super::wire::error_body(&parsed);
+    let error_body = ErrorBody::from_js(&parsed);
     let error = classify(status, error_body.as_ref(), headers.get("retry-after").as_deref());
     Err(fail(error, server_time, received_at))
 }

@@ -6,7 +6,9 @@
 //! - [`clock`]: `Date.now()` as the core's `Clock`.
 //! - [`timer`]: `setTimeout` released on drop; [`events`]: DOM listeners removed on drop.
 //! - [`tabs`]: the channel between the tabs of an origin, and the Web Lock that elects the refresher.
-//! - [`wire`]: protocol types to and from the browser's parsed JSON, without serde's error path.
+//!
+//! Protocol types go to and from the browser's parsed JSON through the readers and writers that
+//! `#[derive(Wire)]` generates in `hallpass-protocol` (`hallpass_protocol::wire`).
 
 pub mod clock;
 pub mod events;
@@ -14,4 +16,3 @@ pub mod http;
 pub mod storage;
 pub mod tabs;
 pub mod timer;
-pub mod wire;

@@ -19,7 +19,7 @@ use super::events::Listener;
 
 /// What another tab said.
 pub enum TabMessage {
-    /// The stored session changed: the parsed JS object (see `wire::stored_session`).
+    /// The stored session changed: the parsed JS object (read with `StoredSession::from_js`).
     Session(JsValue),
     SignedOut,
 }

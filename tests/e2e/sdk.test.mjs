@@ -192,6 +192,37 @@ test("getToken({ template }) mints and caches a template token; useAuth() keeps 
   await context.close();
 });
 
+test("getToken's options are read by one rule, whether the cached token is fresh or not", async () => {
+  const page = await sdkPage();
+  const result = await page.evaluate(async ({ api, email, password }) => {
+    const { Hallpass } = window.hallpass;
+    const code = (p) => p.then((t) => (typeof t === "string" ? "token" : t), (e) => e.code);
+    const ask = async (hp) => ({
+      empty: await code(hp.getToken({ template: "" })),
+      number: await code(hp.getToken({ template: 5 })),
+      slash: await code(hp.getToken({ template: "a/b" })),
+      org: await code(hp.getToken({ organizationId: "org_1" })),
+      orgNull: await code(hp.getToken({ organizationId: null })),
+      plain: await code(hp.getToken({})),
+      noSkip: await code(hp.getToken({ skipCache: false, template: undefined })),
+    });
+    const warm = await Hallpass.load({ frontendApi: api, storage: "memory" });
+    await warm.signUp({ emailAddress: email, password });
+    // Demands more lifetime than any token has: the cache is never fresh, every call is cold.
+    const cold = await Hallpass.load({ frontendApi: api, storage: "memory", minTokenLifetimeMs: 3_600_000 });
+    await cold.signIn({ identifier: email, password });
+    const answers = { warm: await ask(warm), cold: await ask(cold) };
+    await warm.signOut();
+    await cold.signOut();
+    return answers;
+  }, { api, email: uniqueEmail("rule"), password: PASSWORD });
+  const expected = { empty: "invalid_options", number: "invalid_options", slash: "invalid_options",
+    org: "invalid_options", orgNull: "invalid_options", plain: "token", noSkip: "token" };
+  assert.deepEqual(result.warm, expected);
+  assert.deepEqual(result.cold, expected);
+  await context.close();
+});
+
 test("an instance the app lets go of is garbage-collected: nothing the wasm keeps holds it", async () => {
   const page = await sdkPage();
   const collected = await page.evaluate(async ({ api, email, password }) => {

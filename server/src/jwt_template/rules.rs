@@ -5,13 +5,13 @@
 
 use std::ops::RangeInclusive;
 
-use hallpass_protocol::{ErrorCode, Metadata};
+use hallpass_protocol::{ErrorCode, JwtTemplate, Metadata};
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::validate;
 
-pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = JwtTemplate::MAX_NAME_LEN;
 /// Serialised size limit of `claims` (as for metadata).
 pub const MAX_CLAIMS_BYTES: usize = validate::MAX_METADATA_BYTES;
 /// Nesting limit of `claims`: the object itself is level 1.
@@ -26,11 +26,9 @@ pub const DEFAULT_CLOCK_SKEW_SECS: u32 = 5;
 /// template may not set them.
 pub const RESERVED_CLAIMS: [&str; 10] = ["sub", "iat", "exp", "nbf", "iss", "azp", "sid", "jti", "v", "o"];
 
-/// True for a well-formed template name: 1 to 64 of `A-Z a-z 0-9 _ -` (safe in a URL path as is).
+/// True for a well-formed template name (the protocol's rule, which the SDK checks too).
 pub fn is_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_NAME_CHARS
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    JwtTemplate::is_valid_name(name)
 }
 
 /// A template name, checked.

@@ -1,6 +1,6 @@
 //! [`StoredSession`]: what the SDK keeps in browser storage, and when it can be signed in from.
 
-use hallpass_protocol::{Secret, Session, SessionStatus, User};
+use hallpass_protocol::{Secret, Session, SessionStatus, User, Wire};
 use serde::{Deserialize, Serialize};
 
 /// The format version of [`StoredSession`]. Bump it when the shape changes; stored data of another
@@ -9,7 +9,7 @@ pub const STORED_SESSION_VERSION: u32 = 1;
 
 /// What the SDK keeps in browser storage, under one versioned key per instance. The platform stores it
 /// as JSON through the browser.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 pub struct StoredSession {
     /// [`STORED_SESSION_VERSION`].
     pub v: u32,
