@@ -1,0 +1,176 @@
+// The TypeScript declarations of the JS facade's values (the `hallpass` package's types, after the
+// class that wasm-bindgen declares). Included by src/js/types.rs; tests/typescript.rs checks them
+// against the Rust definitions (error codes, resource fields, request parameters).
+
+/** Options of `Hallpass.load`. Give `frontendApi` or `publishableKey`. */
+export interface HallpassOptions {
+  /** The Hallpass server's URL, e.g. `"http://localhost:8787"`. */
+  frontendApi?: string;
+  /** A publishable key (`pk_test_…` / `pk_live_…`) that encodes the Frontend API URL. */
+  publishableKey?: string;
+  /** Where the session is kept: `"local"` (default), `"session"` or `"memory"`. */
+  storage?: "local" | "session" | "memory";
+  /** `getToken()` never returns a token with less than this left, in milliseconds (default 10000). */
+  minTokenLifetimeMs?: number;
+  /** Record every refresh (which tab, why, what came of it); read it with `refreshTrace()`. */
+  debug?: boolean;
+}
+
+/** `updateUser`: absent fields stay as they are; a name set to `null` is cleared. */
+export interface UpdateUserParams {
+  firstName?: string | null;
+  lastName?: string | null;
+  unsafeMetadata?: Metadata;
+}
+
+/** One refresh as the `debug` option records it. */
+export interface RefreshTraceEntry {
+  /** The tab that did it (random per instance). */
+  tab: string;
+  reason: "load" | "get_token" | "timer" | "retry" | "visibilitychange" | "focus" | "pageshow" | "online"
+    | "user_update";
+  /** Device time it started, ms since the epoch. */
+  at: number;
+  /** `network`: this tab asked the server; `other_tab`: another tab's token arrived; else an error code. */
+  outcome: string;
+}
+
+/** JSON values, as metadata holds them. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type Metadata = { [key: string]: JsonValue };
+
+export interface EmailAddress {
+  id: string;
+  emailAddress: string;
+}
+
+/** The signed-in user, shaped like Clerk's `User`. Times are milliseconds since the epoch. */
+export interface User {
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  fullName: string | null;
+  imageUrl: string;
+  emailAddresses: EmailAddress[];
+  primaryEmailAddressId: string | null;
+  primaryEmailAddress: EmailAddress | null;
+  /** Readable here, writable by your backend only. */
+  publicMetadata: Metadata;
+  /** Readable and writable by the user. */
+  unsafeMetadata: Metadata;
+  passwordEnabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+  lastSignInAt: number | null;
+}
+
+export type SessionStatus = "active" | "ended" | "revoked" | "expired";
+
+export interface Session {
+  id: string;
+  userId: string;
+  status: SessionStatus;
+  expireAt: number;
+  abandonAt: number;
+  lastActiveAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The auth state: a union discriminated on `isLoaded` and `isSignedIn`, as Clerk's `useAuth()`. */
+export type AuthState =
+  | { isLoaded: false; isSignedIn: undefined; user: undefined; session: undefined; userId: undefined;
+      sessionId: undefined; orgId: undefined; orgRole: undefined; orgSlug: undefined }
+  | { isLoaded: true; isSignedIn: false; user: null; session: null; userId: null; sessionId: null;
+      orgId: null; orgRole: null; orgSlug: null }
+  | { isLoaded: true; isSignedIn: true; user: User; session: Session; userId: string; sessionId: string;
+      orgId: string | null; orgRole: string | null; orgSlug: string | null };
+
+export type UseUserReturn =
+  | { isLoaded: false; isSignedIn: undefined; user: undefined }
+  | { isLoaded: true; isSignedIn: false; user: null }
+  | { isLoaded: true; isSignedIn: true; user: User };
+
+export interface GetTokenOptions {
+  /** Fetch a new token even when the cached one is fresh. */
+  skipCache?: boolean;
+  /**
+   * A token from the JWT template of this name (created with the Backend API,
+   * `POST /v1/jwt_templates`) instead of the session token, e.g. `"supabase"`.
+   */
+  template?: string;
+}
+
+export type HasParams = { role: string; permission?: never } | { permission: string; role?: never };
+
+interface AuthFunctions {
+  getToken: (options?: GetTokenOptions) => Promise<string | null>;
+  signOut: () => Promise<void>;
+  has: (params: HasParams) => boolean;
+}
+
+export type UseAuthReturn =
+  | ({ isLoaded: false; isSignedIn: undefined; userId: undefined; sessionId: undefined; orgId: undefined;
+       orgRole: undefined; orgSlug: undefined } & AuthFunctions)
+  | ({ isLoaded: true; isSignedIn: false; userId: null; sessionId: null; orgId: null; orgRole: null;
+       orgSlug: null } & AuthFunctions)
+  | ({ isLoaded: true; isSignedIn: true; userId: string; sessionId: string; orgId: string | null;
+       orgRole: string | null; orgSlug: string | null } & AuthFunctions);
+
+export interface Hallpass {
+  /**
+   * `fetch(input, init)` with `Authorization: Bearer <token>`; after a 401 it forces a new token and
+   * retries once.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * `useSyncExternalStore`'s subscribe: calls `callback()` after every change; returns the
+   * unsubscribe function.
+   */
+  subscribe(callback: () => void): () => void;
+  /** `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`. */
+  useUser(): UseUserReturn;
+  /**
+   * `{ isLoaded, isSignedIn, userId, sessionId, orgId, orgRole, orgSlug, getToken, signOut, has }`,
+   * like Clerk's `useAuth()`; the functions keep their identity across calls.
+   */
+  useAuth(): UseAuthReturn;
+}
+
+export interface SignUpParams {
+  emailAddress: string;
+  password: string;
+  firstName?: string;
+  lastName?: string;
+  unsafeMetadata?: Metadata;
+}
+
+export interface SignInParams {
+  /** The email address. */
+  identifier: string;
+  password: string;
+}
+
+/** Every code a `HallpassError` can carry. */
+export type ErrorCode =
+  | "request_body_invalid" | "request_body_too_large" | "unsupported_media_type" | "form_param_missing"
+  | "form_param_format_invalid" | "form_param_too_long" | "form_param_unknown" | "form_param_value_invalid"
+  | "form_identifier_exists" | "form_password_length_too_short" | "form_password_validation_failed"
+  | "form_password_incorrect" | "authentication_invalid" | "secret_key_not_allowed" | "secret_key_required"
+  | "origin_not_allowed" | "form_password_pwned" | "form_password_not_strong_enough"
+  | "form_password_whitespace_only" | "form_identifier_confusable" | "refresh_token_invalid"
+  | "refresh_token_reused" | "session_revoked" | "session_ended" | "session_expired" | "duplicate_record"
+  | "jwt_template_reserved_claim" | "jwt_template_too_large" | "rate_limited" | "server_busy"
+  | "request_timeout" | "resource_not_found" | "method_not_allowed" | "internal_error"
+  | "network_error" | "offline" | "invalid_response" | "not_signed_in" | "invalid_options"
+  | "storage_unavailable" | "signed_out_during_request";
+
+/** What every Hallpass failure throws. */
+export interface HallpassError extends Error {
+  name: "HallpassError";
+  code: ErrorCode;
+  /** The HTTP status, when the server answered. */
+  status?: number;
+  /** Seconds to wait before retrying (from `Retry-After`). */
+  retryAfter?: number;
+}
