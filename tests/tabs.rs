@@ -32,6 +32,25 @@ async fn reset() {
     control("reset").await;
 }
 
+/// Waits (bounded: 5 s) until the proxy's count for `key` reaches `n`.
+async fn wait_for_count(key: &str, n: u32) {
+    for _ in 0..100 {
+        if count(key).await >= n {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("timed out waiting for {n} × {key} at the proxy");
+}
+
+/// Answers to requests for `path` that this page has received in full (Resource Timing).
+fn responses_received(path: &str) -> u32 {
+    let script = format!(
+        "return performance.getEntriesByType('resource').filter((e) => e.name.endsWith('{path}') && e.responseEnd > 0).length;"
+    );
+    common::js(&script).as_f64().unwrap_or(0.0) as u32
+}
+
 /// Waits (bounded: 2 s) until `f` holds.
 async fn eventually(what: &str, f: impl Fn() -> bool) {
     for _ in 0..100 {
@@ -123,6 +142,8 @@ async fn a_refresh_answer_after_sign_out_is_dropped() {
     let clock = FakeClock::new(js_sys::Date::now() as i64);
     let a = Hallpass::load(options(&clock)).await.unwrap();
     a.sign_up(SignUp::new(unique_email("late"), PASSWORD)).await.unwrap();
+    control("reset").await;
+    common::js("performance.clearResourceTimings(); return null;");
     control("fault?mode=delay&ms=800&path=/v1/client/refresh").await;
     let pending = {
         let a = a.clone();
@@ -135,9 +156,61 @@ async fn a_refresh_answer_after_sign_out_is_dropped() {
     a.sign_out().await.unwrap();
     let outcome = wasm_bindgen_futures::JsFuture::from(pending).await.unwrap().as_string().unwrap();
     assert_eq!(outcome, ErrorCode::SignedOutDuringRequest.as_str());
-    sleep(1_000).await; // the delayed answer has arrived by now
+    // The server's answer has been passed on by the proxy and received by this page, in full.
+    wait_for_count("answered POST /v1/client/refresh", 1).await;
+    eventually("the late answer arrived", || responses_received("/v1/client/refresh") >= 1).await;
     assert!(!a.state().is_signed_in(), "the late answer did not sign anyone back in");
     assert!(hallpass_keys(&local()).is_empty(), "nor did it write storage");
+}
+
+#[wasm_bindgen_test]
+async fn a_refresh_nobody_answers_times_out_frees_the_lock_and_recovers() {
+    reset().await;
+    let clock = FakeClock::new(js_sys::Date::now() as i64);
+    let options = || options(&clock).with_request_timeout_ms(1_000);
+    let a = Hallpass::load(options()).await.unwrap();
+    let b = Hallpass::load(options()).await.unwrap();
+    a.sign_up(SignUp::new(unique_email("hang"), PASSWORD)).await.unwrap();
+    let expected = a.state().session_id().map(str::to_owned);
+    eventually("the second tab is signed in", || b.state().session_id().map(str::to_owned) == expected).await;
+    control("reset").await;
+    // The next refresh's connection is accepted and never answered (the proxy holds it up to 60 s).
+    control("fault?mode=hang&path=/v1/client/refresh&times=1").await;
+    clock.advance(3_500);
+    let started = js_sys::Date::now();
+    let (first, second) =
+        futures_join(a.get_token(GetTokenOptions::default()), a.get_token(GetTokenOptions::default())).await;
+    // Both callers shared the one refresh, and both got the clear, transient error — not a hang, and
+    // not the `network_error` the proxy's 60 s bound would end in.
+    for result in [&first, &second] {
+        let error = result.as_ref().expect_err("no answer, no token");
+        assert_eq!(error.code, ErrorCode::RequestTimeout, "{error:?}");
+        assert!(error.is_retryable() && !error.ends_session());
+    }
+    assert!(js_sys::Date::now() - started < 30_000.0, "failed with the 1 s timeout, not after the hang");
+    assert_eq!(refreshes().await, 1, "one request for both callers");
+    assert!(a.state().is_signed_in() && b.state().is_signed_in(), "nobody is signed out");
+    // The refresh lock was let go (the backoff's retry may hold it for a moment; a lock that was
+    // never released would be held for good).
+    let mut released = false;
+    for _ in 0..100 {
+        let held = common::js(
+            "return navigator.locks.query().then((s) => s.held.filter((l) => l.name.endsWith(':refresh')).length);",
+        );
+        let held = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(held)).await.unwrap();
+        if held.as_f64() == Some(0.0) {
+            released = true;
+            break;
+        }
+        sleep(50).await;
+    }
+    assert!(released, "the refresh lock is released");
+    // The server answers again: the backoff's retry, or the next call, refreshes at once.
+    assert!(a.get_token(GetTokenOptions::default()).await.expect("recovered").is_some());
+    assert!(b.get_token(GetTokenOptions::default()).await.expect("recovered").is_some());
+    let outcomes: Vec<&str> = a.refresh_trace().iter().map(|e| e.outcome).collect();
+    assert!(outcomes.contains(&"request_timeout") && outcomes.contains(&"network"), "{outcomes:?}");
+    sign_out_all(&[&a, &b]).await;
 }
 
 #[wasm_bindgen_test]

@@ -126,7 +126,10 @@ error_codes! {
     /// The server is at capacity for this kind of work (password hashing, connections); see
     /// `Retry-After`. Nothing was done: the same request can be sent again.
     ServerBusy = "server_busy",
-    /// The request (its headers or its body) did not arrive in time, or took too long to answer.
+    /// The request (its headers or its body) did not arrive in time, or took too long to answer. The
+    /// SDK gives it too when no answer came within its request timeout (`requestTimeoutMs`; the
+    /// request may have reached the server). Transient, like `network_error`: the session is kept and
+    /// refreshes are retried.
     RequestTimeout = "request_timeout",
     /// No such resource.
     ResourceNotFound = "resource_not_found",

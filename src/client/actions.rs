@@ -37,9 +37,9 @@ impl Hallpass {
         if let Some(refresh_token) = refresh_token {
             let body = RefreshRequest { refresh_token }.to_js();
             let url = self.url(paths::SIGN_OUT);
-            let clock = self.inner.clock.clone();
+            let (clock, timeout_ms) = (self.inner.clock.clone(), self.inner.request_timeout_ms);
             spawn_local(async move {
-                let _ = http::call("POST", &url, Some(&body), None, &*clock).await;
+                let _ = http::call("POST", &url, Some(&body), None, &*clock, timeout_ms).await;
             });
         }
         Ok(())
@@ -83,7 +83,8 @@ impl Hallpass {
     pub async fn update_user(&self, profile: &UpdateProfileRequest) -> Result<(), Error> {
         let token = self.get_token(GetTokenOptions::default()).await?.ok_or_else(Error::not_signed_in)?;
         let url = self.url(paths::ME);
-        http::call("PATCH", &url, Some(&profile.to_js()), Some(&token), &*self.inner.clock)
+        let timeout_ms = self.inner.request_timeout_ms;
+        http::call("PATCH", &url, Some(&profile.to_js()), Some(&token), &*self.inner.clock, timeout_ms)
             .await
             .map_err(|f| f.error)?;
         let key = self.inner.session.borrow().session_key().ok_or_else(Error::not_signed_in)?;
@@ -92,7 +93,8 @@ impl Hallpass {
 
     async fn authenticate(&self, path: &str, body: &JsValue) -> Result<(), Error> {
         let url = self.url(path);
-        let answer = http::call("POST", &url, Some(body), None, &*self.inner.clock).await;
+        let timeout_ms = self.inner.request_timeout_ms;
+        let answer = http::call("POST", &url, Some(body), None, &*self.inner.clock, timeout_ms).await;
         match answer {
             Ok(answer) => {
                 let response = auth_response(&answer.body)?;

@@ -37,6 +37,7 @@ impl Hallpass {
         let hp = Hallpass {
             inner: Rc::new(Inner {
                 api,
+                request_timeout_ms: options.request_timeout_ms,
                 store,
                 clock,
                 session: RefCell::new(

@@ -53,7 +53,7 @@ use crate::platform::timer::Timeout;
 
 use listeners::Listener;
 pub use listeners::ListenerHandle;
-pub use options::{GetTokenOptions, Options, SignUp};
+pub use options::{DEFAULT_REQUEST_TIMEOUT_MS, GetTokenOptions, MAX_REQUEST_TIMEOUT_MS, Options, SignUp};
 pub use trace::TraceEntry;
 
 /// The storage name of the session snapshot; the store versions it (`StoredSession::v`).
@@ -67,6 +67,8 @@ pub struct Hallpass {
 
 struct Inner {
     api: String,
+    /// Every request's deadline, milliseconds.
+    request_timeout_ms: u32,
     store: Store,
     clock: Rc<dyn Clock>,
     session: RefCell<SessionStore>,

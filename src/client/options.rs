@@ -11,6 +11,11 @@ use crate::core::error::Error;
 use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
 use crate::platform::storage::StorageKind;
 
+/// How long a request to the Frontend API may take unless told otherwise (as Auth0's SPA SDK).
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
+/// The longest request timeout the options accept.
+pub const MAX_REQUEST_TIMEOUT_MS: u32 = 600_000;
+
 /// How to load an instance. Grows with `with_*` builders, so adding an option breaks nobody.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -24,6 +29,9 @@ pub struct Options {
     pub clock: Option<Rc<dyn Clock>>,
     /// Record a trace of every refresh (which tab, why, what came of it): [`Hallpass::refresh_trace`].
     pub debug: bool,
+    /// How long a request to the server may take (milliseconds) before it fails with
+    /// `request_timeout`: a black-holed connection must not hold `getToken()` forever.
+    pub request_timeout_ms: u32,
 }
 
 impl Options {
@@ -35,6 +43,7 @@ impl Options {
             min_token_lifetime_ms: DEFAULT_MIN_REMAINING_MS,
             clock: None,
             debug: false,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
         }
     }
 
@@ -55,6 +64,12 @@ impl Options {
 
     pub fn with_debug(mut self, debug: bool) -> Options {
         self.debug = debug;
+        self
+    }
+
+    /// 1 ms to [`MAX_REQUEST_TIMEOUT_MS`].
+    pub fn with_request_timeout_ms(mut self, ms: u32) -> Options {
+        self.request_timeout_ms = ms.clamp(1, MAX_REQUEST_TIMEOUT_MS);
         self
     }
 }

@@ -125,7 +125,8 @@ async fn refresh_over_network(inner: &Rc<Inner>) -> Result<String, Error> {
         return Err(Error::new(ErrorCode::NotSignedIn, "not signed in"));
     };
     let body = RefreshRequest { refresh_token }.to_js();
-    match http::call("POST", &inner.url(paths::REFRESH), Some(&body), None, &*inner.clock).await {
+    let url = inner.url(paths::REFRESH);
+    match http::call("POST", &url, Some(&body), None, &*inner.clock, inner.request_timeout_ms).await {
         Ok(answer) => {
             let response = auth_response(&answer.body)?;
             let jwt = response.jwt.expose().to_owned();

@@ -83,7 +83,8 @@ async fn mint_template_token(inner: Rc<Inner>, key: TokenKey, bearer: String) ->
         paths::SESSION_TEMPLATE_TOKEN,
         &[&key.session_id, key.template.as_deref().unwrap_or_default()],
     );
-    match http::call("POST", &inner.url(&path), None, Some(&bearer), &*inner.clock).await {
+    let url = inner.url(&path);
+    match http::call("POST", &url, None, Some(&bearer), &*inner.clock, inner.request_timeout_ms).await {
         Ok(answer) => {
             let response = TemplateTokenResponse::from_js(&answer.body)
                 .filter(|r| r.expires_in > 0)

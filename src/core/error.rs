@@ -75,6 +75,11 @@ impl Error {
         Error::new(ErrorCode::NetworkError, "the request did not reach the server")
     }
 
+    /// No answer within the request timeout.
+    pub const fn timeout() -> Self {
+        Error::new(ErrorCode::RequestTimeout, "the server did not answer in time")
+    }
+
     /// The browser is offline; the SDK fails fast and resumes on `online`.
     pub const fn offline() -> Self {
         Error::new(ErrorCode::Offline, "the browser is offline")
@@ -105,9 +110,9 @@ impl Error {
         Error::new(ErrorCode::InvalidOptions, message)
     }
 
-    /// Network failure or offline: the server never answered.
+    /// Network failure, timeout or offline: the server never answered.
     pub fn is_network(&self) -> bool {
-        matches!(self.code, ErrorCode::NetworkError | ErrorCode::Offline)
+        matches!(self.code, ErrorCode::NetworkError | ErrorCode::RequestTimeout | ErrorCode::Offline)
     }
 
     /// The browser is offline.
@@ -141,6 +146,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self.code {
             ErrorCode::NetworkError
+            | ErrorCode::RequestTimeout
             | ErrorCode::RateLimited
             | ErrorCode::InternalError
             | ErrorCode::InvalidResponse
@@ -318,6 +324,8 @@ mod tests {
     #[test]
     fn checks_and_display() {
         assert!(Error::offline().is_network() && Error::offline().is_offline());
+        let timeout = Error::timeout();
+        assert!(timeout.is_network() && timeout.is_retryable() && !timeout.ends_session());
         assert!(!Error::offline().is_retryable(), "offline waits for `online` instead");
         assert!(Error::signed_out_during_request().is_signed_out_during_request());
         assert!(!Error::not_signed_in().is_retryable());

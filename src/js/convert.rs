@@ -7,7 +7,7 @@ use hallpass_protocol::wire::js::ParamError;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::client::{GetTokenOptions, Options};
+use crate::client::{GetTokenOptions, MAX_REQUEST_TIMEOUT_MS, Options};
 use crate::core::error::Error;
 use crate::platform::storage::StorageKind;
 
@@ -44,7 +44,7 @@ fn opt_str_prop(obj: &JsValue, key: &'static str) -> Result<Option<String>, Erro
     })
 }
 
-/// `{ frontendApi | publishableKey, storage?, minTokenLifetimeMs? }`
+/// `{ frontendApi | publishableKey, storage?, minTokenLifetimeMs?, requestTimeoutMs?, debug? }`
 pub fn options_from_js(value: &JsValue) -> Result<Options, Error> {
     if !value.is_object() {
         return Err(invalid("Hallpass.load needs an options object"));
@@ -62,6 +62,13 @@ pub fn options_from_js(value: &JsValue) -> Result<Options, Error> {
     }
     if get(value, "debug").as_bool() == Some(true) {
         options = options.with_debug(true);
+    }
+    let timeout = get(value, "requestTimeoutMs");
+    if !timeout.is_undefined() {
+        let ms = timeout.as_f64().filter(|v| *v >= 1.0 && *v <= f64::from(MAX_REQUEST_TIMEOUT_MS));
+        options = options.with_request_timeout_ms(
+            ms.ok_or(invalid("requestTimeoutMs must be a number of milliseconds (1 to 600000)"))? as u32,
+        );
     }
     let min = get(value, "minTokenLifetimeMs");
     if !min.is_undefined() {

@@ -14,6 +14,11 @@ export interface HallpassOptions {
   minTokenLifetimeMs?: number;
   /** Record every refresh (which tab, why, what came of it); read it with `refreshTrace()`. */
   debug?: boolean;
+  /**
+   * How long a request to the server may take before it fails with `request_timeout`, in
+   * milliseconds (default 10000, at most 600000). A refresh that times out is retried with backoff.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** `updateUser`: absent fields stay as they are; a name set to `null` is cleared. */

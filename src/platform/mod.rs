@@ -2,7 +2,7 @@
 //!
 //! - [`storage`]: `localStorage` / `sessionStorage` / memory, probed before use, falling back to
 //!   memory whenever the browser's storage is missing or throws.
-//! - [`http`]: calls to the Frontend API (gloo-net, the browser's JSON), with clock samples.
+//! - [`http`]: calls to the Frontend API (`fetch` in `http.js`, with a deadline), with clock samples.
 //! - [`clock`]: `Date.now()` as the core's `Clock`.
 //! - [`timer`]: `setTimeout` released on drop; [`events`]: DOM listeners removed on drop.
 //! - [`tabs`]: the channel between the tabs of an origin, and the Web Lock that elects the refresher.

@@ -1,13 +1,17 @@
 //! A loopback HTTP proxy between the browser suites and the real server: it counts requests by path
 //! and injects faults on command (server down, 5xx, 429 with `Retry-After`, latency, a response lost
-//! after the server acted on the request). It never answers in the server's place except to fail.
+//! after the server acted on the request, a connection accepted and never answered). It never answers
+//! in the server's place except to fail.
 //!
 //! The suites control it through `/__control/…` on the same port (CORS open, so the test page can
 //! call it):
-//! - `GET  /__control/counts` → `{"POST /v1/client/refresh":3,…}` since the last reset
+//! - `GET  /__control/counts` → `{"POST /v1/client/refresh":3,"answered POST /v1/client/refresh":2,…}`
+//!   since the last reset: requests received, and the server's answers passed on to the client
 //! - `POST /__control/reset` → counts cleared, faults off
-//! - `POST /__control/fault?mode=down|status|delay|drop|none[&code=500][&retry_after=2][&ms=5000]`
-//!   `[&path=/v1/client/refresh][&times=N]`: only requests to that path, only the next N of them
+//! - `POST /__control/fault?mode=down|status|delay|drop|hang|none[&code=500][&retry_after=2][&ms=5000]`
+//!   `[&path=/v1/client/refresh][&times=N]`: only requests to that path, only the next N of them;
+//!   `hang` holds the connection without a word (nothing reaches the server) until the client gives
+//!   up or 60 s pass
 //! - `POST /__control/revoke?session=sess_…` → the Backend API's session revoke, with the secret key
 //!   that only this process knows (the Backend API never answers a browser).
 //! - `POST /__control/backend?method=POST&path=/v1/jwt_templates` with a JSON body → that Backend API
@@ -44,7 +48,13 @@ enum Fault {
     },
     /// Forward, let the server act, then close without passing its answer on.
     Drop,
+    /// Read the request, forward nothing, answer nothing; close when the client does (or after
+    /// [`HANG_MAX`]).
+    Hang,
 }
+
+/// The longest a `hang` holds a connection.
+const HANG_MAX: Duration = Duration::from_secs(60);
 
 /// The fault in force, for which requests, how many more times.
 #[derive(Clone, Debug, PartialEq)]
@@ -202,6 +212,17 @@ fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let fault = shared.fault.lock().unwrap_or_else(|e| e.into_inner()).take(&path, &request.method);
     match fault {
         Fault::Down => return client.shutdown(Shutdown::Both),
+        Fault::Hang => {
+            // Until the client closes its end (a read of 0), fails, or the bound passes.
+            client.set_read_timeout(Some(HANG_MAX))?;
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = client.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+            return client.shutdown(Shutdown::Both);
+        }
         Fault::Status { code, retry_after } => {
             let origin = request.header("origin").unwrap_or("*").to_owned();
             let retry = retry_after.map(|s| format!("retry-after: {s}\r\n")).unwrap_or_default();
@@ -224,7 +245,17 @@ fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     if fault == Fault::Drop {
         return client.shutdown(Shutdown::Both);
     }
-    client.write_all(&response)
+    client.write_all(&response)?;
+    client.flush()?;
+    if request.method != "OPTIONS" {
+        *shared
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(format!("answered {} {path}", request.method))
+            .or_default() += 1;
+    }
+    Ok(())
 }
 
 /// Sends `request` to the server with `Connection: close` and returns its whole answer.
@@ -281,8 +312,7 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
         ("OPTIONS", _) => (204, String::new()),
         ("GET", "/__control/counts") => {
             let counts = shared.counts.lock().unwrap_or_else(|e| e.into_inner());
-            let fields: Vec<String> = counts.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-            (200, format!("{{{}}}", fields.join(",")))
+            (200, serde_json::to_string(&*counts).unwrap_or_default())
         }
         ("POST", "/__control/reset") => {
             shared.counts.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -295,6 +325,7 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
                 Some("none") => Some(Fault::None),
                 Some("down") => Some(Fault::Down),
                 Some("drop") => Some(Fault::Drop),
+                Some("hang") => Some(Fault::Hang),
                 Some("delay") => Some(Fault::Delay { ms: num("ms").unwrap_or(1000) }),
                 Some("status") => Some(Fault::Status {
                     code: num("code").and_then(|c| u16::try_from(c).ok()).unwrap_or(500),
@@ -317,7 +348,7 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
         ("POST", "/__control/revoke") => match query_param(&request.target, "session") {
             Some(sid) if sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
                 let (code, _) = backend(shared, "POST", &format!("/v1/sessions/{sid}/revoke"), Vec::new())?;
-                (code, format!("{{\"status\":{code}}}"))
+                (code, serde_json::json!({ "status": code }).to_string())
             }
             _ => (400, r#"{"error":"session missing"}"#.into()),
         },
@@ -378,7 +409,20 @@ mod tests {
         let (upstream, t) = upstream_echo();
         let proxy = Proxy::start(&upstream, "sk_test_x").unwrap();
         assert!(call(&proxy.url, "POST", "/v1/client/refresh").ends_with("POST /v1/client/refresh"));
-        assert!(call(&proxy.url, "GET", "/__control/counts").contains(r#""POST /v1/client/refresh":1"#));
+        let counts = call(&proxy.url, "GET", "/__control/counts");
+        assert!(counts.contains(r#""POST /v1/client/refresh":1"#), "{counts}");
+        assert!(counts.contains(r#""answered POST /v1/client/refresh":1"#), "{counts}");
+        // A hang: no answer, nothing forwarded (the echo server takes exactly three connections),
+        // and the connection is let go when the client gives up.
+        call(&proxy.url, "POST", "/__control/fault?mode=hang&times=1");
+        let mut s = TcpStream::connect(proxy.url.trim_start_matches("http://")).unwrap();
+        write!(s, "POST /v1/h HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n").unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut buf = [0u8; 16];
+        assert!(s.read(&mut buf).is_err(), "no answer while it hangs");
+        drop(s);
+        let counts = call(&proxy.url, "GET", "/__control/counts");
+        assert!(counts.contains(r#""POST /v1/h":1"#) && !counts.contains("answered POST /v1/h"), "{counts}");
         call(&proxy.url, "POST", "/__control/fault?mode=status&code=429&retry_after=3");
         let limited = call(&proxy.url, "POST", "/v1/client/refresh");
         assert!(limited.starts_with("HTTP/1.1 429") && limited.contains("retry-after: 3"), "{limited}");

@@ -21,14 +21,17 @@ use crate::util::{Counts, Result, cmd, exec, root, run_counting, tmp_dir};
 pub fn run(only: Option<&str>) -> Result {
     match only {
         None => {}
-        Some(selection @ ("browser" | "e2e")) => {
+        Some(selection @ ("browser" | "wasm" | "e2e")) => {
             let tmp = browser_tmp()?;
-            let counts = if selection == "browser" { browser_suites(&tmp)? } else { e2e_suites(&tmp)? };
-            let size = crate::build::check_budget();
+            let counts = match selection {
+                "browser" => browser_suites(&tmp)?,
+                "wasm" => wasm_suites(&tmp)?,
+                _ => e2e_suites(&tmp)?,
+            };
             println!("{} passed, {} failed", counts.passed, counts.failed);
-            return size.map(|_| ());
+            return if selection == "wasm" { Ok(()) } else { crate::build::check_budget().map(|_| ()) };
         }
-        Some(other) => return Err(format!("unknown test selection `{other}` (known: browser, e2e)")),
+        Some(other) => return Err(format!("unknown test selection `{other}` (known: browser, wasm, e2e)")),
     }
     let mut failures: Vec<String> = Vec::new();
     let mut record = |step: &str, r: Result| {
@@ -113,22 +116,31 @@ pub fn run(only: Option<&str>) -> Result {
     if failures.is_empty() { Ok(()) } else { Err(format!("{} step(s) failed", failures.len())) }
 }
 
-/// The suites that need a browser and a real server, sharing one `hallpass-server` (5 s tokens, its own
-/// temporary database) behind the counting, fault-injecting test proxy:
+/// The suites that need a browser and a real server (each a `hallpass-server` with its own temporary
+/// database, behind the counting, fault-injecting test proxy):
 /// - `tests/*.rs` compiled to wasm32 and run by wasm-pack in headless Chromium (never Node); they get
 ///   both addresses at compile time (`option_env!`);
 /// - `tests/e2e/*.test.mjs`: node's test runner driving Debian's Chromium with playwright-core against
 ///   the release package that `cargo xtask build` makes.
 fn browser_suites(tmp: &Path) -> Result<Counts> {
+    let mut counts = wasm_suites(tmp)?;
+    counts.add(e2e_suites(tmp)?);
+    Ok(counts)
+}
+
+/// `tests/*.rs` (or only `HALLPASS_WASM_TEST=<name>`) with wasm-pack in headless Chromium, and the
+/// Yew example's suite, against a server with 5 s tokens behind the test proxy.
+fn wasm_suites(tmp: &Path) -> Result<Counts> {
     let server = TestServer::start(&ServerOptions { name: "browser", token_lifetime_secs: 5 })?;
     let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
     println!(
         "browser tests: hallpass-server at {} behind the test proxy at {}",
         server.info.frontend_api, proxy.url
     );
+    let only = std::env::var("HALLPASS_WASM_TEST").unwrap_or_else(|_| "*".to_owned());
     let mut counts = run_counting(
         cmd("wasm-pack")
-            .args(["test", "--headless", "--chrome", "--", "--test", "*"])
+            .args(["test", "--headless", "--chrome", "--", "--test", &only])
             .env("TMPDIR", tmp)
             .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
             .env("HALLPASS_TEST_SERVER", &server.info.frontend_api),
@@ -137,10 +149,9 @@ fn browser_suites(tmp: &Path) -> Result<Counts> {
     if counts.passed == 0 {
         return Err("no browser test ran".into());
     }
-    counts.add(crate::yew_example::suite(tmp, &proxy.url, &server.info.frontend_api)?);
-    drop(proxy);
-    drop(server);
-    counts.add(e2e_suites(tmp)?);
+    if only == "*" {
+        counts.add(crate::yew_example::suite(tmp, &proxy.url, &server.info.frontend_api)?);
+    }
     Ok(counts)
 }
 
