@@ -382,3 +382,24 @@ async fn template_errors_are_typed_and_only_an_ended_session_signs_out() {
     assert!(revoked.ends_session(), "{revoked:?}");
     assert!(!hp.state().is_signed_in(), "a revoked session signs out");
 }
+
+/// What the Yew provider reloads on: every option by value, the clock by identity.
+#[wasm_bindgen_test]
+fn options_compare_every_option_and_the_clock_by_identity() {
+    let base = Options::new("http://x");
+    assert!(base == Options::new("http://x"));
+    for changed in [
+        Options::new("http://y"),
+        base.clone().with_storage(StorageKind::Memory),
+        base.clone().with_min_token_lifetime_ms(1),
+        base.clone().with_debug(true),
+        base.clone().with_request_timeout_ms(5),
+    ] {
+        assert!(base != changed);
+    }
+    let clock: Rc<dyn hallpass::core::clock::Clock> = Rc::new(FakeClock::new(0));
+    let with_clock = base.clone().with_clock(clock.clone());
+    assert!(with_clock == base.clone().with_clock(clock));
+    assert!(with_clock != base.clone().with_clock(Rc::new(FakeClock::new(0))), "another clock");
+    assert!(with_clock != base);
+}

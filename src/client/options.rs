@@ -34,6 +34,24 @@ pub struct Options {
     pub request_timeout_ms: u32,
 }
 
+/// By value, the clock by identity. Every field is named (no `..`), so a new option cannot be
+/// forgotten here — the Yew provider reloads its client exactly when its options change.
+impl PartialEq for Options {
+    fn eq(&self, other: &Self) -> bool {
+        let Options { frontend_api, storage, min_token_lifetime_ms, clock, debug, request_timeout_ms } = self;
+        *frontend_api == other.frontend_api
+            && *storage == other.storage
+            && *min_token_lifetime_ms == other.min_token_lifetime_ms
+            && match (clock, &other.clock) {
+                (None, None) => true,
+                (Some(x), Some(y)) => Rc::ptr_eq(x, y),
+                _ => false,
+            }
+            && *debug == other.debug
+            && *request_timeout_ms == other.request_timeout_ms
+    }
+}
+
 impl Options {
     /// Options for a Frontend API URL or a publishable key.
     pub fn new(frontend_api: impl Into<String>) -> Options {

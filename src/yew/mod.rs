@@ -87,37 +87,13 @@ impl Reducible for Store {
 }
 
 /// Properties of [`HallpassProvider`].
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct HallpassProviderProps {
-    /// How to load the client. A change of options loads a new one.
+    /// How to load the client. A change of options (by `Options`' `PartialEq`: every option, the
+    /// clock by identity) loads a new one.
     pub options: Options,
     #[prop_or_default]
     pub children: Html,
-}
-
-impl PartialEq for HallpassProviderProps {
-    fn eq(&self, other: &Self) -> bool {
-        SameOptions(self.options.clone()) == SameOptions(other.options.clone())
-            && self.children == other.children
-    }
-}
-
-/// [`Options`] compared by value (the clock by identity), as the effect's dependency.
-#[derive(Clone)]
-struct SameOptions(Options);
-
-impl PartialEq for SameOptions {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (&self.0, &other.0);
-        a.frontend_api == b.frontend_api
-            && a.storage == b.storage
-            && a.min_token_lifetime_ms == b.min_token_lifetime_ms
-            && match (&a.clock, &b.clock) {
-                (None, None) => true,
-                (Some(x), Some(y)) => Rc::ptr_eq(x, y),
-                _ => false,
-            }
-    }
 }
 
 /// Loads a client with `options` and makes it available to the hooks of every component below.
@@ -128,10 +104,10 @@ pub fn HallpassProvider(props: &HallpassProviderProps) -> Html {
     let store = use_reducer(Store::default);
     {
         let dispatch = store.dispatcher();
-        use_effect_with(SameOptions(props.options.clone()), move |options| {
+        use_effect_with(props.options.clone(), move |options| {
             let live = Rc::new(Cell::new(true));
             let listener: Rc<RefCell<Option<ListenerHandle>>> = Rc::default();
-            let options = options.0.clone();
+            let options = options.clone();
             spawn_local({
                 let (live, listener) = (live.clone(), listener.clone());
                 async move {
