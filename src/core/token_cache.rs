@@ -22,6 +22,12 @@ impl TokenKey {
     pub fn session(session_id: &str) -> Self {
         TokenKey { session_id: session_id.to_owned(), template: None, organization_id: None }
     }
+
+    /// True for a session's own token: the one that refreshes come from and that every template
+    /// token is minted with.
+    pub fn is_session(&self) -> bool {
+        self.template.is_none() && self.organization_id.is_none()
+    }
 }
 
 /// A cached token.
@@ -82,7 +88,9 @@ impl TokenCache {
     }
 
     /// Stores `token` unless the cache already holds one for `key` that lives at least as long.
-    /// Returns true when stored. When full, the entry that expires first makes room.
+    /// Returns true when stored. When full, the template (or organization) token that expires first
+    /// makes room; a session's own token never does for another kind — a template token that finds
+    /// no other kind to replace is not cached (it is still handed out).
     pub fn insert(&mut self, key: TokenKey, token: CachedToken) -> bool {
         if let Some((_, existing)) = self.entries.iter_mut().find(|(k, _)| *k == key) {
             if token.supersedes(existing) {
@@ -92,10 +100,17 @@ impl TokenCache {
             return false;
         }
         if self.entries.len() >= DEFAULT_CAPACITY {
-            let oldest =
-                self.entries.iter().enumerate().min_by_key(|(_, (_, t))| t.expires_at_ms).map(|(i, _)| i);
-            if let Some(i) = oldest {
-                self.entries.swap_remove(i);
+            let evictable = |k: &TokenKey| !k.is_session() || key.is_session();
+            let oldest = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _))| evictable(k))
+                .min_by_key(|(_, (_, t))| t.expires_at_ms)
+                .map(|(i, _)| i);
+            match oldest {
+                Some(i) => drop(self.entries.swap_remove(i)),
+                None => return false,
             }
         }
         self.entries.push((key, token));
@@ -210,6 +225,28 @@ mod tests {
         assert_eq!(c.get(&key("s", Some("extra"), None), 0, 0), Some("x"));
         c.prune(60);
         assert_eq!(c.len(), DEFAULT_CAPACITY - 1);
+    }
+
+    #[test]
+    fn the_session_token_is_never_evicted_for_template_tokens() {
+        let mut c = TokenCache::new();
+        let session = TokenKey::session("s");
+        // The session token expires before every template token.
+        c.insert(session.clone(), tok("session", 0, 10));
+        for i in 0..(DEFAULT_CAPACITY as i64 + 5) {
+            assert!(c.insert(key("s", Some(&i.to_string()), None), tok("t", 0, 100_000 + i)));
+        }
+        assert_eq!(c.len(), DEFAULT_CAPACITY);
+        assert_eq!(c.get(&session, 0, 0), Some("session"), "still there");
+        assert_eq!(c.get(&key("s", Some("0"), None), 0, 0), None, "template tokens made room instead");
+        // A cache of session tokens only: a template token is not cached rather than evict one.
+        let mut only = TokenCache::new();
+        for i in 0..DEFAULT_CAPACITY {
+            only.insert(TokenKey::session(&format!("s{i}")), tok("s", 0, 50));
+        }
+        assert!(!only.insert(key("s0", Some("t"), None), tok("t", 0, 100)));
+        assert_eq!(only.len(), DEFAULT_CAPACITY);
+        assert!(only.insert(TokenKey::session("new"), tok("n", 0, 100)), "a session token may replace one");
     }
 
     #[test]
