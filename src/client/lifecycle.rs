@@ -40,9 +40,7 @@ impl Hallpass {
                 request_timeout_ms: options.request_timeout_ms,
                 store,
                 clock,
-                session: RefCell::new(
-                    SessionStore::new(options.min_token_lifetime_ms).with_claims_decoder(no_claims),
-                ),
+                session: RefCell::new(SessionStore::new(options.min_token_lifetime_ms)),
                 flight: SingleFlight::new(),
                 listeners: RefCell::new(Vec::new()),
                 next_listener: Cell::new(0),
@@ -182,14 +180,6 @@ impl Inner {
             }
         }
     }
-}
-
-/// The browser build reads no JWT claims: expiry and issue time come with every answer and every
-/// stored session, and a JWT reader (the core's, or one through `JSON.parse`) costs ~1 KiB gzip of
-/// wasm for the `o` claim alone. The server sends no organizations yet; when it does, the active
-/// organization comes in the session resource, not from decoding the token.
-fn no_claims(_jwt: &str) -> Option<hallpass_protocol::SessionClaims> {
-    None
 }
 
 /// True when the page is in a background tab (or minimised).

@@ -9,8 +9,6 @@
 //!   answers sign the user out).
 //! - [`clock`]: the device [`Clock`](clock::Clock) trait, [`FakeClock`](clock::FakeClock), and the
 //!   learnt [`ServerClock`](clock::ServerClock) offset.
-//! - [`json`]: a small, strict, bounded JSON reader (for JWT payloads; no serde_json in the wasm).
-//! - [`claims`]: JWT payload → `SessionClaims` / expiry, never panicking on garbage.
 //! - [`token_cache`]: tokens per session + template + organization; newer never overwritten by older.
 //! - [`schedule`]: when to refresh proactively, and the timer delay for it.
 //! - [`backoff`]: exponential backoff with full jitter, `Retry-After`, circuit breaker.
@@ -18,10 +16,8 @@
 //! - [`state`]: `AuthState`, the persisted `StoredSession`, and the `SessionStore` reducer.
 
 pub mod backoff;
-pub mod claims;
 pub mod clock;
 pub mod error;
-pub mod json;
 pub mod schedule;
 pub mod single_flight;
 pub mod state;

@@ -16,7 +16,7 @@ pub mod stored;
 
 use hallpass_protocol::{ErrorCode, OrgClaims, Session, User};
 
-pub use store::{ClaimsDecoder, Effect, Event, SessionStore, check_auth_response};
+pub use store::{Effect, Event, SessionStore, check_auth_response};
 pub use stored::{STORED_SESSION_VERSION, StoredSession};
 
 /// Why the user is signed out.
@@ -35,7 +35,8 @@ pub enum SignOutReason {
 pub struct SignedInState {
     pub user: User,
     pub session: Session,
-    /// The active organization, from the latest session token's `o` claim.
+    /// The active organization: none until organizations exist on the server (the active one will
+    /// come with the session resource, not from reading the token).
     pub org: Option<OrgClaims>,
 }
 

@@ -1,10 +1,9 @@
 //! [`SessionStore`]: the auth state plus the credentials behind it, and the pure reducer that moves
 //! them ([`SessionStore::apply`]: an [`Event`] in, the [`Effect`]s for the platform out).
 
-use hallpass_protocol::{AuthResponse, Secret, Session, SessionClaims, User};
+use hallpass_protocol::{AuthResponse, Secret, Session, User};
 
 use super::{AuthState, STORED_SESSION_VERSION, SignOutReason, SignedInState, StoredSession};
-use crate::core::claims::decode_claims;
 use crate::core::clock::ServerClock;
 use crate::core::error::Error;
 use crate::core::schedule::{needs_refresh, timer_delay_ms, token_refresh_at};
@@ -71,19 +70,10 @@ pub struct SessionStore {
     tokens: TokenCache,
     clock: ServerClock,
     min_remaining_ms: i64,
-    decode: ClaimsDecoder,
 }
 
-/// Reads a session token's claims; `None` for anything unreadable. The default is the core's own
-/// reader ([`decode_claims`]); the browser build passes one that uses the browser's `JSON.parse`, so
-/// the wasm carries no JSON parser.
-pub type ClaimsDecoder = fn(&str) -> Option<SessionClaims>;
-
-fn default_decoder(jwt: &str) -> Option<SessionClaims> {
-    decode_claims(jwt).ok()
-}
-
-/// Lifetime assumed for a stored token whose `iat` cannot be read (the server's default).
+/// Lifetime assumed for a stored token written before its issue time was kept (the server's
+/// default). The SDK never reads a token's claims: expiry and issue time come with every answer.
 const ASSUMED_LIFETIME_MS: i64 = 60_000;
 
 impl SessionStore {
@@ -95,14 +85,7 @@ impl SessionStore {
             tokens: TokenCache::new(),
             clock: ServerClock::new(),
             min_remaining_ms,
-            decode: default_decoder,
         }
-    }
-
-    /// Uses `decode` to read session tokens' claims.
-    pub fn with_claims_decoder(mut self, decode: ClaimsDecoder) -> Self {
-        self.decode = decode;
-        self
     }
 
     pub fn state(&self) -> &AuthState {
@@ -330,9 +313,6 @@ impl SessionStore {
         }
         let issued = Some(s.jwt_issued_at)
             .filter(|&iat| iat > 0)
-            .or_else(|| {
-                (self.decode)(s.jwt.expose()).map(|c| c.iat.saturating_mul(1000)).filter(|&iat| iat > 0)
-            })
             .unwrap_or(s.jwt_expires_at.saturating_sub(ASSUMED_LIFETIME_MS));
         let token = CachedToken { jwt: s.jwt, expires_at_ms: s.jwt_expires_at, issued_at_ms: issued };
         if !self.tokens.insert(TokenKey::session(&s.session.id), token) && self.refresh_token.is_some() {
@@ -349,14 +329,8 @@ impl SessionStore {
     }
 
     fn set_signed_in(&mut self, user: User, session: Session) {
-        // The organization comes from whichever token the cache kept (it may be a newer one another
-        // tab sent); an unreadable token simply shows no organization.
-        let org = self
-            .tokens
-            .entry(&TokenKey::session(&session.id))
-            .and_then(|t| (self.decode)(t.jwt.expose()))
-            .and_then(|c| c.o);
-        self.state = AuthState::SignedIn(Box::new(SignedInState { user, session, org }));
+        // No organization until they exist (the active one will come with the session resource).
+        self.state = AuthState::SignedIn(Box::new(SignedInState { user, session, org: None }));
     }
 
     /// True when another tab's snapshot is newer than what this tab holds: another session, or the
@@ -410,40 +384,26 @@ mod tests {
     use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
     use crate::core::state::Check;
     use crate::core::test_util::{auth_response, session, session_jwt, user};
+    use hallpass_protocol::OrgClaims;
     use hallpass_protocol::{ErrorCode, SessionStatus};
 
     const T: i64 = 1_764_000_000_000;
-    const ORG: &str = r#"{"id":"org_1","slg":"acme","rol":"org:admin","per":["org:invoices:create"]}"#;
 
     fn store() -> SessionStore {
         SessionStore::new(DEFAULT_MIN_REMAINING_MS)
     }
 
-    fn signed_in(
-        sid: &str,
-        server_time: i64,
-        rt: &str,
-        org: Option<&str>,
-        sent: i64,
-        received: i64,
-    ) -> Event {
+    fn signed_in(sid: &str, server_time: i64, rt: &str, sent: i64, received: i64) -> Event {
         Event::SignedIn {
-            response: Box::new(auth_response(sid, server_time, rt, org)),
+            response: Box::new(auth_response(sid, server_time, rt)),
             sent_at_ms: sent,
             received_at_ms: received,
         }
     }
 
-    fn refreshed(
-        sid: &str,
-        server_time: i64,
-        rt: &str,
-        org: Option<&str>,
-        sent: i64,
-        received: i64,
-    ) -> Event {
+    fn refreshed(sid: &str, server_time: i64, rt: &str, sent: i64, received: i64) -> Event {
         Event::Refreshed {
-            response: Box::new(auth_response(sid, server_time, rt, org)),
+            response: Box::new(auth_response(sid, server_time, rt)),
             sent_at_ms: sent,
             received_at_ms: received,
         }
@@ -465,7 +425,7 @@ mod tests {
             user: user("user_1", 1),
             session: session(sid, "user_1"),
             refresh_token: rt.into(),
-            jwt: session_jwt("user_1", sid, iat_s, exp_s, None).into(),
+            jwt: session_jwt(sid, iat_s, exp_s).into(),
             jwt_expires_at: exp_s * 1000,
             jwt_issued_at: 0,
             server_offset_ms: 0,
@@ -505,7 +465,7 @@ mod tests {
         // The device clock is an hour slow; the server says so.
         let device = FakeClock::new(T - 3_600_000);
         let sent = device.now_ms();
-        s.apply(signed_in("sess_1", T, "rt1", None, sent, sent), sent);
+        s.apply(signed_in("sess_1", T, "rt1", sent, sent), sent);
         let (jwt, until) = s.session_token_until().map(|(j, u)| (j.to_owned(), u)).expect("a token");
         assert_eq!(s.session_token(until), Some(jwt.as_str()));
         assert_eq!(s.session_token(until + 1), None);
@@ -521,7 +481,7 @@ mod tests {
         s.apply(Event::LoadedFromStorage(None), T);
         // The device clock is an hour fast.
         let device = T + 3_600_000;
-        s.apply(signed_in("sess_1", T, "rt1", None, device, device), device);
+        s.apply(signed_in("sess_1", T, "rt1", device, device), device);
         let key = s.template_key("supabase").expect("signed in");
         assert_eq!(key.template.as_deref(), Some("supabase"));
         assert_eq!(s.token(&key, device), None);
@@ -570,8 +530,7 @@ mod tests {
         s.apply(Event::LoadedFromStorage(None), device.now_ms());
         let sent = device.now_ms();
         device.advance(200);
-        let effects =
-            s.apply(signed_in("sess_1", T + 100, "rt1", Some(ORG), sent, device.now_ms()), device.now_ms());
+        let effects = s.apply(signed_in("sess_1", T + 100, "rt1", sent, device.now_ms()), device.now_ms());
         let snap = persisted(&effects);
         assert_eq!(snap.refresh_token.expose(), "rt1");
         assert_eq!(snap.jwt_expires_at, T + 100 + 60_000);
@@ -589,45 +548,49 @@ mod tests {
         assert!(s.session_token(device.now_ms()).is_some());
         device.advance(10_001);
         assert_eq!(s.session_token(device.now_ms()), None);
+    }
 
-        let st = s.state();
+    #[test]
+    fn has_answers_from_the_active_organization() {
+        // Nothing sets an organization yet (the server has none); the state that will hold one is
+        // built here directly.
+        let org = OrgClaims {
+            id: "org_1".into(),
+            slg: "acme".into(),
+            rol: "org:admin".into(),
+            per: vec!["org:invoices:create".into()],
+        };
+        let signed_in = |org| {
+            AuthState::SignedIn(Box::new(SignedInState {
+                user: user("user_1", 1),
+                session: session("s", "user_1"),
+                org,
+            }))
+        };
+        let st = signed_in(Some(org));
         assert_eq!(
             (st.org_id(), st.org_role(), st.org_slug()),
             (Some("org_1"), Some("org:admin"), Some("acme"))
         );
         assert!(st.has(Check::Role("org:admin")) && !st.has(Check::Role("org:member")));
         assert!(st.has(Check::Permission("org:invoices:create")) && !st.has(Check::Permission("org:x")));
-    }
-
-    #[test]
-    fn has_is_false_without_an_organization() {
-        let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", None, T, T), T);
-        let st = s.state();
-        assert!(st.is_signed_in());
-        assert_eq!((st.org_id(), st.org_role(), st.org_slug()), (None, None, None));
-        assert!(st.org_permissions().is_empty());
-        assert!(!st.has(Check::Role("")) && !st.has(Check::Permission("")));
+        let none = signed_in(None);
+        assert_eq!((none.org_id(), none.org_role(), none.org_slug()), (None, None, None));
+        assert!(!none.has(Check::Role("")) && !none.has(Check::Permission("")));
         assert!(!AuthState::SignedOut { reason: None }.has(Check::Permission("x")));
     }
 
     #[test]
     fn refresh_rotates_credentials_and_notifies_only_on_visible_change() {
         let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", None, T, T), T);
-        let effects =
-            s.apply(refreshed("sess_1", T + 40_000, "rt2", None, T + 40_000, T + 40_000), T + 40_000);
+        s.apply(signed_in("sess_1", T, "rt1", T, T), T);
+        let effects = s.apply(refreshed("sess_1", T + 40_000, "rt2", T + 40_000, T + 40_000), T + 40_000);
         assert_eq!(s.refresh_token(), Some("rt2"));
         assert_eq!(persisted(&effects).refresh_token.expose(), "rt2");
         assert!(effects.contains(&Effect::ScheduleRefresh { delay_ms: 40_000 }));
         assert!(!effects.contains(&Effect::Notify), "nothing visible changed");
-        // An organization switch shows in the next token: listeners hear of it.
-        let effects =
-            s.apply(refreshed("sess_1", T + 80_000, "rt3", Some(ORG), T + 80_000, T + 80_000), T + 80_000);
-        assert!(effects.contains(&Effect::Notify));
-        assert_eq!(s.state().org_id(), Some("org_1"));
-        // So does a user update.
-        let mut r = auth_response("sess_1", T + 120_000, "rt4", Some(ORG));
+        // A user update is a visible change.
+        let mut r = auth_response("sess_1", T + 120_000, "rt4");
         r.user.updated_at = 99;
         let effects = s.apply(
             Event::Refreshed { response: Box::new(r), sent_at_ms: T + 120_000, received_at_ms: T + 120_000 },
@@ -639,11 +602,11 @@ mod tests {
     #[test]
     fn a_refresh_for_another_session_or_after_sign_out_is_ignored() {
         let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", None, T, T), T);
-        assert!(s.apply(refreshed("sess_other", T + 1, "rtx", None, T, T), T).is_empty());
+        s.apply(signed_in("sess_1", T, "rt1", T, T), T);
+        assert!(s.apply(refreshed("sess_other", T + 1, "rtx", T, T), T).is_empty());
         assert_eq!(s.refresh_token(), Some("rt1"));
         s.apply(Event::SignedOut(SignOutReason::SignedOut), T);
-        assert!(s.apply(refreshed("sess_1", T + 1, "rt2", None, T, T), T).is_empty());
+        assert!(s.apply(refreshed("sess_1", T + 1, "rt2", T, T), T).is_empty());
         assert!(!s.state().is_signed_in());
         assert_eq!(s.refresh_token(), None);
     }
@@ -652,7 +615,7 @@ mod tests {
     fn malformed_answers_are_ignored_with_a_warning() {
         let mut s = store();
         s.apply(Event::LoadedFromStorage(None), T);
-        let mut r = auth_response("sess_1", T, "", None);
+        let mut r = auth_response("sess_1", T, "");
         let effects =
             s.apply(Event::SignedIn { response: Box::new(r.clone()), sent_at_ms: T, received_at_ms: T }, T);
         assert!(matches!(effects.as_slice(), [Effect::Warn(_)]));
@@ -667,7 +630,7 @@ mod tests {
     #[test]
     fn only_authoritative_refresh_failures_sign_out() {
         let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", None, T, T), T);
+        s.apply(signed_in("sess_1", T, "rt1", T, T), T);
         for keep in [
             Error::network(),
             Error::offline(),
@@ -695,7 +658,7 @@ mod tests {
     #[test]
     fn sign_out_always_succeeds_and_wipes() {
         let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", None, T, T), T);
+        s.apply(signed_in("sess_1", T, "rt1", T, T), T);
         s.tokens_mut().insert(
             TokenKey { template: Some("supabase".into()), ..TokenKey::session("sess_1") },
             CachedToken { jwt: "x".into(), expires_at_ms: T + 60_000, issued_at_ms: T },
@@ -712,7 +675,7 @@ mod tests {
     #[test]
     fn other_tabs_share_the_newest_credentials() {
         let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", None, T, T), T);
+        s.apply(signed_in("sess_1", T, "rt1", T, T), T);
         // Another tab refreshed: newer token and refresh token.
         let newer = stored("sess_1", "rt2", T / 1000 + 40, T / 1000 + 100);
         let effects = s.apply(Event::FromOtherTab(Some(newer.clone())), T + 41_000);
@@ -729,7 +692,7 @@ mod tests {
         assert_eq!(s.refresh_token(), Some("rt2"));
         // Our own refresh answer that arrives after the broadcast is an older generation: it must
         // change nothing, above all not the refresh token (presenting an old one would be reuse).
-        let effects = s.apply(refreshed("sess_1", T + 30_000, "rt_old", None, T, T), T + 43_000);
+        let effects = s.apply(refreshed("sess_1", T + 30_000, "rt_old", T, T), T + 43_000);
         assert!(effects.is_empty(), "{effects:?}");
         assert_eq!(s.refresh_token(), Some("rt2"));
         assert_eq!(
@@ -756,7 +719,7 @@ mod tests {
     #[test]
     fn snapshot_round_trips_through_json_in_snake_case() {
         let mut s = store();
-        s.apply(signed_in("sess_1", T, "rt1", Some(ORG), T - 100, T + 100), T + 100);
+        s.apply(signed_in("sess_1", T, "rt1", T - 100, T + 100), T + 100);
         let snap = s.snapshot(T + 100).unwrap();
         let json = serde_json::to_value(&snap).unwrap();
         for field in [
@@ -784,14 +747,13 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_token_that_cannot_be_decoded_still_loads() {
+    fn a_stored_session_without_its_issue_time_assumes_the_default_lifetime() {
         let mut st = stored("sess_1", "rt1", 0, 0);
         st.jwt = "garbage".into();
         st.jwt_expires_at = T + 30_000;
         let mut s = store();
         let effects = s.apply(Event::LoadedFromStorage(Some(st)), T);
         assert!(effects.contains(&Effect::Revalidate));
-        assert_eq!(s.state().org_id(), None);
         assert_eq!(s.tokens().entry(&TokenKey::session("sess_1")).map(|t| t.issued_at_ms), Some(T - 30_000));
     }
 
@@ -814,8 +776,8 @@ mod tests {
                 let server_time = T + i64::from(next() % 200) * 1_000;
                 let rt = format!("rt{}", server_time + 60_000);
                 let event = match next() % 8 {
-                    0 => signed_in(sid, server_time, &rt, None, T, T + 50),
-                    1 | 2 => refreshed(sid, server_time, &rt, Some(ORG), T, T + 50),
+                    0 => signed_in(sid, server_time, &rt, T, T + 50),
+                    1 | 2 => refreshed(sid, server_time, &rt, T, T + 50),
                     3 => Event::RefreshFailed(match next() % 4 {
                         0 => Error::network(),
                         1 => crate::core::error::classify(503, None, None),
