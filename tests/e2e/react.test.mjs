@@ -76,9 +76,9 @@ test(`hooks re-render on sign-in and sign-out; <Protect> hides content; StrictMo
   assert.match(await text(page, "auth"), /^user_/);
   assert.equal(await text(page, "protected"), "Member content");
   assert.equal(await present(page, "protect-fallback"), false);
-  assert.equal(await present(page, "admin"), false, "no organization role: the admin panel stays hidden");
-  assert.equal(await text(page, "admin-fallback"), "Admins only");
-  assert.equal(await text(page, "condition"), "No billing rights");
+  assert.equal(await text(page, "condition"), "Condition met");
+  assert.equal(await present(page, "condition-unmet"), false);
+  assert.equal(await text(page, "condition-fallback"), "Condition not met");
   const token = await page.evaluate(() => window.auth.getToken());
   assert.equal(token.split(".").length, 3, "useAuth().getToken gives a JWT");
 

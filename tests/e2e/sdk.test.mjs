@@ -47,7 +47,6 @@ test("load, sign up, useUser/useAuth, getToken, sign out", async () => {
   assert.deepEqual(result.user.user.publicMetadata, {});
   assert.match(result.auth.userId, /^user_/);
   assert.match(result.auth.sessionId, /^sess_/);
-  assert.equal(result.auth.orgId, null);
   assert.deepEqual([result.auth.getToken, result.auth.signOut, result.auth.has], ["function", "function", "function"]);
   assert.equal(result.t1.split(".").length, 3, "a JWT");
   assert.equal(result.t1, result.t2, "served from the cache");
@@ -167,13 +166,12 @@ test("getToken({ template }) mints and caches a template token; useAuth() keeps 
     const bad = await hp.getToken({ template: 5 }).catch((e) => e.code);
     const unknown = await hp.getToken({ template: "nope" }).catch((e) => e.code);
     const org = await hp.getToken({ organizationId: "org_1" }).catch((e) => e.code);
-    // The same stable functions from every useAuth(), and has() without an organization.
+    // The same stable functions from every useAuth().
     const a1 = hp.useAuth(), a2 = hp.useAuth();
     const same = a1.getToken === a2.getToken && a1.signOut === a2.signOut && a1.has === a2.has;
-    const has = [a1.has({ role: "org:admin" }), a1.has({ permission: "x" }), a1.has({})];
     const cached = (await hp.getToken()) === session;
     await hp.signOut();
-    return { session, template, again, claims: claims(template), bad, unknown, org, same, has, cached,
+    return { session, template, again, claims: claims(template), bad, unknown, org, same, cached,
       afterSignOut: await hp.getToken({ template: name }) };
   }, { api, email, password: PASSWORD, name });
   assert.notEqual(result.template, result.session);
@@ -185,7 +183,6 @@ test("getToken({ template }) mints and caches a template token; useAuth() keeps 
   assert.equal(result.unknown, "resource_not_found");
   assert.equal(result.org, "invalid_options", "no organizations yet: never another organization's token");
   assert.equal(result.same, true);
-  assert.deepEqual(result.has, [false, false, false]);
   assert.equal(result.cached, true, "the session token is still the cached one");
   assert.equal(result.afterSignOut, null);
   assert.deepEqual(page.errors, []);
