@@ -1,14 +1,20 @@
 // The browser half of `cargo xtask bench`: Debian's Chromium (headless, through playwright-core, the
 // flags of tests/e2e/harness.mjs) against real hallpass-servers, with the release package in pkg/web.
 //
-// 1. Cached getToken(): ops/s and ns/op of `await hp.getToken()` beside `await Promise.resolve(token)`
-//    in the same page (the floor), alternating rounds, each bounded in count and time.
+// 1. Cached getToken(): ops/s and ns/op of `await hp.getToken()` beside the least a correct cache does
+//    (`Date.now() <= expiry ? Promise.resolve(token) : …`, awaited) and the bare floor
+//    (`await Promise.resolve(token)`) in the same page, alternating rounds, each bounded in count and
+//    time.
 // 2. Cold start: navigation → wasm instantiated → isLoaded, with a stored session and with none, and
 //    the requests the SDK sent to the Frontend API before isLoaded (counted in the page by wrapping
 //    fetch, and by Playwright for the whole load). Beside it, the parts the browser adds: the same
 //    load with V8's lazy wasm compilation off, and a page's first localStorage access alone.
 // 3. Refresh traffic: 1, 5, 20 tabs of one browser context (shared localStorage) calling getToken()
-//    every 500 ms against a server with short tokens; refreshes counted at the test proxy.
+//    every 500 ms against a server with short tokens; refreshes counted at the test proxy, and the
+//    shortest gap between two of them (from the tabs' refresh traces).
+// 4. Many tabs, timed: how long a sign-out in one of 5 tabs takes to reach the last, and how long
+//    after the server returns from an outage every tab has a token again (the many-tabs e2e suite
+//    checks both happen; the strict numbers are here).
 //
 // Environment (set by `cargo xtask bench`): HALLPASS_BENCH_API (server with 60 s tokens),
 // HALLPASS_BENCH_SHORT_API (test proxy in front of a server with HALLPASS_BENCH_TOKEN_SECS tokens),
@@ -236,7 +242,7 @@ try {
     const tabsList = quick ? [1, 5] : [1, 5, 20];
     const periods = quick ? 2 : 4;
     const start = async (page) => page.evaluate(async (api) => {
-      const hp = window.hp ?? (await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 }));
+      const hp = window.hp ?? (await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000, debug: true }));
       window.hp = hp;
       window.stats = { ok: 0, nulls: 0, errors: 0 };
       setInterval(async () => {
@@ -249,7 +255,7 @@ try {
       const context = await browser.newContext();
       const first = await open(context);
       await first.evaluate(async ({ api, email, password }) => {
-        window.hp = await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 });
+        window.hp = await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000, debug: true });
         await window.hp.signUp({ emailAddress: email, password });
       }, { api: shortApi, email: email(`tabs${tabs}`), password: PASSWORD });
       const pages = [first];
@@ -265,8 +271,13 @@ try {
       const stats = await Promise.all(pages.map((p) => p.evaluate(() => window.stats)));
       const sum = (k) => stats.reduce((a, s) => a + s[k], 0);
       const refreshes = counts["POST /v1/client/refresh"] ?? 0;
+      // The shortest gap between two refreshes any tab of the browser sent during the run.
+      const sent = (await Promise.all(pages.map((p) => p.evaluate(() => window.hp.refreshTrace()))))
+        .flat().filter((e) => e.outcome === "network" && e.at >= t0).map((e) => e.at).sort((a, b) => a - b);
+      const gaps = sent.slice(1).map((t, i) => t - sent[i]);
       result.traffic.runs.push({
         tabs, secs, refreshes, perPeriod: refreshes / (secs / tokenSecs), counts,
+        minGapMs: gaps.length ? Math.min(...gaps) : null,
         signedInTabs: signedIn.filter(Boolean).length,
         getTokenOk: sum("ok"), getTokenNull: sum("nulls"), getTokenErrors: sum("errors"),
         pageErrors: pages.flatMap((p) => p.errors),
@@ -276,6 +287,46 @@ try {
     }
     const one = result.traffic.runs.find((r) => r.tabs === 1)?.perPeriod;
     for (const r of result.traffic.runs) r.ratioTo1 = one ? r.perPeriod / one : null;
+  }
+
+  // ---- 4. many tabs, timed: sign-out reaching every tab, recovery after an outage
+  {
+    const tabs = 5;
+    const downMs = quick ? 3000 : 8000;
+    const context = await browser.newContext();
+    const pages = [];
+    for (let i = 0; i < tabs; i++) pages.push(await open(context));
+    for (const [i, page] of pages.entries()) {
+      await page.evaluate(async ({ api, email, password, first }) => {
+        window.hp = await window.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 });
+        window.hp.addListener((s) => { if (s.isSignedIn === false) window.signedOutAt ??= Date.now(); });
+        if (first) await window.hp.signUp({ emailAddress: email, password });
+      }, { api: shortApi, email: email("timed"), password: PASSWORD, first: i === 0 });
+    }
+    for (const page of pages) await page.waitForFunction(() => window.hp.useAuth().isSignedIn === true, null, { timeout: 10_000 });
+    // The server is gone for a while (every token expires meanwhile), then back: each tab asks for
+    // a fresh token every 50 ms until it has one; the time is counted from the server's return.
+    await control("fault?mode=down");
+    await sleep(downMs);
+    await control("fault?mode=none");
+    const back = Date.now();
+    const recovered = await Promise.all(pages.map((p) => p.evaluate(async () => {
+      const until = Date.now() + 30_000;
+      while (Date.now() < until) {
+        if (await window.hp.getToken({ skipCache: true }).catch(() => null)) return Date.now();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return null;
+    })));
+    const recoveryMs = recovered.every((t) => t !== null) ? Math.max(...recovered) - back : null;
+    // One tab signs out; the others hear of it through BroadcastChannel (or the storage event).
+    const signedOut = await pages[1].evaluate(async () => { const t = Date.now(); await window.hp.signOut(); return t; });
+    for (const page of pages) await page.waitForFunction(() => window.signedOutAt !== undefined, null, { timeout: 10_000 });
+    const reached = await Promise.all(pages.map((p) => p.evaluate(() => window.signedOutAt)));
+    result.timed = { tabs, downMs, recoveryMs, signOutReachedAllMs: Math.max(...reached) - signedOut,
+      pageErrors: pages.flatMap((p) => p.errors) };
+    log(`recovery ${recoveryMs} ms, sign-out reached ${tabs} tabs in ${result.timed.signOutReachedAllMs} ms`);
+    await context.close();
   }
 } finally {
   await browser.close();

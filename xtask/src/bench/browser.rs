@@ -1,6 +1,6 @@
-//! Cached `getToken()`, cold start and refresh traffic in headless Chromium (`bench/browser/bench.mjs`)
-//! against real hallpass-servers: one with 60 s session tokens, one with short tokens behind the
-//! counting test proxy.
+//! Cached `getToken()`, cold start, refresh traffic and many tabs timed, in headless Chromium
+//! (`bench/browser/bench.mjs`) against real hallpass-servers: one with 60 s session tokens, one with
+//! short tokens behind the counting, fault-injecting test proxy.
 
 use std::fs;
 
@@ -59,7 +59,10 @@ fn rows(v: &Value) -> Vec<Row> {
     let mut rows = Vec::new();
     // ---- getToken
     let g = &v["getToken"];
-    let ratio = num(g, &["ratio"]);
+    // The budget compares with the least a correct cache does, measured in the same run: a cache
+    // must read the clock (a timer cannot expire a token across a sleeping laptop), and in this
+    // Chromium one `Date.now()` alone costs more than the bare `await Promise.resolve(token)`.
+    let ratio = num(g, &["ratioToClockFloor"]);
     rows.push(
         Row::new(
             "getToken()",
@@ -67,21 +70,25 @@ fn rows(v: &Value) -> Vec<Row> {
             format!("{:.0} ns/op · {} ops/s", num(g, &["sdkNsPerOp"]), thousands(num(g, &["sdkOpsPerSec"]))),
         )
         .reference(format!(
-            "floor `await Promise.resolve(token)`: {:.0} ns/op · {} ops/s; ratio {ratio:.2}×",
-            num(g, &["floorNsPerOp"]),
-            thousands(num(g, &["floorOpsPerSec"]))
+            "the least a correct cache does, `Date.now() <= expiry ? Promise.resolve(token) : …` awaited: \
+             {:.0} ns/op; ratio {ratio:.2}×",
+            num(g, &["clockFloorNsPerOp"])
         ))
-        .budget("≤ 2× the floor", ratio > 0.0 && ratio <= 2.0),
+        .budget("≤ 1.1× the least a correct cache does", ratio > 0.0 && ratio <= 1.1),
     );
     rows.push(
         Row::new(
             "getToken()",
-            "The least a correct cache does: `Date.now() <= expiry ? Promise.resolve(token) : …`, awaited",
-            format!("{:.0} ns/op", num(g, &["clockFloorNsPerOp"])),
+            "The bare floor: `await Promise.resolve(token)`",
+            format!(
+                "{:.0} ns/op · {} ops/s",
+                num(g, &["floorNsPerOp"]),
+                thousands(num(g, &["floorOpsPerSec"]))
+            ),
         )
         .reference(format!(
-            "cached `getToken()` is {:.2}× this; one `Date.now()` is most of the gap to the floor",
-            num(g, &["ratioToClockFloor"])
+            "cached `getToken()` is {:.2}× this; one `Date.now()` is most of the gap",
+            num(g, &["ratio"])
         )),
     );
     rows.push(
@@ -194,7 +201,50 @@ fn rows(v: &Value) -> Vec<Row> {
             row = row.budget("same as 1 tab (≤ 1.25×)", ratio <= 1.25);
         }
         rows.push(row);
+        // Two tabs refreshing in the same period would be milliseconds apart; a period here is
+        // half the token's life (the floor of the refresh schedule).
+        let min_gap = r["minGapMs"].as_f64();
+        let half_period_ms = token_secs * 1000.0 / 4.0;
+        rows.push(
+            Row::new(
+                "Refresh traffic",
+                format!("{tabs:.0} tab(s): shortest gap between two refreshes"),
+                min_gap.map_or("fewer than two refreshes".into(), |g| format!("{:.1} s", g / 1000.0)),
+            )
+            .reference(format!("refreshes are due every ~{:.0} s", token_secs / 2.0))
+            .budget(
+                format!("≥ {:.1} s (never two in one period)", half_period_ms / 1000.0),
+                min_gap.is_none_or(|g| g >= half_period_ms),
+            )
+            .detail(),
+        );
     }
+    // ---- many tabs, timed
+    let t = &v["timed"];
+    let tabs = num(t, &["tabs"]);
+    let sign_out = t["signOutReachedAllMs"].as_f64();
+    rows.push(
+        Row::new(
+            "Many tabs",
+            format!("Sign-out in one of {tabs:.0} tabs reaches the last one"),
+            sign_out.map_or("not measured".into(), |ms| format!("{ms:.0} ms")),
+        )
+        .reference("BroadcastChannel; the storage event without it")
+        .budget("≤ 500 ms", sign_out.is_some_and(|ms| ms <= 500.0)),
+    );
+    let recovery = t["recoveryMs"].as_f64();
+    rows.push(
+        Row::new(
+            "Many tabs",
+            format!(
+                "Every one of {tabs:.0} tabs has a token again after the server returns from {:.0} s down",
+                num(t, &["downMs"]) / 1000.0
+            ),
+            recovery.map_or("not within 30 s".into(), |ms| format!("{ms:.0} ms")),
+        )
+        .reference("each tab asking every 50 ms; nobody is signed out meanwhile")
+        .budget("≤ 2 s", recovery.is_some_and(|ms| ms <= 2000.0)),
+    );
     rows
 }
 
