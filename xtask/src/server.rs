@@ -86,8 +86,12 @@ fn wait_ready(child: &mut Child, ready: &PathBuf, dir: &std::path::Path) -> Resu
             return Err(format!("hallpass-server exited at start ({status}):\n{log}"));
         }
         if let Ok(text) = fs::read_to_string(ready) {
-            let field =
-                |name: &str| json_string_field(&text, name).ok_or(format!("ready file lacks {name}: {text}"));
+            // Written atomically by the server, so whole once it exists.
+            let ready: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("ready file {text}: {e}"))?;
+            let field = |name: &str| {
+                ready[name].as_str().map(str::to_owned).ok_or(format!("ready file lacks {name}: {text}"))
+            };
             return Ok(ServerInfo {
                 address: field("address")?,
                 frontend_api: field("frontend_api")?,
@@ -112,27 +116,5 @@ impl Drop for TestServer {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// The string value of `"name":"…"` in a flat JSON object (the ready file; no escapes in it).
-pub fn json_string_field(json: &str, name: &str) -> Option<String> {
-    let key = format!("\"{name}\"");
-    let rest = &json[json.find(&key)? + key.len()..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
-    Some(rest[..rest.find('"')?].to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_string_field;
-
-    #[test]
-    fn reads_string_fields() {
-        let json = r#"{"address":"127.0.0.1:5","frontend_api": "http://127.0.0.1:5","n":1}"#;
-        assert_eq!(json_string_field(json, "address").as_deref(), Some("127.0.0.1:5"));
-        assert_eq!(json_string_field(json, "frontend_api").as_deref(), Some("http://127.0.0.1:5"));
-        assert_eq!(json_string_field(json, "n"), None);
-        assert_eq!(json_string_field(json, "missing"), None);
     }
 }
