@@ -100,11 +100,6 @@ impl Error {
         Error::new(ErrorCode::SignedOutDuringRequest, "signed out while the request was in flight")
     }
 
-    /// Browser storage failed; the SDK continues in memory.
-    pub const fn storage_unavailable() -> Self {
-        Error::new(ErrorCode::StorageUnavailable, "browser storage is unavailable")
-    }
-
     /// The options passed to the SDK are invalid.
     pub const fn invalid_options(message: &'static str) -> Self {
         Error::new(ErrorCode::InvalidOptions, message)

@@ -117,21 +117,6 @@ impl TokenCache {
         true
     }
 
-    /// Forgets the token for `key` (e.g. after the server rejected it).
-    pub fn remove(&mut self, key: &TokenKey) {
-        self.entries.retain(|(k, _)| k != key);
-    }
-
-    /// Forgets every token of one session.
-    pub fn clear_session(&mut self, session_id: &str) {
-        self.entries.retain(|(k, _)| k.session_id != session_id);
-    }
-
-    /// Forgets every token whose expiry has passed at `server_now_ms`.
-    pub fn prune(&mut self, server_now_ms: i64) {
-        self.entries.retain(|(_, t)| t.remaining_ms(server_now_ms) > 0);
-    }
-
     /// Forgets everything (sign-out).
     pub fn clear(&mut self) {
         self.entries.clear();
@@ -187,9 +172,6 @@ mod tests {
         assert_eq!(c.get(&key("s", Some("supabase"), None), 0, 0), Some("supa"));
         assert_eq!(c.get(&key("s", None, Some("org_2")), 0, 0), Some("org2"));
         assert_eq!(c.get(&key("s", Some("supabase"), Some("org_2")), 0, 0), None);
-        c.clear_session("s");
-        assert_eq!(c.len(), 1);
-        assert_eq!(c.get(&key("s2", None, None), 0, 0), Some("other"));
         c.clear();
         assert!(c.is_empty());
     }
@@ -208,8 +190,6 @@ mod tests {
         assert!(c.insert(k.clone(), tok("newer", 41_000, 100_000)));
         assert!(c.insert(k.clone(), tok("newest", 0, 100_001)));
         assert_eq!(c.get(&k, 0, 0), Some("newest"));
-        c.remove(&k);
-        assert_eq!(c.get(&k, 0, 0), None);
     }
 
     #[test]
@@ -223,8 +203,6 @@ mod tests {
         assert_eq!(c.len(), DEFAULT_CAPACITY);
         assert_eq!(c.get(&key("s", Some("0"), None), 0, 0), None, "earliest expiry evicted");
         assert_eq!(c.get(&key("s", Some("extra"), None), 0, 0), Some("x"));
-        c.prune(60);
-        assert_eq!(c.len(), DEFAULT_CAPACITY - 1);
     }
 
     #[test]

@@ -137,6 +137,7 @@ impl SessionStore {
         self.tokens.insert(key, CachedToken { jwt, expires_at_ms: expires, issued_at_ms: issued });
     }
 
+    #[cfg(test)]
     pub fn tokens_mut(&mut self) -> &mut TokenCache {
         &mut self.tokens
     }
