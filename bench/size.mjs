@@ -1,4 +1,4 @@
-// Brotli (quality 11, as ../shared/bench/anchor-sizes/measure.sh measures the peers) of each file given;
+// Brotli (quality 11, as bench/anchor-sizes/measure.sh measures the peers) of each file given;
 // prints a JSON array of byte counts. Text mode for JS, generic for everything else.
 import { readFileSync } from "node:fs";
 import zlib from "node:zlib";

@@ -1,6 +1,6 @@
 //! The Hallpass wire protocol: every JSON body that the SDK and `hallpass-server` exchange.
 //!
-//! Both sides use these types, so they can never disagree about a field. Conventions (see DESIGN.md):
+//! Both sides use these types, so they can never disagree about a field. Conventions (ARCHITECTURE.md):
 //! field names are snake_case, timestamps are integer milliseconds since the Unix epoch, ids carry a
 //! prefix (`user_…`, `sess_…`, `idn_…`, `jtmp_…`), and resources are shaped like Clerk's so that code
 //! written for Clerk ports easily.

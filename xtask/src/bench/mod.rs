@@ -3,7 +3,7 @@
 //! Every number in the report is measured in this invocation on this machine; nothing is pass/fail.
 //! Sections (each one's failure is reported in place, the others still run):
 //! - item 1: [`size`]: the release package (wasm + glue bundled and minified by esbuild) raw / gzip -9 /
-//!   brotli q11, the npm entry and `hallpass/react`, the peers from `../shared/bench/anchor-sizes`,
+//!   brotli q11, the npm entry and `hallpass/react`, the peers from `bench/anchor-sizes/measure.sh`,
 //!   and the top contributors by crate (twiggy on a names-kept build).
 //! - items 2–4: [`browser`]: cached `getToken()` vs `await Promise.resolve(token)`, cold start, refresh
 //!   traffic for 1/5/20 tabs (`bench/browser/bench.mjs` in headless Chromium).

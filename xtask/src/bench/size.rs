@@ -1,5 +1,5 @@
 //! Bundle size: the release package as a bundler ships it, the npm entry, `hallpass/react`, the peers
-//! (`../shared/bench/anchor-sizes/measure.sh`, run here), and where the bytes go (twiggy, by crate).
+//! (`bench/anchor-sizes/measure.sh`, run here), and where the bytes go (twiggy, by crate).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -120,7 +120,7 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
         rows.push(Row::new(AREA, "With the React adapter", "not built yet (no pkg/npm/react.js)"));
     }
 
-    // The peers, measured now by the shared script.
+    // The peers, measured now by the anchor-sizes script.
     let mut md = String::new();
     match anchors(mode) {
         Ok(peers) => {
@@ -169,15 +169,10 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     Ok((rows, data))
 }
 
-/// The shared anchor script, if the `shared` folder is next to the repository.
+/// The peers' sizes: `bench/anchor-sizes/measure.sh` installs their pinned versions from its lock file
+/// (npm registry only) and bundles each as an app would.
 fn anchors(_mode: Mode) -> Result<Value> {
-    let script = root().join("..").join("shared").join("bench").join("anchor-sizes").join("measure.sh");
-    if !script.is_file() {
-        return Err(format!(
-            "{} is missing (the shared folder is not next to the repository)",
-            script.display()
-        ));
-    }
+    let script = root().join("bench").join("anchor-sizes").join("measure.sh");
     let out = out_dir().join("anchors");
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
@@ -195,7 +190,7 @@ fn anchors(_mode: Mode) -> Result<Value> {
 fn peer_table(peers: &Value, headless: Size, react: Option<Size>) -> (Vec<Row>, String) {
     let mut rows = Vec::new();
     let mut md = format!(
-        "### Bundle size beside the peers (same run)\n\nesbuild {} (peers: `../shared/bench/anchor-sizes/measure.sh`, \
+        "### Bundle size beside the peers (same run)\n\nesbuild {} (peers: `bench/anchor-sizes/measure.sh`, \
          single file, `import()` inlined; \"eager\" = what loads before any lazy chunk). KiB.\n\n\
          | SDK | min | gzip -9 | brotli | eager gzip |\n|---|---:|---:|---:|---:|\n",
         peers["esbuild"].as_str().unwrap_or("?")
