@@ -31,6 +31,8 @@ function describe(error) {
     case "network_error":
     case "offline":
       return "Can't reach the Hallpass server. Is `cargo xtask demo` still running?";
+    case "request_timeout":
+      return "The Hallpass server did not answer in time. Try again in a moment.";
     case "rate_limited":
       return `Too many attempts. Try again in ${error.retryAfter ?? 60} seconds.`;
     case "session_revoked":
