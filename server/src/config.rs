@@ -149,6 +149,11 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub body_read_timeout_secs: u64,
 
+    /// Seconds a connection may go without the client taking any of an answer's bytes (a client
+    /// that stops reading); past it the connection is closed.
+    #[arg(long, env = "HALLPASS_WRITE_TIMEOUT_SECS", default_value_t = 10)]
+    pub write_timeout_secs: u64,
+
     /// Seconds from a request's headers to its answer; past it, `408 request_timeout`.
     #[arg(long, env = "HALLPASS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -216,6 +221,7 @@ impl Config {
             max_connections: 8192,
             max_connections_per_ip: 128,
             header_read_timeout_secs: 10,
+            write_timeout_secs: 10,
             body_read_timeout_secs: 10,
             request_timeout_secs: 30,
             log_format: "text".into(),

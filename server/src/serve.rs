@@ -9,15 +9,22 @@
 //!   within `header_read_timeout_secs`. Hyper starts this timer whenever the connection waits for the
 //!   next request, so it is also the idle keep-alive limit. Slow bodies and slow handlers are bounded
 //!   by the router's deadlines (`crate::routes`).
+//! - **Write timeout** ([`WriteDeadline`]): a client that stops reading (its receive window full,
+//!   answers piling up in our send buffer) gets `write_timeout_secs` to take any byte again; then the
+//!   connection is closed and its slot freed. Without it such a connection would be held forever,
+//!   since no other deadline runs while an answer is being written.
 //! - **File limit**: [`raise_file_limit`] lifts the soft `RLIMIT_NOFILE` to the hard one at start.
 //!   When accepting fails anyway (out of descriptors), the loop backs off briefly instead of spinning.
 //! - **Graceful shutdown**: the listener closes, idle connections close, in-flight requests get
 //!   [`SHUTDOWN_GRACE`] to finish.
 
 use std::collections::HashMap;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -131,6 +138,83 @@ impl Tracker {
     }
 }
 
+/// A connection whose writes fail with `TimedOut` once the peer has taken no bytes for `limit`.
+///
+/// The clock starts when a write (or flush) first cannot proceed and stops at any progress, so a
+/// slow reader that keeps taking bytes is never cut off, however large the answer.
+struct WriteDeadline<S> {
+    inner: S,
+    limit: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S, limit: Duration) -> Self {
+        Self { inner, limit, stalled: None }
+    }
+
+    /// Turns a write's outcome into the same outcome, or `TimedOut` when it has been pending too long.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, outcome: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if outcome.is_ready() {
+            self.stalled = None;
+            return outcome;
+        }
+        let limit = self.limit;
+        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took no bytes of the answer within the write timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, outcome)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, outcome)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_flush(cx);
+        this.watch(cx, outcome)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.watch(cx, outcome)
+    }
+}
+
 /// A complete HTTP/1.1 error response, to write in one go to a connection that is then closed.
 fn canned(error: ApiError) -> Vec<u8> {
     let body = serde_json::to_vec(&error.body()).unwrap_or_default();
@@ -178,6 +262,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(config.header_read_timeout_secs.max(1)))
         .keep_alive(true);
+    let write_timeout = Duration::from_secs(config.write_timeout_secs.max(1));
     let router = crate::routes::app(state.clone());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -219,6 +304,7 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             req
         });
+        let stream = WriteDeadline::new(stream, write_timeout);
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -242,6 +328,45 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_stops_reading_times_the_write_out() {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let mut ours = WriteDeadline::new(ours, Duration::from_secs(10));
+        // The peer takes nothing: the first 64 bytes fit, then the write waits, then fails.
+        let started = tokio::time::Instant::now();
+        let err = ours.write_all(&[b'x'; 1000]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+        let mut got = Vec::new();
+        drop(ours);
+        theirs.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), 64);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_reader_that_keeps_taking_bytes_is_never_cut_off() {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let mut ours = WriteDeadline::new(ours, Duration::from_secs(10));
+        // 64 bytes every 9 s: each stall is under the limit, the whole answer takes far longer.
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 64];
+            loop {
+                tokio::time::sleep(Duration::from_secs(9)).await;
+                match theirs.read(&mut buf).await.unwrap() {
+                    0 => return got,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        let started = tokio::time::Instant::now();
+        ours.write_all(&[b'x'; 1000]).await.unwrap();
+        drop(ours);
+        assert_eq!(reader.await.unwrap().len(), 1000);
+        assert!(started.elapsed() > Duration::from_secs(100));
+    }
 
     fn tracker(max_total: usize, max_per_addr: usize, trusted: &[&str]) -> Arc<Tracker> {
         Arc::new(Tracker {

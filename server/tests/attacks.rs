@@ -306,6 +306,59 @@ async fn row1_slow_clients_neither_starve_new_clients_nor_stay_open() {
     assert!(answered_408 >= 1, "a trickled body is answered 408 request_timeout");
 }
 
+/// Row 1 (slow reader): a client that pipelines requests and never reads the answers fills the
+/// server's send buffer; the write timeout closes its connection, so it cannot hold a connection slot
+/// (here its address's only one) forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row1_a_client_that_stops_reading_loses_its_connection() {
+    let server = start(&[("HALLPASS_MAX_CONNECTIONS_PER_IP", "1"), ("HALLPASS_WRITE_TIMEOUT_SECS", "1")]);
+    let addr = server.addr;
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.5:0".parse().unwrap()).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut reader = socket.connect(addr).await.unwrap();
+    // Up to 20,000 pipelined JWKS requests (~10 MB of answers, more than loopback's buffers hold),
+    // written for at most 10 s; the answers are never read.
+    let pipelined = format!("GET /.well-known/jwks.json HTTP/1.1\r\nhost: {addr}\r\n\r\n").repeat(100);
+    let writer = tokio::spawn(async move {
+        let started = Instant::now();
+        let mut sent = 0;
+        while sent < 200 && started.elapsed() < Duration::from_secs(10) {
+            match tokio::time::timeout(Duration::from_secs(2), reader.write_all(pipelined.as_bytes())).await {
+                Ok(Ok(())) => sent += 1,
+                _ => break,
+            }
+        }
+        (reader, sent * 100)
+    });
+    // Meanwhile the address's one slot is taken: a second connection is refused (429) until the
+    // server gives up on the first one. Tried every 250 ms for at most 30 s.
+    let started = Instant::now();
+    let mut refused = 0;
+    let mut admitted = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        match request("127.0.0.5", addr, "GET", "/.well-known/jwks.json", &[], None, Duration::from_secs(5))
+            .await
+        {
+            Ok(a) if a.status == 200 => {
+                admitted = Some(started.elapsed());
+                break;
+            }
+            // Refused at accept: the canned 429, or a reset when the close beats our request's write.
+            Ok(a) if a.status == 429 => refused += 1,
+            Err(e) if e.contains("reset") => refused += 1,
+            other => panic!("unexpected answer: {:?}", other.map(|a| a.status)),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (_reader, sent) = writer.await.unwrap();
+    eprintln!(
+        "row 1 (slow reader): {sent} requests pipelined; {refused} refused while held; admitted after {admitted:?}"
+    );
+    assert!(refused >= 1, "the non-reading client held the address's slot at first");
+    assert!(admitted.is_some(), "the server closed the connection of a client that stopped reading");
+}
+
 /// Row 1 (per-address cap): one address cannot hold more than its share of connections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row1_one_address_cannot_take_every_connection() {
