@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{JwtAlgorithm, Metadata, Secret, Session, User, Wire};
+use crate::organizations::InvitationStatus;
+use crate::{JwtAlgorithm, Metadata, OrgClaims, Secret, Session, User, Wire};
 
 /// Paths, relative to the server's base URL.
 pub mod paths {
@@ -30,6 +31,57 @@ pub mod paths {
     /// `{session_id}`; answers `TemplateTokenResponse`. Needs no body. Bearer session token of that
     /// same session (as Clerk's `getToken({ template })`).
     pub const SESSION_TEMPLATE_TOKEN: &str = "/v1/client/sessions/{session_id}/tokens/{template_name}";
+    /// `POST` (`TouchSessionRequest`): sets the session's active organization — an id, a slug, or
+    /// `null` for the personal account — and answers `SessionTokenResponse` with a session token
+    /// carrying it (Clerk's `setActive({ organization })`). Bearer session token of that session.
+    pub const SESSION_TOUCH: &str = "/v1/client/sessions/{session_id}/touch";
+    /// `POST` (`SessionTokenRequest`): a session token for another organization of the user (or
+    /// none) without changing the active one; answers `TemplateTokenResponse` (Clerk's
+    /// `getToken({ organizationId })`). Bearer session token of that session.
+    pub const SESSION_TOKENS: &str = "/v1/client/sessions/{session_id}/tokens";
+
+    // --- Frontend API: organizations (Bearer session token; see server/README.md for each route's
+    // permission: non-members get 404, members without the permission 403) ---
+    /// `POST` (`CreateOrganizationRequest`): creates an organization with the caller as its member
+    /// of the creator role; answers `Organization`. Does not make it active.
+    pub const CLIENT_ORGANIZATIONS: &str = "/v1/client/organizations";
+    /// `GET` (any member) → `Organization`; `PATCH` (`UpdateOrganizationRequest`,
+    /// `org:sys_profile:manage`) → `Organization`; `DELETE` (`org:sys_profile:delete`) →
+    /// `DeletedObject`.
+    pub const CLIENT_ORGANIZATION: &str = "/v1/client/organizations/{organization_id}";
+    /// `GET` (`MembershipListParams`; `org:sys_memberships:read`) →
+    /// `ListResponse<OrganizationMembership>`.
+    pub const CLIENT_ORGANIZATION_MEMBERSHIPS: &str =
+        "/v1/client/organizations/{organization_id}/memberships";
+    /// `PATCH` (`UpdateMembershipRequest`) and `DELETE` (`org:sys_memberships:manage`; a member may
+    /// always remove themself, i.e. leave) → `OrganizationMembership`.
+    pub const CLIENT_ORGANIZATION_MEMBERSHIP: &str =
+        "/v1/client/organizations/{organization_id}/memberships/{user_id}";
+    /// `GET` (`InvitationListParams`; `org:sys_memberships:read`) →
+    /// `ListResponse<OrganizationInvitation>`; `POST` (`CreateInvitationRequest`;
+    /// `org:sys_memberships:manage`) → `OrganizationInvitation`.
+    pub const CLIENT_ORGANIZATION_INVITATIONS: &str =
+        "/v1/client/organizations/{organization_id}/invitations";
+    /// `POST` (no body; `org:sys_memberships:manage`) → the `OrganizationInvitation`, `revoked`.
+    pub const CLIENT_ORGANIZATION_INVITATION_REVOKE: &str =
+        "/v1/client/organizations/{organization_id}/invitations/{invitation_id}/revoke";
+    /// `GET` (`org:sys_memberships:read`) → `ListResponse<Role>`: the roles a member can be given.
+    pub const CLIENT_ORGANIZATION_ROLES: &str = "/v1/client/organizations/{organization_id}/roles";
+    /// `GET` (`?limit=&offset=`) → `ListResponse<OrganizationMembership>`: the caller's own
+    /// memberships, each with its organization.
+    pub const MY_ORGANIZATION_MEMBERSHIPS: &str = "/v1/client/me/organization_memberships";
+    /// `DELETE`: leaves the organization → the `OrganizationMembership` that ended.
+    pub const MY_ORGANIZATION_MEMBERSHIP: &str = "/v1/client/me/organization_memberships/{organization_id}";
+    /// `GET` (`InvitationListParams`) → `ListResponse<OrganizationInvitation>`: invitations
+    /// addressed to the caller's email addresses.
+    pub const MY_ORGANIZATION_INVITATIONS: &str = "/v1/client/me/organization_invitations";
+    /// `POST` (no body) → `OrganizationMembership`: accepts one of the caller's invitations.
+    pub const MY_ORGANIZATION_INVITATION_ACCEPT: &str =
+        "/v1/client/me/organization_invitations/{invitation_id}/accept";
+    /// `POST` (no body) → the `OrganizationInvitation`, now `revoked`: declines it.
+    pub const MY_ORGANIZATION_INVITATION_DECLINE: &str =
+        "/v1/client/me/organization_invitations/{invitation_id}/decline";
+
     pub const JWKS: &str = "/.well-known/jwks.json";
     /// Backend API (secret key).
     pub const USERS: &str = "/v1/users";
@@ -75,6 +127,49 @@ pub mod paths {
         // character boundaries) replaced by whole `&str`s: valid UTF-8.
         unsafe { String::from_utf8_unchecked(out) }
     }
+
+    // --- Backend API: organizations (secret key) ---
+    /// `GET` (`OrganizationListParams`) → `ListResponse<Organization>`; `POST`
+    /// (`BackendCreateOrganizationRequest`) → `Organization`.
+    pub const ORGANIZATIONS: &str = "/v1/organizations";
+    /// `{organization_id}` is an id or a slug. `GET` → `Organization`; `PATCH`
+    /// (`BackendUpdateOrganizationRequest`) → `Organization`; `DELETE` → `DeletedObject`.
+    pub const ORGANIZATION: &str = "/v1/organizations/{organization_id}";
+    /// `PATCH` (`UpdateOrganizationMetadataRequest`, deep merge, `null` deletes) → `Organization`.
+    pub const ORGANIZATION_METADATA: &str = "/v1/organizations/{organization_id}/metadata";
+    /// `GET` (`MembershipListParams`) → `ListResponse<OrganizationMembership>`; `POST`
+    /// (`CreateMembershipRequest`) → `OrganizationMembership`.
+    pub const ORGANIZATION_MEMBERSHIPS: &str = "/v1/organizations/{organization_id}/memberships";
+    /// `PATCH` (`UpdateMembershipRequest`) and `DELETE` → `OrganizationMembership`.
+    pub const ORGANIZATION_MEMBERSHIP: &str = "/v1/organizations/{organization_id}/memberships/{user_id}";
+    /// `PATCH` (`UpdateOrganizationMetadataRequest`, deep merge) → `OrganizationMembership`.
+    pub const ORGANIZATION_MEMBERSHIP_METADATA: &str =
+        "/v1/organizations/{organization_id}/memberships/{user_id}/metadata";
+    /// `GET` (`InvitationListParams`) → `ListResponse<OrganizationInvitation>`; `POST`
+    /// (`BackendCreateInvitationRequest`) → `OrganizationInvitation`.
+    pub const ORGANIZATION_INVITATIONS: &str = "/v1/organizations/{organization_id}/invitations";
+    /// `GET` → `OrganizationInvitation`.
+    pub const ORGANIZATION_INVITATION: &str =
+        "/v1/organizations/{organization_id}/invitations/{invitation_id}";
+    /// `POST` (no body) → the `OrganizationInvitation`, `revoked`.
+    pub const ORGANIZATION_INVITATION_REVOKE: &str =
+        "/v1/organizations/{organization_id}/invitations/{invitation_id}/revoke";
+    /// `GET` (`?limit=&offset=`) → `ListResponse<OrganizationMembership>` of the user.
+    pub const USER_ORGANIZATION_MEMBERSHIPS: &str = "/v1/users/{id}/organization_memberships";
+    /// `GET` (`RoleListParams`) → `ListResponse<Role>`; `POST` (`CreateRoleRequest`) → `Role`.
+    pub const ORGANIZATION_ROLES: &str = "/v1/organization_roles";
+    /// `GET` → `Role`; `PATCH` (`UpdateRoleRequest`) → `Role`; `DELETE` → `DeletedObject`.
+    pub const ORGANIZATION_ROLE: &str = "/v1/organization_roles/{id}";
+    /// `POST` (no body) adds, `DELETE` removes a permission (by id) → `Role`.
+    pub const ORGANIZATION_ROLE_PERMISSION: &str = "/v1/organization_roles/{id}/permissions/{permission_id}";
+    /// `GET` (`RoleListParams`) → `ListResponse<Permission>`; `POST` (`CreatePermissionRequest`) →
+    /// `Permission`.
+    pub const ORGANIZATION_PERMISSIONS: &str = "/v1/organization_permissions";
+    /// `GET` → `Permission`; `PATCH` (`UpdatePermissionRequest`) → `Permission`; `DELETE` →
+    /// `DeletedObject`. System permissions answer `organization_system_permission_immutable`.
+    pub const ORGANIZATION_PERMISSION: &str = "/v1/organization_permissions/{id}";
+    /// `GET` → `OrganizationSettings`.
+    pub const ORGANIZATION_SETTINGS: &str = "/v1/instance/organization_settings";
 }
 
 /// `POST /v1/client/sign_ups`
@@ -159,6 +254,12 @@ pub struct AuthResponse {
     pub refresh_token: Secret,
     /// The server's clock when it answered, in milliseconds.
     pub server_time: i64,
+    /// The organization `jwt` carries (the session's active one, as the membership stands now),
+    /// decoded: `orgId`, `orgSlug`, `orgRole`, `orgPermissions` without reading the token. `None`
+    /// for the personal account — or when the user is no longer a member of the session's active
+    /// organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaims>,
 }
 
 /// `GET /v1/client/me`
@@ -244,14 +345,16 @@ pub struct UpdateJwtTemplateRequest {
     pub signing_key: Option<Secret>,
 }
 
-/// `POST /v1/client/sessions/{session_id}/tokens/{template_name}`: a token minted from a JWT template.
+/// A token minted on request: from a JWT template (`POST /v1/client/sessions/{session_id}/tokens/
+/// {template_name}`), or a session token for a named organization (`POST /v1/client/sessions/
+/// {session_id}/tokens`). Clerk's `{ object: "token", jwt }`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 pub struct TemplateTokenResponse {
     /// Always `"token"`.
     #[serde(default = "token_object")]
     pub object: String,
-    /// The JWT, with the template's rendered claims plus `sub`, `sid`, `iss`, `azp`, `iat`, `nbf`,
-    /// `exp` and `jti`.
+    /// The JWT. A template's: its rendered claims plus `sub`, `sid`, `iss`, `azp`, `iat`, `nbf`,
+    /// `exp` and `jti`. A session token: [`crate::SessionClaims`].
     pub jwt: Secret,
     /// Seconds until `jwt` expires, counted from the response's `x-hallpass-server-time`.
     pub expires_in: u32,
@@ -259,6 +362,274 @@ pub struct TemplateTokenResponse {
 
 fn token_object() -> String {
     "token".into()
+}
+
+/// `POST /v1/client/sessions/{session_id}/touch`: Clerk's `setActive({ organization })`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct TouchSessionRequest {
+    /// An organization id (`org_…`) or slug of one of the user's organizations; `null` for the
+    /// personal account; absent keeps the active one (the answer is then just a fresh token).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub active_organization_id: Option<Option<String>>,
+}
+
+/// What setting the active organization answers: the session (its `last_active_organization_id`
+/// updated) and at once a session token carrying the new organization, so the SDK swaps tokens
+/// without a refresh. The refresh token is unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
+pub struct SessionTokenResponse {
+    pub session: Session,
+    /// The session token (a JWT) with the new `o` claim (none for the personal account).
+    pub jwt: Secret,
+    /// Seconds until `jwt` expires, counted from `server_time`.
+    pub expires_in: u32,
+    /// The server's clock when it answered, in milliseconds.
+    pub server_time: i64,
+    /// The organization `jwt` carries, decoded (as in [`AuthResponse::organization`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaims>,
+}
+
+/// `POST /v1/client/sessions/{session_id}/tokens`: a session token for a given organization.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct SessionTokenRequest {
+    /// An organization id or slug of one of the user's organizations; `null` for a token without
+    /// one; absent for the session's active organization.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub organization_id: Option<Option<String>>,
+}
+
+/// `POST /v1/client/organizations` (Frontend API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    /// 1 to 256 characters.
+    pub name: String,
+    /// Made from the name when absent; see [`crate::organizations::Organization::slug`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+}
+
+/// `PATCH /v1/client/organizations/{organization_id}` (Frontend API): absent fields stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+}
+
+/// `POST /v1/organizations` (Backend API).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendCreateOrganizationRequest {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    /// A user id: that user becomes a member with the creator role. Without it the organization
+    /// starts with no members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// `0` for no limit; the instance's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_allowed_memberships: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_delete_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_metadata: Option<Metadata>,
+}
+
+/// `PATCH /v1/organizations/{organization_id}` (Backend API): absent fields stay; metadata given here
+/// replaces the stored object (`…/metadata` merges).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendUpdateOrganizationRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    /// `0` for no limit. Lowering it below the member count keeps the members and refuses new ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_allowed_memberships: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_delete_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_metadata: Option<Metadata>,
+}
+
+/// `PATCH …/metadata` of an organization or a membership (Backend API): each given object is
+/// deep-merged into the stored one; a key set to `null` is removed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationMetadataRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_metadata: Option<Metadata>,
+}
+
+/// `POST /v1/organizations/{organization_id}/memberships` (Backend API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMembershipRequest {
+    pub user_id: String,
+    /// A role key; the instance's default role when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// `PATCH …/memberships/{user_id}` (both APIs): the member's new role.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMembershipRequest {
+    /// A role key, e.g. `org:member`.
+    pub role: String,
+}
+
+/// `POST /v1/client/organizations/{organization_id}/invitations` (Frontend API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationRequest {
+    pub email_address: String,
+    /// A role key; the instance's default role when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// `POST /v1/organizations/{organization_id}/invitations` (Backend API).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendCreateInvitationRequest {
+    pub email_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// A member of the organization who sends it (recorded only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inviter_user_id: Option<String>,
+    /// 1 to 365; the instance's `invitation_expiry_days` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_metadata: Option<Metadata>,
+}
+
+/// `POST /v1/organization_roles` (Backend API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    /// `org:<name>`: lower-case letters, digits, `_` and `-`, at most 64 after the prefix. Unique and
+    /// never changed.
+    pub key: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Permission keys (`org:sys_memberships:read`, `org:invoices:read`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+}
+
+/// `PATCH /v1/organization_roles/{id}` (Backend API): absent fields stay; `permissions` replaces the
+/// whole set; `description: null` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoleRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub description: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+}
+
+/// `POST /v1/organization_permissions` (Backend API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePermissionRequest {
+    /// `org:<feature>:<action>`: each part lower-case letters, digits, `_` and `-`, at most 64; the
+    /// feature may not start with `sys_`. Unique and never changed.
+    pub key: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `PATCH /v1/organization_permissions/{id}` (Backend API): absent fields stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePermissionRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Query of `GET /v1/organizations`: `?limit=&offset=&query=&order_by=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationListParams {
+    /// 1 to 500; 10 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Part of the name, slug or id, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// `created_at`, `name` or `members_count`, with `-` for descending (`-created_at` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<String>,
+}
+
+/// Query of the membership lists: `?limit=&offset=&query=&role=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Part of the member's email address, first or last name, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Only members with this role key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// Query of the invitation lists: `?limit=&offset=&status=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Only invitations in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<InvitationStatus>,
+}
+
+/// Query of `GET /v1/organization_roles` and `GET /v1/organization_permissions`:
+/// `?limit=&offset=&query=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Part of the key or name, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 /// Serde helper: tells a missing field (`None`) from an explicit `null` (`Some(None)`).

@@ -74,7 +74,8 @@ error_codes! {
     /// algorithm, a key that cannot be used).
     FormParamValueInvalid = "form_param_value_invalid",
     // --- sign-up / sign-in ---
-    /// An account with that email address already exists.
+    /// An account with that email address already exists, or (`param_name: "slug"`) an organization
+    /// with that slug.
     FormIdentifierExists = "form_identifier_exists",
     /// The password is shorter than the minimum.
     FormPasswordTooShort = "form_password_length_too_short",
@@ -120,6 +121,37 @@ error_codes! {
     /// A JWT template rendered for this user is larger than the server signs (64 KiB of claims):
     /// the template repeats large shortcodes or the user's metadata is large.
     JwtTemplateTooLarge = "jwt_template_too_large",
+    // --- organizations ---
+    /// 403: the caller is a member of the organization but their role lacks the permission this call
+    /// needs (`meta.permission`, e.g. `org:sys_memberships:manage`). Non-members get 404
+    /// `resource_not_found` instead, as for an organization that does not exist.
+    OrganizationPermissionMissing = "organization_permission_missing",
+    /// 403: the change would leave the organization without a member holding
+    /// `org:sys_memberships:manage` (demoting, removing or the leaving of its last admin). Clerk's code.
+    OrganizationMinimumPermissionsNeeded = "organization_minimum_permissions_needed",
+    /// 403: the organization has `max_allowed_memberships` members (counting pending invitations when
+    /// inviting). Clerk's code.
+    OrganizationMembershipQuotaExceeded = "organization_membership_quota_exceeded",
+    /// 422: that user (or the owner of that email address) is a member already. Clerk's code.
+    AlreadyAMemberInOrganization = "already_a_member_in_organization",
+    /// 403: the user belongs to as many organizations as the instance lets a user create from the
+    /// Frontend API (`create_organizations_limit`).
+    OrganizationCreateLimitExceeded = "organization_create_limit_exceeded",
+    /// 403: this organization's `admin_delete_enabled` is off; only the Backend API may delete it.
+    OrganizationAdminDeleteDisabled = "organization_admin_delete_disabled",
+    /// 422: the invitation is no longer pending (`meta.status`: accepted, revoked or expired).
+    OrganizationInvitationNotPending = "organization_invitation_not_pending",
+    /// 409: the role is in use — members or pending invitations have it, or it is the instance's
+    /// creator or default role — or (`param_name: "permissions"`) it is the creator role and would
+    /// lose `org:sys_memberships:manage`.
+    OrganizationRoleInUse = "organization_role_in_use",
+    /// 422: system permissions (`org:sys_…`) cannot be changed or deleted, nor custom ones created
+    /// under `sys_`.
+    OrganizationSystemPermissionImmutable = "organization_system_permission_immutable",
+    /// 403: the instance holds `max_allowed_roles` roles already.
+    OrganizationRoleQuotaExceeded = "organization_role_quota_exceeded",
+    /// 403: the instance holds `max_allowed_permissions` custom permissions already.
+    OrganizationPermissionQuotaExceeded = "organization_permission_quota_exceeded",
     // --- other server answers ---
     /// Too many requests; see `Retry-After`.
     RateLimited = "rate_limited",

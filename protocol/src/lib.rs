@@ -8,8 +8,11 @@
 //! Module map:
 //! - [`resources`]: `User`, `EmailAddress`, `Session`, `JwtTemplate` — what the Frontend and Backend
 //!   APIs return.
+//! - [`organizations`]: `Organization`, `OrganizationMembership`, `OrganizationInvitation`, `Role`,
+//!   `Permission`, `OrganizationSettings`, and the system permissions and default roles.
 //! - [`api`]: request bodies and response envelopes of both APIs, and their paths.
-//! - [`claims`]: the session token's JWT claims (Clerk v2 shape).
+//! - [`claims`]: the session token's JWT claims (Clerk v2 shape) and the encoding of the active
+//!   organization's permissions in them.
 //! - [`error`]: the error body and the stable error codes.
 //! - [`keys`]: publishable keys (`pk_…`) that encode the Frontend API URL.
 //! - [`metadata`]: the free-form JSON `Metadata` type (a serde_json map natively, the JS value in wasm).
@@ -22,6 +25,7 @@ pub mod claims;
 pub mod error;
 pub mod keys;
 pub mod metadata;
+pub mod organizations;
 pub mod resources;
 pub mod secret;
 pub mod wire;
@@ -30,10 +34,14 @@ pub mod wire;
 extern crate self as hallpass_protocol;
 
 pub use api::*;
-pub use claims::{OrgClaims, SessionClaims};
+pub use claims::{OrgClaims, OrgClaimsV2, SessionClaims};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use hallpass_protocol_derive::Wire;
 pub use metadata::Metadata;
+pub use organizations::{
+    InvitationStatus, Organization, OrganizationInvitation, OrganizationMembership, OrganizationSettings,
+    Permission, PermissionType, PublicOrganizationData, PublicUserData, Role,
+};
 pub use resources::{EmailAddress, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
 pub use secret::Secret;
 pub use wire::Wire;
@@ -45,6 +53,9 @@ pub mod id_prefix {
     pub const EMAIL_ADDRESS: &str = "idn_";
     pub const ORGANIZATION: &str = "org_";
     pub const ORGANIZATION_MEMBERSHIP: &str = "orgmem_";
+    pub const ORGANIZATION_INVITATION: &str = "orginv_";
+    pub const ROLE: &str = "role_";
+    pub const PERMISSION: &str = "perm_";
     pub const EVENT: &str = "evt_";
     pub const JWT_TEMPLATE: &str = "jtmp_";
 }

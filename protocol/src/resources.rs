@@ -104,6 +104,10 @@ pub struct Session {
     /// When the session ends whatever happens (absolute lifetime).
     #[serde(default)]
     pub abandon_at: i64,
+    /// The session's active organization (`org_…`), whose claims its session tokens carry; `None`
+    /// for the personal account.
+    #[serde(default)]
+    pub last_active_organization_id: Option<String>,
     #[serde(default)]
     pub last_active_at: i64,
     #[serde(default)]

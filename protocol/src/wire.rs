@@ -257,7 +257,9 @@ mod tests {
             unsafe_metadata: Some(Metadata::new()),
         };
         assert_eq!(sorted(UpdateProfileRequest::NAMES), serde_keys(&profile));
-        assert_eq!(sorted(AuthResponse::NAMES), serde_keys(&AuthResponse::default()));
+        let auth = AuthResponse { organization: Some(OrgClaims::default()), ..AuthResponse::default() };
+        assert_eq!(sorted(AuthResponse::NAMES), serde_keys(&auth));
+        assert_eq!(sorted(OrgClaims::NAMES), serde_keys(&OrgClaims::default()));
         assert_eq!(sorted(TemplateTokenResponse::NAMES), serde_keys(&TemplateTokenResponse::default()));
         assert_eq!(sorted(ErrorBody::NAMES), serde_keys(&ErrorBody::default()));
         assert_eq!(sorted(ApiError::NAMES), serde_keys(&ApiError::default()));

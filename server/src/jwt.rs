@@ -215,6 +215,7 @@ mod tests {
             nbf: now,
             jti: "j".into(),
             v: 2,
+            fea: None,
             o: None,
         }
     }

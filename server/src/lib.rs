@@ -10,7 +10,8 @@
 //! - [`store`]: all SQL, behind one type, organised by resource; SQLite and PostgreSQL.
 //! - [`housekeeping`]: the background purge of sessions and refresh tokens past their retention.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
-//! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256.
+//! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256; [`session_token`]: the
+//!   claims of session tokens, with the active organization.
 //! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.
 //! - [`serve`]: the accept loop — connection caps, header-read timeout, the open-files limit.
 //! - [`password`]: Argon2id as a bounded resource. [`validate`]: email/password/name/metadata rules,
@@ -41,6 +42,7 @@ pub mod routes;
 pub mod secret;
 pub mod security_log;
 pub mod serve;
+pub mod session_token;
 pub mod state;
 pub mod store;
 pub mod validate;

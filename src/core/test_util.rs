@@ -26,5 +26,6 @@ pub fn auth_response(sid: &str, server_time_ms: i64, refresh_token: &str) -> Aut
         expires_in: 60,
         refresh_token: refresh_token.into(),
         server_time: server_time_ms,
+        ..Default::default()
     }
 }

@@ -77,6 +77,8 @@ export interface Session {
   status: SessionStatus;
   expireAt: number;
   abandonAt: number;
+  /** The session's active organization (`org_…`); `null` for the personal account. */
+  lastActiveOrganizationId: string | null;
   lastActiveAt: number;
   createdAt: number;
   updatedAt: number;
@@ -165,7 +167,12 @@ export type ErrorCode =
   | "origin_not_allowed" | "form_password_pwned" | "form_password_not_strong_enough"
   | "form_password_whitespace_only" | "form_identifier_confusable" | "refresh_token_invalid"
   | "refresh_token_reused" | "session_revoked" | "session_ended" | "session_expired" | "duplicate_record"
-  | "jwt_template_reserved_claim" | "jwt_template_too_large" | "rate_limited" | "server_busy"
+  | "jwt_template_reserved_claim" | "jwt_template_too_large" | "organization_permission_missing"
+  | "organization_minimum_permissions_needed" | "organization_membership_quota_exceeded"
+  | "already_a_member_in_organization" | "organization_create_limit_exceeded"
+  | "organization_admin_delete_disabled" | "organization_invitation_not_pending" | "organization_role_in_use"
+  | "organization_system_permission_immutable" | "organization_role_quota_exceeded"
+  | "organization_permission_quota_exceeded" | "rate_limited" | "server_busy"
   | "request_timeout" | "resource_not_found" | "method_not_allowed" | "internal_error"
   | "network_error" | "offline" | "invalid_response" | "not_signed_in" | "invalid_options"
   | "storage_unavailable" | "signed_out_during_request";

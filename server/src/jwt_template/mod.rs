@@ -236,6 +236,7 @@ pub(crate) mod fixtures {
             last_active_at: 0,
             expire_at: 0,
             abandon_at: 0,
+            active_organization_id: None,
             created_at: 0,
             updated_at: 0,
         };

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hallpass_protocol::{
-    AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionClaims, SessionStatus,
-    SignInRequest, SignUpRequest, UpdateProfileRequest, id_prefix, paths,
+    AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionStatus, SignInRequest,
+    SignUpRequest, UpdateProfileRequest, id_prefix, paths,
 };
 
 use super::session_auth::{authenticate, session_over};
@@ -15,8 +15,9 @@ use crate::extract::{ApiJson, Origin};
 use crate::password::HashError;
 use crate::ratelimit::retry_after_secs;
 use crate::refresh;
-use crate::secret::{Password, RefreshToken, new_id, random_base62};
+use crate::secret::{Password, RefreshToken, new_id};
 use crate::security_log;
+use crate::session_token;
 use crate::state::AppState;
 use crate::store::{
     CreateUserError, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionRecord, UserRecord,
@@ -62,7 +63,7 @@ pub async fn sign_up(
             Err(CreateUserError::Store(e)) => return Err(e.into()),
         };
     tracing::info!(user_id = %user.id, session_id = %session.id, "signed up");
-    issue(&state, &user, &session, token, origin.0).map(Json)
+    issue(&state, &user, &session, token, origin.0).await.map(Json)
 }
 
 /// `POST /v1/client/sign_ins`
@@ -130,7 +131,7 @@ pub async fn sign_in(
     let user =
         state.store.user(&user.id).await?.ok_or_else(|| ApiError::internal("user vanished at sign-in"))?;
     tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
-    issue(&state, &user, &session, token, origin.0).map(Json)
+    issue(&state, &user, &session, token, origin.0).await.map(Json)
 }
 
 /// `POST /v1/client/refresh`
@@ -155,7 +156,7 @@ pub async fn refresh(
         .await?;
     match outcome {
         RefreshOutcome::Rotated(session, user) | RefreshOutcome::GraceReplay(session, user) => {
-            issue(&state, &user, &session, successor, origin.0).map(Json)
+            issue(&state, &user, &session, successor, origin.0).await.map(Json)
         }
         RefreshOutcome::Invalid => Err(refresh_invalid()),
         RefreshOutcome::Reused(session) => {
@@ -316,39 +317,24 @@ fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSessio
     })
 }
 
-/// Mints a session token for `session` and builds the response carrying `refresh_token`.
-fn issue(
+/// Mints a session token for `session` — with its active organization, read now — and builds the
+/// response carrying `refresh_token`.
+async fn issue(
     state: &AppState,
     user: &UserRecord,
     session: &SessionRecord,
     refresh_token: RefreshToken,
     origin: Option<String>,
 ) -> ApiResult<AuthResponse> {
-    let now = state.now_ms();
-    let iat = now.div_euclid(1000);
-    let lifetime = state.config.token_lifetime_secs;
-    let claims = SessionClaims {
-        sub: user.id.clone(),
-        sid: session.id.clone(),
-        iss: state.public_url(),
-        // Only allow-listed origins reach here (the guard refuses the rest).
-        azp: origin,
-        exp: iat + i64::from(lifetime),
-        iat,
-        nbf: iat,
-        jti: random_base62(20)?,
-        v: crate::jwt::SESSION_TOKEN_VERSION,
-        o: None,
-    };
-    let jwt = state.keys.active().mint(&claims).map_err(ApiError::internal)?;
-    // Whole seconds left from `server_time`, rounded down: never promises more than the token has.
-    let expires_in = u32::try_from((claims.exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
+    let org = session_token::active_grant(state, session.active_organization_id.as_deref(), &user.id).await?;
+    let minted = session_token::mint(state, &user.id, &session.id, org.as_ref(), origin)?;
     Ok(AuthResponse {
         user: user.to_frontend(),
         session: session.to_wire(),
-        jwt: jwt.into(),
-        expires_in,
+        jwt: minted.jwt.into(),
+        expires_in: minted.expires_in,
         refresh_token,
-        server_time: now,
+        server_time: minted.now,
+        organization: minted.organization,
     })
 }

@@ -10,13 +10,15 @@
 //!     status: SessionStatus,
 //!     #[sqlx(try_from = "SecretText")] // a nullable secret
 //!     signing_key: Option<TemplateKey>,
+//!     #[sqlx(try_from = "Flag")]       // a boolean as BIGINT 0/1 (SQLite has no BOOLEAN)
+//!     admin_delete_enabled: bool,
 //! }
 //! ```
 //!
 //! Writes bind the plain text ([`json`], `as_str()`, `expose()`). A value that does not parse is a
 //! decode error naming the column (the handler's 500), never a panic.
 
-use hallpass_protocol::{JwtAlgorithm, Metadata, SessionStatus};
+use hallpass_protocol::{InvitationStatus, JwtAlgorithm, Metadata, PermissionType, SessionStatus};
 use sqlx::any::{AnyTypeInfo, AnyValueRef};
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Decode, Type};
@@ -56,6 +58,36 @@ text_column!(JsonText, String);
 text_column!(NameText, String);
 text_column!(SecretText, Option<String>);
 
+/// A BIGINT column holding a boolean, `0` or `1` (written with [`flag`]).
+pub struct Flag(i64);
+
+impl Type<Any> for Flag {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <i64 as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Flag {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as Decode<'r, Any>>::decode(value).map(Flag)
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0 != 0
+    }
+}
+
+/// A boolean as the BIGINT a [`Flag`] column holds.
+pub fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
 /// An enum name the code does not know.
 #[derive(Debug, thiserror::Error)]
 #[error("unknown name `{0}`")]
@@ -79,6 +111,20 @@ impl TryFrom<NameText> for JwtAlgorithm {
     type Error = UnknownName;
     fn try_from(text: NameText) -> Result<Self, Self::Error> {
         JwtAlgorithm::parse(&text.0).ok_or(UnknownName(text.0))
+    }
+}
+
+impl TryFrom<NameText> for InvitationStatus {
+    type Error = UnknownName;
+    fn try_from(text: NameText) -> Result<Self, Self::Error> {
+        InvitationStatus::parse(&text.0).ok_or(UnknownName(text.0))
+    }
+}
+
+impl TryFrom<NameText> for PermissionType {
+    type Error = UnknownName;
+    fn try_from(text: NameText) -> Result<Self, Self::Error> {
+        PermissionType::parse(&text.0).ok_or(UnknownName(text.0))
     }
 }
 

@@ -71,6 +71,7 @@ const VERSIONS: &[Version] = &[
     both!(20261126000001, "init"),
     both!(20261126000002, "jwt_templates"),
     both!(20261127000001, "session_purge_indexes"),
+    both!(20261129000001, "organizations"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

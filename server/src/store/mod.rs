@@ -1,7 +1,9 @@
 //! All SQL lives here, behind [`Store`]: handlers call its methods and never see a query. One file per
 //! resource, each holding its typed rows and the statements that read and write them:
 //! [`instance`] (instance secrets, signing keys), [`users`] (users and their email addresses),
-//! [`sessions`], [`refresh_tokens`] (rotation, grace window, reuse detection), [`jwt_templates`].
+//! [`sessions`], [`refresh_tokens`] (rotation, grace window, reuse detection), [`jwt_templates`],
+//! and organizations: [`organizations`] (with the active organization of a session and what a member
+//! may do), [`memberships`], [`invitations`], [`roles`] (roles and permissions).
 //! Around them: [`dialect`] (the one place SQLite and PostgreSQL differ), [`migrations`] (the schema,
 //! versioned, for both engines), [`columns`] (how JSON and enum columns are stored).
 //!
@@ -55,9 +57,13 @@
 pub mod columns;
 pub mod dialect;
 pub mod instance;
+pub mod invitations;
 pub mod jwt_templates;
+pub mod memberships;
 pub mod migrations;
+pub mod organizations;
 pub mod refresh_tokens;
+pub mod roles;
 pub mod sessions;
 pub mod users;
 
@@ -68,8 +74,14 @@ use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 pub use dialect::Engine;
 pub use instance::StoredSigningKey;
+pub use invitations::{InvitationRecord, NewInvitation};
 pub use jwt_templates::{JwtTemplateRecord, TemplateWriteError};
+pub use memberships::MembershipRecord;
+pub use organizations::{
+    Creator, MemberGrant, NewOrganization, OrgWriteError, OrganizationOrder, OrganizationRecord,
+};
 pub use refresh_tokens::{REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy};
+pub use roles::{NewRole, PermissionRecord, ProtectedRoles, RoleChange, RoleRecord, RoleWriteError};
 pub use sessions::{NewSession, SessionRecord};
 pub use users::{CreateUserError, NewUser, UserRecord};
 

@@ -1,6 +1,6 @@
 //! Sessions: creation at sign-up and sign-in (with the first refresh token), lookups, status changes
-//! (sign-out, revocation, expiry), and the purge of sessions long over. A session's row is also the
-//! lock of its refresh-token family (see [`lock_by_token`]).
+//! (sign-out, revocation, expiry), the active organization, and the purge of sessions long over. A
+//! session's row is also the lock of its refresh-token family (see [`lock_by_token`]).
 
 use hallpass_protocol::{Session, SessionStatus};
 
@@ -18,6 +18,8 @@ pub struct SessionRecord {
     /// The idle deadline, never later than `abandon_at`.
     pub expire_at: i64,
     pub abandon_at: i64,
+    /// The active organization (`None`: the personal account).
+    pub active_organization_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -36,6 +38,7 @@ impl SessionRecord {
             status: self.status,
             expire_at: self.expire_at,
             abandon_at: self.abandon_at,
+            last_active_organization_id: self.active_organization_id.clone(),
             last_active_at: self.last_active_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -55,7 +58,7 @@ pub struct NewSession {
 
 macro_rules! session_columns {
     () => {
-        "id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at"
+        "id, user_id, status, last_active_at, expire_at, abandon_at, active_organization_id, created_at, updated_at"
     };
 }
 
