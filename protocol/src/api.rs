@@ -572,6 +572,18 @@ pub struct UpdatePermissionRequest {
     pub description: Option<String>,
 }
 
+/// Query of a plain list: `?limit=&offset=` (`GET /v1/client/me/organization_memberships`, the
+/// roles of an organization, a user's memberships in the Backend API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// 1 to 500; 10 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+}
+
 /// Query of `GET /v1/organizations`: `?limit=&offset=&query=&order_by=`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

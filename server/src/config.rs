@@ -170,6 +170,39 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_KEY_ENCRYPTION_KEY", hide_env_values = true)]
     pub key_encryption_key: Option<KeyEncryptionKey>,
 
+    /// The role the creator of an organization gets (a role key; it must grant
+    /// `org:sys_memberships:manage`, so that every new organization starts with an admin).
+    #[arg(long, env = "HALLPASS_ORGANIZATION_CREATOR_ROLE", default_value = "org:admin")]
+    pub organization_creator_role: String,
+
+    /// The role a new member gets when an invitation or the Backend API names none (a role key).
+    #[arg(long, env = "HALLPASS_ORGANIZATION_DEFAULT_ROLE", default_value = "org:member")]
+    pub organization_default_role: String,
+
+    /// `max_allowed_memberships` of a new organization when its creator does not say; 0 for no
+    /// limit.
+    #[arg(long, env = "HALLPASS_ORGANIZATION_MAX_ALLOWED_MEMBERSHIPS", default_value_t = 0)]
+    pub organization_max_allowed_memberships: i64,
+
+    /// Whether members holding `org:sys_profile:delete` may delete a new organization from the
+    /// Frontend API (`admin_delete_enabled`; the Backend API changes it per organization).
+    #[arg(
+        long,
+        env = "HALLPASS_ORGANIZATION_ADMIN_DELETE_ENABLED",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub organization_admin_delete_enabled: bool,
+
+    /// A user who belongs to this many organizations cannot create another from the Frontend API
+    /// (the Backend API is not limited); 0 for no limit.
+    #[arg(long, env = "HALLPASS_ORGANIZATION_CREATE_LIMIT", default_value_t = 100)]
+    pub organization_create_limit: i64,
+
+    /// Days an invitation stays pending when whoever sends it does not say (1 to 365).
+    #[arg(long, env = "HALLPASS_ORGANIZATION_INVITATION_EXPIRY_DAYS", default_value_t = 30)]
+    pub organization_invitation_expiry_days: i64,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HALLPASS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
@@ -226,6 +259,12 @@ impl Config {
             request_timeout_secs: 30,
             log_format: "text".into(),
             key_encryption_key: None,
+            organization_creator_role: "org:admin".into(),
+            organization_default_role: "org:member".into(),
+            organization_max_allowed_memberships: 0,
+            organization_admin_delete_enabled: true,
+            organization_create_limit: 100,
+            organization_invitation_expiry_days: 30,
             max_body_bytes: 64 * 1024,
             ready_file: None,
             demo_dir: None,

@@ -14,6 +14,8 @@
 //!   claims of session tokens, with the active organization.
 //! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.
 //! - [`serve`]: the accept loop — connection caps, header-read timeout, the open-files limit.
+//! - [`organization_rules`]: names, slugs, role and permission keys of organizations; the instance's
+//!   organization settings.
 //! - [`password`]: Argon2id as a bounded resource. [`validate`]: email/password/name/metadata rules,
 //!   with [`common_passwords`] (the list compiled in).
 //! - [`ratelimit`]: rate limits and sign-in lockout; [`client_addr`]: the client's address behind
@@ -34,6 +36,7 @@ pub mod extract;
 pub mod housekeeping;
 pub mod jwt;
 pub mod jwt_template;
+pub mod organization_rules;
 pub mod origins;
 pub mod password;
 pub mod ratelimit;

@@ -98,7 +98,9 @@ impl AppState {
         let now = clock.now_ms();
         let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
         let sealer = config.key_encryption_key.as_ref().map(|k| Sealer::new(k.expose())).transpose()?;
+        crate::organization_rules::check_config(&config).map_err(StartError::Config)?;
         let store = Store::open(&config.database_url, config.database_max_connections).await?;
+        check_organization_roles(&store, &config).await?;
 
         let (secret_key, secret_key_source) = match &config.secret_key {
             Some(k) if is_secret_key(k.expose()) && k.expose().len() >= 32 => {
@@ -185,6 +187,35 @@ impl AppState {
     pub fn signing_key(&self) -> &SigningKey {
         self.keys.active()
     }
+}
+
+/// The roles the settings name exist, and the creator role grants `org:sys_memberships:manage` (a new
+/// organization's only member must be able to administer it). The store keeps it so from then on: it
+/// refuses to delete either role or to take that permission from the creator role.
+async fn check_organization_roles(store: &Store, config: &Config) -> Result<(), StartError> {
+    let creator = store.role_by_key(&config.organization_creator_role).await?;
+    match creator {
+        None => {
+            return Err(StartError::Config(format!(
+                "HALLPASS_ORGANIZATION_CREATOR_ROLE: no role `{}` (create it with the Backend API first)",
+                config.organization_creator_role
+            )));
+        }
+        Some(role) if !role.manages_memberships() => {
+            return Err(StartError::Config(format!(
+                "HALLPASS_ORGANIZATION_CREATOR_ROLE: `{}` does not grant org:sys_memberships:manage",
+                role.key
+            )));
+        }
+        Some(_) => {}
+    }
+    if store.role_by_key(&config.organization_default_role).await?.is_none() {
+        return Err(StartError::Config(format!(
+            "HALLPASS_ORGANIZATION_DEFAULT_ROLE: no role `{}` (create it with the Backend API first)",
+            config.organization_default_role
+        )));
+    }
+    Ok(())
 }
 
 /// The instance secret `name` in the clear, created from `fresh` if absent (sealed when a key

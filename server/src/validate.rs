@@ -193,6 +193,11 @@ pub fn name(value: Option<String>, param: &str) -> Result<Option<String>, ApiErr
     Ok(if v.is_empty() { None } else { Some(v.to_owned()) })
 }
 
+/// `(limit, offset)` of a list page: 10 items unless `limit` says, 1 to 500, from `offset` 0 or later.
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
+    (limit.unwrap_or(10).clamp(1, 500), offset.unwrap_or(0).max(0))
+}
+
 /// A metadata object within the size limit.
 pub fn metadata(value: &Metadata, param: &str) -> Result<(), ApiError> {
     let size = serde_json::to_vec(value).map(|v| v.len()).unwrap_or(usize::MAX);

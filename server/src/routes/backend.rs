@@ -48,7 +48,7 @@ pub struct Page {
 impl Page {
     /// `(limit, offset)`: 10 items by default, 1 to 500, from offset 0 or later.
     pub fn bounds(&self) -> (i64, i64) {
-        (self.limit.unwrap_or(10).clamp(1, 500), self.offset.unwrap_or(0).max(0))
+        validate::page(self.limit, self.offset)
     }
 }
 

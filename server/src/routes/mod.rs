@@ -6,10 +6,16 @@
 //! keys) and the body limit, in that order, so a browser can read even a 413; the Backend API adds the
 //! secret-key check, then the body limit, and no CORS at all; the JWKS is readable from any origin.
 
+mod active_organization;
 mod backend;
+mod backend_organizations;
 pub mod demo;
 mod frontend;
 mod jwt_templates;
+pub mod org_access;
+mod org_errors;
+mod organization_roles;
+mod organizations;
 mod session_auth;
 mod template_tokens;
 
@@ -20,7 +26,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use hallpass_protocol::{ErrorCode, SERVER_TIME_HEADER, paths};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -45,6 +51,31 @@ pub fn app(state: AppState) -> Router {
         .route(paths::SESSIONS, get(frontend::list_sessions))
         .route(paths::SESSION_REVOKE, post(frontend::revoke_session))
         .route(paths::SESSION_TEMPLATE_TOKEN, post(template_tokens::mint))
+        .route(paths::SESSION_TOUCH, post(active_organization::touch))
+        .route(paths::SESSION_TOKENS, post(active_organization::token_for_organization))
+        .route(paths::CLIENT_ORGANIZATIONS, post(organizations::create_organization))
+        .route(
+            paths::CLIENT_ORGANIZATION,
+            get(organizations::get_organization)
+                .patch(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        )
+        .route(paths::CLIENT_ORGANIZATION_MEMBERSHIPS, get(organizations::list_members))
+        .route(
+            paths::CLIENT_ORGANIZATION_MEMBERSHIP,
+            patch(organizations::change_role).delete(organizations::remove_member),
+        )
+        .route(
+            paths::CLIENT_ORGANIZATION_INVITATIONS,
+            get(organizations::list_invitations).post(organizations::invite),
+        )
+        .route(paths::CLIENT_ORGANIZATION_INVITATION_REVOKE, post(organizations::revoke_invitation))
+        .route(paths::CLIENT_ORGANIZATION_ROLES, get(organizations::list_roles))
+        .route(paths::MY_ORGANIZATION_MEMBERSHIPS, get(organizations::my_memberships))
+        .route(paths::MY_ORGANIZATION_MEMBERSHIP, delete(organizations::leave))
+        .route(paths::MY_ORGANIZATION_INVITATIONS, get(organizations::my_invitations))
+        .route(paths::MY_ORGANIZATION_INVITATION_ACCEPT, post(organizations::accept_invitation))
+        .route(paths::MY_ORGANIZATION_INVITATION_DECLINE, post(organizations::decline_invitation))
         // Inside CORS, so that even a 413 is readable by the browser that caused it.
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), frontend_guard))
@@ -60,6 +91,61 @@ pub fn app(state: AppState) -> Router {
         .route(
             paths::JWT_TEMPLATE,
             get(jwt_templates::get).patch(jwt_templates::update).delete(jwt_templates::delete),
+        )
+        .route(
+            paths::ORGANIZATIONS,
+            get(backend_organizations::list).post(backend_organizations::create_organization),
+        )
+        .route(
+            paths::ORGANIZATION,
+            get(backend_organizations::get)
+                .patch(backend_organizations::update)
+                .delete(backend_organizations::delete),
+        )
+        .route(paths::ORGANIZATION_METADATA, patch(backend_organizations::merge_metadata))
+        .route(
+            paths::ORGANIZATION_MEMBERSHIPS,
+            get(backend_organizations::list_memberships).post(backend_organizations::create_membership),
+        )
+        .route(
+            paths::ORGANIZATION_MEMBERSHIP,
+            patch(backend_organizations::update_membership).delete(backend_organizations::delete_membership),
+        )
+        .route(
+            paths::ORGANIZATION_MEMBERSHIP_METADATA,
+            patch(backend_organizations::merge_membership_metadata),
+        )
+        .route(
+            paths::ORGANIZATION_INVITATIONS,
+            get(backend_organizations::list_invitations).post(backend_organizations::create_invitation),
+        )
+        .route(paths::ORGANIZATION_INVITATION, get(backend_organizations::get_invitation))
+        .route(paths::ORGANIZATION_INVITATION_REVOKE, post(backend_organizations::revoke_invitation))
+        .route(paths::USER_ORGANIZATION_MEMBERSHIPS, get(backend_organizations::user_memberships))
+        .route(paths::ORGANIZATION_SETTINGS, get(backend_organizations::settings))
+        .route(
+            paths::ORGANIZATION_ROLES,
+            get(organization_roles::list_roles).post(organization_roles::create_role),
+        )
+        .route(
+            paths::ORGANIZATION_ROLE,
+            get(organization_roles::get_role)
+                .patch(organization_roles::update_role)
+                .delete(organization_roles::delete_role),
+        )
+        .route(
+            paths::ORGANIZATION_ROLE_PERMISSION,
+            post(organization_roles::add_role_permission).delete(organization_roles::remove_role_permission),
+        )
+        .route(
+            paths::ORGANIZATION_PERMISSIONS,
+            get(organization_roles::list_permissions).post(organization_roles::create_permission),
+        )
+        .route(
+            paths::ORGANIZATION_PERMISSION,
+            get(organization_roles::get_permission)
+                .patch(organization_roles::update_permission)
+                .delete(organization_roles::delete_permission),
         )
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), backend::require_secret_key));

@@ -4,8 +4,8 @@
 //! on both engines.
 //!
 //! A statement that differs is a [`Sql`]: both spellings side by side, made by [`locked!`] (`FOR
-//! UPDATE` on PostgreSQL) or [`skip_locked!`] (`FOR UPDATE SKIP LOCKED` inside a bulk delete's
-//! subquery), and picked with `tx.engine()`.
+//! UPDATE` on PostgreSQL), [`share_locked!`] (`FOR SHARE`) or [`skip_locked!`] (`FOR UPDATE SKIP
+//! LOCKED` inside a bulk delete's subquery), and picked with `tx.engine()`.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -75,6 +75,16 @@ macro_rules! locked {
     };
 }
 pub(crate) use locked;
+
+/// `$select` with the rows it returns locked against change (`FOR SHARE` on PostgreSQL: other
+/// readers that share-lock them go on, a writer's `FOR UPDATE` waits) until the transaction ends;
+/// nothing on SQLite, as for [`locked!`].
+macro_rules! share_locked {
+    ($select:expr) => {
+        $crate::store::dialect::Sql { sqlite: $select, postgres: concat!($select, " FOR SHARE") }
+    };
+}
+pub(crate) use share_locked;
 
 /// A bulk statement `$head (<$subquery>) $tail` whose subquery picks the batch: on PostgreSQL its rows
 /// are locked with `FOR UPDATE OF <$table> SKIP LOCKED`, so two replicas purging at once take disjoint

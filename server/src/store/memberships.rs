@@ -228,6 +228,7 @@ impl Store {
     ) -> Result<MembershipRecord, OrgWriteError> {
         let mut tx = self.write_tx().await?;
         organizations::lock(&mut tx, organization_id).await?.ok_or(OrgWriteError::OrganizationNotFound)?;
+        organizations::lock_member_roles(&mut tx, organization_id, Some(role_id)).await?;
         let current =
             role_of(&mut tx, organization_id, user_id).await?.ok_or(OrgWriteError::MembershipNotFound)?;
         if manages(&mut tx, &current).await? && !manages(&mut tx, role_id).await? {
@@ -257,6 +258,7 @@ impl Store {
     ) -> Result<MembershipRecord, OrgWriteError> {
         let mut tx = self.write_tx().await?;
         organizations::lock(&mut tx, organization_id).await?.ok_or(OrgWriteError::OrganizationNotFound)?;
+        organizations::lock_member_roles(&mut tx, organization_id, None).await?;
         let current =
             role_of(&mut tx, organization_id, user_id).await?.ok_or(OrgWriteError::MembershipNotFound)?;
         if manages(&mut tx, &current).await? {

@@ -13,7 +13,7 @@
 use hallpass_protocol::{Metadata, OrgClaims, Organization, PublicOrganizationData};
 
 use super::columns::{flag, json};
-use super::dialect::{Sql, locked};
+use super::dialect::{Sql, locked, share_locked};
 use super::{Store, StoreError, WriteTx};
 
 /// The columns of an [`OrganizationRecord`] from `organizations o`; `$1` must be "now" (a pending
@@ -500,8 +500,27 @@ pub(super) async fn lock(tx: &mut WriteTx, id: &str) -> Result<Option<i64>, Stor
     Ok(sqlx::query_scalar(sql).bind(id).fetch_optional(tx.conn()).await?)
 }
 
+/// Share-locks the roles the organization's members hold, and `also` (a role about to be given), so
+/// that what they grant cannot change until `tx` ends: a change of a role's permissions locks that
+/// role `FOR UPDATE` ([`super::roles`]), so it waits for this transaction or this one for it, and the
+/// admin count read after this stays exact until commit. Inside `tx`, after [`lock`] (which keeps
+/// the set of members still).
+pub(super) async fn lock_member_roles(
+    tx: &mut WriteTx,
+    organization_id: &str,
+    also: Option<&str>,
+) -> Result<(), StoreError> {
+    const LOCK: Sql = share_locked!(
+        "SELECT id FROM organization_roles WHERE id = $2 \
+         OR id IN (SELECT role_id FROM organization_memberships WHERE organization_id = $1)"
+    );
+    let sql = LOCK.get(tx.engine());
+    sqlx::query(sql).bind(organization_id).bind(also).execute(tx.conn()).await?;
+    Ok(())
+}
+
 /// How many members of the organization hold `org:sys_memberships:manage` (inside `tx`, after
-/// [`lock`]).
+/// [`lock`] and [`lock_member_roles`]).
 pub(super) async fn admin_count(tx: &mut WriteTx, organization_id: &str) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM organization_memberships m JOIN organization_role_permissions rp \

@@ -2,8 +2,11 @@
 //! seeded by the migration; custom ones are created, changed and deleted through the Backend API.
 //!
 //! Rules kept here, under one write transaction each: a role in use (by a member or a pending
-//! invitation) cannot be deleted; system permissions never change; and the instance's creator role
-//! keeps `org:sys_memberships:manage` (otherwise a new organization would start without an admin).
+//! invitation) cannot be deleted; system permissions never change; the instance's creator role
+//! keeps `org:sys_memberships:manage` (otherwise a new organization would start without an admin);
+//! and a role loses `org:sys_memberships:manage` only where every organization keeps an admin with
+//! another role. A role's row is its lock (`FOR UPDATE` here, `FOR SHARE` by the membership writes
+//! that count admins).
 //! The role and permission counts are bounded ([`MAX_ROLES`], [`MAX_PERMISSIONS`]): every role's
 //! permissions travel in session tokens.
 
@@ -95,6 +98,8 @@ pub enum RoleWriteError {
     InUse(&'static str),
     #[error("the creator role must keep org:sys_memberships:manage")]
     CreatorRoleNeedsManage,
+    #[error("an organization would be left without a member holding org:sys_memberships:manage")]
+    LeavesNoAdmin,
     #[error("system permissions cannot change")]
     SystemPermission,
     #[error("the instance holds {0} of them, the most allowed")]
@@ -286,13 +291,18 @@ impl Store {
                 .await?;
         }
         if let Some(permissions) = &change.permissions {
+            let managed = role_manages(&mut tx, id).await?;
             sqlx::query("DELETE FROM organization_role_permissions WHERE role_id = $1")
                 .bind(id)
                 .execute(tx.conn())
                 .await?;
             set_permissions(&mut tx, id, permissions).await?;
-            if key == protected.creator && !role_manages(&mut tx, id).await? {
+            let manages = role_manages(&mut tx, id).await?;
+            if key == protected.creator && !manages {
                 return Err(RoleWriteError::CreatorRoleNeedsManage);
+            }
+            if managed && !manages && orphans_an_organization(&mut tx, id).await? {
+                return Err(RoleWriteError::LeavesNoAdmin);
             }
         }
         sqlx::query("UPDATE organization_roles SET updated_at = $1 WHERE id = $2")
@@ -516,6 +526,23 @@ async fn set_permissions(tx: &mut WriteTx, role_id: &str, keys: &[String]) -> Re
             .await?;
     }
     Ok(())
+}
+
+/// Whether some organization has members with the role `role_id` but no member with another role
+/// granting `org:sys_memberships:manage`: taking that permission from the role would leave it without
+/// an admin. Inside `tx`, with the role locked `FOR UPDATE`: a membership write that counts admins
+/// share-locks its members' roles first (`organizations::lock_member_roles`), so none is half-way.
+async fn orphans_an_organization(tx: &mut WriteTx, role_id: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM organization_memberships m WHERE m.role_id = $1 AND NOT EXISTS ( \
+         SELECT 1 FROM organization_memberships m2 JOIN organization_role_permissions rp ON rp.role_id = m2.role_id \
+         WHERE m2.organization_id = m.organization_id AND m2.role_id <> $1 AND rp.permission_id = $2) LIMIT 1",
+    )
+    .bind(role_id)
+    .bind(MANAGE_MEMBERSHIPS_PERMISSION_ID)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(found.is_some())
 }
 
 async fn role_manages(tx: &mut WriteTx, role_id: &str) -> Result<bool, StoreError> {
