@@ -23,7 +23,7 @@ use crate::extract::ApiJson;
 use crate::organization_rules as rules;
 use crate::secret::new_id;
 use crate::state::AppState;
-use crate::store::{MembershipRecord, OrganizationOrder, OrganizationRecord};
+use crate::store::{MembershipRecord, OrganizationOrder, OrganizationRecord, OrganizationSearch};
 use crate::validate;
 
 /// The organization a path names (id or slug).
@@ -58,8 +58,10 @@ pub async fn list(
         })?,
     };
     let (limit, offset) = page(params.limit, params.offset);
+    let raw = params.query.as_deref().map(str::trim).unwrap_or_default();
+    let search = query.as_deref().map(|pattern| OrganizationSearch { pattern, id: raw });
     let (rows, total_count) =
-        state.store.list_organizations(query.as_deref(), order, limit, offset, state.now_ms()).await?;
+        state.store.list_organizations(search, order, limit, offset, state.now_ms()).await?;
     Ok(Json(ListResponse { data: rows.iter().map(OrganizationRecord::to_backend).collect(), total_count }))
 }
 

@@ -79,6 +79,7 @@ pub use jwt_templates::{JwtTemplateRecord, TemplateWriteError};
 pub use memberships::MembershipRecord;
 pub use organizations::{
     Creator, MemberGrant, NewOrganization, OrgWriteError, OrganizationOrder, OrganizationRecord,
+    OrganizationSearch,
 };
 pub use refresh_tokens::{REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy};
 pub use roles::{NewRole, PermissionRecord, ProtectedRoles, RoleChange, RoleRecord, RoleWriteError};

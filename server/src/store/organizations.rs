@@ -36,14 +36,14 @@ macro_rules! select_organization {
 }
 
 /// A page of [`Store::list_organizations`] in the given order: `$1` now, `$2` the query pattern or
-/// NULL, `$3` limit, `$4` offset.
+/// NULL, `$3` limit, `$4` offset, `$5` the query as an id.
 macro_rules! list_organizations {
     ($order:literal) => {
         concat!(
             "SELECT ",
             organization_columns!(),
             " FROM organizations o WHERE (CAST($2 AS TEXT) IS NULL OR LOWER(o.name) LIKE $2 ESCAPE '\\' ",
-            "OR o.slug LIKE $2 ESCAPE '\\' OR LOWER(o.id) LIKE $2 ESCAPE '\\') ORDER BY ",
+            "OR o.slug LIKE $2 ESCAPE '\\' OR o.id = $5) ORDER BY ",
             $order,
             " LIMIT $3 OFFSET $4"
         )
@@ -213,6 +213,16 @@ impl From<sqlx::Error> for OrgWriteError {
     }
 }
 
+/// What the Backend API's list searches for (Clerk's `query`): part of the name or slug, or a whole
+/// id.
+#[derive(Clone, Copy, Debug)]
+pub struct OrganizationSearch<'a> {
+    /// `%…%`, lower-case, with `%`, `_` and `\` escaped by `\`.
+    pub pattern: &'a str,
+    /// The query as typed (trimmed): an id matches only as a whole.
+    pub id: &'a str,
+}
+
 /// `ORDER BY` of the Backend API's list, one statement each (no SQL is assembled at run time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrganizationOrder {
@@ -316,11 +326,10 @@ impl Store {
             .await?)
     }
 
-    /// A page of organizations and the total count; `query` (already `%…%` with `%`, `_` and `\`
-    /// escaped, lower-case) matches the name, slug or id.
+    /// A page of organizations and the total count, those `query` finds (all without one).
     pub async fn list_organizations(
         &self,
-        query: Option<&str>,
+        query: Option<OrganizationSearch<'_>>,
         order: OrganizationOrder,
         limit: i64,
         offset: i64,
@@ -340,13 +349,20 @@ impl Store {
                 list_organizations!("members_count DESC, o.id")
             }
         };
-        let organizations =
-            sqlx::query_as(sql).bind(now).bind(query).bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let organizations = sqlx::query_as(sql)
+            .bind(now)
+            .bind(query.map(|q| q.pattern))
+            .bind(limit)
+            .bind(offset)
+            .bind(query.map(|q| q.id))
+            .fetch_all(&self.pool)
+            .await?;
         let total: i64 = sqlx::query_scalar(concat!(
             "SELECT COUNT(*) FROM organizations o WHERE (CAST($1 AS TEXT) IS NULL OR LOWER(o.name) LIKE $1 ",
-            "ESCAPE '\\' OR o.slug LIKE $1 ESCAPE '\\' OR LOWER(o.id) LIKE $1 ESCAPE '\\')"
+            "ESCAPE '\\' OR o.slug LIKE $1 ESCAPE '\\' OR o.id = $2)"
         ))
-        .bind(query)
+        .bind(query.map(|q| q.pattern))
+        .bind(query.map(|q| q.id))
         .fetch_one(&self.pool)
         .await?;
         Ok((organizations, total))

@@ -124,6 +124,11 @@ impl TestApp {
         self.call(Method::GET, path, &[("authorization", &format!("Bearer {token}"))], None).await
     }
 
+    /// A Frontend API call with a session token (and a JSON body when given).
+    pub async fn with_token(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Resp {
+        self.call(method, path, &[("authorization", &format!("Bearer {token}"))], body).await
+    }
+
     pub async fn sign_up_as(&self, email: &str) -> AuthResponse {
         self.post(paths::SIGN_UPS, json!({"email_address": email, "password": PASSWORD})).await.auth()
     }
