@@ -1,6 +1,8 @@
 //! Refresh-endpoint throughput and latency on loopback, next to the raw RS256 signing rate of the same
 //! key in the same process (the ceiling: every refresh signs one JWT), and sign-in latency with the
-//! configured Argon2id parameters (OWASP defaults).
+//! configured Argon2id parameters (OWASP defaults). Refresh runs twice, side by side: sessions on the
+//! personal account, then the same sessions with an active organization (each refresh then also reads
+//! the membership, its role and permissions, for the token's `o` claim).
 //!
 //! Run: `cargo bench -p hallpass-server --bench refresh --profile server`
 //! Knobs: `HALLPASS_BENCH_SECS` (refresh phase, default 10), `HALLPASS_BENCH_CONCURRENCY` (default 16),
@@ -42,11 +44,17 @@ impl Conn {
     }
 
     async fn post(&mut self, path: &str, body: &serde_json::Value) -> (u16, Bytes) {
-        let req = Request::post(path)
+        self.post_as(path, body, None).await
+    }
+
+    async fn post_as(&mut self, path: &str, body: &serde_json::Value, bearer: Option<&str>) -> (u16, Bytes) {
+        let mut req = Request::post(path)
             .header("host", self.addr.to_string())
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(serde_json::to_vec(body).expect("json"))))
-            .expect("request");
+            .header("content-type", "application/json");
+        if let Some(token) = bearer {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        let req = req.body(Full::new(Bytes::from(serde_json::to_vec(body).expect("json")))).expect("request");
         self.sender.ready().await.expect("connection ready");
         let res = self.sender.send_request(req).await.expect("response");
         let status = res.status().as_u16();
@@ -90,6 +98,65 @@ fn signing_rate(state: &AppState, threads: usize, secs: f64) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+/// What one refresh phase measured, and the refresh tokens it left.
+struct Phase {
+    rps: f64,
+    latencies: Vec<Duration>,
+    errors: u64,
+    tokens: Vec<String>,
+}
+
+/// Refresh at fixed concurrency for `secs` seconds; each worker has its own keep-alive connection
+/// and its own sessions (no two workers share a token family).
+async fn refresh_phase(addr: SocketAddr, tokens: Vec<String>, concurrency: usize, secs: u64) -> Phase {
+    let stop_flag = Arc::new(AtomicBool::new(false));
+    let mut per_worker: Vec<Vec<String>> = vec![Vec::new(); concurrency];
+    for (i, t) in tokens.into_iter().enumerate() {
+        per_worker[i % concurrency].push(t);
+    }
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for mut mine in per_worker.into_iter().filter(|w| !w.is_empty()) {
+        let stop_flag = stop_flag.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut i = 0;
+            while !stop_flag.load(Ordering::Relaxed) {
+                let slot = i % mine.len();
+                let t = Instant::now();
+                let (status, body) = conn.post(paths::REFRESH, &json!({"refresh_token": mine[slot]})).await;
+                lat.push(t.elapsed());
+                if status == 200 {
+                    match serde_json::from_slice::<AuthResponse>(&body) {
+                        Ok(auth) => mine[slot] = auth.refresh_token.into_exposed(),
+                        Err(_) => errors += 1,
+                    }
+                } else {
+                    errors += 1;
+                }
+                i += 1;
+            }
+            (lat, errors, mine)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop_flag.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut tokens = Vec::new();
+    for h in handles {
+        let (lat, e, mine) = h.await.expect("worker");
+        latencies.extend(lat);
+        errors += e;
+        tokens.extend(mine);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    Phase { rps: latencies.len() as f64 / elapsed, latencies, errors, tokens }
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(bench());
@@ -125,6 +192,8 @@ async fn bench() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let mut sign_in = Vec::with_capacity(sessions);
     let mut tokens = Vec::with_capacity(sessions);
+    let mut sessions_and_jwts = Vec::with_capacity(sessions);
+    let mut user_id = String::new();
     for _ in 0..sessions {
         let t = Instant::now();
         let (status, body) = conn
@@ -133,6 +202,8 @@ async fn bench() {
         sign_in.push(t.elapsed());
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         let auth: AuthResponse = serde_json::from_slice(&body).expect("auth");
+        user_id = auth.user.id.clone();
+        sessions_and_jwts.push((auth.session.id.clone(), auth.jwt.expose().to_owned()));
         tokens.push(auth.refresh_token.into_exposed());
     }
     sign_in.sort();
@@ -141,52 +212,28 @@ async fn bench() {
     let sign_1 = signing_rate(&state, 1, 3.0);
     let sign_all = signing_rate(&state, cores, 3.0);
 
-    // Refresh at fixed concurrency for `secs` seconds; each worker has its own keep-alive connection
-    // and its own sessions (no two workers share a token family).
-    let stop_flag = Arc::new(AtomicBool::new(false));
-    let mut per_worker: Vec<Vec<String>> = vec![Vec::new(); concurrency];
-    for (i, t) in tokens.into_iter().enumerate() {
-        per_worker[i % concurrency].push(t);
+    let mut personal = refresh_phase(addr, tokens, concurrency, secs).await;
+
+    // The same sessions, each with an active organization (one organization, every session's user a
+    // member as its creator): every refresh now reads the membership too.
+    // A fresh connection: the first one sat idle past the server's keep-alive timeout meanwhile.
+    let mut conn = Conn::open(addr).await;
+    let (status, body) = conn
+        .post_as(
+            paths::ORGANIZATIONS,
+            &json!({"name": "Bench", "created_by": user_id}),
+            Some(state.secret_key.expose()),
+        )
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let org: serde_json::Value = serde_json::from_slice(&body).expect("organization");
+    for (session_id, jwt) in &sessions_and_jwts {
+        let touch = paths::fill(paths::SESSION_TOUCH, &[session_id]);
+        let (status, body) =
+            conn.post_as(&touch, &json!({"active_organization_id": org["id"]}), Some(jwt)).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    for mut mine in per_worker.into_iter().filter(|w| !w.is_empty()) {
-        let stop_flag = stop_flag.clone();
-        handles.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await;
-            let mut lat = Vec::new();
-            let mut errors = 0u64;
-            let mut i = 0;
-            while !stop_flag.load(Ordering::Relaxed) {
-                let slot = i % mine.len();
-                let t = Instant::now();
-                let (status, body) = conn.post(paths::REFRESH, &json!({"refresh_token": mine[slot]})).await;
-                lat.push(t.elapsed());
-                if status == 200 {
-                    match serde_json::from_slice::<AuthResponse>(&body) {
-                        Ok(auth) => mine[slot] = auth.refresh_token.into_exposed(),
-                        Err(_) => errors += 1,
-                    }
-                } else {
-                    errors += 1;
-                }
-                i += 1;
-            }
-            (lat, errors)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop_flag.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for h in handles {
-        let (lat, e) = h.await.expect("worker");
-        latencies.extend(lat);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let rps = latencies.len() as f64 / elapsed;
+    let with_org = refresh_phase(addr, std::mem::take(&mut personal.tokens), concurrency, secs).await;
 
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
@@ -200,17 +247,24 @@ async fn bench() {
     println!("|---|---|");
     println!("| raw RS256 sign (RSA-2048, aws-lc-rs), 1 thread | {sign_1:.0} /s |");
     println!("| raw RS256 sign, {cores} threads (the ceiling) | {sign_all:.0} /s |");
+    for (what, phase) in [("personal account", &personal), ("active organization", &with_org)] {
+        println!(
+            "| `POST {}` throughput, {what} ({concurrency} connections, {sessions} sessions, {secs} s) | {:.0} /s ({:.0}% of the signing ceiling) |",
+            paths::REFRESH,
+            phase.rps,
+            100.0 * phase.rps / sign_all
+        );
+        println!(
+            "| refresh latency p50 / p99, {what} | {} / {} |",
+            ms(percentile(&phase.latencies, 0.50)),
+            ms(percentile(&phase.latencies, 0.99))
+        );
+        println!("| refresh requests / errors, {what} | {} / {} |", phase.latencies.len(), phase.errors);
+    }
     println!(
-        "| `POST {}` throughput ({concurrency} connections, {sessions} sessions, {secs} s) | {rps:.0} /s ({:.0}% of the signing ceiling) |",
-        paths::REFRESH,
-        100.0 * rps / sign_all
+        "| refresh throughput with an active organization / without | {:.2} |",
+        with_org.rps / personal.rps.max(f64::MIN_POSITIVE)
     );
-    println!(
-        "| refresh latency p50 / p99 | {} / {} |",
-        ms(percentile(&latencies, 0.50)),
-        ms(percentile(&latencies, 0.99))
-    );
-    println!("| refresh requests / errors | {} / {errors} |", latencies.len());
     println!(
         "| sign-in latency p50 / p99 (Argon2id m={} KiB, t={}, p={}; {} sequential) | {} / {} |",
         config.argon2_memory_kib,
