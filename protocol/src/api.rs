@@ -93,6 +93,22 @@ pub mod paths {
     pub const JWT_TEMPLATES: &str = "/v1/jwt_templates";
     /// `GET`, `PATCH` (`UpdateJwtTemplateRequest`), `DELETE` (`DeletedObject`).
     pub const JWT_TEMPLATE: &str = "/v1/jwt_templates/{id}";
+    /// `GET`: `ListResponse<WebhookEndpoint>` (`?limit=&offset=`); `POST`:
+    /// `CreateWebhookEndpointRequest` → `WebhookEndpoint` with its `secret`.
+    pub const WEBHOOK_ENDPOINTS: &str = "/v1/webhook_endpoints";
+    /// `GET`, `PATCH` (`UpdateWebhookEndpointRequest`), `DELETE` (`DeletedObject`).
+    pub const WEBHOOK_ENDPOINT: &str = "/v1/webhook_endpoints/{id}";
+    /// `POST`, no body: a new secret (answered once, in `secret`); the previous one keeps signing
+    /// beside it for 24 h.
+    pub const WEBHOOK_ENDPOINT_ROTATE_SECRET: &str = "/v1/webhook_endpoints/{id}/rotate_secret";
+    /// `GET`: `ListResponse<WebhookDelivery>`, newest event first (`?status=&limit=&offset=`).
+    pub const WEBHOOK_ENDPOINT_DELIVERIES: &str = "/v1/webhook_endpoints/{id}/deliveries";
+    /// `POST`, no body: queue the event for this endpoint again; answers the `WebhookDelivery`.
+    pub const WEBHOOK_DELIVERY_RESEND: &str = "/v1/webhook_endpoints/{id}/deliveries/{event_id}/resend";
+    /// `GET`: `ListResponse<WebhookAttempt>`, newest first (`?event_id=&limit=&offset=`).
+    pub const WEBHOOK_ENDPOINT_ATTEMPTS: &str = "/v1/webhook_endpoints/{id}/attempts";
+    /// `POST` `RecoverWebhookRequest` → `WebhookRecovery`.
+    pub const WEBHOOK_ENDPOINT_RECOVER: &str = "/v1/webhook_endpoints/{id}/recover";
 
     /// `path` with its `{…}` placeholders replaced by `values`, in order; a placeholder without a
     /// value is left out. The values must already be safe in a path (ids, template names).
@@ -645,18 +661,20 @@ pub struct RoleListParams {
 }
 
 /// Serde helper: tells a missing field (`None`) from an explicit `null` (`Some(None)`).
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &Option<Option<String>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(inner) => inner.serialize(s),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 

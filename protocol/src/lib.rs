@@ -19,6 +19,8 @@
 //! - [`secret`]: [`Secret`], the redacting string of every password, token and key, on both sides.
 //! - [`wire`]: what `#[derive(Wire)]` adds to each type — its wire names, and in wasm32 its readers
 //!   and writers for the browser's JSON values (the SDK's only ones).
+//! - [`webhooks`]: the event types and envelope, and the Backend API's webhook endpoints,
+//!   deliveries and attempts.
 
 pub mod api;
 pub mod claims;
@@ -28,6 +30,7 @@ pub mod metadata;
 pub mod organizations;
 pub mod resources;
 pub mod secret;
+pub mod webhooks;
 pub mod wire;
 
 // The derive's generated code names this crate by its path, here as in the SDK.
@@ -44,6 +47,11 @@ pub use organizations::{
 };
 pub use resources::{EmailAddress, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
 pub use secret::Secret;
+pub use webhooks::{
+    CreateWebhookEndpointRequest, DeliveryStatus, DisabledReason, EventType, RecoverWebhookRequest,
+    UpdateWebhookEndpointRequest, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+    WebhookRecovery,
+};
 pub use wire::Wire;
 
 /// Id prefixes, as Clerk uses them.
@@ -57,6 +65,12 @@ pub mod id_prefix {
     pub const ROLE: &str = "role_";
     pub const PERMISSION: &str = "perm_";
     pub const EVENT: &str = "evt_";
+    /// A webhook endpoint (Svix's prefix).
+    pub const WEBHOOK_ENDPOINT: &str = "ep_";
+    /// One delivery attempt of a webhook (Svix's prefix).
+    pub const WEBHOOK_ATTEMPT: &str = "atmpt_";
+    /// This Hallpass instance (the events' `instance_id`).
+    pub const INSTANCE: &str = "ins_";
     pub const JWT_TEMPLATE: &str = "jtmp_";
 }
 

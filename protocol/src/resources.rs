@@ -85,6 +85,9 @@ pub enum SessionStatus {
     Revoked,
     /// Idle timeout or absolute lifetime passed.
     Expired,
+    /// Deleted with its user while still active: only ever seen in a `session.removed` event (the
+    /// APIs cannot list a session that is gone).
+    Removed,
 }
 
 /// A signed-in session of one user on one client.

@@ -267,13 +267,17 @@ mod tests {
 
     #[test]
     fn derived_enum_names_are_serdes() {
-        for status in
-            [SessionStatus::Active, SessionStatus::Ended, SessionStatus::Revoked, SessionStatus::Expired]
-        {
+        for status in [
+            SessionStatus::Active,
+            SessionStatus::Ended,
+            SessionStatus::Revoked,
+            SessionStatus::Expired,
+            SessionStatus::Removed,
+        ] {
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
             assert_eq!(SessionStatus::parse(status.as_str()), Some(status));
         }
-        assert_eq!(SessionStatus::NAMES, ["active", "ended", "revoked", "expired"]);
+        assert_eq!(SessionStatus::NAMES, ["active", "ended", "revoked", "expired", "removed"]);
         assert_eq!(JwtAlgorithm::NAMES, ["RS256", "HS256", "HS384", "HS512"]);
         assert_eq!(SessionStatus::parse("Active"), None);
     }

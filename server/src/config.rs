@@ -203,6 +203,27 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_ORGANIZATION_INVITATION_EXPIRY_DAYS", default_value_t = 30)]
     pub organization_invitation_expiry_days: i64,
 
+    /// Let webhook endpoints point at loopback, private, link-local and other non-public addresses
+    /// (development and tests; `cargo xtask demo` sets it). Without it such URLs are refused, when an
+    /// endpoint is set and again on the resolved address at every delivery.
+    #[arg(long, env = "HALLPASS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default_value_t = false)]
+    pub webhooks_allow_private_networks: bool,
+
+    /// Webhook endpoints this process delivers to at once (each endpoint gets one delivery at a time,
+    /// in order). 0: this process delivers nothing (other replicas on the database do).
+    #[arg(long, env = "HALLPASS_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+
+    /// Milliseconds between two looks for webhook deliveries that came due (retries, other replicas'
+    /// events); this process's own events are sent at once.
+    #[arg(long, env = "HALLPASS_WEBHOOK_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub webhook_poll_interval_ms: u64,
+
+    /// How long webhook events, their deliveries and attempts are kept, in seconds (an event still
+    /// pending for an enabled endpoint is kept until it is delivered or given up).
+    #[arg(long, env = "HALLPASS_WEBHOOK_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub webhook_retention_secs: u64,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HALLPASS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
@@ -265,6 +286,10 @@ impl Config {
             organization_admin_delete_enabled: true,
             organization_create_limit: 100,
             organization_invitation_expiry_days: 30,
+            webhooks_allow_private_networks: false,
+            webhook_concurrency: 16,
+            webhook_poll_interval_ms: 1000,
+            webhook_retention_secs: 7 * 24 * 3600,
             max_body_bytes: 64 * 1024,
             ready_file: None,
             demo_dir: None,
@@ -273,13 +298,15 @@ impl Config {
     }
 
     /// Settings for tests: a SQLite file at `db_path`, `127.0.0.1:0`, cheap Argon2 parameters
-    /// (m=256 KiB, t=1), and the default rate limits.
+    /// (m=256 KiB, t=1), the default rate limits, and webhooks allowed to private networks.
     pub fn for_tests(db_path: impl AsRef<std::path::Path>) -> Self {
         let mut config = Config::defaults();
         config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database_url = format!("sqlite://{}?mode=rwc", db_path.as_ref().display());
         config.argon2_memory_kib = 256;
         config.argon2_iterations = 1;
+        // Tests' webhook receivers listen on loopback; the address policy's own tests turn it back on.
+        config.webhooks_allow_private_networks = true;
         config
     }
 }

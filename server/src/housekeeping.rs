@@ -96,12 +96,13 @@ pub fn stop_signal() -> (StopHandle, Stop) {
 }
 
 impl Stop {
-    fn requested(&self) -> bool {
+    /// Whether a stop was requested (or the handle dropped).
+    pub fn requested(&self) -> bool {
         *self.0.borrow() || self.0.has_changed().is_err()
     }
 
     /// Sleeps for `d`; `true` if a stop came first.
-    async fn sleep(&mut self, d: Duration) -> bool {
+    pub async fn sleep(&mut self, d: Duration) -> bool {
         if self.requested() {
             return true;
         }

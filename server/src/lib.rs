@@ -8,7 +8,10 @@
 //! - [`routes`]: the router ([`app`]), Frontend API (`/v1/client/…`, CORS allow-list), Backend API
 //!   (`/v1/…`, secret key), JWKS, and the cross-cutting middleware (server time, error shape).
 //! - [`store`]: all SQL, behind one type, organised by resource; SQLite and PostgreSQL.
-//! - [`housekeeping`]: the background purge of sessions and refresh tokens past their retention.
+//! - [`housekeeping`]: the background purge of sessions, refresh tokens and webhook events past their
+//!   retention.
+//! - [`webhooks`]: events about users and sessions, delivered to the app's endpoints by a background
+//!   worker — signing, retries, the address policy, the HTTP client.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256; [`session_token`]: the
 //!   claims of session tokens, with the active organization.
@@ -49,13 +52,15 @@ pub mod session_token;
 pub mod state;
 pub mod store;
 pub mod validate;
+pub mod webhooks;
 
 pub use config::Config;
 pub use routes::app;
 pub use state::{AppState, StartError};
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests, with
-/// the connection caps and timeouts of [`serve`]; runs [`housekeeping`] meanwhile.
+/// the connection caps and timeouts of [`serve`]; runs [`housekeeping`] and the webhook
+/// [`webhooks::worker`] meanwhile.
 ///
 /// Without a configured public URL, the tokens' issuer becomes `http://<listener address>`.
 pub async fn run(
@@ -64,15 +69,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.set_bound_addr(listener.local_addr()?);
-    let (stop_housekeeping, stop) = housekeeping::stop_signal();
-    let housekeeper = housekeeping::spawn(state.clone(), stop);
+    let (stop_background, stop) = housekeeping::stop_signal();
+    let housekeeper = housekeeping::spawn(state.clone(), stop.clone());
+    let deliverer = webhooks::worker::spawn(state.clone(), stop);
     let served = serve::serve(listener, state, async move {
         shutdown.await;
-        stop_housekeeping.stop();
+        stop_background.stop();
     })
     .await;
     // Stopped by the signal above, or (if serving failed) by its handle being dropped with the future;
-    // either way it ends after the batch in progress.
+    // either way they end after the batch or the attempts in progress.
     let _ = housekeeper.await;
+    let _ = deliverer.await;
     served
 }

@@ -1,9 +1,11 @@
-//! [`AppState`]: everything a request needs — config, store, keys, secrets, clock, rate limiters.
+//! [`AppState`]: everything a request needs — config, store, keys, secrets, clock, rate limiters, the
+//! webhook client.
 //! Cheap to clone (one `Arc`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
+use hallpass_protocol::id_prefix;
 use hallpass_protocol::keys::{encode_publishable_key, is_secret_key};
 
 use crate::at_rest::{SealError, Sealer, unseal};
@@ -15,7 +17,7 @@ use crate::origins::OriginList;
 use crate::password::{HashParams, Hasher};
 use crate::ratelimit::{Limits, MemoryCounters};
 use crate::refresh::SuccessorKey;
-use crate::secret::{Password, SecretKey, b64url, b64url_decode, random_base62, random_bytes};
+use crate::secret::{Password, SecretKey, b64url, b64url_decode, new_id, random_base62, random_bytes};
 use crate::store::{Store, StoreError};
 
 /// Why the server could not start.
@@ -70,6 +72,12 @@ pub struct Inner {
     pub dummy_hash: String,
     /// JWT templates' custom signing keys, loaded once each.
     pub template_keys: crate::jwt_template::signer::KeyCache,
+    /// This instance's id (`ins_…`, the webhook events' `instance_id`), the same for every replica.
+    pub instance_id: String,
+    /// The webhook delivery client (`crate::webhooks::client`).
+    pub webhook_client: crate::webhooks::client::Client,
+    /// Who this process is when it leases webhook endpoints (`wrk_…`, new at every start).
+    pub webhook_owner: String,
     public_url: RwLock<String>,
 }
 
@@ -127,6 +135,12 @@ impl AppState {
 
         let keys = load_or_create_keys(&store, sealer.as_ref(), now).await?;
 
+        let fresh_instance = new_id(id_prefix::INSTANCE).map_err(|e| StartError::Task(e.to_string()))?;
+        let instance_id = store.secret_or_insert("instance_id", fresh_instance, now).await?;
+        let webhook_client = crate::webhooks::client::Client::new(config.webhooks_allow_private_networks)
+            .map_err(StartError::Config)?;
+        let webhook_owner = new_id("wrk_").map_err(|e| StartError::Task(e.to_string()))?;
+
         let hash_params = HashParams {
             memory_kib: config.argon2_memory_kib,
             iterations: config.argon2_iterations,
@@ -156,6 +170,9 @@ impl AppState {
             limits,
             dummy_hash,
             template_keys: Default::default(),
+            instance_id,
+            webhook_client,
+            webhook_owner,
         })))
     }
 

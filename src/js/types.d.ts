@@ -69,7 +69,7 @@ export interface User {
   lastSignInAt: number | null;
 }
 
-export type SessionStatus = "active" | "ended" | "revoked" | "expired";
+export type SessionStatus = "active" | "ended" | "revoked" | "expired" | "removed";
 
 export interface Session {
   id: string;

@@ -13,7 +13,7 @@ pub fn session_over(status: SessionStatus) -> ApiError {
     let (code, message) = match status {
         SessionStatus::Revoked => (ErrorCode::SessionRevoked, "This session was revoked"),
         SessionStatus::Ended => (ErrorCode::SessionEnded, "This session was signed out"),
-        SessionStatus::Expired | SessionStatus::Active => {
+        SessionStatus::Expired | SessionStatus::Active | SessionStatus::Removed => {
             (ErrorCode::SessionExpired, "This session has expired")
         }
     };

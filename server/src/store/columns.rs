@@ -8,7 +8,7 @@
 //!     public_metadata: Metadata,
 //!     #[sqlx(try_from = "NameText")]   // an enum by its wire name
 //!     status: SessionStatus,
-//!     #[sqlx(try_from = "SecretText")] // a nullable secret
+//!     #[sqlx(try_from = "SecretText")] // a nullable secret (or, as `Secret`, a required one)
 //!     signing_key: Option<TemplateKey>,
 //!     #[sqlx(try_from = "Flag")]       // a boolean as BIGINT 0/1 (SQLite has no BOOLEAN)
 //!     admin_delete_enabled: bool,
@@ -18,12 +18,15 @@
 //! Writes bind the plain text ([`json`], `as_str()`, `expose()`). A value that does not parse is a
 //! decode error naming the column (the handler's 500), never a panic.
 
-use hallpass_protocol::{InvitationStatus, JwtAlgorithm, Metadata, PermissionType, SessionStatus};
+use hallpass_protocol::{
+    DeliveryStatus, DisabledReason, EventType, InvitationStatus, JwtAlgorithm, Metadata, PermissionType,
+    SessionStatus,
+};
 use sqlx::any::{AnyTypeInfo, AnyValueRef};
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Decode, Type};
 
-use crate::secret::TemplateKey;
+use crate::secret::{Secret, TemplateKey};
 
 /// A TEXT column holding a JSON object.
 pub struct JsonText(String);
@@ -33,6 +36,12 @@ pub struct NameText(String);
 
 /// A nullable TEXT column holding a secret; it goes straight into its redacting type.
 pub struct SecretText(Option<String>);
+
+/// A nullable TEXT column holding an enum's wire name.
+pub struct NullableNameText(Option<String>);
+
+/// A nullable TEXT column holding a JSON array of webhook event types (NULL: every type).
+pub struct EventTypesText(Option<String>);
 
 macro_rules! text_column {
     ($name:ident, $inner:ty) => {
@@ -57,6 +66,8 @@ macro_rules! text_column {
 text_column!(JsonText, String);
 text_column!(NameText, String);
 text_column!(SecretText, Option<String>);
+text_column!(NullableNameText, Option<String>);
+text_column!(EventTypesText, Option<String>);
 
 /// A BIGINT column holding a boolean, `0` or `1` (written with [`flag`]).
 pub struct Flag(i64);
@@ -125,6 +136,57 @@ impl TryFrom<NameText> for PermissionType {
     type Error = UnknownName;
     fn try_from(text: NameText) -> Result<Self, Self::Error> {
         PermissionType::parse(&text.0).ok_or(UnknownName(text.0))
+    }
+}
+
+impl TryFrom<NameText> for EventType {
+    type Error = UnknownName;
+    fn try_from(text: NameText) -> Result<Self, Self::Error> {
+        EventType::parse(&text.0).ok_or(UnknownName(text.0))
+    }
+}
+
+impl TryFrom<NameText> for DeliveryStatus {
+    type Error = UnknownName;
+    fn try_from(text: NameText) -> Result<Self, Self::Error> {
+        DeliveryStatus::parse(&text.0).ok_or(UnknownName(text.0))
+    }
+}
+
+impl TryFrom<NullableNameText> for Option<DisabledReason> {
+    type Error = UnknownName;
+    fn try_from(text: NullableNameText) -> Result<Self, Self::Error> {
+        text.0.map(|name| DisabledReason::parse(&name).ok_or(UnknownName(name))).transpose()
+    }
+}
+
+impl TryFrom<EventTypesText> for Option<Vec<EventType>> {
+    type Error = UnknownName;
+    fn try_from(text: EventTypesText) -> Result<Self, Self::Error> {
+        let Some(json) = text.0 else { return Ok(None) };
+        let names: Vec<String> = serde_json::from_str(&json).map_err(|_| UnknownName(json.clone()))?;
+        names
+            .into_iter()
+            .map(|n| EventType::parse(&n).ok_or(UnknownName(n)))
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+}
+
+/// Event types as the TEXT the column holds (`None`: NULL, every type).
+pub fn event_types(types: Option<&[EventType]>) -> Option<String> {
+    types.map(|t| serde_json::Value::from(t.iter().map(|t| t.as_str()).collect::<Vec<_>>()).to_string())
+}
+
+/// A NULL in a column that a secret must fill.
+#[derive(Debug, thiserror::Error)]
+#[error("a required secret is NULL")]
+pub struct MissingSecret;
+
+impl TryFrom<SecretText> for Secret {
+    type Error = MissingSecret;
+    fn try_from(text: SecretText) -> Result<Self, Self::Error> {
+        text.0.map(Secret::new).ok_or(MissingSecret)
     }
 }
 

@@ -89,11 +89,21 @@ pub(crate) use share_locked;
 /// A bulk statement `$head (<$subquery>) $tail` whose subquery picks the batch: on PostgreSQL its rows
 /// are locked with `FOR UPDATE OF <$table> SKIP LOCKED`, so two replicas purging at once take disjoint
 /// batches instead of waiting on each other; on SQLite the writer holds the whole database anyway.
+///
+/// `no_key_update of <table>` locks with `FOR NO KEY UPDATE` instead: for a batch that is updated
+/// (not deleted) and must not wait for, or be skipped because of, the key-share locks that other
+/// transactions' foreign keys take on its rows.
 macro_rules! skip_locked {
     ($head:literal, $subquery:expr, of $table:literal, $tail:literal) => {
         $crate::store::dialect::Sql {
             sqlite: concat!($head, $subquery, $tail),
             postgres: concat!($head, $subquery, " FOR UPDATE OF ", $table, " SKIP LOCKED", $tail),
+        }
+    };
+    ($head:literal, $subquery:expr, no_key_update of $table:literal, $tail:literal) => {
+        $crate::store::dialect::Sql {
+            sqlite: concat!($head, $subquery, $tail),
+            postgres: concat!($head, $subquery, " FOR NO KEY UPDATE OF ", $table, " SKIP LOCKED", $tail),
         }
     };
 }

@@ -72,6 +72,7 @@ const VERSIONS: &[Version] = &[
     both!(20261126000002, "jwt_templates"),
     both!(20261127000001, "session_purge_indexes"),
     both!(20261129000001, "organizations"),
+    both!(20261130000001, "webhooks"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

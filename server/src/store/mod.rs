@@ -62,10 +62,13 @@ pub mod jwt_templates;
 pub mod memberships;
 pub mod migrations;
 pub mod organizations;
+pub mod outbox;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 
 use std::sync::Arc;
 
@@ -99,6 +102,15 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    #[error("the OS random number generator failed: {0}")]
+    Random(getrandom::Error),
+}
+
+// By hand: `getrandom::Error` is not a `std::error::Error` without its `std` feature.
+impl From<getrandom::Error> for StoreError {
+    fn from(e: getrandom::Error) -> Self {
+        StoreError::Random(e)
+    }
 }
 
 /// The database: a pool of connections to one SQLite file or one PostgreSQL database.
@@ -108,6 +120,8 @@ pub struct Store {
     engine: Engine,
     /// SQLite only: this process's writers queue here for the one write lock (see the module doc).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Woken after every commit that wrote webhook events (this process's delivery worker waits on it).
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction (see the module doc). Dropping it without [`WriteTx::commit`] rolls back.
@@ -115,6 +129,9 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     engine: Engine,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Webhook events emitted inside it, written by `commit` ([`outbox`]).
+    events: Vec<outbox::NewEvent>,
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
@@ -128,8 +145,18 @@ impl WriteTx {
         self.engine
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    /// Writes the events emitted inside the transaction (see [`outbox`]), then commits.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let events = std::mem::take(&mut self.events);
+        let emitted = !events.is_empty();
+        if emitted {
+            outbox::write(&mut self, events).await?;
+        }
+        self.tx.commit().await?;
+        if emitted {
+            self.outbox.notify_one();
+        }
+        Ok(())
     }
 }
 
@@ -140,11 +167,17 @@ impl Store {
         let engine = Engine::of_url(url)?;
         let pool = dialect::connect(engine, url, max_connections).await?;
         let writer = (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Store { pool, engine, writer })
+        Ok(Store { pool, engine, writer, outbox: Arc::default() })
     }
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// Completes once a commit of this process has written webhook events since the last call
+    /// returned (or at once, if one has): the delivery worker's wake-up.
+    pub async fn outbox_written(&self) {
+        self.outbox.notified().await;
     }
 
     /// Closes every connection (tests reopen the same database to prove persistence).
@@ -160,7 +193,7 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin_with(dialect::begin_write(self.engine)).await?;
-        Ok(WriteTx { tx, engine: self.engine, _turn: turn })
+        Ok(WriteTx { tx, engine: self.engine, _turn: turn, events: Vec::new(), outbox: self.outbox.clone() })
     }
 
     /// Housekeeping's building block: runs bulk deletes shaped `DELETE … WHERE … IN (SELECT … <ended
