@@ -1,5 +1,7 @@
 //! Housekeeping: deletes what has outlived its retention — sessions over (signed out, revoked, or past
-//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens — from a
+//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, and webhook
+//! events older than `--webhook-retention-secs` with their deliveries and attempts (except those still
+//! pending for an enabled endpoint) — from a
 //! background task that never holds requests up: every batch is one short transaction of at most
 //! `--housekeeping-batch-size` rows, batches are `--housekeeping-pause-ms` apart (on SQLite a request
 //! waits behind one batch at most), and a sweep starts every `--housekeeping-interval-secs`. Every
@@ -21,6 +23,8 @@ use crate::store::{Store, StoreError};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub retention_ms: i64,
+    /// How long webhook events are kept.
+    pub webhook_retention_ms: i64,
     pub batch_size: u32,
     pub pause: Duration,
     pub interval: Duration,
@@ -32,6 +36,8 @@ impl Settings {
     pub fn from_config(config: &Config) -> Settings {
         Settings {
             retention_ms: i64::try_from(config.session_retention_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            webhook_retention_ms: i64::try_from(config.webhook_retention_secs.saturating_mul(1000))
                 .unwrap_or(i64::MAX),
             batch_size: config.housekeeping_batch_size.max(1),
             pause: Duration::from_millis(config.housekeeping_pause_ms),
@@ -46,6 +52,7 @@ impl Settings {
 pub struct Swept {
     pub refresh_tokens: u64,
     pub sessions: u64,
+    pub webhook_events: u64,
     /// Batches run, all jobs together.
     pub batches: u32,
 }
@@ -55,15 +62,26 @@ pub struct Swept {
 enum Job {
     RefreshTokens,
     Sessions,
+    WebhookEvents,
 }
 
-const JOBS: [Job; 2] = [Job::RefreshTokens, Job::Sessions];
+const JOBS: [Job; 3] = [Job::RefreshTokens, Job::Sessions, Job::WebhookEvents];
 
 impl Job {
-    async fn batch(self, store: &Store, cutoff: i64, limit: i64) -> Result<u64, StoreError> {
+    async fn batch(
+        self,
+        store: &Store,
+        now: i64,
+        settings: &Settings,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let sessions_cutoff = now.saturating_sub(settings.retention_ms);
         match self {
-            Job::RefreshTokens => store.purge_refresh_tokens(cutoff, limit).await,
-            Job::Sessions => store.purge_sessions(cutoff, limit).await,
+            Job::RefreshTokens => store.purge_refresh_tokens(sessions_cutoff, limit).await,
+            Job::Sessions => store.purge_sessions(sessions_cutoff, limit).await,
+            Job::WebhookEvents => {
+                store.purge_webhook_events(now.saturating_sub(settings.webhook_retention_ms), limit).await
+            }
         }
     }
 
@@ -71,6 +89,7 @@ impl Job {
         match self {
             Job::RefreshTokens => &mut swept.refresh_tokens,
             Job::Sessions => &mut swept.sessions,
+            Job::WebhookEvents => &mut swept.webhook_events,
         }
     }
 }
@@ -116,7 +135,7 @@ impl Stop {
 /// One sweep at the state's clock: each job batch after batch, until a batch comes back short
 /// (nothing left), `max_batches` ran, or a stop is requested.
 pub async fn sweep(state: &AppState, settings: &Settings, stop: &mut Stop) -> Result<Swept, StoreError> {
-    let cutoff = state.now_ms().saturating_sub(settings.retention_ms);
+    let now = state.now_ms();
     let limit = i64::from(settings.batch_size);
     let mut swept = Swept::default();
     for job in JOBS {
@@ -124,7 +143,7 @@ pub async fn sweep(state: &AppState, settings: &Settings, stop: &mut Stop) -> Re
             if swept.batches > 0 && stop.sleep(settings.pause).await {
                 return Ok(swept);
             }
-            let n = job.batch(&state.store, cutoff, limit).await?;
+            let n = job.batch(&state.store, now, settings, limit).await?;
             swept.batches += 1;
             *job.count(&mut swept) += n;
             if n < u64::from(settings.batch_size) {
@@ -142,12 +161,15 @@ pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
         let settings = Settings::from_config(&state.config);
         loop {
             match sweep(&state, &settings, &mut stop).await {
-                Ok(swept) if swept.refresh_tokens + swept.sessions > 0 => tracing::info!(
-                    sessions = swept.sessions,
-                    refresh_tokens = swept.refresh_tokens,
-                    batches = swept.batches,
-                    "housekeeping: purged"
-                ),
+                Ok(swept) if swept.refresh_tokens + swept.sessions + swept.webhook_events > 0 => {
+                    tracing::info!(
+                        sessions = swept.sessions,
+                        refresh_tokens = swept.refresh_tokens,
+                        webhook_events = swept.webhook_events,
+                        batches = swept.batches,
+                        "housekeeping: purged"
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!("housekeeping: {e}"),
             }

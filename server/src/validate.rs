@@ -207,7 +207,8 @@ pub fn metadata(value: &Metadata, param: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn too_long(param: &str, max: usize) -> ApiError {
+/// 422 `form_param_too_long` naming `param` and its limit.
+pub fn too_long(param: &str, max: usize) -> ApiError {
     ApiError::unprocessable(ErrorCode::FormParamTooLong, format!("`{param}` is too long"))
         .with_long_message(format!("`{param}` must be at most {max} characters."))
         .param(param)

@@ -41,8 +41,8 @@ pub async fn require_secret_key(State(state): State<AppState>, req: Request, nex
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    limit: Option<i64>,
-    offset: Option<i64>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
 }
 
 impl Page {
@@ -73,7 +73,7 @@ pub async fn delete_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeletedObject>> {
-    if !state.store.delete_user(&id).await? {
+    if !state.store.delete_user(&id, state.now_ms()).await? {
         return Err(ApiError::not_found("User"));
     }
     tracing::info!(user_id = %id, "user deleted");

@@ -18,6 +18,7 @@ mod organization_roles;
 mod organizations;
 mod session_auth;
 mod template_tokens;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -147,6 +148,13 @@ pub fn app(state: AppState) -> Router {
                 .patch(organization_roles::update_permission)
                 .delete(organization_roles::delete_permission),
         )
+        .route(paths::WEBHOOK_ENDPOINTS, get(webhooks::list).post(webhooks::create))
+        .route(paths::WEBHOOK_ENDPOINT, get(webhooks::get).patch(webhooks::update).delete(webhooks::delete))
+        .route(paths::WEBHOOK_ENDPOINT_ROTATE_SECRET, post(webhooks::rotate_secret))
+        .route(paths::WEBHOOK_ENDPOINT_DELIVERIES, get(webhooks::deliveries))
+        .route(paths::WEBHOOK_DELIVERY_RESEND, post(webhooks::resend))
+        .route(paths::WEBHOOK_ENDPOINT_ATTEMPTS, get(webhooks::attempts))
+        .route(paths::WEBHOOK_ENDPOINT_RECOVER, post(webhooks::recover))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), backend::require_secret_key));
 

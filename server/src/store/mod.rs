@@ -180,6 +180,12 @@ impl Store {
         self.outbox.notified().await;
     }
 
+    /// Wakes this process's delivery worker: deliveries were queued (or an endpoint enabled) other
+    /// than by emitting events.
+    pub(crate) fn wake_webhooks(&self) {
+        self.outbox.notify_one();
+    }
+
     /// Closes every connection (tests reopen the same database to prove persistence).
     pub async fn close(&self) {
         self.pool.close().await;

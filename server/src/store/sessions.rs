@@ -1,8 +1,11 @@
 //! Sessions: creation at sign-up and sign-in (with the first refresh token), lookups, status changes
 //! (sign-out, revocation, expiry), the active organization, and the purge of sessions long over. A
 //! session's row is also the lock of its refresh-token family (see [`lock_by_token`]).
+//!
+//! Events ([`super::outbox`]): `session.created` when one starts, `session.ended` / `session.revoked`
+//! when a status change commits ([`status_event`]); expiry has no event (Clerk sends none).
 
-use hallpass_protocol::{Session, SessionStatus};
+use hallpass_protocol::{EventType, Session, SessionStatus};
 
 use super::dialect::{Sql, locked, skip_locked};
 use super::{Store, StoreError, WriteTx};
@@ -61,6 +64,7 @@ macro_rules! session_columns {
         "id, user_id, status, last_active_at, expire_at, abandon_at, active_organization_id, created_at, updated_at"
     };
 }
+pub(super) use session_columns;
 
 const SESSION_BY_ID: &str = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = $1");
 
@@ -72,14 +76,14 @@ impl Store {
         token_hash: &str,
     ) -> Result<SessionRecord, StoreError> {
         let mut tx = self.write_tx().await?;
-        insert(&mut tx, session, token_hash).await?;
+        let created = insert(&mut tx, session, token_hash).await?;
         sqlx::query("UPDATE users SET last_sign_in_at = $1, updated_at = $1 WHERE id = $2")
             .bind(session.now)
             .bind(&session.user_id)
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
-        self.session(&session.id).await?.ok_or_else(|| StoreError::Corrupt("session vanished".into()))
+        Ok(created)
     }
 
     pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -122,8 +126,9 @@ impl Store {
         Ok(sessions)
     }
 
-    /// Moves a session from `from` to `to`; `true` if it was in `from`. A conditional update: of
-    /// two concurrent changes, the second finds the status moved and changes nothing.
+    /// Moves a session from `from` to `to`, with its event ([`status_event`]); `true` if it was in
+    /// `from`. A conditional update: of two concurrent changes, the second finds the status moved and
+    /// changes nothing (and emits nothing).
     pub async fn set_status(
         &self,
         id: &str,
@@ -131,17 +136,23 @@ impl Store {
         to: SessionStatus,
         now: i64,
     ) -> Result<bool, StoreError> {
+        const MOVE: &str = concat!(
+            "UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING ",
+            session_columns!()
+        );
         let mut tx = self.write_tx().await?;
-        let n = sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        let moved: Option<SessionRecord> = sqlx::query_as(MOVE)
             .bind(to.as_str())
             .bind(now)
             .bind(id)
             .bind(from.as_str())
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+            .fetch_optional(tx.conn())
+            .await?;
+        if let Some(session) = &moved {
+            emit_status(&mut tx, session, now)?;
+        }
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(moved.is_some())
     }
 
     /// The session a refresh token (any of its family, rotated or not) belongs to, and when the token
@@ -190,8 +201,12 @@ impl Store {
     }
 }
 
-/// Inserts a new active session and its first refresh token.
-pub(super) async fn insert(tx: &mut WriteTx, s: &NewSession, token_hash: &str) -> Result<(), StoreError> {
+/// Inserts a new active session and its first refresh token; emits `session.created`.
+pub(super) async fn insert(
+    tx: &mut WriteTx,
+    s: &NewSession,
+    token_hash: &str,
+) -> Result<SessionRecord, StoreError> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at) \
          VALUES ($1, $2, 'active', $3, $4, $5, $3, $3)",
@@ -209,7 +224,9 @@ pub(super) async fn insert(tx: &mut WriteTx, s: &NewSession, token_hash: &str) -
         .bind(s.now)
         .execute(tx.conn())
         .await?;
-    Ok(())
+    let created: SessionRecord = sqlx::query_as(SESSION_BY_ID).bind(&s.id).fetch_one(tx.conn()).await?;
+    tx.emit(EventType::SessionCreated, &created.to_wire(), s.now)?;
+    Ok(created)
 }
 
 /// The session that the refresh token hashed `token_hash` belongs to, locked until `tx` ends: every
@@ -228,18 +245,39 @@ pub(super) async fn lock_by_token(
     Ok(sqlx::query_as(sql).bind(token_hash).fetch_optional(tx.conn()).await?)
 }
 
-/// Sets a session's status inside `tx` (whose caller holds the session's lock).
+/// Sets a session's status inside `tx` (whose caller holds the session's lock), with its event.
 pub(super) async fn set_status_tx(
     tx: &mut WriteTx,
     id: &str,
     to: SessionStatus,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(to.as_str())
-        .bind(now)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    const SET: &str = concat!(
+        "UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 RETURNING ",
+        session_columns!()
+    );
+    let session: Option<SessionRecord> =
+        sqlx::query_as(SET).bind(to.as_str()).bind(now).bind(id).fetch_optional(tx.conn()).await?;
+    if let Some(session) = &session {
+        emit_status(tx, session, now)?;
+    }
     Ok(())
+}
+
+/// The event a session's move to `status` emits, if any.
+pub fn status_event(status: SessionStatus) -> Option<EventType> {
+    match status {
+        SessionStatus::Ended => Some(EventType::SessionEnded),
+        SessionStatus::Revoked => Some(EventType::SessionRevoked),
+        SessionStatus::Removed => Some(EventType::SessionRemoved),
+        SessionStatus::Active | SessionStatus::Expired => None,
+    }
+}
+
+/// Emits the event of `session`'s current status, if it has one.
+pub(super) fn emit_status(tx: &mut WriteTx, session: &SessionRecord, now: i64) -> Result<(), StoreError> {
+    match status_event(session.status) {
+        Some(event) => tx.emit(event, &session.to_wire(), now),
+        None => Ok(()),
+    }
 }

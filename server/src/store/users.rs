@@ -1,8 +1,12 @@
 //! Users and their email addresses: sign-up (with the first session), lookups, the Backend API's list,
 //! metadata edits and deletion. Email addresses are unique through the database's index, so two
 //! concurrent sign-ups with one address cannot both succeed.
+//!
+//! Events ([`super::outbox`]): `user.created` (then `session.created`) at sign-up, `user.updated` at
+//! every edit, and at deletion `session.removed` for each live session, then `user.deleted`. The
+//! user's `data` is the Backend API's (with `private_metadata`, as Clerk's webhooks carry it).
 
-use hallpass_protocol::{EmailAddress, Metadata, User};
+use hallpass_protocol::{DeletedObject, EmailAddress, EventType, Metadata, SessionStatus, User};
 
 use super::columns::json;
 use super::dialect::locked;
@@ -153,12 +157,12 @@ impl Store {
             }
             Err(e) => return Err(CreateUserError::Store(e.into())),
         }
-        sessions::insert(&mut tx, session, token_hash).await?;
+        let created: UserRecord =
+            sqlx::query_as(USER_BY_ID).bind(&user.id).fetch_one(tx.conn()).await.map_err(StoreError::from)?;
+        tx.emit(EventType::UserCreated, &created.to_backend(), user.now)?;
+        let session = sessions::insert(&mut tx, session, token_hash).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        let user = self.user(&user.id).await?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-        let session =
-            self.session(&session.id).await?.ok_or_else(|| StoreError::Corrupt("session vanished".into()))?;
-        Ok((user, session))
+        Ok((created, session))
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -186,16 +190,33 @@ impl Store {
     }
 
     /// Deletes a user with their email addresses, sessions and refresh tokens (the foreign keys
-    /// cascade). `false` if absent.
-    pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
+    /// cascade), at `now`. `false` if absent.
+    pub async fn delete_user(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        const DELETE_SESSIONS: &str = concat!(
+            "DELETE FROM sessions WHERE user_id = $1 RETURNING ",
+            super::sessions::session_columns!()
+        );
         let mut tx = self.write_tx().await?;
         // Sessions first, then the user: the order rotation and sign-out lock in (a session, then
         // its tokens), so a refresh racing the deletion waits instead of deadlocking.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
+        let deleted: Vec<SessionRecord> =
+            sqlx::query_as(DELETE_SESSIONS).bind(id).fetch_all(tx.conn()).await?;
         let n =
             sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(tx.conn()).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        for mut session in deleted {
+            if session.status == SessionStatus::Active && !session.is_past_deadline(now) {
+                session.status = SessionStatus::Removed;
+                session.updated_at = now;
+                sessions::emit_status(&mut tx, &session, now)?;
+            }
+        }
+        let gone = DeletedObject { object: "user".into(), id: id.to_owned(), deleted: true };
+        tx.emit(EventType::UserDeleted, &gone, now)?;
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(true)
     }
 
     /// Read-modify-write of a user's names and metadata in one write transaction, the user's row
@@ -233,6 +254,7 @@ impl Store {
         .bind(id)
         .execute(tx.conn())
         .await?;
+        tx.emit(EventType::UserUpdated, &user.to_backend(), now)?;
         tx.commit().await?;
         Ok(Ok(Some(user)))
     }

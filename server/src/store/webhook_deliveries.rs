@@ -432,6 +432,7 @@ impl Store {
             .fetch_optional(tx.conn())
             .await?;
         tx.commit().await?;
+        self.wake_webhooks();
         Ok(delivery)
     }
 
@@ -469,6 +470,9 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
+        if n > 0 {
+            self.wake_webhooks();
+        }
         Ok(Some(n))
     }
 }

@@ -184,6 +184,9 @@ impl Store {
         .execute(tx.conn())
         .await?;
         tx.commit().await?;
+        if endpoint.enabled && !was_enabled {
+            self.wake_webhooks();
+        }
         Ok(Ok(Some(endpoint)))
     }
 

@@ -65,7 +65,9 @@ impl Client {
             .referer(false)
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Below the 5 s keep-alive of Node's HTTP server (and most others): a connection is
+            // never reused just as the receiver closes it, which would fail an attempt for nothing.
+            .pool_idle_timeout(Duration::from_secs(4))
             .user_agent(concat!("Hallpass-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("webhook HTTP client: {e}"))?;
