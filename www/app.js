@@ -119,6 +119,7 @@ function render() {
   $("signed-out").hidden = !isLoaded || isSignedIn;
   $("signed-in").hidden = !isSignedIn;
   $("api").hidden = !isLoaded;
+  $("webhooks").hidden = !isSignedIn;
   const status = $("status");
   status.dataset.state = isSignedIn ? "in" : "out";
   $("status-text").textContent = isSignedIn
@@ -137,6 +138,7 @@ function render() {
   $("user-created").textContent = dateTime(user.createdAt);
   $("user-last-sign-in").textContent = dateTime(user.lastSignInAt);
   void updateToken();
+  void loadWebhooks();
 }
 
 /** Reads the current token (the SDK's cache; a refresh when it is due) and shows what changed. */
@@ -173,6 +175,38 @@ async function updateToken(options) {
   tick();
 }
 
+/** One line about an event's `data`: who or which session, and what it says now. */
+function summary(event) {
+  const d = event.data ?? {};
+  if (event.type.startsWith("user.")) {
+    if (d.deleted) return `${d.id} deleted`;
+    const email = d.email_addresses?.[0]?.email_address ?? "";
+    const name = [d.first_name, d.last_name].filter(Boolean).join(" ");
+    return [name, email].filter(Boolean).join(" · ") || d.id;
+  }
+  return `${d.id} · ${d.status}`;
+}
+
+/** What the demo's backend received about this user (it verified each signature first). */
+async function loadWebhooks() {
+  if (!hp.useAuth().isSignedIn) return;
+  const response = await hp.fetch("/demo/api/webhooks");
+  if (!response.ok) return;
+  const { data } = await response.json();
+  const items = data.map((event) => {
+    const li = document.createElement("li");
+    li.innerHTML = "<span class=\"pill\" data-ok=\"true\"></span><span class=\"what\"></span>" +
+      "<span class=\"when muted small\"></span><code class=\"id small\"></code>";
+    li.querySelector(".pill").textContent = event.type;
+    li.querySelector(".what").textContent = summary(event);
+    li.querySelector(".when").textContent = `${new Date(event.received_at).toLocaleTimeString()} · signature verified`;
+    li.querySelector(".id").textContent = event.id;
+    return li;
+  });
+  $("webhooks-list").replaceChildren(...items);
+  $("webhooks-empty").hidden = items.length > 0;
+}
+
 /** The countdown: seconds left on the current token, on this device's clock. */
 function tick() {
   if (!token.value) return;
@@ -187,6 +221,8 @@ setInterval(() => {
   // `getToken()` is served from the cache until the token nears expiry; then the SDK refreshes it.
   void updateToken();
 }, 1000);
+// Deliveries arrive a moment after each change; look again every few seconds.
+setInterval(() => void loadWebhooks().catch(() => {}), 3000);
 
 hp.addListener(render);
 render();
@@ -248,6 +284,10 @@ $("sign-out").addEventListener("click", (event) => {
 
 $("refresh-token").addEventListener("click", (event) => {
   void busy(event.currentTarget, () => updateToken({ skipCache: true }), showBanner);
+});
+
+$("load-webhooks").addEventListener("click", (event) => {
+  void busy(event.currentTarget, loadWebhooks, showBanner);
 });
 
 $("call-api").addEventListener("click", (event) => {

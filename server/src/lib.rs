@@ -69,6 +69,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.set_bound_addr(listener.local_addr()?);
+    if state.config.demo_dir.is_some() {
+        routes::demo_webhooks::subscribe(&state).await;
+    }
     let (stop_background, stop) = housekeeping::stop_signal();
     let housekeeper = housekeeping::spawn(state.clone(), stop.clone());
     let deliverer = webhooks::worker::spawn(state.clone(), stop);

@@ -132,3 +132,63 @@ async fn dotfiles_and_symlinks_out_of_the_folder_are_not_served(db: Db) {
     let inside = app.call(Method::GET, "/demo/inside.html", &[], None).await;
     assert_eq!(inside.status, 200);
 }
+
+db_test!(the_demo_backend_receives_verified_webhooks_about_the_signed_in_user);
+async fn the_demo_backend_receives_verified_webhooks_about_the_signed_in_user(db: Db) {
+    use std::time::{Duration, Instant};
+
+    use hallpass_server::routes::demo_webhooks::WEBHOOKS;
+    let (app, _www) = demo_app(&db).await;
+    // The real server, with its delivery worker: it points the demo's endpoint at itself. The page's
+    // requests go through its listener (the inbox is the served app's).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hallpass_server::run(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    // Sign-ups here bypass the listener: wait until the server has set the endpoint up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.backend(Method::GET, "/v1/webhook_endpoints", None).await.json()["total_count"] != 1 {
+        assert!(Instant::now() < deadline, "no demo endpoint within 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ada = app.sign_up_as("ada@example.com").await;
+    let bob = app.sign_up_as("bob@example.com").await;
+    let inbox = format!("{base}{WEBHOOKS}");
+    let mine = loop {
+        let res = http.get(&inbox).bearer_auth(ada.jwt.expose()).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        let data = body["data"].as_array().unwrap().clone();
+        if data.len() >= 2 {
+            break data;
+        }
+        assert!(Instant::now() < deadline, "no webhooks within 20 s: {data:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Ada sees her own events only (newest first), never Bob's.
+    let types: Vec<&str> = mine.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["session.created", "user.created"]);
+    assert_eq!(mine[1]["data"]["id"], ada.user.id);
+    assert_eq!(mine[0]["data"]["user_id"], ada.user.id);
+    assert!(mine.iter().all(|e| e["id"].as_str().unwrap().starts_with("evt_")));
+    assert!(!serde_json::Value::Array(mine).to_string().contains(&bob.user.id));
+
+    // A delivery that does not verify is refused; without a session token, nothing is listed.
+    let forged = http
+        .post(&inbox)
+        .header("content-type", "application/json")
+        .header("svix-id", "evt_forged")
+        .header("svix-timestamp", (app.clock_now() / 1000).to_string())
+        .header("svix-signature", "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .body(serde_json::json!({"type": "user.deleted", "data": {"id": ada.user.id}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    assert_eq!(http.get(&inbox).send().await.unwrap().status(), 401);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

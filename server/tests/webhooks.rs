@@ -659,7 +659,11 @@ impl Gen {
                     &["0", "1", "2", "10", "01", "-1", "1.5", "4294967294", "4294967295", "b", "a"];
                 let mut map = serde_json::Map::new();
                 for _ in 0..self.next() % 6 {
-                    let key = if self.next().is_multiple_of(2) { self.pick(KEYS).to_string() } else { self.string() };
+                    let key = if self.next().is_multiple_of(2) {
+                        self.pick(KEYS).to_string()
+                    } else {
+                        self.string()
+                    };
                     map.insert(key, self.value(depth + 1));
                 }
                 Value::Object(map)

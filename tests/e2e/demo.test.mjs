@@ -22,6 +22,7 @@ async function startDemoServer() {
     "--addr", "127.0.0.1:0", "--database-url", `sqlite://${join(dir, "demo.db")}?mode=rwc`, "--ready-file", ready,
     "--demo-dir", join(repo, "www"), "--demo-package-dir", join(repo, "pkg", "npm"),
     "--disable-rate-limits", "--argon2-memory-kib", "1024", "--argon2-iterations", "1",
+    "--webhooks-allow-private-networks",
   ], { env, stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 600 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(ready)) throw new Error("the demo server did not start");
@@ -128,6 +129,35 @@ test("sign up, dashboard, protected call, reload, sign out, protected call 401",
   const denied = await callApi(page);
   assert.match(denied.status, /^401/);
   assert.equal(JSON.parse(denied.body).errors[0].code, "authentication_invalid");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("the demo's backend shows the webhooks it received about the user, signatures verified", async () => {
+  const page = await demoPage();
+  const email = uniqueEmail("demo-webhooks");
+  await signUp(page, { email, first: "Grace", last: "Hopper" });
+  await page.locator("#signed-in").waitFor();
+  await page.locator("#webhooks").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("#webhooks-list li").length >= 2, null, { timeout: 15000 });
+  const rows = await page.$$eval("#webhooks-list li", (lis) => lis.map((li) => li.textContent));
+  assert.ok(rows.some((r) => r.includes("user.created") && r.includes("Grace Hopper") && r.includes(email)), rows.join("\n"));
+  assert.ok(rows.some((r) => r.includes("session.created")), rows.join("\n"));
+  assert.ok(rows.every((r) => r.includes("signature verified") && /evt_\w+/.test(r)), rows.join("\n"));
+  await page.screenshot({ path: join(output, "demo-webhooks.png"), fullPage: true });
+
+  // The endpoint is the demo's own, set up by the server; its deliveries are in the Backend API.
+  const list = await (await fetch(`${origin}/v1/webhook_endpoints`, { headers: { authorization: `Bearer ${secretKey}` } })).json();
+  assert.equal(list.data.length, 1);
+  assert.ok(list.data[0].url.endsWith("/demo/api/webhooks"));
+  assert.equal(list.data[0].secret, undefined, "the secret is never listed");
+  // Without a valid signature the demo's backend refuses a delivery.
+  const forged = await fetch(`${origin}/demo/api/webhooks`, {
+    method: "POST", headers: { "content-type": "application/json", "svix-id": "evt_forged",
+      "svix-timestamp": String(Math.floor(Date.now() / 1000)), "svix-signature": "v1,AAAA" },
+    body: JSON.stringify({ type: "user.deleted", data: { id: "user_x" } }),
+  });
+  assert.equal(forged.status, 400);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -1,8 +1,9 @@
 //! `cargo xtask demo`: the demo app on one origin. Installs what is missing, builds the SDK and the
 //! npm package (`cargo xtask build`), builds `hallpass-server` (profile `server`) and becomes it —
 //! the server on its embedded SQLite file under `.hallpass/`, serving `www/` and the package under
-//! `/demo/` beside the API. It prints the URL and opens nothing; Ctrl-C stops it cleanly (the
-//! server handles SIGINT with a graceful shutdown, and no xtask process is left around it).
+//! `/demo/` beside the API, with webhooks allowed to loopback (the demo's backend receives them). It
+//! prints the URL and opens nothing; Ctrl-C stops it cleanly (the server handles SIGINT with a
+//! graceful shutdown, and no xtask process is left around it).
 //!
 //! `--postgres` runs it on PostgreSQL instead: a throwaway cluster (`temp-postgres`, as the tests use)
 //! that lives exactly as long as the server. Other arguments go to the server, e.g.
@@ -26,6 +27,8 @@ pub fn run(args: &[String]) -> Result {
         .arg(root().join("www"))
         .arg("--demo-package-dir")
         .arg(crate::package::dir())
+        // The demo's backend receives the webhooks on loopback.
+        .arg("--webhooks-allow-private-networks")
         .args(server_args);
     println!();
     if postgres {

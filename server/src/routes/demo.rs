@@ -1,6 +1,7 @@
 //! The demo app's side of the server (`--demo-dir`, used by `cargo xtask demo`): the static files
 //! of `www/` under `/demo/`, the npm package under `/demo/hallpass/`, and `GET /demo/api/whoami`, a
-//! protected endpoint standing in for an app's own backend. Static files never include dotfiles, and
+//! protected endpoint standing in for an app's own backend (whose webhook receiver is
+//! [`super::demo_webhooks`]). Static files never include dotfiles, and
 //! never anything a symlink leads to outside the served folder.
 //!
 //! `whoami` checks the Bearer session token the way an app backend does: with the public keys of
@@ -34,6 +35,7 @@ pub fn router(www: &Path, package: Option<&Path>) -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .route(WHOAMI, get(whoami))
+        .merge(super::demo_webhooks::routes())
         .nest_service("/demo", static_files(www));
     if let Some(package) = package {
         router = router.nest_service("/demo/hallpass", static_files(package));
@@ -99,10 +101,7 @@ struct WhoAmI {
 }
 
 async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let token = crate::extract::bearer(&headers)
-        .ok_or_else(|| ApiError::unauthenticated("A session token is required (Authorization: Bearer)"))?;
-    let jwks: JwkSet = serde_json::from_value(state.keys.jwks()).map_err(ApiError::internal)?;
-    let (claims, kid) = verify_with_jwks(&jwks, token, state.now_ms(), &state.public_url())?;
+    let (claims, kid) = session_claims(&state, &headers)?;
     let body = WhoAmI {
         object: "whoami",
         user_id: claims.sub,
@@ -113,6 +112,20 @@ async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         issued_at: claims.iat.saturating_mul(1000),
     };
     Ok(axum::Json(body).into_response())
+}
+
+/// The claims of the request's Bearer session token, checked as a third-party backend would, and the
+/// `kid` that verified it.
+fn session_claims(state: &AppState, headers: &HeaderMap) -> Result<(SessionClaims, String), ApiError> {
+    let token = crate::extract::bearer(headers)
+        .ok_or_else(|| ApiError::unauthenticated("A session token is required (Authorization: Bearer)"))?;
+    let jwks: JwkSet = serde_json::from_value(state.keys.jwks()).map_err(ApiError::internal)?;
+    verify_with_jwks(&jwks, token, state.now_ms(), &state.public_url())
+}
+
+/// The user of the request's session token (the demo backend's other protected endpoints).
+pub(super) fn session_user(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    session_claims(state, headers).map(|(claims, _)| claims.sub)
 }
 
 /// Verifies `token` against the keys of `jwks` as a third-party backend would.

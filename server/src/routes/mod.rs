@@ -10,6 +10,7 @@ mod active_organization;
 mod backend;
 mod backend_organizations;
 pub mod demo;
+pub mod demo_webhooks;
 mod frontend;
 mod jwt_templates;
 pub mod org_access;

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use crate::secret::{Secret, random_bytes};
 
@@ -61,6 +62,24 @@ pub fn header(keys: &[Vec<u8>], msg_id: &str, timestamp_secs: i64, body: &str) -
     keys.iter().map(|k| sign(k, msg_id, timestamp_secs, body)).collect::<Vec<_>>().join(" ")
 }
 
+/// How far a delivery's timestamp may be from the receiver's clock (Svix's five minutes).
+pub const TOLERANCE_SECS: i64 = 5 * 60;
+
+/// What a receiver checks, as `svix`'s `Webhook.verify` does: the timestamp within
+/// [`TOLERANCE_SECS`] of `now_secs`, and one of the header's `v1,` signatures made by `key`
+/// (compared in constant time). For receivers written in Rust (the demo's).
+pub fn verify(key: &[u8], msg_id: &str, timestamp: &str, body: &str, header: &str, now_secs: i64) -> bool {
+    let Ok(ts) = timestamp.parse::<i64>() else { return false };
+    if (now_secs - ts).abs() > TOLERANCE_SECS {
+        return false;
+    }
+    let expected = sign(key, msg_id, ts, body);
+    header
+        .split(' ')
+        .filter(|s| s.starts_with("v1,"))
+        .any(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +103,22 @@ mod tests {
         let body = r#"{"test": 2432232314}"#;
         let sig = sign(&key(&secret).unwrap(), "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn verify_takes_any_matching_signature_within_the_tolerance() {
+        let (key, other) = (vec![7u8; 24], vec![8u8; 24]);
+        let header = header(&[other.clone(), key.clone()], "evt_1", 1000, "{}");
+        assert!(verify(&key, "evt_1", "1000", "{}", &header, 1000 + TOLERANCE_SECS));
+        assert!(verify(&other, "evt_1", "1000", "{}", &header, 1000 - TOLERANCE_SECS));
+        assert!(!verify(&key, "evt_1", "1000", "{}", &header, 1001 + TOLERANCE_SECS), "too old");
+        assert!(!verify(&key, "evt_1", "1000", "{}", &header, 999 - TOLERANCE_SECS), "too new");
+        assert!(!verify(&key, "evt_1", "1000", "{} ", &header, 1000), "body");
+        assert!(!verify(&key, "evt_2", "1000", "{}", &header, 1000), "id");
+        assert!(!verify(&key, "evt_1", "1001", "{}", &header, 1000), "timestamp");
+        assert!(!verify(&[9u8; 24], "evt_1", "1000", "{}", &header, 1000), "key");
+        assert!(!verify(&key, "evt_1", "x", "{}", &header, 1000));
+        assert!(!verify(&key, "evt_1", "1000", "{}", &header.replace("v1,", "v2,"), 1000), "v1 only");
     }
 
     #[test]
