@@ -2,8 +2,10 @@
 //! resource, each holding its typed rows and the statements that read and write them:
 //! [`instance`] (instance secrets, signing keys), [`users`] (users and their email addresses),
 //! [`sessions`], [`refresh_tokens`] (rotation, grace window, reuse detection), [`jwt_templates`],
-//! and organizations: [`organizations`] (with the active organization of a session and what a member
-//! may do), [`memberships`], [`invitations`], [`roles`] (roles and permissions).
+//! organizations: [`organizations`] (with the active organization of a session and what a member
+//! may do), [`memberships`], [`invitations`], [`roles`] (roles and permissions),
+//! and webhooks: [`outbox`] (events), [`webhook_endpoints`], [`webhook_deliveries`] (the delivery
+//! queue, its leases, attempts).
 //! Around them: [`dialect`] (the one place SQLite and PostgreSQL differ), [`migrations`] (the schema,
 //! versioned, for both engines), [`columns`] (how JSON and enum columns are stored).
 //!
@@ -29,12 +31,20 @@
 //! # Write transactions
 //!
 //! [`Store::write_tx`] starts one; the statements inside use `tx.conn()`, and `tx.commit()` ends it
-//! (dropping it rolls back). A change and its outbox row are two statements in one such transaction:
+//! (dropping it rolls back).
+//!
+//! # Webhook events: emitted on the transaction of the change
+//!
+//! A store method that changes a resource webhooks report on emits the event on its own transaction,
+//! with the resource as the Backend API shows it now; `commit` writes it ([`outbox`]) in the same
+//! transaction, with its sequence number (commit order) and a delivery for each endpoint that
+//! receives it. A change that rolls back emits nothing; one that commits cannot lose its event.
+//! Handlers never emit (they cannot forget to): the store method that makes the change does.
 //!
 //! ```ignore
 //! let mut tx = self.write_tx().await?;
-//! organizations::insert(&mut tx, &org).await?;
-//! outbox::enqueue(&mut tx, &event).await?;
+//! let org = organizations::insert(&mut tx, &new_org).await?;
+//! tx.emit(EventType::OrganizationCreated, &org.to_wire(), now)?;
 //! tx.commit().await?;
 //! ```
 //!
