@@ -310,6 +310,30 @@ async fn event_numbers_are_in_commit_order_and_never_seen_with_a_gap(db: Db) {
     assert_eq!(db.scalar("SELECT MAX(seq) FROM webhook_events").await, 96);
 }
 
+db_test!(a_transaction_emitting_many_events_writes_them_all_in_order);
+async fn a_transaction_emitting_many_events_writes_them_all_in_order(db: Db) {
+    let app = TestApp::new(&db).await;
+    let (ep, _) =
+        endpoint(&app, "http://127.0.0.1:9/hooks", json!({"event_types": ["session.removed"]})).await;
+    endpoint(&app, "http://127.0.0.1:9/other", json!({"event_types": ["user.deleted"]})).await;
+    // A user deleted with 1,201 live sessions, say: more rows than one statement takes.
+    let mut tx = app.state.store.write_tx().await.unwrap();
+    for i in 0..1201 {
+        let data = json!({"id": format!("sess_{i}"), "status": "removed"});
+        tx.emit(hallpass_protocol::EventType::SessionRemoved, &data, app.clock_now()).unwrap();
+    }
+    tx.emit(hallpass_protocol::EventType::UserDeleted, &json!({"id": "user_1"}), app.clock_now()).unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM webhook_events").await, 1202);
+    assert_eq!(db.scalar("SELECT MAX(seq) FROM webhook_events").await, 1202);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM webhook_deliveries").await, 1202, "each to its subscriber");
+    let queued = deliveries(&app, &ep).await;
+    assert_eq!(queued.len(), 500, "a page of them");
+    assert_eq!(queued[0]["event_type"], "session.removed");
+    let last = db.scalar("SELECT seq FROM webhook_events WHERE type = 'user.deleted'").await;
+    assert_eq!(last, 1202, "in emission order");
+}
+
 db_test!(failed_deliveries_are_retried_on_svix_schedule_then_given_up_and_resent_by_hand);
 async fn failed_deliveries_are_retried_on_svix_schedule_then_given_up_and_resent_by_hand(db: Db) {
     let receiver = Receiver::start();

@@ -22,7 +22,7 @@ use hallpass_protocol::{
 
 use super::dialect::{Sql, skip_locked};
 use super::webhook_endpoints::{EndpointRecord, endpoint_columns};
-use super::{Store, StoreError};
+use super::{Store, StoreError, WriteTx};
 use crate::secret::new_id;
 use crate::webhooks::schedule;
 
@@ -65,7 +65,7 @@ impl AttemptResult {
 }
 
 /// What recording an attempt decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Recorded {
     /// The delivery's state now (`None`: the delivery was gone — its endpoint deleted, say).
     pub status: Option<DeliveryStatus>,
@@ -73,6 +73,8 @@ pub struct Recorded {
     pub disabled: Option<DisabledReason>,
     /// The worker still holds the endpoint's lease (renewed) and may go on with its next delivery.
     pub leased: bool,
+    /// While leased: the endpoint's head of line now (due or not), read in the same transaction.
+    pub next: Option<NextDelivery>,
 }
 
 /// A delivery as the Backend API lists it.
@@ -139,6 +141,29 @@ impl AttemptRecord {
     }
 }
 
+/// An endpoint's head of line ([`NextDelivery`]) while `$2` holds its unexpired lease (at `$3`) and it
+/// is enabled.
+const NEXT_HEAD: &str = concat!(
+    "SELECT ",
+    endpoint_columns!(),
+    ", d.event_seq, d.attempts, d.next_attempt_at, ev.id AS event_id, ev.type AS event_type, ev.data, \
+     ev.created_at AS event_created_at \
+     FROM webhook_endpoints e \
+     JOIN webhook_deliveries d ON d.endpoint_id = e.id AND d.status = 'pending' \
+     JOIN webhook_events ev ON ev.seq = d.event_seq \
+     WHERE e.id = $1 AND e.enabled = 1 AND e.lease_owner = $2 AND e.lease_expires_at > $3 \
+     ORDER BY d.event_seq LIMIT 1"
+);
+
+async fn head(
+    tx: &mut WriteTx,
+    endpoint_id: &str,
+    owner: &str,
+    now: i64,
+) -> Result<Option<NextDelivery>, StoreError> {
+    Ok(sqlx::query_as(NEXT_HEAD).bind(endpoint_id).bind(owner).bind(now).fetch_optional(tx.conn()).await?)
+}
+
 /// `SELECT <a DeliveryRecord> FROM webhook_deliveries d JOIN webhook_events ev …` and then `$rest`.
 macro_rules! select_delivery {
     ($rest:literal) => {
@@ -198,18 +223,12 @@ impl Store {
         owner: &str,
         now: i64,
     ) -> Result<Option<NextDelivery>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            endpoint_columns!(),
-            ", d.event_seq, d.attempts, d.next_attempt_at, ev.id AS event_id, ev.type AS event_type, ev.data, \
-             ev.created_at AS event_created_at \
-             FROM webhook_endpoints e \
-             JOIN webhook_deliveries d ON d.endpoint_id = e.id AND d.status = 'pending' \
-             JOIN webhook_events ev ON ev.seq = d.event_seq \
-             WHERE e.id = $1 AND e.enabled = 1 AND e.lease_owner = $2 AND e.lease_expires_at > $3 \
-             ORDER BY d.event_seq LIMIT 1"
-        );
-        Ok(sqlx::query_as(sql).bind(endpoint_id).bind(owner).bind(now).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as(NEXT_HEAD)
+            .bind(endpoint_id)
+            .bind(owner)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Records an attempt at `delivery` made under `owner`'s lease, at `now`: the attempt row, the
@@ -250,7 +269,7 @@ impl Store {
         .fetch_optional(tx.conn())
         .await?;
         let Some(streak) = streak else {
-            return Ok(Recorded { status: None, disabled: None, leased: false });
+            return Ok(Recorded { status: None, disabled: None, leased: false, next: None });
         };
         let attempts = delivery.attempts.saturating_add(1);
         let (status, next_attempt_at) = if ok {
@@ -276,12 +295,10 @@ impl Store {
         .rows_affected();
         if updated == 0 {
             // Purged, or no longer pending: nothing to record against.
+            let leased = streak.enabled && streak.lease_owner.as_deref() == Some(owner);
+            let next = if leased { head(&mut tx, endpoint_id, owner, now).await? } else { None };
             tx.commit().await?;
-            return Ok(Recorded {
-                status: None,
-                disabled: None,
-                leased: streak.lease_owner.as_deref() == Some(owner),
-            });
+            return Ok(Recorded { status: None, disabled: None, leased, next });
         }
         sqlx::query(
             "INSERT INTO webhook_attempts (id, endpoint_id, event_seq, attempted_at, duration_ms, status_code, \
@@ -319,12 +336,11 @@ impl Store {
             .execute(tx.conn())
             .await?;
         }
+        let leased = disable.is_none() && streak.enabled && streak.lease_owner.as_deref() == Some(owner);
+        // The next head in the same transaction: one round trip fewer per delivery.
+        let next = if leased { head(&mut tx, endpoint_id, owner, now).await? } else { None };
         tx.commit().await?;
-        Ok(Recorded {
-            status: Some(status),
-            disabled: disable,
-            leased: disable.is_none() && streak.enabled && streak.lease_owner.as_deref() == Some(owner),
-        })
+        Ok(Recorded { status: Some(status), disabled: disable, leased, next })
     }
 
     /// Gives up `owner`'s lease of an endpoint (another worker may claim it at once; the expiry stays

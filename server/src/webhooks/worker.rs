@@ -89,13 +89,13 @@ async fn serve_endpoint(state: &AppState, endpoint_id: &str, stop: Option<&Stop>
     let owner = &state.webhook_owner;
     let mut made = 0;
     let served = async {
+        let mut head = state.store.next_webhook_delivery(endpoint_id, owner, state.now_ms()).await?;
         for _ in 0..MAX_DELIVERIES_PER_CLAIM {
             if stop.is_some_and(Stop::requested) {
                 break;
             }
-            let now = state.now_ms();
-            let Some(next) = state.store.next_webhook_delivery(endpoint_id, owner, now).await? else { break };
-            if next.next_attempt_at > now {
+            let Some(next) = head.take() else { break };
+            if next.next_attempt_at > state.now_ms() {
                 break;
             }
             let result = attempt(state, &next).await;
@@ -124,6 +124,7 @@ async fn serve_endpoint(state: &AppState, endpoint_id: &str, stop: Option<&Stop>
             if !recorded.leased {
                 break;
             }
+            head = recorded.next;
         }
         Ok::<(), StoreError>(())
     }
