@@ -4,7 +4,10 @@
 //! machine (the ceilings); sign-in latency with the Argon2id parameters in use; refresh latency while
 //! sign-ins run concurrently; a sign-in flood that saturates the Argon2 slots (peak memory, refresh
 //! p99 meanwhile, how many sign-ins were answered and how many refused as busy); and the refresh cost
-//! curve as the database grows (users seeded in bulk).
+//! curve as the database grows (users seeded in bulk); and webhooks: sign-up latency with and without
+//! three subscribed endpoints (rounds alternating between two servers, with the production Argon2
+//! parameters and with cheap ones that leave the database path exposed), and how many deliveries per
+//! second the worker makes to a loopback receiver from a backlog, to one endpoint and to eight.
 //!
 //! Run: `cargo bench -p hallpass-server --bench load --profile server` (prints JSON; `cargo xtask
 //! bench` runs it and reads the file). Knobs, all bounded:
@@ -14,6 +17,7 @@
 //! - `HALLPASS_BENCH_SEED_SECS` (time budget for seeding one database, default 300)
 //! - `HALLPASS_BENCH_OUT` (write the JSON here too)
 //! - `HALLPASS_BENCH_DIR` (where the temporary databases go; default the system temp folder)
+//! - `HALLPASS_BENCH_ONLY=webhooks` (that phase alone, for working on it)
 //!
 //! Only 127.0.0.1. Seeding writes straight to the database with SQL (no production code path is
 //! involved): every seeded user has the same password hash, one email address, one active session
@@ -24,7 +28,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -488,6 +492,201 @@ fn db_bytes(db: &Path) -> u64 {
         .sum()
 }
 
+/// A webhook receiver on loopback that answers every request `200 ok` and counts them.
+async fn hook_receiver() -> (SocketAddr, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+    let addr = listener.local_addr().expect("receiver addr");
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            stream.set_nodelay(true).ok();
+            let count = counted.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let count = count.clone();
+                    async move {
+                        let _ = req.into_body().collect().await;
+                        count.fetch_add(1, Ordering::Relaxed);
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            Bytes::from_static(b"ok"),
+                        )))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, count)
+}
+
+/// `per_stream` sign-ups on each of `streams` connections, with unique addresses; latencies.
+async fn sign_up_load(
+    addr: SocketAddr,
+    streams: usize,
+    per_stream: usize,
+    tag: &str,
+) -> (Vec<Duration>, u64) {
+    let mut handles = Vec::new();
+    for s in 0..streams {
+        let tag = tag.to_owned();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let (mut lat, mut errors) = (Vec::new(), 0u64);
+            for i in 0..per_stream {
+                let email = format!("{tag}-{s}-{i}@example.com");
+                let t = Instant::now();
+                let (status, _) =
+                    conn.post(paths::SIGN_UPS, &json!({"email_address": email, "password": PASSWORD})).await;
+                lat.push(t.elapsed());
+                if status != 200 {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for h in handles {
+        let (l, e) = h.await.expect("sign-up worker");
+        lat.extend(l);
+        errors += e;
+    }
+    (lat, errors)
+}
+
+/// Creates `count` endpoints of `state` pointing at the receiver.
+async fn endpoints_to(state: &AppState, receiver: SocketAddr, count: usize) {
+    use hallpass_server::store::webhook_endpoints::NewEndpoint;
+    for i in 0..count {
+        let endpoint = NewEndpoint {
+            id: hallpass_server::secret::new_id("ep_").expect("id"),
+            url: format!("http://{receiver}/hooks/{i}"),
+            description: String::new(),
+            event_types: None,
+            secret: hallpass_server::webhooks::signature::new_secret().expect("secret"),
+            now: state.now_ms(),
+        };
+        state.store.create_webhook_endpoint(&endpoint).await.expect("endpoint");
+    }
+}
+
+/// Waits (at most `within`) until `count` reaches `target`; the seconds it took, or `None`.
+async fn until_count(count: &AtomicU64, target: u64, within: Duration) -> Option<f64> {
+    let started = Instant::now();
+    while count.load(Ordering::Relaxed) < target {
+        if started.elapsed() > within {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Some(started.elapsed().as_secs_f64())
+}
+
+/// Sign-up latency on three servers, `rounds` alternating batches each (so all see the same
+/// machine), with these Argon2 parameters: without endpoints; with three endpoints its own worker
+/// delivers to meanwhile; with three endpoints and no worker in the process (the outbox alone, as on a
+/// replica that leaves delivery to others: `--webhook-concurrency 0`).
+async fn sign_up_with_and_without_endpoints(
+    dir: &Path,
+    label: &str,
+    argon: HashParams,
+    rounds: usize,
+    per_stream: usize,
+) -> Value {
+    const STREAMS: usize = 4;
+    let (receiver, received) = hook_receiver().await;
+    let mut servers = Vec::new();
+    for (i, (endpoints, worker)) in [(0usize, true), (3, true), (3, false)].into_iter().enumerate() {
+        let mut config = Config::for_tests(dir.join(format!("signup-{label}-{i}.db")));
+        config.argon2_memory_kib = argon.memory_kib;
+        config.argon2_iterations = argon.iterations;
+        config.argon2_parallelism = argon.parallelism;
+        config.disable_rate_limits = true;
+        if !worker {
+            config.webhook_concurrency = 0;
+        }
+        let server = start(config).await;
+        endpoints_to(&server.state, receiver, endpoints).await;
+        servers.push(server);
+    }
+    // (latencies, errors, seconds) of each server.
+    let mut sides: Vec<(Vec<Duration>, u64, f64)> = vec![(Vec::new(), 0, 0.0); servers.len()];
+    for round in 0..rounds {
+        for (server, side) in servers.iter().zip(sides.iter_mut()) {
+            let started = Instant::now();
+            let (lat, errors) =
+                sign_up_load(server.addr, STREAMS, per_stream, &format!("{label}{round}")).await;
+            side.0.extend(lat);
+            side.1 += errors;
+            side.2 += started.elapsed().as_secs_f64();
+        }
+    }
+    // Every sign-up's two events reach all three endpoints of the server with a worker.
+    let expected = (rounds * STREAMS * per_stream * 2 * 3) as u64;
+    let drained = until_count(&received, expected, Duration::from_secs(120)).await;
+    for server in servers {
+        server.stop().await;
+    }
+    let mut sides = sides.into_iter().map(|(lat, errors, secs)| summary(lat, errors, secs, STREAMS));
+    json!({
+        "argon2": {"memory_kib": argon.memory_kib, "iterations": argon.iterations},
+        "streams": STREAMS,
+        "without": sides.next(),
+        "with_3_endpoints": sides.next(),
+        "with_3_endpoints_outbox_only": sides.next(),
+        "deliveries_expected": expected,
+        "deliveries_received": received.load(Ordering::Relaxed),
+        "drained_after_secs": drained,
+    })
+}
+
+/// Deliveries per second from a backlog: `events` events committed while no worker runs, then a
+/// server with its worker started on the database, timed until the receiver has them all.
+async fn delivery_rate(dir: &Path, endpoints: usize, events: usize) -> Value {
+    let (receiver, received) = hook_receiver().await;
+    let db = dir.join(format!("deliveries-{endpoints}.db"));
+    let mut config = Config::for_tests(&db);
+    config.webhook_concurrency = 0;
+    let quiet = start(config.clone()).await;
+    endpoints_to(&quiet.state, receiver, endpoints).await;
+    // A user as the events carry it (about 600 bytes of JSON).
+    let data = json!({
+        "object": "user", "id": "user_2bXkQ0aY3Kx9d8JmN1pQrS", "first_name": "Ada", "last_name": "Lovelace",
+        "image_url": "", "primary_email_address_id": "idn_2bXkQ0aY3Kx9d8JmN1pQrT",
+        "email_addresses": [{"object": "email_address", "id": "idn_2bXkQ0aY3Kx9d8JmN1pQrT",
+                             "email_address": "ada@example.com"}],
+        "public_metadata": {"plan": "pro", "seats": 12}, "private_metadata": {"stripe": "cus_123"},
+        "unsafe_metadata": {}, "password_enabled": true, "last_sign_in_at": 1_700_000_000_000i64,
+        "created_at": 1_700_000_000_000i64, "updated_at": 1_700_000_000_000i64,
+    });
+    for batch in 0..events.div_ceil(100) {
+        let mut tx = quiet.state.store.write_tx().await.expect("tx");
+        for _ in 0..100.min(events - batch * 100) {
+            tx.emit(hallpass_protocol::EventType::UserUpdated, &data, quiet.state.now_ms()).expect("emit");
+        }
+        tx.commit().await.expect("commit");
+    }
+    quiet.stop().await;
+    config.webhook_concurrency = 16;
+    let started = Instant::now();
+    let server = start(config).await;
+    let target = (events * endpoints) as u64;
+    let secs = until_count(&received, target, Duration::from_secs(300)).await;
+    let total = started.elapsed().as_secs_f64();
+    server.stop().await;
+    json!({
+        "endpoints": endpoints,
+        "events": events,
+        "deliveries": received.load(Ordering::Relaxed),
+        "secs": secs.unwrap_or(total),
+        "complete": secs.is_some(),
+        "per_sec": received.load(Ordering::Relaxed) as f64 / secs.unwrap_or(total).max(1e-9),
+    })
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let report = runtime.block_on(bench());
@@ -523,6 +722,9 @@ async fn bench() -> Value {
         parallelism: params.argon2_parallelism,
     };
     let phc = hash_blocking(hash_params, &Password::new(PASSWORD)).expect("hash");
+    if std::env::var("HALLPASS_BENCH_ONLY").as_deref() == Ok("webhooks") {
+        return json!({"cores": cores, "secs": secs, "webhooks": webhooks(dir.path(), secs, hash_params).await});
+    }
 
     // ---- the server at its production settings, 1000 seeded users
     let db = dir.path().join("load.db");
@@ -621,6 +823,8 @@ async fn bench() -> Value {
     let slots = server.state.hasher.concurrency();
     server.stop().await;
 
+    let webhooks = webhooks(dir.path(), secs, hash_params).await;
+
     // ---- scale: the refresh cost curve as the database grows
     let mut scale_results = Vec::new();
     for n in scale {
@@ -681,5 +885,25 @@ async fn bench() -> Value {
             "hash_memory_bound_kib": slots as u64 * u64::from(hash_params.memory_kib),
         },
         "scale": scale_results,
+        "webhooks": webhooks,
+    })
+}
+
+/// Webhooks: sign-up with and without subscribed endpoints; deliveries per second from a backlog.
+async fn webhooks(dir: &Path, secs: f64, production: HashParams) -> Value {
+    let rounds = (secs as usize).clamp(2, 8);
+    let sign_up_production =
+        sign_up_with_and_without_endpoints(dir, "production", production, rounds, 6).await;
+    let cheap = HashParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+    let sign_up_cheap = sign_up_with_and_without_endpoints(dir, "cheap", cheap, rounds, 40).await;
+    let backlog = (secs as usize * 400).clamp(500, 4000);
+    let deliveries_1 = delivery_rate(dir, 1, backlog).await;
+    let deliveries_8 = delivery_rate(dir, 8, backlog / 2).await;
+    eprintln!("webhooks: {deliveries_1} {deliveries_8}");
+    json!({
+        "sign_up_production": sign_up_production,
+        "sign_up_cheap": sign_up_cheap,
+        "deliveries_1_endpoint": deliveries_1,
+        "deliveries_8_endpoints": deliveries_8,
     })
 }

@@ -149,6 +149,59 @@ fn rows(v: &Value) -> (Vec<Row>, String) {
             ))
         },
     ];
+    let w = &v["webhooks"];
+    for (key, what) in [("sign_up_production", "production"), ("sign_up_cheap", "cheap")] {
+        let x = &w[key];
+        let (without, with, outbox) =
+            (&x["without"], &x["with_3_endpoints"], &x["with_3_endpoints_outbox_only"]);
+        rows.push(
+            Row::new(
+                "Webhooks",
+                format!(
+                    "Sign-up with 3 subscribed endpoints ({what} Argon2id m={} KiB, t={}), {} streams",
+                    num(x, &["argon2", "memory_kib"]),
+                    num(x, &["argon2", "iterations"]),
+                    num(x, &["streams"])
+                ),
+                format!("{}{}", lat(with), errs(with)),
+            )
+            .reference(format!(
+                "without endpoints (alternating rounds, same run): {} → p50 {:.2}×, p99 {:.2}×, sign-ups/s {:.2}×; \
+                 the outbox alone (delivery left to another process): {} → p50 {:.2}×, p99 {:.2}×; {} of {} deliveries arrived",
+                lat(without),
+                num(with, &["p50_ms"]) / num(without, &["p50_ms"]).max(1e-9),
+                num(with, &["p99_ms"]) / num(without, &["p99_ms"]).max(1e-9),
+                num(with, &["rps"]) / num(without, &["rps"]).max(1e-9),
+                lat(outbox),
+                num(outbox, &["p50_ms"]) / num(without, &["p50_ms"]).max(1e-9),
+                num(outbox, &["p99_ms"]) / num(without, &["p99_ms"]).max(1e-9),
+                num(x, &["deliveries_received"]),
+                num(x, &["deliveries_expected"])
+            )),
+        );
+    }
+    let (one, eight) = (&w["deliveries_1_endpoint"], &w["deliveries_8_endpoints"]);
+    let incomplete = |x: &Value| if x["complete"] == true { "" } else { " (incomplete)" };
+    rows.push(
+        Row::new(
+            "Webhooks",
+            "Deliveries per second from a backlog to a loopback receiver (signed, recorded, in order)",
+            format!(
+                "{} /s to one endpoint{} · {} /s to eight{}",
+                thousands(num(one, &["per_sec"])),
+                incomplete(one),
+                thousands(num(eight, &["per_sec"])),
+                incomplete(eight)
+            ),
+        )
+        .reference(format!(
+            "{:.0} events × 1 endpoint in {:.1} s; {:.0} events × 8 endpoints in {:.1} s; SQLite",
+            num(one, &["events"]),
+            num(one, &["secs"]),
+            num(eight, &["events"]),
+            num(eight, &["secs"])
+        )),
+    );
     let mut md = format!(
         "\n### Scale: refresh with N stored users (one session each)\n\n{conc:.0} connections, {:.0} s per point.\n\n\
          | users | seeded in | DB size | refresh req/s | p50 | p99 | errors |\n|---:|---:|---:|---:|---:|---:|---:|\n",

@@ -8,7 +8,8 @@
 //! - items 2–4: [`browser`]: cached `getToken()` vs `await Promise.resolve(token)`, cold start, refresh
 //!   traffic for 1/5/20 tabs (`bench/browser/bench.mjs` in headless Chromium).
 //! - items 5–6: [`load`]: the server under a loopback load generator beside the RS256 ceilings, sign-in
-//!   cost, refresh p99 during sign-ins, and the cost curve with 10k/100k/1M users
+//!   cost, refresh p99 during sign-ins, the cost curve with 10k/100k/1M users, and webhooks (sign-up
+//!   p99 with and without three subscribed endpoints, deliveries per second to a loopback receiver)
 //!   (`server/benches/load.rs`, built with `--profile server`).
 //!
 //! Output: `target/bench/report.md`, `target/bench/report.json`, the summary table on stdout, and
