@@ -614,19 +614,31 @@ async fn sign_up_with_and_without_endpoints(
     }
     // (latencies, errors, seconds) of each server.
     let mut sides: Vec<(Vec<Duration>, u64, f64)> = vec![(Vec::new(), 0, 0.0); servers.len()];
+    // Every sign-up's two events reach all three endpoints of the server with a worker.
+    let per_batch = (STREAMS * per_stream * 2 * 3) as u64;
+    let mut batches_delivered = 0;
+    let mut drained = Some(0.0);
     for round in 0..rounds {
-        for (server, side) in servers.iter().zip(sides.iter_mut()) {
+        // Each round starts with another server, so none always runs first.
+        for k in 0..servers.len() {
+            let i = (round + k) % servers.len();
             let started = Instant::now();
             let (lat, errors) =
-                sign_up_load(server.addr, STREAMS, per_stream, &format!("{label}{round}")).await;
-            side.0.extend(lat);
-            side.1 += errors;
-            side.2 += started.elapsed().as_secs_f64();
+                sign_up_load(servers[i].addr, STREAMS, per_stream, &format!("{label}{round}")).await;
+            sides[i].0.extend(lat);
+            sides[i].1 += errors;
+            sides[i].2 += started.elapsed().as_secs_f64();
+            if i == 1 {
+                // The worker's backlog is delivered before the next server is measured: its work
+                // counts against the sign-ups it ran beside, not the next server's.
+                batches_delivered += 1;
+                let waited =
+                    until_count(&received, per_batch * batches_delivered, Duration::from_secs(120)).await;
+                drained = drained.zip(waited).map(|(a, b)| f64::max(a, b));
+            }
         }
     }
-    // Every sign-up's two events reach all three endpoints of the server with a worker.
-    let expected = (rounds * STREAMS * per_stream * 2 * 3) as u64;
-    let drained = until_count(&received, expected, Duration::from_secs(120)).await;
+    let expected = per_batch * rounds as u64;
     for server in servers {
         server.stop().await;
     }
@@ -639,6 +651,7 @@ async fn sign_up_with_and_without_endpoints(
         "with_3_endpoints_outbox_only": sides.next(),
         "deliveries_expected": expected,
         "deliveries_received": received.load(Ordering::Relaxed),
+        // The longest wait, after a batch, for its deliveries to finish (`null`: one never did).
         "drained_after_secs": drained,
     })
 }
