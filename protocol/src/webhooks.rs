@@ -2,8 +2,9 @@
 //! API's webhook endpoints, deliveries and delivery attempts.
 //!
 //! An event is `{ "data", "object": "event", "type", "timestamp", "instance_id" }` ([`WebhookEvent`]),
-//! `data` being the JSON the Backend API returns for the resource (a `User`, a `Session`, a
-//! `DeletedObject` for `user.deleted`). Deliveries are signed the way Svix signs them (the `svix`
+//! `data` being the JSON the Backend API returns for the resource (a `User`, a `Session`, an
+//! `Organization`, an `OrganizationMembership`, an `OrganizationInvitation`, a `DeletedObject` for
+//! `user.deleted` and `organization.deleted`). Deliveries are signed the way Svix signs them (the `svix`
 //! npm package verifies them); the headers and the signing rules are in the server's README.
 
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,28 @@ event_types! {
     /// Revocation by the user, by the Backend API, or after refresh-token reuse. `data`: the
     /// `Session`, `revoked`.
     SessionRevoked = "session.revoked",
+    /// `data`: the `Organization` (as the Backend API shows it).
+    OrganizationCreated = "organization.created",
+    /// Its name, slug, limits or metadata changed. `data`: the `Organization`.
+    OrganizationUpdated = "organization.updated",
+    /// `data`: `{ "id", "object": "organization", "deleted": true }`.
+    OrganizationDeleted = "organization.deleted",
+    /// A member joined (the creator at creation, the Backend API, an accepted invitation). `data`:
+    /// the `OrganizationMembership`.
+    OrganizationMembershipCreated = "organizationMembership.created",
+    /// A member's role or metadata changed. `data`: the `OrganizationMembership`.
+    OrganizationMembershipUpdated = "organizationMembership.updated",
+    /// A member left or was removed, or their user was deleted. `data`: the `OrganizationMembership`
+    /// as it was.
+    OrganizationMembershipDeleted = "organizationMembership.deleted",
+    /// `data`: the `OrganizationInvitation`, `pending`.
+    OrganizationInvitationCreated = "organizationInvitation.created",
+    /// The invitee accepted (an `organizationMembership.created` follows). `data`: the
+    /// `OrganizationInvitation`, `accepted`.
+    OrganizationInvitationAccepted = "organizationInvitation.accepted",
+    /// Revoked by the organization, or declined by the invitee. `data`: the
+    /// `OrganizationInvitation`, `revoked`.
+    OrganizationInvitationRevoked = "organizationInvitation.revoked",
 }
 
 impl Serialize for EventType {

@@ -10,8 +10,8 @@
 //! - [`store`]: all SQL, behind one type, organised by resource; SQLite and PostgreSQL.
 //! - [`housekeeping`]: the background purge of sessions, refresh tokens and webhook events past their
 //!   retention.
-//! - [`webhooks`]: events about users and sessions, delivered to the app's endpoints by a background
-//!   worker — signing, retries, the address policy, the HTTP client.
+//! - [`webhooks`]: events about users, sessions and organizations, delivered to the app's endpoints
+//!   by a background worker — signing, retries, the address policy, the HTTP client.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256; [`session_token`]: the
 //!   claims of session tokens, with the active organization.

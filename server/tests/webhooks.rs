@@ -236,6 +236,102 @@ async fn every_user_and_session_event_reaches_a_clerk_style_handler_with_the_rig
     assert_eq!(deliver(&app).await, 0, "nothing left");
 }
 
+db_test!(organization_membership_and_invitation_events_reach_the_handler);
+async fn organization_membership_and_invitation_events_reach_the_handler(db: Db) {
+    use hallpass_protocol::paths::fill;
+    let receiver = Receiver::start();
+    let app = TestApp::new(&db).await;
+    let ada = app.sign_up_as("ada@example.com").await;
+    let bob = app.sign_up_as("bob@example.com").await;
+    let cleo = app.sign_up_as("cleo@example.com").await;
+    let org_types: Vec<&str> = hallpass_protocol::EventType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .filter(|t| t.starts_with("organization"))
+        .collect();
+    assert_eq!(org_types.len(), 9);
+    let (_, secret) = endpoint(&app, &receiver.url("orgs"), json!({"event_types": org_types})).await;
+    receiver.accept("orgs", &secret).await;
+    let ok = |res: common::Resp| {
+        assert!(res.status.is_success(), "{}", String::from_utf8_lossy(&res.body));
+        res.json()
+    };
+
+    let org = ok(app
+        .backend(Method::POST, paths::ORGANIZATIONS, Some(json!({"name": "Acme", "created_by": ada.user.id})))
+        .await);
+    let org_id = org["id"].as_str().unwrap();
+    let renamed = ok(app
+        .backend(Method::PATCH, &fill(paths::ORGANIZATION, &[org_id]), Some(json!({"name": "Acme Inc"})))
+        .await);
+    let members = fill(paths::ORGANIZATION_MEMBERSHIPS, &[org_id]);
+    let bob_joined = ok(app
+        .backend(Method::POST, &members, Some(json!({"user_id": bob.user.id, "role": "org:member"})))
+        .await);
+    let bob_path = fill(paths::ORGANIZATION_MEMBERSHIP, &[org_id, &bob.user.id]);
+    let bob_promoted = ok(app.backend(Method::PATCH, &bob_path, Some(json!({"role": "org:admin"}))).await);
+    let invitations = fill(paths::ORGANIZATION_INVITATIONS, &[org_id]);
+    let to_cleo =
+        ok(app.backend(Method::POST, &invitations, Some(json!({"email_address": "cleo@example.com"}))).await);
+    let accept = fill(paths::MY_ORGANIZATION_INVITATION_ACCEPT, &[to_cleo["id"].as_str().unwrap()]);
+    let auth = format!("Bearer {}", cleo.jwt.expose());
+    let cleo_joined = ok(app.call(Method::POST, &accept, &[("authorization", &auth)], None).await);
+    let to_dave =
+        ok(app.backend(Method::POST, &invitations, Some(json!({"email_address": "dave@example.com"}))).await);
+    let revoke = fill(paths::ORGANIZATION_INVITATION_REVOKE, &[org_id, to_dave["id"].as_str().unwrap()]);
+    let revoked = ok(app.backend(Method::POST, &revoke, None).await);
+    let bob_removed = ok(app.backend(Method::DELETE, &bob_path, None).await);
+    ok(app.backend(Method::DELETE, &path(paths::USER, &cleo.user.id), None).await);
+    let deleted = ok(app.backend(Method::DELETE, &fill(paths::ORGANIZATION, &[org_id]), None).await);
+
+    deliver(&app).await;
+    let got = receiver.received("orgs").await;
+    assert_eq!(
+        types(&got),
+        [
+            "organization.created",
+            "organizationMembership.created",
+            "organization.updated",
+            "organizationMembership.created",
+            "organizationMembership.updated",
+            "organizationInvitation.created",
+            "organizationInvitation.accepted",
+            "organizationMembership.created",
+            "organizationInvitation.created",
+            "organizationInvitation.revoked",
+            "organizationMembership.deleted",
+            "organizationMembership.deleted",
+            "organization.deleted",
+        ]
+    );
+    assert!(got.iter().all(|r| r["verified"] == true && r["verified_reserialized"] == true), "{got:?}");
+    let data: Vec<Value> = got.iter().map(|r| event(r)["data"].clone()).collect();
+    assert_eq!(data[0], org, "the organization as the Backend API answered");
+    assert_eq!(
+        (data[1]["public_user_data"]["user_id"].as_str(), data[1]["role"].as_str()),
+        (Some(ada.user.id.as_str()), Some("org:admin"))
+    );
+    assert_eq!(data[2], renamed);
+    assert_eq!(data[3], bob_joined);
+    assert_eq!(data[4], bob_promoted);
+    assert_eq!(data[4]["role"], "org:admin");
+    assert_eq!(data[5], to_cleo);
+    assert_eq!(
+        (data[6]["id"].clone(), data[6]["status"].clone()),
+        (to_cleo["id"].clone(), json!("accepted"))
+    );
+    assert_eq!(data[7]["id"], cleo_joined["id"]);
+    assert_eq!(data[7]["public_user_data"]["user_id"], cleo.user.id);
+    assert_eq!(data[8], to_dave);
+    assert_eq!(data[9]["status"], "revoked");
+    assert_eq!(data[9]["id"], revoked["id"]);
+    assert_eq!(data[10]["id"], bob_removed["id"], "the membership as it was");
+    assert_eq!(data[10]["public_user_data"]["user_id"], bob.user.id);
+    assert_eq!(data[11]["public_user_data"]["user_id"], cleo.user.id, "cleo's membership went with her");
+    assert_eq!(data[12], deleted);
+    assert_eq!(data[12], json!({"object": "organization", "id": org_id, "deleted": true}));
+}
+
 db_test!(an_event_exists_exactly_when_its_change_committed);
 async fn an_event_exists_exactly_when_its_change_committed(db: Db) {
     let app = TestApp::new(&db).await;

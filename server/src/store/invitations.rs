@@ -7,8 +7,13 @@
 //! invited address first can accept (see server/README.md). A pending invitation past `expires_at`
 //! reads as `expired` (it is marked so when the address is invited again, freeing the unique index
 //! of pending invitations). Writes take the organization's lock first, like every membership write.
+//!
+//! Events ([`super::outbox`]): `organizationInvitation.created`, `.accepted` (then
+//! `organizationMembership.created`) and `.revoked` (revoked or declined), on the change's transaction.
 
-use hallpass_protocol::{InvitationStatus, Metadata, OrganizationInvitation, PublicOrganizationData};
+use hallpass_protocol::{
+    EventType, InvitationStatus, Metadata, OrganizationInvitation, PublicOrganizationData,
+};
 
 use super::columns::json;
 use super::memberships::{self, MembershipRecord};
@@ -275,8 +280,10 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         }
+        let created = read(&mut tx, &inv.organization_id, &inv.id).await?;
+        tx.emit(EventType::OrganizationInvitationCreated, &created.to_backend(inv.now), inv.now)?;
         tx.commit().await?;
-        self.invitation(&inv.organization_id, &inv.id, inv.now).await?.ok_or_else(vanished)
+        Ok(created)
     }
 
     /// Revokes a pending invitation of the organization (`InvitationNotPending` otherwise).
@@ -289,8 +296,10 @@ impl Store {
         let mut tx = self.write_tx().await?;
         organizations::lock(&mut tx, organization_id).await?.ok_or(OrgWriteError::OrganizationNotFound)?;
         close(&mut tx, organization_id, invitation_id, InvitationStatus::Revoked, now).await?;
+        let revoked = read(&mut tx, organization_id, invitation_id).await?;
+        tx.emit(EventType::OrganizationInvitationRevoked, &revoked.to_backend(now), now)?;
         tx.commit().await?;
-        self.invitation(organization_id, invitation_id, now).await?.ok_or_else(vanished)
+        Ok(revoked)
     }
 
     /// The invitee accepts: they become a member with the invitation's role (the membership limit and
@@ -310,10 +319,12 @@ impl Store {
         let max = organizations::lock(&mut tx, &org).await?.ok_or(OrgWriteError::InvitationNotFound)?;
         let role_id = close(&mut tx, &org, invitation_id, InvitationStatus::Accepted, now).await?;
         memberships::join(&mut tx, membership_id, &org, user_id, &role_id, max, now).await?;
+        let accepted = read(&mut tx, &org, invitation_id).await?;
+        tx.emit(EventType::OrganizationInvitationAccepted, &accepted.to_backend(now), now)?;
+        let membership = self.membership_in(&mut tx, &org, user_id, now).await?;
+        tx.emit(EventType::OrganizationMembershipCreated, &membership.to_backend(), now)?;
         tx.commit().await?;
-        self.membership(&org, user_id, now)
-            .await?
-            .ok_or_else(|| OrgWriteError::Store(StoreError::Corrupt("membership vanished".into())))
+        Ok(membership)
     }
 
     /// The invitee declines: the invitation is `revoked` (Clerk has no separate status).
@@ -329,8 +340,10 @@ impl Store {
         let mut tx = self.write_tx().await?;
         organizations::lock(&mut tx, &org).await?.ok_or(OrgWriteError::InvitationNotFound)?;
         close(&mut tx, &org, invitation_id, InvitationStatus::Revoked, now).await?;
+        let declined = read(&mut tx, &org, invitation_id).await?;
+        tx.emit(EventType::OrganizationInvitationRevoked, &declined.to_backend(now), now)?;
         tx.commit().await?;
-        self.invitation(&org, invitation_id, now).await?.ok_or_else(vanished)
+        Ok(declined)
     }
 
     /// The invitation if it is addressed to one of the user's email addresses.
@@ -387,6 +400,21 @@ async fn close(
         .execute(tx.conn())
         .await?;
     Ok(row.role_id)
+}
+
+/// The invitation as `tx` sees it (it must exist: the caller just wrote it).
+async fn read(
+    tx: &mut WriteTx,
+    organization_id: &str,
+    invitation_id: &str,
+) -> Result<InvitationRecord, OrgWriteError> {
+    let row: Option<InvitationRecord> =
+        sqlx::query_as(select_invitation!("WHERE i.organization_id = $1 AND i.id = $2"))
+            .bind(organization_id)
+            .bind(invitation_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    row.ok_or_else(vanished)
 }
 
 fn vanished() -> OrgWriteError {

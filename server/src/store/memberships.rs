@@ -6,8 +6,11 @@
 //! The invariants, each checked under the organization's lock (see [`super::organizations`]):
 //! `max_allowed_memberships` holds, and an organization keeps at least one member holding
 //! `org:sys_memberships:manage` — so two admins demoting each other at the same instant leave one.
+//!
+//! Events ([`super::outbox`]): `organizationMembership.created` / `.updated` / `.deleted`, each with
+//! the membership as the Backend API shows it, on the transaction of its change.
 
-use hallpass_protocol::{Metadata, OrganizationMembership, PublicUserData};
+use hallpass_protocol::{EventType, Metadata, OrganizationMembership, PublicUserData};
 
 use super::columns::json;
 use super::dialect::{Sql, locked};
@@ -213,8 +216,10 @@ impl Store {
             return Err(OrgWriteError::UserNotFound);
         }
         join(&mut tx, membership_id, organization_id, user_id, role_id, max, now).await?;
+        let created = self.membership_in(&mut tx, organization_id, user_id, now).await?;
+        tx.emit(EventType::OrganizationMembershipCreated, &created.to_backend(), now)?;
         tx.commit().await?;
-        self.membership(organization_id, user_id, now).await?.ok_or_else(vanished)
+        Ok(created)
     }
 
     /// Gives a member another role. Refused (`LastAdmin`) when they are the organization's last member
@@ -243,8 +248,10 @@ impl Store {
         .bind(user_id)
         .execute(tx.conn())
         .await?;
+        let changed = self.membership_in(&mut tx, organization_id, user_id, now).await?;
+        tx.emit(EventType::OrganizationMembershipUpdated, &changed.to_backend(), now)?;
         tx.commit().await?;
-        self.membership(organization_id, user_id, now).await?.ok_or_else(vanished)
+        Ok(changed)
     }
 
     /// Removes a member (or a member leaves) and clears the organization as the active one of their
@@ -264,14 +271,9 @@ impl Store {
         if manages(&mut tx, &current).await? {
             ensure_another_admin(&mut tx, organization_id).await?;
         }
-        // Read for the answer under the lock, before it goes.
-        let mut gone: Option<MembershipRecord> =
-            sqlx::query_as(select_membership!("WHERE m.organization_id = $2 AND m.user_id = $3"))
-                .bind(now)
-                .bind(organization_id)
-                .bind(user_id)
-                .fetch_optional(tx.conn())
-                .await?;
+        // Read for the answer (and the event) under the lock, before it goes.
+        let mut gone = self.membership_in(&mut tx, organization_id, user_id, now).await?;
+        gone.organization.members_count -= 1;
         sqlx::query("DELETE FROM organization_memberships WHERE organization_id = $1 AND user_id = $2")
             .bind(organization_id)
             .bind(user_id)
@@ -286,11 +288,8 @@ impl Store {
         .bind(organization_id)
         .execute(tx.conn())
         .await?;
+        tx.emit(EventType::OrganizationMembershipDeleted, &gone.to_backend(), now)?;
         tx.commit().await?;
-        let mut rows: Vec<MembershipRecord> = gone.take().into_iter().collect();
-        self.attach_permissions(&mut rows).await?;
-        let mut gone = rows.pop().ok_or_else(vanished)?;
-        gone.organization.members_count -= 1;
         Ok(gone)
     }
 
@@ -335,11 +334,51 @@ impl Store {
         .bind(user_id)
         .execute(tx.conn())
         .await?;
+        let changed = self.membership_in(&mut tx, organization_id, user_id, now).await?;
+        tx.emit(EventType::OrganizationMembershipUpdated, &changed.to_backend(), now)?;
         tx.commit().await?;
-        Ok(Ok(self.membership(organization_id, user_id, now).await?.ok_or_else(vanished)?))
+        Ok(Ok(changed))
     }
 
-    /// Fills each record's `permissions` from its role.
+    /// The membership as `tx` sees it, with its role's permissions (`MembershipNotFound` if none).
+    pub(super) async fn membership_in(
+        &self,
+        tx: &mut WriteTx,
+        organization_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<MembershipRecord, OrgWriteError> {
+        let row: Option<MembershipRecord> =
+            sqlx::query_as(select_membership!("WHERE m.organization_id = $2 AND m.user_id = $3"))
+                .bind(now)
+                .bind(organization_id)
+                .bind(user_id)
+                .fetch_optional(tx.conn())
+                .await?;
+        let mut rows: Vec<MembershipRecord> = row.into_iter().collect();
+        self.attach_permissions(&mut rows).await?;
+        rows.pop().ok_or(OrgWriteError::MembershipNotFound)
+    }
+
+    /// Every membership of `user_id` as `tx` sees it, with permissions (a user about to be deleted).
+    pub(super) async fn memberships_of_user_in(
+        &self,
+        tx: &mut WriteTx,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<MembershipRecord>, StoreError> {
+        let mut rows: Vec<MembershipRecord> =
+            sqlx::query_as(select_membership!("WHERE m.user_id = $2 ORDER BY m.created_at, m.id"))
+                .bind(now)
+                .bind(user_id)
+                .fetch_all(tx.conn())
+                .await?;
+        self.attach_permissions(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Fills each record's `permissions` from its role (read on the pool: roles are never changed by
+    /// a membership's transaction).
     async fn attach_permissions(&self, rows: &mut [MembershipRecord]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -439,8 +478,4 @@ async fn ensure_another_admin(tx: &mut WriteTx, organization_id: &str) -> Result
         return Err(OrgWriteError::LastAdmin);
     }
     Ok(())
-}
-
-fn vanished() -> OrgWriteError {
-    OrgWriteError::Store(StoreError::Corrupt("membership vanished".into()))
 }

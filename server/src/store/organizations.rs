@@ -9,8 +9,13 @@
 //! what it checks. Lock order: the organization, then its memberships and invitations, then
 //! sessions; a refresh locks only its session, so it never waits on an organization. Slugs are unique
 //! through the database's index, so two creates (or renames) onto one slug cannot both succeed.
+//!
+//! Events ([`super::outbox`]): `organization.created` (and `organizationMembership.created` for its
+//! creator), `organization.updated`, `organization.deleted`, each on the transaction of its change.
 
-use hallpass_protocol::{Metadata, OrgClaims, Organization, PublicOrganizationData};
+use hallpass_protocol::{
+    DeletedObject, EventType, Metadata, OrgClaims, Organization, PublicOrganizationData,
+};
 
 use super::columns::{flag, json};
 use super::dialect::{Sql, locked, share_locked};
@@ -298,10 +303,16 @@ impl Store {
             super::memberships::insert(&mut tx, &c.membership_id, &org.id, &c.user_id, &c.role_id, org.now)
                 .await?;
         }
-        tx.commit().await?;
-        self.organization(&org.id, org.now)
+        let created = read(&mut tx, &org.id, org.now)
             .await?
-            .ok_or_else(|| StoreError::Corrupt("organization vanished".into()).into())
+            .ok_or_else(|| StoreError::Corrupt("organization vanished".into()))?;
+        tx.emit(EventType::OrganizationCreated, &created.to_backend(), org.now)?;
+        if let Some(c) = creator {
+            let membership = self.membership_in(&mut tx, &org.id, &c.user_id, org.now).await?;
+            tx.emit(EventType::OrganizationMembershipCreated, &membership.to_backend(), org.now)?;
+        }
+        tx.commit().await?;
+        Ok(created)
     }
 
     /// The organization with this id.
@@ -404,6 +415,7 @@ impl Store {
         .execute(tx.conn())
         .await;
         slug_unique(updated)?;
+        tx.emit(EventType::OrganizationUpdated, &org.to_backend(), now)?;
         tx.commit().await?;
         Ok(Ok(org))
     }
@@ -421,6 +433,8 @@ impl Store {
             return Ok(None);
         }
         sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(tx.conn()).await?;
+        let gone = DeletedObject { object: "organization".into(), id: org.id.clone(), deleted: true };
+        tx.emit(EventType::OrganizationDeleted, &gone, now)?;
         tx.commit().await?;
         Ok(Some(org))
     }
@@ -506,6 +520,19 @@ async fn grant<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     }
     grant.permissions.sort_unstable();
     Ok(Some(grant))
+}
+
+/// The organization with this id as `tx` sees it.
+pub(super) async fn read(
+    tx: &mut WriteTx,
+    id: &str,
+    now: i64,
+) -> Result<Option<OrganizationRecord>, StoreError> {
+    Ok(sqlx::query_as(select_organization!("WHERE o.id = $2"))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?)
 }
 
 /// Locks the organization's row until `tx` ends (see the module doc) and returns its

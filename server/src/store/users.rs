@@ -3,7 +3,8 @@
 //! concurrent sign-ups with one address cannot both succeed.
 //!
 //! Events ([`super::outbox`]): `user.created` (then `session.created`) at sign-up, `user.updated` at
-//! every edit, and at deletion `session.removed` for each live session, then `user.deleted`. The
+//! every edit, and at deletion `organizationMembership.deleted` for each of their memberships,
+//! `session.removed` for each live session, then `user.deleted`. The
 //! user's `data` is the Backend API's (with `private_metadata`, as Clerk's webhooks carry it).
 
 use hallpass_protocol::{DeletedObject, EmailAddress, EventType, Metadata, SessionStatus, User};
@@ -197,6 +198,8 @@ impl Store {
             super::sessions::session_columns!()
         );
         let mut tx = self.write_tx().await?;
+        // What the cascade will take, for its events.
+        let memberships = self.memberships_of_user_in(&mut tx, id, now).await?;
         // Sessions first, then the user: the order rotation and sign-out lock in (a session, then
         // its tokens), so a refresh racing the deletion waits instead of deadlocking.
         let deleted: Vec<SessionRecord> =
@@ -205,6 +208,10 @@ impl Store {
             sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(tx.conn()).await?.rows_affected();
         if n == 0 {
             return Ok(false);
+        }
+        for mut membership in memberships {
+            membership.organization.members_count -= 1;
+            tx.emit(EventType::OrganizationMembershipDeleted, &membership.to_backend(), now)?;
         }
         for mut session in deleted {
             if session.status == SessionStatus::Active && !session.is_past_deadline(now) {

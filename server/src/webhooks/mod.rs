@@ -1,10 +1,11 @@
-//! Webhooks: events about users and sessions sent to the app's endpoints, signed as Svix signs them,
-//! at least once, in commit order per endpoint, retried on Svix's schedule.
+//! Webhooks: events about users, sessions and organizations sent to the app's endpoints, signed as
+//! Svix signs them, at least once, in commit order per endpoint, retried on Svix's schedule.
 //!
 //! The path of an event:
-//! 1. a store method that changes a user or a session emits the event inside its own transaction
-//!    (`crate::store::outbox`): the event exists if and only if the change committed, with a
-//!    sequence number in commit order, and a pending delivery for each endpoint that receives it;
+//! 1. a store method that changes a user, a session or an organization emits the event inside its
+//!    own transaction (`crate::store::outbox`): the event exists if and only if the change
+//!    committed, with a sequence number in commit order, and a pending delivery for each endpoint
+//!    that receives it;
 //! 2. the [`worker`] of any replica claims the endpoint (a lease, `crate::store::webhook_deliveries`),
 //!    sends its deliveries in sequence order through the [`client`] — the body written by [`js_json`],
 //!    signed by [`signature`] — and records every attempt;
