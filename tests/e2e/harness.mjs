@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { join, normalize, extname } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const env = (name) => {
   const value = process.env[name];
@@ -79,3 +80,33 @@ export const refreshCount = async (at = api) => (await control("counts", at))["P
 
 export const uniqueEmail = (tag) => `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`;
 export const PASSWORD = "correct horse battery staple";
+
+/**
+ * A module of the packed `hallpass` package as an app that installed it imports it (`hallpass/server`,
+ * …), from the app folder `cargo xtask test` prepares; also the tools linked into that app.
+ */
+export async function appImport(specifier) {
+  const appRequire = createRequire(join(env("HALLPASS_E2E_APP"), "noop.js"));
+  return import(pathToFileURL(appRequire.resolve(specifier)).href);
+}
+
+/** A module file of the installed package by path (`server/claims.js`), for unit tests of its parts. */
+export async function packageFile(path) {
+  return import(pathToFileURL(join(env("HALLPASS_E2E_APP"), "node_modules", "hallpass", path)).href);
+}
+
+/**
+ * A new user signed up through the Frontend API from a page of `origin` (as the SDK would): the
+ * answer's `{ user, session, jwt, refresh_token, … }`.
+ */
+export async function signUpUser({ origin = "http://localhost:3000", firstName, at = api } = {}) {
+  const body = { email_address: uniqueEmail("server"), password: PASSWORD };
+  if (firstName !== undefined) body.first_name = firstName;
+  const res = await fetch(`${at}/v1/client/sign_ups`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`sign-up: ${res.status} ${await res.text()}`);
+  return res.json();
+}

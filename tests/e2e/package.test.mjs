@@ -1,5 +1,6 @@
 // The npm package as a user gets it: `npm pack` pkg/npm, install the tarball into a scratch Vite app
-// (offline: the package has no dependencies; React, an optional peer, and Vite come from .tools), build
+// (offline: its one dependency, jose, is in npm's cache since .tools has it; React, an optional peer,
+// and Vite come from .tools), build
 // it with no plugin and no config, check the bundle carries the wasm, and run the built app in
 // Chromium. Then the same installed package with no bundler at all, through an import map.
 import { test, before, after } from "node:test";
@@ -80,12 +81,21 @@ after(async () => {
 test("npm pack: the tarball holds the SDK, its types, the wasm and hallpass/react", () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const file of ["LICENSE", "README.md", "package.json", "index.js", "index.d.ts", "hallpass.js", "hallpass.d.ts",
-    "hallpass_bg.wasm", "react.js", "react.d.ts"]) {
+    "hallpass_bg.wasm", "react.js", "react.d.ts", "server.js", "server.d.ts", "server/verify.js", "handshake.js"]) {
     assert.ok(files.includes(file), `${file} is packed (${files.join(", ")})`);
   }
   const manifest = JSON.parse(readFileSync(join(app, "node_modules", "hallpass", "package.json"), "utf8"));
   assert.equal(manifest.type, "module");
-  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./hallpass_bg.wasm", "./package.json"]);
+  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./hallpass_bg.wasm", "./package.json"]);
+  // Server-side entries never load the WebAssembly: they import jose, node: modules and each other.
+  for (const file of files.filter((f) => f === "server.js" || f.startsWith("server/"))) {
+    const text = readFileSync(join(app, "node_modules", "hallpass", file), "utf8");
+    for (const [, from, dynamic] of text.matchAll(/\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)) {
+      const specifier = from ?? dynamic;
+      const inside = file === "server.js" ? specifier.startsWith("./server/") : /^\.\/[a-z]+\.js$/.test(specifier);
+      assert.ok(specifier === "jose" || specifier.startsWith("node:") || inside, `${file} imports ${specifier}`);
+    }
+  }
   assert.equal(manifest.version, packed.version);
   console.log(`npm pack: ${packed.filename}, ${(packed.size / 1024).toFixed(1)} KiB packed, ` +
     `${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked, ${files.length} files`);
@@ -134,12 +144,14 @@ test("the installed package works in a plain <script type=module> page, no bundl
 test("the .d.ts files are precise: tsc --strict accepts right uses and rejects wrong ones", () => {
   const file = join(app, "types-check.tsx");
   copyFileSync(join(repo, "tests", "e2e", "fixtures", "package-types.tsx"), file);
+  const serverFile = join(app, "server-types.ts");
+  copyFileSync(join(repo, "tests", "e2e", "fixtures", "server-types.ts"), serverFile);
   // Unused `@ts-expect-error`s fail too, so every wrong use must really be an error. `esnext`: the
   // glue declares `[Symbol.dispose]()` (with `skipLibCheck`, the default of most templates, es2022 does).
   const tsc = join(tools, "typescript", "bin", "tsc");
   try {
     run(process.execPath, [tsc, "--noEmit", "--strict", "--jsx", "react-jsx", "--module", "esnext",
-      "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", file], app);
+      "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", file, serverFile], app);
   } catch (e) {
     assert.fail(`tsc found errors:\n${e.stdout}${e.stderr}`);
   }

@@ -11,7 +11,18 @@ use crate::util::{Result, cmd, exec, gzip_size, root, tmp_dir};
 /// Files of `pkg/web` that go into the package.
 const FROM_WASM_PACK: [&str; 3] = ["hallpass.js", "hallpass.d.ts", "hallpass_bg.wasm"];
 /// Hand-written files of `npm/` copied as they are.
-const FROM_NPM: [&str; 5] = ["index.js", "index.d.ts", "react.js", "react.d.ts", "README.md"];
+const FROM_NPM: [&str; 8] = [
+    "index.js",
+    "index.d.ts",
+    "react.js",
+    "react.d.ts",
+    "server.js",
+    "server.d.ts",
+    "handshake.js",
+    "README.md",
+];
+/// Hand-written folders of `npm/` copied whole: the modules of the server-side entries.
+const FROM_NPM_DIRS: [&str; 1] = ["server"];
 
 /// The package folder.
 pub fn dir() -> PathBuf {
@@ -36,11 +47,55 @@ pub fn assemble() -> Result {
     for name in FROM_NPM {
         copy(&npm.join(name), &out.join(name))?;
     }
+    for name in FROM_NPM_DIRS {
+        copy_dir(&npm.join(name), &out.join(name))?;
+    }
     copy(&root().join("LICENSE"), &out.join("LICENSE"))?;
     let template = read(&npm.join("package.json"))?;
     let manifest = template.replace("{{version}}", &crate_version()?);
     fs::write(out.join("package.json"), manifest).map_err(|e| format!("writing package.json: {e}"))?;
     print_sizes(&out)
+}
+
+/// Node packages of `.tools/` the end-to-end suites use as an app would, linked into the installed app.
+const APP_TOOLS: [&str; 2] = ["express", "svix"];
+
+/// The package as an app installs it, for the end-to-end suites: `npm pack` of `pkg/npm`, installed
+/// into a scratch app folder (its dependency `jose` from npm's cache when there), with the tools the
+/// suites use beside it. Returns the folder; suites resolve `hallpass/…` from it.
+pub fn install_for_tests() -> Result<PathBuf> {
+    let app = tmp_dir("e2e-app");
+    let _ = fs::remove_dir_all(&app);
+    fs::create_dir_all(&app).map_err(|e| format!("creating {}: {e}", app.display()))?;
+    let packed = crate::util::output(cmd("npm").current_dir(&app).arg("pack").arg(dir()).args([
+        "--silent",
+        "--pack-destination",
+        ".",
+    ]))
+    .ok_or("npm pack pkg/npm failed")?;
+    let tarball = packed.lines().last().unwrap_or_default().trim().to_owned();
+    let manifest = format!(
+        "{{\"name\":\"hallpass-e2e-app\",\"private\":true,\"type\":\"module\",\"dependencies\":{{\"hallpass\":\"file:./{tarball}\"}}}}\n"
+    );
+    fs::write(app.join("package.json"), manifest)
+        .map_err(|e| format!("writing the app's package.json: {e}"))?;
+    exec(
+        cmd("npm").current_dir(&app).args([
+            "install",
+            "--prefer-offline",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]),
+        "npm install (the packed hallpass)",
+    )?;
+    let tools = crate::util::tools_dir().join("node_modules");
+    for name in APP_TOOLS {
+        std::os::unix::fs::symlink(tools.join(name), app.join("node_modules").join(name))
+            .map_err(|e| format!("linking {name} into the app: {e}"))?;
+    }
+    Ok(app)
 }
 
 fn copy(from: &Path, to: &Path) -> Result {

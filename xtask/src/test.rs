@@ -169,6 +169,7 @@ fn browser_tmp() -> Result<PathBuf> {
 /// tokens and, for the many-tabs suites, one with 10 s tokens, each behind its own test proxy.
 fn e2e_suites(tmp: &Path) -> Result<Counts> {
     crate::build::run()?;
+    let app = crate::package::install_for_tests()?;
     let server = TestServer::start(&ServerOptions { name: "e2e", token_lifetime_secs: 5 })?;
     let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
     // The many-tabs suite runs against its own server with 10 s tokens (and its own proxy, so its
@@ -186,16 +187,22 @@ fn e2e_suites(tmp: &Path) -> Result<Counts> {
         .collect();
     files.sort();
     let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
+    let mut node = cmd("node");
+    node.args(["--test", "--test-reporter=spec", "--test-concurrency=1"]);
+    // `HALLPASS_E2E_TEST=<regex>`: only the tests whose names match (the fast loop on one test).
+    if let Ok(pattern) = std::env::var("HALLPASS_E2E_TEST") {
+        node.arg(format!("--test-name-pattern={pattern}"));
+    }
     let e2e_counts = run_counting(
-        cmd("node")
-            .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
-            .args(&files)
+        node.args(&files)
             .env("TMPDIR", tmp)
             .env("HALLPASS_TEST_FRONTEND_API", &proxy.url)
             .env("HALLPASS_TEST_SERVER", &server.info.frontend_api)
             .env("HALLPASS_TEST_FRONTEND_API_10S", &tabs_proxy.url)
             .env("HALLPASS_REPO", root())
             .env("HALLPASS_TOOLS", crate::util::tools_dir().join("node_modules"))
+            .env("HALLPASS_E2E_APP", &app)
+            .env("HALLPASS_TEST_SECRET_KEY", &server.info.secret_key)
             .env("CHROMIUM", chromium),
         "node --test tests/e2e",
     )?;

@@ -1,0 +1,473 @@
+// `hallpass/server`: verifying session tokens, authenticating requests, the Backend API client and
+// webhook verification, for any runtime with Web `Request`/`Response` and WebCrypto.
+
+// ---------------------------------------------------------------------------------------------
+// Session tokens
+
+/** The claims of a Hallpass session token (Clerk's v2 shape). */
+export interface JwtPayload {
+  /** The user id (`user_…`). */
+  sub: string;
+  /** The session id (`sess_…`). */
+  sid: string;
+  /** The issuer: the server's Frontend API URL. */
+  iss: string;
+  /** Authorized party: the Origin of the page that got the token. */
+  azp?: string;
+  /** Seconds since the epoch. */
+  exp: number;
+  iat: number;
+  nbf: number;
+  jti: string;
+  /** Always 2 for a session token (a JWT template's token has none and is refused). */
+  v: 2;
+  /** The active organization, in Clerk's v2 encoding (read it through `toAuth()`). */
+  o?: { id: string; slg?: string; rol?: string; per?: string; fpm?: string };
+  /** Features with their scope (`o:invoices,u:beta`). */
+  fea?: string;
+  [claim: string]: unknown;
+}
+
+/** Why a token was refused. */
+export type TokenVerificationErrorReason =
+  | "token-expired"
+  | "token-not-active-yet"
+  | "token-iat-in-the-future"
+  | "token-invalid"
+  | "token-invalid-algorithm"
+  | "token-invalid-signature"
+  | "token-invalid-issuer"
+  | "token-invalid-authorized-parties"
+  | "token-type-mismatch"
+  | "jwk-kid-mismatch"
+  | "jwk-failed-to-resolve"
+  | "jwk-local-invalid"
+  | "jwk-remote-failed-to-load"
+  | "jwk-remote-invalid";
+
+export declare const TokenVerificationErrorReason: {
+  readonly TokenExpired: "token-expired";
+  readonly TokenNotActiveYet: "token-not-active-yet";
+  readonly TokenIatInTheFuture: "token-iat-in-the-future";
+  readonly TokenInvalid: "token-invalid";
+  readonly TokenInvalidAlgorithm: "token-invalid-algorithm";
+  readonly TokenInvalidSignature: "token-invalid-signature";
+  readonly TokenInvalidIssuer: "token-invalid-issuer";
+  readonly TokenInvalidAuthorizedParties: "token-invalid-authorized-parties";
+  readonly TokenTypeMismatch: "token-type-mismatch";
+  readonly JWKKidMismatch: "jwk-kid-mismatch";
+  readonly JWKFailedToResolve: "jwk-failed-to-resolve";
+  readonly LocalJWKInvalid: "jwk-local-invalid";
+  readonly RemoteJWKFailedToLoad: "jwk-remote-failed-to-load";
+  readonly RemoteJWKInvalid: "jwk-remote-invalid";
+};
+
+/** A token `verifyToken` refused. */
+export declare class TokenVerificationError extends Error {
+  readonly name: "TokenVerificationError";
+  readonly reason: TokenVerificationErrorReason;
+  /** What to do about it, when there is something. */
+  readonly action: string | undefined;
+  /** Where `authenticateRequest` found the token. */
+  tokenCarrier: "header" | "cookie" | undefined;
+  getFullMessage(): string;
+}
+
+/** Which Hallpass instance: its Frontend API URL, or the publishable key that encodes it. */
+export interface InstanceOptions {
+  /** The Frontend API URL (`https://auth.example.com`). */
+  frontendApi?: string;
+  /** `pk_test_…` / `pk_live_…`. */
+  publishableKey?: string;
+}
+
+export interface VerifyTokenOptions extends InstanceOptions {
+  /**
+   * Networkless verification: the instance's public key as PEM (`-----BEGIN PUBLIC KEY-----`), or its
+   * JWKS document (or one of its JWKs) as JSON.
+   */
+  jwtKey?: string;
+  /** Where the keys are (default: `<frontendApi>/.well-known/jwks.json`). */
+  jwksUrl?: string;
+  /** The `iss` tokens must have (default: the Frontend API URL; unchecked when neither is known). */
+  issuer?: string;
+  /** Origins whose tokens are accepted (`azp`); any when empty or absent. */
+  authorizedParties?: string[];
+  /** Tolerated difference between the server's clock and this one (default 5000). */
+  clockSkewInMs?: number;
+  /** How long fetched keys are reused before the JWKS is fetched again (default 300 000). */
+  jwksCacheMaxAgeMs?: number;
+  /**
+   * The least time between two JWKS fetches caused by unknown `kid`s, and between two attempts to
+   * refresh keys past their max age (default 5000).
+   */
+  jwksCooldownMs?: number;
+  /** How long a JWKS fetch may take (default 5000). */
+  jwksTimeoutMs?: number;
+  /** The `fetch` to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** Verifies a session token and returns its claims; throws a `TokenVerificationError` otherwise. */
+export function verifyToken(token: string, options: VerifyTokenOptions): Promise<JwtPayload>;
+
+// ---------------------------------------------------------------------------------------------
+// Requests and auth objects
+
+/** `has()`'s parameters: every one given must hold (and at least one must be given). */
+export type CheckAuthorizationParams = {
+  /** An organization role (`org:admin`; the `org:` prefix is optional). */
+  role?: string;
+  /** An organization permission (`org:invoices:read`). */
+  permission?: string;
+  /** A feature of the token's `fea` (`invoices`, `o:invoices`, `u:beta`). */
+  feature?: string;
+  /** A plan: Hallpass has none, so always false. */
+  plan?: string;
+  /** Reverification: not supported yet, so always false. */
+  reverification?: "strict_mfa" | "strict" | "moderate" | "lax" | { level: "first_factor" | "second_factor" | "multi_factor"; afterMinutes: number };
+};
+
+export type CheckAuthorization = (params: CheckAuthorizationParams) => boolean;
+
+export interface ServerGetTokenOptions {
+  /** A JWT template's token for this session instead of the session token. */
+  template?: string;
+}
+export type ServerGetToken = (options?: ServerGetTokenOptions) => Promise<string | null>;
+
+/** The auth object of a signed-in request (Clerk's `SignedInAuthObject`). */
+export interface SignedInAuthObject {
+  isAuthenticated: true;
+  tokenType: "session_token";
+  sessionClaims: JwtPayload;
+  sessionId: string;
+  sessionStatus: null;
+  userId: string;
+  actor: null;
+  /** The active organization, `undefined` without one. */
+  orgId: string | undefined;
+  /** `org:admin`, … */
+  orgRole: string | undefined;
+  orgSlug: string | undefined;
+  /** `org:<feature>:<action>`, … */
+  orgPermissions: string[] | undefined;
+  factorVerificationAge: null;
+  getToken: ServerGetToken;
+  has: CheckAuthorization;
+  debug: () => Record<string, unknown>;
+}
+
+/** The auth object of a signed-out request. */
+export interface SignedOutAuthObject {
+  isAuthenticated: false;
+  tokenType: "session_token";
+  sessionClaims: null;
+  sessionId: null;
+  sessionStatus: null;
+  userId: null;
+  actor: null;
+  orgId: null;
+  orgRole: null;
+  orgSlug: null;
+  orgPermissions: null;
+  factorVerificationAge: null;
+  getToken: () => Promise<null>;
+  has: (params: CheckAuthorizationParams) => false;
+  debug: () => Record<string, unknown>;
+}
+
+export type AuthObject = SignedInAuthObject | SignedOutAuthObject;
+
+export declare const AuthStatus: {
+  readonly SignedIn: "signed-in";
+  readonly SignedOut: "signed-out";
+  readonly Handshake: "handshake";
+};
+export type AuthStatus = "signed-in" | "signed-out" | "handshake";
+
+/** Why a request is signed out or needs a handshake, besides a token's `TokenVerificationErrorReason`. */
+export type AuthErrorReason =
+  | "session-token-and-uat-missing"
+  | "client-uat-but-no-session-token"
+  | "session-token-expired"
+  | "session-token-nbf"
+  | "session-token-iat-in-the-future"
+  | "handshake-redirect-loop";
+
+export declare const AuthErrorReason: {
+  readonly SessionTokenAndUATMissing: "session-token-and-uat-missing";
+  readonly ClientUATWithoutSessionToken: "client-uat-but-no-session-token";
+  readonly SessionTokenExpired: "session-token-expired";
+  readonly SessionTokenNBF: "session-token-nbf";
+  readonly SessionTokenIatInTheFuture: "session-token-iat-in-the-future";
+  readonly HandshakeLoop: "handshake-redirect-loop";
+};
+
+export type AuthReason = AuthErrorReason | TokenVerificationErrorReason;
+
+interface RequestStateBase {
+  publishableKey: string;
+  frontendApi: string;
+  signInUrl: string;
+  signUpUrl: string;
+  tokenType: "session_token";
+  /** `x-hallpass-auth-status` / `-reason` (and, for a handshake, the page's headers). */
+  headers: Headers;
+}
+
+export interface SignedInState extends RequestStateBase {
+  status: "signed-in";
+  reason: null;
+  message: null;
+  isAuthenticated: true;
+  isSignedIn: true;
+  token: string;
+  toAuth(): SignedInAuthObject;
+}
+
+export interface SignedOutState extends RequestStateBase {
+  status: "signed-out";
+  reason: AuthReason;
+  message: string;
+  isAuthenticated: false;
+  isSignedIn: false;
+  token: null;
+  toAuth(): SignedOutAuthObject;
+}
+
+/** A signed-in browser whose session cookie has expired: answer with `createHandshakeResponse`. */
+export interface HandshakeState extends RequestStateBase {
+  status: "handshake";
+  reason: AuthErrorReason;
+  message: string;
+  isAuthenticated: false;
+  isSignedIn: false;
+  token: null;
+  toAuth(): null;
+}
+
+export type RequestState = SignedInState | SignedOutState | HandshakeState;
+
+export interface AuthenticateRequestOptions extends VerifyTokenOptions {
+  /** Passed through to the request state (where `protect()` sends signed-out page requests). */
+  signInUrl?: string;
+  signUpUrl?: string;
+  /** How long `getToken({ template })` may take (default 10 000). */
+  apiTimeoutMs?: number;
+}
+
+/**
+ * The auth state of a request: the Bearer token of `Authorization`, else the `__session` cookie the
+ * browser SDK keeps (`sessionCookie: true`), with the handshake for an expired cookie.
+ */
+export function authenticateRequest(request: Request, options: AuthenticateRequestOptions): Promise<RequestState>;
+
+export interface HandshakeOptions {
+  /** The storage the app's SDK uses (`Hallpass.load`'s `storage`, default `"local"`). */
+  storage?: "local" | "session" | "memory";
+  /** Where the handshake files are served (default `/__hallpass/`). */
+  assetPath?: string;
+}
+
+/** The handshake page for a `handshake` request state. */
+export function createHandshakeResponse(requestState: HandshakeState, options?: HandshakeOptions): Response;
+
+/**
+ * The handshake page's files (`GET /__hallpass/…`, from this package), or `null` for any other
+ * request. Needs `node:fs` (Node.js, Bun, Deno).
+ */
+export function handshakeAssetResponse(request: Request, options?: Pick<HandshakeOptions, "assetPath">): Promise<Response | null>;
+
+export declare const HANDSHAKE_ASSET_PATH: "/__hallpass/";
+
+/** The Frontend API URL a publishable key encodes, or `null`. */
+export function decodePublishableKey(key: string): string | null;
+
+// ---------------------------------------------------------------------------------------------
+// Backend API
+
+/** Free-form JSON of a user's metadata or a template's claims. */
+export type Metadata = { [key: string]: unknown };
+
+export interface EmailAddress {
+  /** `idn_…` */
+  id: string;
+  emailAddress: string;
+}
+
+/** A user, as the Backend API returns it (with `privateMetadata`). */
+export interface User {
+  /** `user_…` */
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  imageUrl: string;
+  emailAddresses: EmailAddress[];
+  primaryEmailAddressId: string | null;
+  publicMetadata: Metadata;
+  unsafeMetadata: Metadata;
+  privateMetadata: Metadata;
+  passwordEnabled: boolean;
+  lastSignInAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** The email address whose id is `primaryEmailAddressId` (not on the wire). */
+  primaryEmailAddress: EmailAddress | null;
+  /** First and last name, or `null` (not on the wire). */
+  fullName: string | null;
+}
+
+export type SessionStatus = "active" | "ended" | "revoked" | "expired";
+
+export interface Session {
+  /** `sess_…` */
+  id: string;
+  userId: string;
+  status: SessionStatus;
+  expireAt: number;
+  abandonAt: number;
+  lastActiveAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type JwtAlgorithm = "RS256" | "HS256" | "HS384" | "HS512";
+
+export interface JwtTemplate {
+  /** `jtmp_…` */
+  id: string;
+  name: string;
+  claims: Metadata;
+  lifetime: number;
+  allowedClockSkew: number;
+  customSigningKey: boolean;
+  signingAlgorithm: JwtAlgorithm;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeletedObject {
+  object: string;
+  id: string;
+  deleted: boolean;
+}
+
+/** A page of a list. */
+export interface PaginatedResourceResponse<T> {
+  data: T[];
+  totalCount: number;
+}
+
+export interface PaginationParams {
+  /** 1 to 500 (default 10). */
+  limit?: number;
+  offset?: number;
+}
+
+export interface UpdateUserMetadataParams {
+  /** Deep-merged into the stored object; a key set to `null` is removed. */
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+  unsafeMetadata?: Metadata;
+}
+
+export interface CreateJwtTemplateParams {
+  name: string;
+  claims: Metadata;
+  /** Seconds, 30 to 315 360 000 (default 60). */
+  lifetime?: number;
+  /** Seconds, 0 to 300 (default 5). */
+  allowedClockSkew?: number;
+  customSigningKey?: boolean;
+  signingAlgorithm?: JwtAlgorithm;
+  signingKey?: string;
+}
+
+export interface UpdateJwtTemplateParams extends Partial<CreateJwtTemplateParams> {
+  templateId: string;
+}
+
+export interface HallpassClientOptions extends InstanceOptions {
+  /** `sk_test_…` / `sk_live_…`. */
+  secretKey: string;
+  /** The server (default: the Frontend API URL). */
+  apiUrl?: string;
+  /** How long a call may take (default 10 000). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface HallpassClient {
+  users: {
+    getUser(userId: string): Promise<User>;
+    getUserList(params?: PaginationParams): Promise<PaginatedResourceResponse<User>>;
+    updateUserMetadata(userId: string, params: UpdateUserMetadataParams): Promise<User>;
+    deleteUser(userId: string): Promise<DeletedObject>;
+  };
+  sessions: {
+    getSessionList(params?: { userId?: string; status?: SessionStatus }): Promise<PaginatedResourceResponse<Session>>;
+    revokeSession(sessionId: string): Promise<Session>;
+  };
+  jwtTemplates: {
+    list(params?: PaginationParams): Promise<PaginatedResourceResponse<JwtTemplate>>;
+    get(templateId: string): Promise<JwtTemplate>;
+    create(params: CreateJwtTemplateParams): Promise<JwtTemplate>;
+    update(params: UpdateJwtTemplateParams): Promise<JwtTemplate>;
+    delete(templateId: string): Promise<DeletedObject>;
+  };
+}
+
+/** A Backend API client. */
+export function createHallpassClient(options: HallpassClientOptions): HallpassClient;
+
+export interface HallpassAPIError {
+  /** A stable code (server/README.md; `network_error`, `request_timeout`, `invalid_response` here). */
+  code: string;
+  message: string;
+  longMessage: string;
+  meta: Metadata;
+}
+
+/** A Backend API call that failed. */
+export declare class HallpassAPIResponseError extends Error {
+  readonly name: "HallpassAPIResponseError";
+  /** The HTTP status; 0 when the server could not be reached. */
+  readonly status: number;
+  readonly errors: HallpassAPIError[];
+  /** Seconds, from `Retry-After`. */
+  readonly retryAfter: number | undefined;
+}
+
+export function isHallpassAPIResponseError(value: unknown): value is HallpassAPIResponseError;
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+
+/** A webhook `verifyWebhook` refused. */
+export declare class WebhookVerificationError extends Error {
+  readonly name: "WebhookVerificationError";
+}
+
+export interface VerifyWebhookOptions {
+  /** The endpoint's secret, `whsec_…` (default: `HALLPASS_WEBHOOK_SIGNING_SECRET`). */
+  signingSecret?: string;
+}
+
+/** A webhook event, as the server sends it (snake_case JSON). */
+export interface WebhookEvent {
+  object: "event";
+  type: string;
+  data: Metadata;
+  [field: string]: unknown;
+}
+
+/** Verifies a delivery (`webhook-*` or `svix-*` headers) and returns its event. Reads the body. */
+export function verifyWebhook(request: Request, options?: VerifyWebhookOptions): Promise<WebhookEvent>;
+
+/** The same for a body already read (`payload`, exactly as received) and its headers. */
+export function verifyWebhookPayload(
+  payload: string,
+  headers: Headers | Record<string, string>,
+  signingSecret: string,
+): Promise<WebhookEvent>;

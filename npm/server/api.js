@@ -1,0 +1,147 @@
+// The Backend API client (`createHallpassClient`), shaped as Clerk's `createClerkClient`: resources
+// grouped by kind (`users`, `sessions`, `jwtTemplates`), Clerk's method names, camelCase resources
+// (the wire's snake_case names converted, metadata and template claims left as they are), lists as
+// `{ data, totalCount }`, and every failure a `HallpassAPIResponseError` carrying the server's codes.
+// Every call has a deadline (`timeoutMs`, default 10 s).
+import { readLimited } from "./body.js";
+import { HallpassAPIResponseError } from "./errors.js";
+import { instanceUrls } from "./instance.js";
+
+export const DEFAULT_API_TIMEOUT_MS = 10_000;
+/** The largest answer read (a page of 500 users with their metadata is well under it). */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Fields whose values are the app's own JSON: converted by name only, never inside. */
+const OPAQUE = new Set(["public_metadata", "private_metadata", "unsafe_metadata", "claims", "meta"]);
+
+/** A wire object in camelCase, nested resources too, opaque values as they are. */
+export function camelResource(wire) {
+  if (Array.isArray(wire)) return wire.map(camelResource);
+  if (wire === null || typeof wire !== "object") return wire;
+  const out = {};
+  for (const [key, value] of Object.entries(wire)) out[camel(key)] = OPAQUE.has(key) ? value : camelResource(value);
+  return out;
+}
+
+/** Request parameters (camelCase) as the wire's snake_case, values as they are. */
+function snakeParams(params) {
+  const out = {};
+  for (const [key, value] of Object.entries(params ?? {})) if (value !== undefined) out[snake(key)] = value;
+  return out;
+}
+
+/** A user as Clerk's backend `User` has it: plus `primaryEmailAddress` and `fullName`. */
+export function toUser(wire) {
+  const user = camelResource(wire);
+  user.primaryEmailAddress = user.emailAddresses?.find((e) => e.id === user.primaryEmailAddressId) ?? null;
+  user.fullName = [user.firstName, user.lastName].filter(Boolean).join(" ") || null;
+  return user;
+}
+
+const toList = (convert) => (body) => ({ data: body.data.map(convert), totalCount: body.total_count });
+
+/** `?a=1&b=2` of the defined values (camelCase names as snake_case). */
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params ?? {})) if (value !== undefined && value !== null) q.set(snake(key), String(value));
+  const s = q.toString();
+  return s === "" ? "" : `?${s}`;
+}
+
+const id = (value, what) => {
+  if (typeof value !== "string" || value === "") throw new TypeError(`${what} must be a non-empty string`);
+  return encodeURIComponent(value);
+};
+
+/** The server's `{ errors: [...] }` as `{ code, message, longMessage, meta }`s. */
+function errorsOf(body, status) {
+  const list = body !== null && typeof body === "object" && Array.isArray(body.errors) ? body.errors : [];
+  const errors = list
+    .filter((e) => e !== null && typeof e === "object")
+    .map((e) => ({ code: String(e.code ?? ""), message: String(e.message ?? ""), longMessage: String(e.long_message ?? ""), meta: e.meta ?? {} }));
+  return errors.length > 0 ? errors : [{ code: "invalid_response", message: `HTTP ${status} without an error body`, longMessage: "", meta: {} }];
+}
+
+/**
+ * One call: `method path` on `baseUrl` with `Authorization: Bearer <bearer>`, a JSON body if given.
+ * Resolves with the parsed answer; rejects with a `HallpassAPIResponseError`.
+ */
+export async function request(baseUrl, bearer, method, path, body, fetchFn = globalThis.fetch, timeoutMs = DEFAULT_API_TIMEOUT_MS) {
+  const headers = { accept: "application/json", authorization: `Bearer ${bearer}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response;
+  try {
+    response = await fetchFn(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: "error",
+      signal: AbortSignal.timeout(timeoutMs ?? DEFAULT_API_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const timedOut = error?.name === "TimeoutError" || error?.name === "AbortError";
+    const code = timedOut ? "request_timeout" : "network_error";
+    const message = timedOut ? `No answer from ${baseUrl} within ${timeoutMs ?? DEFAULT_API_TIMEOUT_MS} ms` : `Could not reach ${baseUrl}: ${error?.message ?? error}`;
+    throw new HallpassAPIResponseError(message, { status: 0, errors: [{ code, message, longMessage: "", meta: {} }], retryAfter: undefined });
+  }
+  let parsed;
+  try {
+    const text = await readLimited(response, MAX_ANSWER_BYTES);
+    parsed = text === null || text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const errors = errorsOf(parsed, response.status);
+    const retry = Number(response.headers.get("retry-after"));
+    throw new HallpassAPIResponseError(errors[0].message || `HTTP ${response.status}`, {
+      status: response.status,
+      errors,
+      retryAfter: Number.isFinite(retry) && retry >= 0 ? retry : undefined,
+    });
+  }
+  if (parsed === null || typeof parsed !== "object") {
+    const message = `${method} ${path}: the answer is not a JSON object`;
+    throw new HallpassAPIResponseError(message, { status: response.status, errors: [{ code: "invalid_response", message, longMessage: "", meta: {} }], retryAfter: undefined });
+  }
+  return parsed;
+}
+
+/**
+ * A Backend API client. `secretKey` (`sk_…`) authenticates; `apiUrl` is the server (default: the
+ * Frontend API URL of `publishableKey`/`frontendApi`, as one server answers both APIs).
+ */
+export function createHallpassClient(options = {}) {
+  const { apiUrl } = instanceUrls(options);
+  const secretKey = options.secretKey;
+  const run = async (method, path, body, convert) => {
+    if (typeof secretKey !== "string" || secretKey === "") throw new TypeError("The Backend API needs secretKey (HALLPASS_SECRET_KEY)");
+    if (apiUrl === undefined) throw new TypeError("The Backend API needs apiUrl, frontendApi or publishableKey");
+    return convert(await request(apiUrl, secretKey, method, path, body, options.fetch, options.timeoutMs));
+  };
+
+  const users = {
+    getUser: async (userId) => run("GET", `/v1/users/${id(userId, "userId")}`, undefined, toUser),
+    getUserList: async (params = {}) => run("GET", `/v1/users${query({ limit: params.limit, offset: params.offset })}`, undefined, toList(toUser)),
+    updateUserMetadata: async (userId, params) =>
+      run("PATCH", `/v1/users/${id(userId, "userId")}/metadata`, snakeParams(params), toUser),
+    deleteUser: async (userId) => run("DELETE", `/v1/users/${id(userId, "userId")}`, undefined, camelResource),
+  };
+  const sessions = {
+    getSessionList: async (params = {}) =>
+      run("GET", `/v1/sessions${query({ userId: params.userId, status: params.status })}`, undefined, toList(camelResource)),
+    revokeSession: async (sessionId) => run("POST", `/v1/sessions/${id(sessionId, "sessionId")}/revoke`, undefined, camelResource),
+  };
+  const jwtTemplates = {
+    list: async (params = {}) => run("GET", `/v1/jwt_templates${query({ limit: params.limit, offset: params.offset })}`, undefined, toList(camelResource)),
+    get: async (templateId) => run("GET", `/v1/jwt_templates/${id(templateId, "templateId")}`, undefined, camelResource),
+    create: async (params) => run("POST", "/v1/jwt_templates", snakeParams(params), camelResource),
+    update: async ({ templateId, ...params }) =>
+      run("PATCH", `/v1/jwt_templates/${id(templateId, "templateId")}`, snakeParams(params), camelResource),
+    delete: async (templateId) => run("DELETE", `/v1/jwt_templates/${id(templateId, "templateId")}`, undefined, camelResource),
+  };
+  return { users, sessions, jwtTemplates };
+}
