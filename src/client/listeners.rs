@@ -36,9 +36,10 @@ impl Drop for ListenerHandle {
 }
 
 impl Hallpass {
-    /// Calls `sink(token, until)` now and after every change: the session token (or `null`) and the
-    /// last device time (`Date.now()` ms) at which [`get_token`](Self::get_token) would hand it out
-    /// from the cache. For the JS facade's fast path.
+    /// Calls `sink(token, until, expires)` now and after every change: the session token (or `null`
+    /// when signed out), the last device time (`Date.now()` ms) at which
+    /// [`get_token`](Self::get_token) would hand it out from the cache, and the device time at which
+    /// it expires. For the JS facade's fast path and its session cookie.
     pub(crate) fn set_token_sink(&self, sink: js_sys::Function) {
         *self.inner.token_sink.borrow_mut() = Some(sink);
         self.inner.publish_token();
@@ -57,11 +58,12 @@ impl Inner {
     /// Tells the token sink (if any) what the cache would hand out, and until when.
     pub(super) fn publish_token(&self) {
         if let Some(sink) = &*self.token_sink.borrow() {
-            let (token, until) = match self.session.borrow().session_token_until() {
-                Some((token, until)) => (JsValue::from_str(token), until as f64),
-                None => (JsValue::NULL, 0.0),
+            let (token, until, expires) = match self.session.borrow().session_token_until() {
+                Some((token, until, expires)) => (JsValue::from_str(token), until as f64, expires as f64),
+                None => (JsValue::NULL, 0.0, 0.0),
             };
-            let _ = sink.call2(&JsValue::NULL, &token, &JsValue::from_f64(until));
+            let _ =
+                sink.call3(&JsValue::NULL, &token, &JsValue::from_f64(until), &JsValue::from_f64(expires));
         }
     }
 }

@@ -52,11 +52,12 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, org
  * - `useUser` and `useAuth`, whose `getToken`, `signOut` and `has` are made once here, so they keep
  *   their identity across calls.
  * The wasm keeps none of these (nothing it holds refers back to `hp`). Returns the function the wasm
- * publishes `(token or null, deadline)` with after every change (see `publisher`).
+ * publishes `(token or null, deadline, expiry)` with after every change (see `publisher`), which
+ * also keeps the session cookie when the options ask for it.
  */
-export function attach(hp) {
+export function attach(hp, options) {
   const slow = Object.getPrototypeOf(hp).getToken;
-  const cache = { token: null, until: 0 };
+  const cache = { token: null, until: 0, cookie: undefined };
   const getToken = (options) =>
     options == null && cache.token !== null && Date.now() <= cache.until
       ? Promise.resolve(cache.token)
@@ -90,16 +91,27 @@ export function attach(hp) {
       has,
     };
   };
-  return publisher(cache);
+  return publisher(cache, options.sessionCookie === true);
 }
 
 /**
  * Made outside `attach`: closures share their scope, and the wasm keeps this one, so it must not be
  * able to reach `hp` (the instance could never be collected).
+ *
+ * The session cookie, for server-rendered pages (`hallpass/server` reads it): `__session` holds the
+ * token and lives no longer than it; `__client_uat` says this browser is signed in (when, in
+ * seconds; `0` once signed out) and outlives it, so the server can tell an expired cookie from a
+ * signed-out browser. Written when the token changes, cleared on sign-out (`token` null).
  */
-const publisher = (cache) => (token, until) => {
+const publisher = (cache, cookie) => (token, until, expires) => {
   cache.token = token;
   cache.until = until;
+  if (!cookie || token === cache.cookie) return;
+  cache.cookie = token;
+  const attributes = `;Path=/;SameSite=Lax${location.protocol === "https:" ? ";Secure" : ""}`;
+  const life = Math.floor((expires - Date.now()) / 1000);
+  document.cookie = `__session=${token ?? ""};Max-Age=${token && life > 0 ? life : 0}${attributes}`;
+  document.cookie = `__client_uat=${token ? Math.floor(Date.now() / 1000) : 0};Max-Age=31536000${attributes}`;
 };
 
 /** `fetch` with the session token, retried once with a forced new token after a 401. */

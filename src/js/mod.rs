@@ -43,9 +43,10 @@ impl JsHallpass {
             Ok(client) => {
                 // `getToken`, `fetch`, `subscribe`, `useUser` and `useAuth` are the instance's own JS
                 // functions (facade.js `attach`): a cached token without entering the wasm, the class
-                // method below for the rest. None of them is held by the wasm.
+                // method below for the rest. None of them is held by the wasm. With `sessionCookie`,
+                // the same sink keeps the session cookie (facade.js reads that option itself).
                 let hp = JsValue::from(JsHallpass { client: client.clone(), snapshot: Rc::default() });
-                client.set_token_sink(attach(&hp));
+                client.set_token_sink(attach(&hp, &options));
                 Promise::resolve(&hp)
             }
             Err(error) => Promise::reject(&error_to_js(&error)),
@@ -202,7 +203,7 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
 
 #[wasm_bindgen(module = "/src/js/facade.js")]
 extern "C" {
-    fn attach(hp: &JsValue) -> Function;
+    fn attach(hp: &JsValue, options: &JsValue) -> Function;
 
     #[wasm_bindgen(js_name = makeSnapshot)]
     fn make_snapshot(

@@ -19,6 +19,12 @@ export interface HallpassOptions {
    * milliseconds (default 10000, at most 600000). A refresh that times out is retried with backoff.
    */
   requestTimeoutMs?: number;
+  /**
+   * Keep the session token in a first-party cookie for server-rendered pages (`hallpass/server`
+   * reads it): `__session` (`SameSite=Lax`, `Secure` on https, path `/`, no longer than the token),
+   * rewritten on every new token and cleared on sign-out, with `__client_uat` beside it. Default false.
+   */
+  sessionCookie?: boolean;
 }
 
 /** `updateUser`: absent fields stay as they are; a name set to `null` is cleared. */

@@ -161,12 +161,17 @@ impl SessionStore {
 
     /// The session token with the last device instant at which [`session_token`](Self::session_token)
     /// still hands it out — so a caller can answer `getToken()` from a copy until then, with exactly
-    /// the same verdict. `None` when there is no token. Valid until the next event or server-time
-    /// sample, which may move it.
-    pub fn session_token_until(&self) -> Option<(&str, i64)> {
+    /// the same verdict — and the device instant at which it expires (the session cookie's end).
+    /// `None` when there is no token, which is when signed out. Valid until the next event or
+    /// server-time sample, which may move them.
+    pub fn session_token_until(&self) -> Option<(&str, i64, i64)> {
         let token = self.current_token()?;
         let last_server_ms = token.expires_at_ms.saturating_sub(self.min_remaining_ms);
-        Some((token.jwt.expose(), self.clock.to_device(last_server_ms)))
+        Some((
+            token.jwt.expose(),
+            self.clock.to_device(last_server_ms),
+            self.clock.to_device(token.expires_at_ms),
+        ))
     }
 
     /// True when a proactive refresh is due (the platform asks on `visibilitychange`, `focus`,
@@ -467,10 +472,16 @@ mod tests {
         let device = FakeClock::new(T - 3_600_000);
         let sent = device.now_ms();
         s.apply(signed_in("sess_1", T, "rt1", sent, sent), sent);
-        let (jwt, until) = s.session_token_until().map(|(j, u)| (j.to_owned(), u)).expect("a token");
+        let (jwt, until, expires) =
+            s.session_token_until().map(|(j, u, e)| (j.to_owned(), u, e)).expect("a token");
         assert_eq!(s.session_token(until), Some(jwt.as_str()));
         assert_eq!(s.session_token(until + 1), None);
         assert!(until < T, "the deadline is on the device's clock");
+        assert_eq!(
+            expires - until,
+            DEFAULT_MIN_REMAINING_MS,
+            "expiry is the deadline plus the minimum lifetime"
+        );
         s.apply(Event::SignedOut(SignOutReason::SignedOut), until);
         assert_eq!(s.session_token_until(), None);
     }
