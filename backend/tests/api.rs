@@ -1,0 +1,86 @@
+//! The Backend API client against a real `hallpass-server`: the signed-in user, metadata deep merge,
+//! the list, deletion, and failures — the server's codes, a wrong key, no server, no answer.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestServer;
+use hallpass_backend::{Error, HallpassClient, Verifier};
+use hallpass_protocol::UpdateMetadataRequest;
+use http::{HeaderMap, HeaderValue};
+use serde_json::json;
+
+fn metadata(value: serde_json::Value) -> Option<hallpass_protocol::Metadata> {
+    serde_json::from_value(value).ok()
+}
+
+#[tokio::test]
+async fn current_user_metadata_list_and_delete() {
+    let server = TestServer::start(60);
+    let user = server.sign_up("http://localhost:3000").await;
+    let client = HallpassClient::new(&server.url, server.secret_key.clone()).unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {}", user["jwt"].as_str().unwrap())).unwrap(),
+    );
+    let auth = Verifier::frontend_api(&server.url).unwrap().build().authenticate(&headers).await;
+
+    let me = client.current_user(&auth).await.unwrap().expect("signed in");
+    assert_eq!(me.id, user["user"]["id"].as_str().unwrap());
+    assert_eq!(me.first_name.as_deref(), Some("Ferris"));
+    let signed_out =
+        Verifier::frontend_api(&server.url).unwrap().build().authenticate(&HeaderMap::new()).await;
+    assert!(client.current_user(&signed_out).await.unwrap().is_none());
+
+    let first = UpdateMetadataRequest {
+        public_metadata: metadata(json!({ "role": "admin", "plan": { "tier": 1 } })),
+        private_metadata: metadata(json!({ "stripe": "cus_1" })),
+        ..Default::default()
+    };
+    client.update_user_metadata(&me.id, &first).await.unwrap();
+    let second = UpdateMetadataRequest {
+        public_metadata: metadata(json!({ "plan": { "seats": 3 }, "role": null })),
+        ..Default::default()
+    };
+    let merged = client.update_user_metadata(&me.id, &second).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&merged.public_metadata).unwrap(),
+        json!({ "plan": { "tier": 1, "seats": 3 } })
+    );
+    assert_eq!(serde_json::to_value(&merged.private_metadata).unwrap(), json!({ "stripe": "cus_1" }));
+
+    server.sign_up("http://localhost:3000").await;
+    let page = client.list_users(1, 0).await.unwrap();
+    assert_eq!((page.data.len(), page.total_count), (1, 2));
+    assert_ne!(page.data[0].id, client.list_users(1, 1).await.unwrap().data[0].id);
+
+    assert!(client.delete_user(&me.id).await.unwrap().deleted);
+    let gone = client.get_user(&me.id).await.unwrap_err();
+    assert!(matches!(gone, Error::Api { status: 404, .. }), "{gone:?}");
+    assert_eq!(gone.api_code(), Some("resource_not_found"));
+    assert!(matches!(client.get_user("../users").await, Err(Error::Config(_))));
+}
+
+#[tokio::test]
+async fn a_wrong_key_no_server_and_no_answer() {
+    let server = TestServer::start(60);
+    let wrong = HallpassClient::new(&server.url, "sk_test_wrong").unwrap();
+    assert!(matches!(wrong.list_users(10, 0).await, Err(Error::Api { status: 401, .. })));
+    assert!(HallpassClient::new(&server.url, "pk_test_not_secret").is_err());
+    let nowhere = HallpassClient::new("http://127.0.0.1:9", server.secret_key.clone()).unwrap();
+    assert!(matches!(nowhere.list_users(10, 0).await, Err(Error::Network(_))));
+    // A server that accepts the connection and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = format!("http://{}", listener.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let slow =
+        HallpassClient::new(&silent, server.secret_key.clone()).unwrap().timeout(Duration::from_millis(300));
+    assert!(matches!(slow.list_users(10, 0).await, Err(Error::Timeout(300))));
+}

@@ -1,0 +1,134 @@
+//! A real `hallpass-server` for this crate's tests — the binary on loopback with its own SQLite file
+//! (this crate never depends on the server crate; the tests run its binary, which `cargo test
+//! --workspace` builds, or which is built here if missing) — and users signed up through its
+//! Frontend API, as the browser SDK would.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub struct TestServer {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub secret_key: String,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace").to_path_buf()
+}
+
+/// The server binary: `HALLPASS_SERVER_BIN`, or the workspace's debug build (built if missing).
+fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("HALLPASS_SERVER_BIN") {
+        return bin.into();
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
+    let bin = target.join("debug").join("hallpass-server");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "hallpass-server"])
+            .current_dir(workspace())
+            .status()
+            .expect("cargo build -p hallpass-server");
+        assert!(status.success(), "building hallpass-server failed");
+    }
+    bin
+}
+
+impl TestServer {
+    /// A fresh server whose session tokens live `token_secs`.
+    pub fn start(token_secs: u32) -> TestServer {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let ready = dir.path().join("ready.json");
+        let mut command = Command::new(binary());
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("HALLPASS_")) {
+            command.env_remove(key);
+        }
+        let child = command
+            .args(["--addr", "127.0.0.1:0", "--ready-file"])
+            .arg(&ready)
+            .arg("--database-url")
+            .arg(format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display()))
+            .args(["--token-lifetime-secs", &token_secs.to_string(), "--disable-rate-limits"])
+            .args(["--argon2-memory-kib", "1024", "--argon2-iterations", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting hallpass-server");
+        // Owned by the guard from here on: dropped (killed and reaped) on any panic below.
+        let mut server = TestServer { child, _dir: dir, url: String::new(), secret_key: String::new() };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.url.is_empty() {
+            if let Ok(text) = std::fs::read_to_string(&ready) {
+                let info: Value = serde_json::from_str(&text).expect("the ready file");
+                server.url = info["frontend_api"].as_str().expect("frontend_api").to_owned();
+                server.secret_key = info["secret_key"].as_str().expect("secret_key").to_owned();
+            } else {
+                assert!(Instant::now() < deadline, "hallpass-server did not become ready within 60 s");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        server
+    }
+
+    /// A new user signed up from a page of `origin`: the answer (`user`, `session`, `jwt`, …).
+    pub async fn sign_up(&self, origin: &str) -> Value {
+        let email = format!("rust-{}-{}@example.com", std::process::id(), unique());
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/client/sign_ups", self.url))
+            .header("origin", origin)
+            .json(&json!({ "email_address": email, "password": "correct horse battery staple", "first_name": "Ferris" }))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("sign-up request");
+        assert!(response.status().is_success(), "sign-up: {}", response.status());
+        response.json().await.expect("sign-up answer")
+    }
+
+    /// A Backend API call with the secret key: status and body.
+    pub async fn backend(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.secret_key)
+            .timeout(Duration::from_secs(30));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("backend request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    N.fetch_add(1, Ordering::Relaxed) * 1_000_000_000 + nanos
+}
+
+/// The claims of a JWT, unverified (tests only).
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url"),
+    )
+    .expect("JSON")
+}
