@@ -64,7 +64,11 @@ before(async () => {
   // React from the project's tools (an optional peer: npm does not install it).
   for (const name of ["react", "react-dom"]) symlinkSync(join(tools, name), join(app, "node_modules", name), "dir");
   mkdirSync(join(app, "node_modules", "@types"));
-  symlinkSync(join(tools, "@types", "react"), join(app, "node_modules", "@types", "react"), "dir");
+  for (const name of ["react", "express", "node"]) {
+    symlinkSync(join(tools, "@types", name), join(app, "node_modules", "@types", name), "dir");
+  }
+  // Express too (an optional peer), for hallpass/express's types.
+  symlinkSync(join(tools, "express"), join(app, "node_modules", "express"), "dir");
   writeFileSync(join(app, "index.html"),
     '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/main.js"></script>');
   writeFileSync(join(app, "main.js"), MAIN_JS);
@@ -81,18 +85,19 @@ after(async () => {
 test("npm pack: the tarball holds the SDK, its types, the wasm and hallpass/react", () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const file of ["LICENSE", "README.md", "package.json", "index.js", "index.d.ts", "hallpass.js", "hallpass.d.ts",
-    "hallpass_bg.wasm", "react.js", "react.d.ts", "server.js", "server.d.ts", "server/verify.js", "handshake.js"]) {
+    "hallpass_bg.wasm", "react.js", "react.d.ts", "server.js", "server.d.ts", "server/verify.js", "express.js", "express.d.ts", "handshake.js"]) {
     assert.ok(files.includes(file), `${file} is packed (${files.join(", ")})`);
   }
   const manifest = JSON.parse(readFileSync(join(app, "node_modules", "hallpass", "package.json"), "utf8"));
   assert.equal(manifest.type, "module");
-  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./hallpass_bg.wasm", "./package.json"]);
+  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./express", "./hallpass_bg.wasm", "./package.json"]);
   // Server-side entries never load the WebAssembly: they import jose, node: modules and each other.
-  for (const file of files.filter((f) => f === "server.js" || f.startsWith("server/"))) {
+  for (const file of files.filter((f) => ["server.js", "express.js"].includes(f) || f.startsWith("server/"))) {
     const text = readFileSync(join(app, "node_modules", "hallpass", file), "utf8");
     for (const [, from, dynamic] of text.matchAll(/\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)) {
       const specifier = from ?? dynamic;
-      const inside = file === "server.js" ? specifier.startsWith("./server/") : /^\.\/[a-z]+\.js$/.test(specifier);
+      // server/x.js imports its siblings; the entries import ./server.js and ./server/….
+      const inside = file.includes("/") ? /^\.\/[a-z]+\.js$/.test(specifier) : specifier.startsWith("./server");
       assert.ok(specifier === "jose" || specifier.startsWith("node:") || inside, `${file} imports ${specifier}`);
     }
   }
@@ -146,12 +151,14 @@ test("the .d.ts files are precise: tsc --strict accepts right uses and rejects w
   copyFileSync(join(repo, "tests", "e2e", "fixtures", "package-types.tsx"), file);
   const serverFile = join(app, "server-types.ts");
   copyFileSync(join(repo, "tests", "e2e", "fixtures", "server-types.ts"), serverFile);
+  const expressFile = join(app, "express-types.ts");
+  copyFileSync(join(repo, "tests", "e2e", "fixtures", "express-types.ts"), expressFile);
   // Unused `@ts-expect-error`s fail too, so every wrong use must really be an error. `esnext`: the
   // glue declares `[Symbol.dispose]()` (with `skipLibCheck`, the default of most templates, es2022 does).
   const tsc = join(tools, "typescript", "bin", "tsc");
   try {
     run(process.execPath, [tsc, "--noEmit", "--strict", "--jsx", "react-jsx", "--module", "esnext",
-      "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", file, serverFile], app);
+      "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", "--esModuleInterop", file, serverFile, expressFile], app);
   } catch (e) {
     assert.fail(`tsc found errors:\n${e.stdout}${e.stderr}`);
   }

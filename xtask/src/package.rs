@@ -11,13 +11,15 @@ use crate::util::{Result, cmd, exec, gzip_size, root, tmp_dir};
 /// Files of `pkg/web` that go into the package.
 const FROM_WASM_PACK: [&str; 3] = ["hallpass.js", "hallpass.d.ts", "hallpass_bg.wasm"];
 /// Hand-written files of `npm/` copied as they are.
-const FROM_NPM: [&str; 8] = [
+const FROM_NPM: [&str; 10] = [
     "index.js",
     "index.d.ts",
     "react.js",
     "react.d.ts",
     "server.js",
     "server.d.ts",
+    "express.js",
+    "express.d.ts",
     "handshake.js",
     "README.md",
 ];

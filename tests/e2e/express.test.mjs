@@ -1,0 +1,119 @@
+// `hallpass/express` in a real Express 5 app on loopback, called with tokens of the real server: the
+// protect/has matrix of hallpass-backend's axum suite through real HTTP, `req.auth` in its two
+// shapes, the sign-in redirect of page requests, the default client from the environment, and the
+// session-cookie handshake through Express in Chromium.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { api, appImport, launch, signUpUser, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+const issuer = process.env.HALLPASS_TEST_SERVER;
+let hallpass, express, site, browser;
+
+/** The app: Clerk's Express quick start, with Hallpass's names. */
+async function startApp() {
+  const app = express();
+  app.use(hallpass.hallpassMiddleware({ frontendApi: api, issuer, signInUrl: "/sign-in" }));
+  app.get("/", (req, res) => res.send(`home, signed in: ${req.auth.isAuthenticated}`));
+  app.get("/pricing", (req, res) => res.send("pricing"));
+  app.get("/sign-in", (req, res) => res.type("html").send(`<!doctype html><link rel="icon" href="data:,">
+<script type="module">
+  import { Hallpass } from "/__hallpass/index.js";
+  window.hp = await Hallpass.load({ frontendApi: ${JSON.stringify(api)}, sessionCookie: true });
+  window.ready = true;
+</script>`));
+  app.get("/api/me", hallpass.requireAuth(), (req, res) => res.send(req.auth().userId));
+  app.get("/dashboard", hallpass.requireAuth(), (req, res) => res.type("html").send(`<p id="who">${hallpass.getAuth(req).userId}</p>`));
+  app.get("/api/admin", hallpass.protect({ role: "org:admin" }), (req, res) => res.send("admin"));
+  app.get("/api/billing", hallpass.protect({ permission: "org:billing:manage" }), (req, res) => res.send("billing"));
+  app.get("/api/has", (req, res) => res.json({ has: req.auth.has(Object.fromEntries(Object.entries(req.query))) }));
+  app.get("/api/client", hallpass.requireAuth(), async (req, res) => {
+    const user = await hallpass.hallpassClient.users.getUser(req.auth.userId);
+    res.json({ firstName: user.firstName });
+  });
+  return new Promise((resolve) => {
+    const http = app.listen(0, "127.0.0.1", () => resolve({ http, origin: `http://127.0.0.1:${http.address().port}` }));
+  });
+}
+
+before(async () => {
+  hallpass = await appImport("hallpass/express");
+  express = (await appImport("express")).default;
+  // The default client reads these on first use.
+  process.env.HALLPASS_SECRET_KEY = process.env.HALLPASS_TEST_SECRET_KEY;
+  process.env.HALLPASS_FRONTEND_API = api;
+  site = await startApp();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.http.close();
+});
+
+/** `GET path` with the token as Bearer (or as the session cookie, as a page request). */
+async function get(path, token, { cookie = false } = {}) {
+  const headers = {};
+  if (token && cookie) Object.assign(headers, { cookie: `__session=${token}`, "sec-fetch-dest": "document", accept: "text/html" });
+  else if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${site.origin}${path}`, { headers, redirect: "manual" });
+  return { status: res.status, body: await res.text(), location: res.headers.get("location") };
+}
+
+test("the protect and has matrix through real HTTP", async () => {
+  const user = await signUpUser({ firstName: "Express" });
+  // (path, signed out, signed in without an organization), as hallpass-backend's axum suite.
+  const matrix = [
+    ["/", 200, 200],
+    ["/pricing", 200, 200],
+    ["/sign-in/factor-one", 404, 404],
+    ["/api/me", 401, 200],
+    ["/api/admin", 401, 404],
+    ["/api/billing", 401, 404],
+    ["/dashboard", 401, 200],
+  ];
+  for (const [path, out, signedIn] of matrix) {
+    assert.equal((await get(path)).status, out, `signed out ${path}`);
+    assert.equal((await get(path, user.jwt)).status, signedIn, `Bearer ${path}`);
+  }
+  assert.equal((await get("/api/me", user.jwt)).body, user.user.id);
+  assert.equal((await get("/", user.jwt, { cookie: true })).body, "home, signed in: true");
+  const refused = JSON.parse((await get("/api/me", "not.a.token")).body);
+  assert.equal(refused.errors[0].code, "authentication_invalid");
+  const notFound = JSON.parse((await get("/api/admin", user.jwt)).body);
+  assert.equal(notFound.errors[0].code, "resource_not_found");
+  for (const query of ["role=org:admin", "permission=org:billing:manage", "feature=billing", ""]) {
+    assert.deepEqual(JSON.parse((await get(`/api/has?${query}`, user.jwt)).body), { has: false }, query);
+    assert.deepEqual(JSON.parse((await get(`/api/has?${query}`)).body), { has: false }, query);
+  }
+});
+
+test("a signed-out page request is sent to the sign-in URL, coming back to where it was", async () => {
+  const page = await fetch(`${site.origin}/dashboard?tab=2`, { headers: { "sec-fetch-dest": "document", accept: "text/html" }, redirect: "manual" });
+  assert.equal(page.status, 307);
+  assert.equal(page.headers.get("location"), `/sign-in?redirect_url=${encodeURIComponent("/dashboard?tab=2")}`);
+});
+
+test("req.auth is the auth object and a function returning it; the default client reads the environment", async () => {
+  const user = await signUpUser({ firstName: "Env" });
+  assert.equal((await get("/api/me", user.jwt)).body, user.user.id);
+  assert.deepEqual(JSON.parse((await get("/api/client", user.jwt)).body), { firstName: "Env" });
+});
+
+test("an expired cookie on a page request gets the handshake through Express, and the page after it", async () => {
+  browser = await launch();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${site.origin}/sign-in`);
+  await page.waitForFunction(() => window.ready === true);
+  await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password }), { email: uniqueEmail("express"), password: PASSWORD });
+  const userId = await page.evaluate(() => window.hp.useAuth().userId);
+  await page.close();
+  await context.clearCookies({ name: "__session" });
+  const tab = await context.newPage();
+  const statuses = [];
+  tab.on("response", (r) => r.url().endsWith("/dashboard") && statuses.push(r.headers()["x-hallpass-auth-status"] ?? r.status()));
+  await tab.goto(`${site.origin}/dashboard`);
+  await tab.locator("#who").waitFor();
+  assert.equal(await tab.textContent("#who"), userId);
+  assert.deepEqual(statuses, ["handshake", 200]);
+  await context.close();
+});
