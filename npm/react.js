@@ -20,6 +20,9 @@ const NOT_LOADED = Object.freeze({
   orgSlug: undefined,
 });
 
+/** What a provider rendered on a server waits for: nothing loads there. */
+const NEVER = new Promise(() => {});
+
 /** Load promises by options key: one client per distinct options, for the life of the page. */
 const clients = new Map();
 
@@ -46,7 +49,12 @@ export function HallpassProvider({ children, client, ...options }) {
   const key = JSON.stringify(options);
   // `key` stands for `options`, whose object is new on every render.
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const pending = useMemo(() => (client ? Promise.resolve(client) : loadShared(options)), [client, key]);
+  // Never on a server (server-side rendering of a client component, as Next.js does): the state
+  // stays `isLoaded: false` there, as on the browser's first render, so hydration matches.
+  const pending = useMemo(
+    () => (client ? Promise.resolve(client) : typeof window === "undefined" ? NEVER : loadShared(options)),
+    [client, key],
+  );
   const [loaded, setLoaded] = useState({ pending: null, hp: null, error: null });
   useEffect(() => {
     let live = true;

@@ -7,12 +7,16 @@
 // own SDK files, served by `handshakeAssetResponse` under `/__hallpass/` from this package's
 // folder: the SDK that answers the handshake is exactly the one the app bundles, so it reads the
 // session the app's SDK stored (a different version could find its storage format unknown).
+//
+// The files are found through `assets.js`, which `cargo xtask build` writes into the package: one
+// static `new URL("../<file>", import.meta.url)` per file, the form bundlers understand — Next.js
+// (Turbopack or webpack) copies each file into its build output and gives back where it put it,
+// so the handshake works from a bundled `proxy.ts` as from plain Node.js.
+import { ASSETS } from "./assets.js";
 
 /** Where the handshake page's files are served. */
 export const HANDSHAKE_ASSET_PATH = "/__hallpass/";
 
-/** The files of this package a browser may fetch under `HANDSHAKE_ASSET_PATH`. */
-const ASSET = /^(?:handshake\.js|index\.js|hallpass\.js|hallpass_bg\.wasm|snippets\/(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_.-]+\.js)$/;
 const TYPES = { js: "text/javascript; charset=utf-8", wasm: "application/wasm" };
 
 /** `value` as JSON that is safe inside a `<script>` element. */
@@ -51,9 +55,10 @@ export async function handshakeAssetResponse(request, options = {}) {
   const { pathname } = new URL(request.url);
   if (!pathname.startsWith(prefix)) return null;
   const name = pathname.slice(prefix.length);
-  if (!ASSET.test(name) || name.includes("..")) return new Response("Not found", { status: 404 });
+  const locate = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+  if (locate === undefined) return new Response("Not found", { status: 404 });
   const fs = await import("node:fs/promises");
-  const file = new URL(`../${name}`, import.meta.url);
+  const file = locate();
   let stat;
   try {
     stat = await fs.stat(file);

@@ -67,8 +67,10 @@ before(async () => {
   for (const name of ["react", "express", "node"]) {
     symlinkSync(join(tools, "@types", name), join(app, "node_modules", "@types", name), "dir");
   }
-  // Express too (an optional peer), for hallpass/express's types.
+  // Express and Next.js too (optional peers), for the types of hallpass/express and hallpass/nextjs;
+  // Next.js as the example installed it (`cargo xtask test` prepares it for this suite).
   symlinkSync(join(tools, "express"), join(app, "node_modules", "express"), "dir");
+  symlinkSync(join(process.env.HALLPASS_NEXTJS_EXAMPLE, "node_modules", "next"), join(app, "node_modules", "next"), "dir");
   writeFileSync(join(app, "index.html"),
     '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/main.js"></script>');
   writeFileSync(join(app, "main.js"), MAIN_JS);
@@ -82,23 +84,29 @@ after(async () => {
   site?.close();
 });
 
-test("npm pack: the tarball holds the SDK, its types, the wasm and hallpass/react", () => {
+test("npm pack: the tarball holds the SDK, its types, the wasm, and every entry (react, server, express, nextjs)", () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const file of ["LICENSE", "README.md", "package.json", "index.js", "index.d.ts", "hallpass.js", "hallpass.d.ts",
-    "hallpass_bg.wasm", "react.js", "react.d.ts", "server.js", "server.d.ts", "server/verify.js", "express.js", "express.d.ts", "handshake.js"]) {
+    "hallpass_bg.wasm", "react.js", "react.d.ts", "server.js", "server.d.ts", "server/verify.js", "server/assets.js",
+    "handshake.js", "express.js", "express.d.ts", "nextjs.d.ts", "nextjs/client.js", "nextjs/provider.server.js",
+    "nextjs/server.js", "nextjs/server.d.ts"]) {
     assert.ok(files.includes(file), `${file} is packed (${files.join(", ")})`);
   }
   const manifest = JSON.parse(readFileSync(join(app, "node_modules", "hallpass", "package.json"), "utf8"));
   assert.equal(manifest.type, "module");
-  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./express", "./hallpass_bg.wasm", "./package.json"]);
-  // Server-side entries never load the WebAssembly: they import jose, node: modules and each other.
-  for (const file of files.filter((f) => ["server.js", "express.js"].includes(f) || f.startsWith("server/"))) {
+  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./express", "./nextjs", "./nextjs/server", "./hallpass_bg.wasm", "./package.json"]);
+  // Server-side entries never load the WebAssembly: they import jose, node: modules, each other, and
+  // (hallpass/nextjs/server) React and Next.js.
+  const serverSide = files.filter((f) => ["server.js", "express.js", "nextjs/server.js"].includes(f) || f.startsWith("server/"));
+  for (const file of serverSide) {
     const text = readFileSync(join(app, "node_modules", "hallpass", file), "utf8");
     for (const [, from, dynamic] of text.matchAll(/\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)) {
       const specifier = from ?? dynamic;
-      // server/x.js imports its siblings; the entries import ./server.js and ./server/….
-      const inside = file.includes("/") ? /^\.\/[a-z]+\.js$/.test(specifier) : specifier.startsWith("./server");
-      assert.ok(specifier === "jose" || specifier.startsWith("node:") || inside, `${file} imports ${specifier}`);
+      const own = file.startsWith("server/") ? /^\.\/[a-z]+\.js$/.test(specifier)
+        : file.startsWith("nextjs/") ? /^\.\.\/server(\.js|\/[a-z]+\.js)$/.test(specifier)
+        : /^\.\/server(\.js|\/[a-z]+\.js)$/.test(specifier);
+      const framework = file.startsWith("nextjs/") && (specifier === "react" || specifier.startsWith("next/"));
+      assert.ok(specifier === "jose" || specifier.startsWith("node:") || own || framework, `${file} imports ${specifier}`);
     }
   }
   assert.equal(manifest.version, packed.version);
@@ -153,13 +161,23 @@ test("the .d.ts files are precise: tsc --strict accepts right uses and rejects w
   copyFileSync(join(repo, "tests", "e2e", "fixtures", "server-types.ts"), serverFile);
   const expressFile = join(app, "express-types.ts");
   copyFileSync(join(repo, "tests", "e2e", "fixtures", "express-types.ts"), expressFile);
+  const nextFile = join(app, "nextjs-types.tsx");
+  copyFileSync(join(repo, "tests", "e2e", "fixtures", "nextjs-types.tsx"), nextFile);
   // Unused `@ts-expect-error`s fail too, so every wrong use must really be an error. `esnext`: the
   // glue declares `[Symbol.dispose]()` (with `skipLibCheck`, the default of most templates, es2022 does).
   const tsc = join(tools, "typescript", "bin", "tsc");
-  try {
-    run(process.execPath, [tsc, "--noEmit", "--strict", "--jsx", "react-jsx", "--module", "esnext",
-      "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", "--esModuleInterop", file, serverFile, expressFile], app);
-  } catch (e) {
-    assert.fail(`tsc found errors:\n${e.stdout}${e.stderr}`);
-  }
+  const check = (files, extra = []) => {
+    try {
+      run(process.execPath, [tsc, "--noEmit", "--strict", "--jsx", "react-jsx", "--module", "esnext",
+        "--moduleResolution", "bundler", "--target", "es2022", "--lib", "dom,esnext", "--types", "react", "--esModuleInterop",
+        ...extra, ...files], app);
+    } catch (e) {
+      assert.fail(`tsc found errors:\n${e.stdout}${e.stderr}`);
+    }
+  };
+  check([file, serverFile, expressFile]);
+  // Next.js's own declarations need types no app installs by default (react-dom's, webpack's):
+  // Next.js apps type-check with skipLibCheck, as here. A broken declaration of ours would then be
+  // \`any\`, which the fixture's @ts-expect-errors catch.
+  check([nextFile], ["--skipLibCheck"]);
 });

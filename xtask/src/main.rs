@@ -20,6 +20,7 @@ mod bench;
 mod build;
 mod demo;
 mod minify;
+mod nextjs_example;
 mod package;
 mod proxy;
 mod server;

@@ -186,6 +186,13 @@ fn e2e_suites(tmp: &Path) -> Result<Counts> {
         .filter(|p| std::env::var("HALLPASS_E2E").map_or(true, |only| p.to_string_lossy().contains(&only)))
         .collect();
     files.sort();
+    // The Next.js example's suite runs `next start` on a production build, made here when needed; the
+    // package suite type-checks hallpass/nextjs against the Next.js it installed.
+    let nextjs = if files.iter().any(|f| f.ends_with("nextjs.test.mjs") || f.ends_with("package.test.mjs")) {
+        Some(crate::nextjs_example::prepare()?)
+    } else {
+        None
+    };
     let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
     let mut node = cmd("node");
     node.args(["--test", "--test-reporter=spec", "--test-concurrency=1"]);
@@ -202,6 +209,7 @@ fn e2e_suites(tmp: &Path) -> Result<Counts> {
             .env("HALLPASS_REPO", root())
             .env("HALLPASS_TOOLS", crate::util::tools_dir().join("node_modules"))
             .env("HALLPASS_E2E_APP", &app)
+            .env("HALLPASS_NEXTJS_EXAMPLE", nextjs.unwrap_or_default())
             .env("HALLPASS_TEST_SECRET_KEY", &server.info.secret_key)
             .env("CHROMIUM", chromium),
         "node --test tests/e2e",

@@ -1,0 +1,196 @@
+// examples/nextjs — Clerk's Next.js guide app on Hallpass — built for production (`cargo xtask test`
+// runs `next build` when its inputs changed) and started here with `next start`, driven in real
+// Chromium against the real server: public pages, the dashboard's redirect and its server-rendered
+// name, a Route Handler's 404, Server Actions with ownership and admin checks through the Backend
+// API, sign-out, and a tab that slept past its token's expiry.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+
+const server = process.env.HALLPASS_TEST_SERVER;
+const secretKey = process.env.HALLPASS_TEST_SECRET_KEY;
+const example = process.env.HALLPASS_NEXTJS_EXAMPLE;
+let next, origin, browser, data;
+const nextLog = [];
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** `next start` on the production build, with the configuration an app deploys with. */
+async function startNext() {
+  data = mkdtempSync(join(tmpdir(), "hallpass-nextjs-"));
+  const port = await freePort();
+  next = spawn(process.execPath, [join(example, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: example,
+    env: {
+      ...process.env,
+      HALLPASS_FRONTEND_API: server,
+      HALLPASS_SECRET_KEY: secretKey,
+      HALLPASS_SIGN_IN_URL: "/sign-in",
+      DATABASE_FILE: join(data, "app.sqlite"),
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  next.stdout.on("data", (d) => nextLog.push(String(d)));
+  next.stderr.on("data", (d) => nextLog.push(String(d)));
+  origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (next.exitCode !== null) throw new Error(`next start exited:\n${nextLog.join("")}`);
+    try {
+      if ((await fetch(`${origin}/pricing`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`next start did not answer within 60 s:\n${nextLog.join("")}`);
+}
+
+before(async () => {
+  await startNext();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  if (next && next.exitCode === null) {
+    next.kill("SIGTERM");
+    await new Promise((resolve) => next.once("exit", resolve));
+  }
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+/** A new context signed up through the example's sign-up page; ends on the dashboard. */
+async function signUp(firstName) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${origin}/sign-up`);
+  await page.fill('input[name="firstName"]', firstName);
+  await page.fill('input[name="email"]', uniqueEmail(firstName.toLowerCase()));
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${origin}/dashboard`);
+  await page.locator("#welcome").waitFor();
+  const userId = await page.evaluate(async () => {
+    // The session cookie the SDK keeps carries the user id (sub) the server-rendered pages use.
+    const token = document.cookie.split("; ").find((c) => c.startsWith("__session="))?.slice(10);
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub;
+  });
+  return { context, page, userId };
+}
+
+test("public pages open signed out; the dashboard redirects to sign-in; a Route Handler answers 404", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  for (const path of ["/", "/pricing", "/blog"]) {
+    const response = await page.goto(`${origin}${path}`);
+    assert.equal(response.status(), 200, path);
+    assert.equal(new URL(page.url()).pathname, path);
+  }
+  await page.goto(`${origin}/dashboard`);
+  assert.equal(new URL(page.url()).pathname, "/sign-in");
+  assert.equal(new URL(page.url()).searchParams.get("redirect_url"), "/dashboard");
+  const api = await page.evaluate(async () => (await fetch("/api/me")).status);
+  assert.equal(api, 404);
+  assert.equal((await fetch(`${origin}/api/me`)).status, 404);
+  await context.close();
+});
+
+test("signed in, the dashboard is rendered on the server with the user's name (no client fetch)", async () => {
+  const { context, page, userId } = await signUp("Ada");
+  // A fresh load: the document the server sends already greets the user.
+  const response = await page.goto(`${origin}/dashboard`);
+  assert.match(await response.text(), /Welcome, <!-- -->Ada<!-- -->!|Welcome, Ada!/);
+  const me = await page.evaluate(async () => (await fetch("/api/me")).json());
+  assert.equal(me.userId, userId);
+  // Signing out: the server-rendered header and pages follow.
+  await page.click("text=Sign out");
+  await page.waitForURL(`${origin}/`);
+  await page.locator('header a[href="/sign-in"]').waitFor();
+  await page.goto(`${origin}/dashboard`);
+  assert.equal(new URL(page.url()).pathname, "/sign-in");
+  await context.close();
+});
+
+test("posts: created, listed, deleted — and nobody deletes another user's post", async () => {
+  const a = await signUp("Author");
+  await a.page.fill('input[name="title"]', "Hello from Author");
+  await a.page.click("text=Create post");
+  await a.page.locator("#posts li", { hasText: "Hello from Author" }).waitFor();
+  const postId = await a.page.getAttribute('#posts li input[name="postId"]', "value");
+
+  const b = await signUp("Mallory");
+  await b.page.fill('input[name="title"]', "Mallory's own");
+  await b.page.click("text=Create post");
+  await b.page.locator("#posts li", { hasText: "Mallory's own" }).waitFor();
+  // Mallory points her delete form at Author's post: the Server Action checks ownership.
+  await b.page.evaluate((id) => { document.querySelector('#posts li input[name="postId"]').value = id; }, postId);
+  await b.page.click("#posts li >> text=Delete");
+  await a.page.reload();
+  assert.equal(await a.page.locator("#posts li", { hasText: "Hello from Author" }).count(), 1, "Author's post survives");
+
+  await a.page.click("#posts li >> text=Delete");
+  await a.page.locator("#posts li", { hasText: "Hello from Author" }).waitFor({ state: "detached" });
+  await a.context.close();
+  await b.context.close();
+});
+
+test("a member cannot promote; an admin can, through the Backend API, and the badge appears", async () => {
+  const member = await signUp("Member");
+  await member.page.fill('input[name="userId"]', member.userId);
+  await member.page.click("text=Promote to admin");
+  await member.page.locator("text=Only admins can promote users.").waitFor();
+  await member.page.reload();
+  assert.equal(await member.page.locator("#admin-badge").count(), 0);
+
+  const admin = await signUp("Admin");
+  // The first admin is made with the Backend API, as an operator would.
+  const made = await fetch(`${server}/v1/users/${admin.userId}/metadata`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ public_metadata: { role: "admin" } }),
+  });
+  assert.equal(made.status, 200);
+  await admin.page.reload();
+  await admin.page.locator("#admin-badge").waitFor();
+  await admin.page.fill('input[name="userId"]', member.userId);
+  await admin.page.click("text=Promote to admin");
+  await admin.page.locator(`text=${member.userId} is now an admin.`).waitFor();
+  await member.page.reload();
+  await member.page.locator("#admin-badge").waitFor();
+  await member.context.close();
+  await admin.context.close();
+});
+
+test("a tab that slept past the token's expiry gets its page, without a sign-in prompt", async () => {
+  const { context, page } = await signUp("Sleeper");
+  const token = (await context.cookies()).find((c) => c.name === "__session").value;
+  const { exp } = JSON.parse(Buffer.from(token.split(".")[1], "base64url"));
+  await page.close(); // nothing runs to refresh the token from here on
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 + 1000 - Date.now())));
+  assert.equal((await context.cookies()).find((c) => c.name === "__session"), undefined, "the browser dropped the expired cookie");
+
+  const tab = await context.newPage();
+  const visited = [];
+  tab.on("framenavigated", (frame) => frame === tab.mainFrame() && visited.push(new URL(frame.url()).pathname));
+  const statuses = [];
+  tab.on("response", (r) => new URL(r.url()).pathname === "/dashboard" && statuses.push(r.headers()["x-hallpass-auth-status"] ?? String(r.status())));
+  await tab.goto(`${origin}/dashboard`);
+  await tab.locator("#welcome").waitFor();
+  assert.equal(await tab.textContent("#welcome"), "Welcome, Sleeper!");
+  assert.ok(!visited.includes("/sign-in"), `never on the sign-in page: ${visited.join(" → ")}`);
+  assert.deepEqual(statuses, ["handshake", "200"]);
+  await context.close();
+});
