@@ -1,7 +1,8 @@
-//! The TypeScript declarations of the npm package (`src/js/types.d.ts`) against the Rust definitions
-//! they describe: every error code, the fields of the resources the JS facade shapes (the wire's
-//! snake_case names in camelCase, as `facade.js` converts them), the session statuses, and the
-//! parameters of `signUp`, `signIn` and `updateUser` (the protocol's request types). A field or code
+//! The TypeScript declarations of the npm package (`src/js/types.d.ts`, `npm/server.d.ts`) against the
+//! Rust definitions they describe: every error code, the fields of the resources the JS facade and the
+//! Backend API client shape (the wire's snake_case names in camelCase, as `facade.js` and
+//! `server/api.js` convert them), the session statuses, the parameters of `signUp`, `signIn` and
+//! `updateUser`, and those of the Backend API client (the protocol's request types). A field or code
 //! added on one side and not the other fails here.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -9,11 +10,13 @@
 use std::collections::BTreeSet;
 
 use hallpass_protocol::{
-    EmailAddress, ErrorCode, Session, SessionStatus, SignInRequest, SignUpRequest, UpdateProfileRequest,
-    User, Wire,
+    CreateJwtTemplateRequest, DeletedObject, EmailAddress, ErrorCode, JwtAlgorithm, JwtTemplate, Session,
+    SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest, User, Wire,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
+/// `hallpass/server`'s declarations (the Backend API client's resources and parameters).
+const SERVER_DTS: &str = include_str!("../npm/server.d.ts");
 
 /// `src` without `/* … */` and `// …` comments.
 fn without_comments(src: &str) -> String {
@@ -27,9 +30,14 @@ fn without_comments(src: &str) -> String {
     out.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
-/// The field names of `export interface <name> { … }` (its top level only).
+/// The field names of `export interface <name> { … }` (its top level only) in the SDK's `.d.ts`.
 fn interface_fields(name: &str) -> BTreeSet<String> {
-    let src = without_comments(DTS);
+    interface_fields_in(DTS, name)
+}
+
+/// The same in `dts`.
+fn interface_fields_in(dts: &str, name: &str) -> BTreeSet<String> {
+    let src = without_comments(dts);
     let start =
         src.find(&format!("export interface {name} {{")).unwrap_or_else(|| panic!("no interface {name}"));
     let body = &src[start..];
@@ -54,9 +62,14 @@ fn interface_fields(name: &str) -> BTreeSet<String> {
     fields
 }
 
-/// The string literals of `export type <name> = "a" | "b" …;`.
+/// The string literals of `export type <name> = "a" | "b" …;` in the SDK's `.d.ts`.
 fn string_union(name: &str) -> BTreeSet<String> {
-    let src = without_comments(DTS);
+    string_union_in(DTS, name)
+}
+
+/// The same in `dts`.
+fn string_union_in(dts: &str, name: &str) -> BTreeSet<String> {
+    let src = without_comments(dts);
     let start = src.find(&format!("export type {name} =")).unwrap_or_else(|| panic!("no type {name}"));
     let body = &src[start..];
     let body = &body[..body.find(';').unwrap()];
@@ -125,4 +138,22 @@ fn get_token_options_are_the_ones_the_sdk_reads() {
     // The reader itself: a method signature is one field, a nested object type does not leak.
     let hallpass = interface_fields("Hallpass");
     assert!(hallpass.contains("fetch") && hallpass.contains("useAuth") && !hallpass.contains("callback"));
+}
+
+#[test]
+fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
+    let fields = |name| interface_fields_in(SERVER_DTS, name);
+    // The Backend API's user has `private_metadata`; `fullName` and `primaryEmailAddress` are the
+    // client's conveniences, as Clerk's backend `User` has them. `object` is dropped.
+    assert_eq!(fields("User"), shaped::<User>(&["object"], &["fullName", "primaryEmailAddress"]));
+    assert_eq!(fields("EmailAddress"), shaped::<EmailAddress>(&["object"], &[]));
+    assert_eq!(fields("Session"), shaped::<Session>(&["object"], &[]));
+    assert_eq!(fields("JwtTemplate"), shaped::<JwtTemplate>(&["object"], &[]));
+    assert_eq!(fields("DeletedObject"), shaped::<DeletedObject>(&[], &[]));
+    assert_eq!(fields("UpdateUserMetadataParams"), shaped::<UpdateMetadataRequest>(&[], &[]));
+    assert_eq!(fields("CreateJwtTemplateParams"), shaped::<CreateJwtTemplateRequest>(&[], &[]));
+    let statuses: BTreeSet<String> = SessionStatus::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "SessionStatus"), statuses);
+    let algorithms: BTreeSet<String> = JwtAlgorithm::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "JwtAlgorithm"), algorithms);
 }
