@@ -29,7 +29,9 @@ function toWebRequest(req) {
     if (value === undefined || name.startsWith(":")) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
-  return new Request(`${protocol}://${host}${req.originalUrl ?? req.url}`, { method: req.method === "HEAD" ? "HEAD" : "GET", headers });
+  // Only whether it is a GET matters here (page requests); a body is never read.
+  const method = req.method === "GET" || req.method === "HEAD" ? req.method : "POST";
+  return new Request(`${protocol}://${host}${req.originalUrl ?? req.url}`, { method, headers });
 }
 
 /** Sends a Web `Response` through an Express (node:http) response. */

@@ -103,7 +103,9 @@ export function hallpassMiddleware(...args) {
     if (asset !== null) return asset;
     const forwarded = new Headers(request.headers);
     for (const name of OWN_HEADERS) forwarded.delete(name);
-    const clean = new Request(request.url, { method: request.method, headers: forwarded });
+    // Only whether it is a GET matters to authenticateRequest (page requests); the body stays unread.
+    const method = request.method === "GET" || request.method === "HEAD" ? request.method : "POST";
+    const clean = new Request(request.url, { method, headers: forwarded });
     const state = await authenticateRequest(clean, options);
     if (state.status === "handshake") return createHandshakeResponse(state, { storage: options.storage });
     const authObject = state.toAuth();

@@ -15,6 +15,7 @@
 // page's reloads for a few seconds: past `MAX_HANDSHAKES`, the request is signed out instead (a loop
 // guard, for a browser that cannot refresh or a cookie this server keeps refusing). Other requests
 // (fetches, form posts) with an expired cookie are signed out, with the reason.
+import { request as apiRequest } from "./api.js";
 import { claimsToAuthProperties, createHas } from "./claims.js";
 import { TokenVerificationError, TokenVerificationErrorReason } from "./errors.js";
 import { instanceUrls } from "./instance.js";
@@ -125,9 +126,8 @@ async function templateToken(context, sessionId, sessionToken, template) {
     throw new TypeError("getToken: template must be a template name (1-64 of A-Z a-z 0-9 _ -)");
   }
   if (context.frontendApi === undefined) throw new TypeError("getToken({ template }) needs frontendApi or publishableKey");
-  const { request } = await import("./api.js");
   const path = `/v1/client/sessions/${encodeURIComponent(sessionId)}/tokens/${template}`;
-  const body = await request(context.frontendApi, sessionToken, "POST", path, undefined, context.fetch, context.timeoutMs);
+  const body = await apiRequest(context.frontendApi, sessionToken, "POST", path, undefined, context.fetch, context.timeoutMs);
   return body.jwt;
 }
 

@@ -92,6 +92,15 @@ test("a signed-out page request is sent to the sign-in URL, coming back to where
   assert.equal(page.headers.get("location"), `/sign-in?redirect_url=${encodeURIComponent("/dashboard?tab=2")}`);
 });
 
+test("only page loads (GET) get the handshake: a form post from a signed-in browser without its cookie goes on signed out", async () => {
+  const headers = { cookie: "__client_uat=1700000000", "sec-fetch-dest": "document", accept: "text/html" };
+  const load = await fetch(`${site.origin}/dashboard`, { headers, redirect: "manual" });
+  assert.equal(load.headers.get("x-hallpass-auth-status"), "handshake");
+  const post = await fetch(`${site.origin}/dashboard`, { method: "POST", headers, redirect: "manual" });
+  assert.equal(post.headers.get("x-hallpass-auth-status"), null);
+  assert.equal(post.status, 404, "no POST route: the request went on, signed out");
+});
+
 test("req.auth is the auth object and a function returning it; the default client reads the environment", async () => {
   const user = await signUpUser({ firstName: "Env" });
   assert.equal((await get("/api/me", user.jwt)).body, user.user.id);
