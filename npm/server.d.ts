@@ -327,6 +327,8 @@ export interface Session {
   status: SessionStatus;
   expireAt: number;
   abandonAt: number;
+  /** The active organization, `null` for the personal account. */
+  lastActiveOrganizationId: string | null;
   lastActiveAt: number;
   createdAt: number;
   updatedAt: number;
@@ -388,6 +390,160 @@ export interface UpdateJwtTemplateParams extends Partial<CreateJwtTemplateParams
   templateId: string;
 }
 
+export interface Organization {
+  /** `org_…` */
+  id: string;
+  name: string;
+  slug: string;
+  imageUrl: string;
+  hasImage: boolean;
+  membersCount: number;
+  pendingInvitationsCount: number;
+  /** `0`: no limit. */
+  maxAllowedMemberships: number;
+  adminDeleteEnabled: boolean;
+  publicMetadata: Metadata;
+  privateMetadata: Metadata;
+  /** The user who created it, when one did. */
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The member of a membership, as others may see them. */
+export interface PublicUserData {
+  userId: string;
+  /** The primary email address. */
+  identifier: string;
+  firstName: string | null;
+  lastName: string | null;
+  imageUrl: string;
+  hasImage: boolean;
+}
+
+export interface OrganizationMembership {
+  /** `orgmem_…` */
+  id: string;
+  organization: Organization;
+  publicUserData: PublicUserData;
+  /** The role key (`org:admin`). */
+  role: string;
+  roleName: string;
+  /** `org:<feature>:<action>`, system ones included. */
+  permissions: string[];
+  publicMetadata: Metadata;
+  privateMetadata: Metadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+
+export interface PublicOrganizationData {
+  id: string;
+  name: string;
+  slug: string;
+  imageUrl: string;
+  hasImage: boolean;
+}
+
+export interface OrganizationInvitation {
+  /** `orginv_…` */
+  id: string;
+  emailAddress: string;
+  role: string;
+  roleName: string;
+  organizationId: string;
+  publicOrganizationData: PublicOrganizationData | null;
+  status: InvitationStatus;
+  publicMetadata: Metadata;
+  privateMetadata: Metadata;
+  url: string | null;
+  expiresAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type PermissionType = "system" | "user";
+
+export interface Permission {
+  /** `perm_…` */
+  id: string;
+  /** `org:<feature>:<action>` */
+  key: string;
+  name: string;
+  description: string;
+  type: PermissionType;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Role {
+  /** `role_…` */
+  id: string;
+  /** `org:<name>` */
+  key: string;
+  name: string;
+  description: string | null;
+  permissions: Permission[];
+  isCreatorEligible: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CreateOrganizationParams {
+  name: string;
+  slug?: string;
+  /** A user id: that user joins with the creator role. */
+  createdBy?: string;
+  maxAllowedMemberships?: number;
+  adminDeleteEnabled?: boolean;
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+}
+
+export type UpdateOrganizationParams = Partial<Omit<CreateOrganizationParams, "createdBy">>;
+
+export interface UpdateOrganizationMetadataParams {
+  /** Deep-merged; a key set to `null` is removed. */
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+}
+
+export interface OrganizationListParams extends PaginationParams {
+  /** Part of the name or slug, or a whole id. */
+  query?: string;
+  /** `created_at`, `name` or `members_count`, `-` first for descending (default `-created_at`). */
+  orderBy?: string;
+}
+
+export interface CreateOrganizationInvitationParams {
+  organizationId: string;
+  emailAddress: string;
+  role?: string;
+  inviterUserId?: string;
+  /** 1 to 365. */
+  expiresInDays?: number;
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+}
+
+export interface CreateOrganizationRoleParams {
+  /** `org:<name>` */
+  key: string;
+  name: string;
+  description?: string;
+  /** Permission keys. */
+  permissions?: string[];
+}
+
+export interface CreateOrganizationPermissionParams {
+  /** `org:<feature>:<action>` */
+  key: string;
+  name: string;
+  description?: string;
+}
+
 export interface HallpassClientOptions extends InstanceOptions {
   /** `sk_test_…` / `sk_live_…`. */
   secretKey: string;
@@ -404,10 +560,53 @@ export interface HallpassClient {
     getUserList(params?: PaginationParams): Promise<PaginatedResourceResponse<User>>;
     updateUserMetadata(userId: string, params: UpdateUserMetadataParams): Promise<User>;
     deleteUser(userId: string): Promise<DeletedObject>;
+    getOrganizationMembershipList(params: { userId: string } & PaginationParams): Promise<PaginatedResourceResponse<OrganizationMembership>>;
   };
   sessions: {
     getSessionList(params?: { userId?: string; status?: SessionStatus }): Promise<PaginatedResourceResponse<Session>>;
     revokeSession(sessionId: string): Promise<Session>;
+  };
+  organizations: {
+    getOrganizationList(params?: OrganizationListParams): Promise<PaginatedResourceResponse<Organization>>;
+    createOrganization(params: CreateOrganizationParams): Promise<Organization>;
+    /** By id or by slug. */
+    getOrganization(params: { organizationId: string } | { slug: string }): Promise<Organization>;
+    updateOrganization(organizationId: string, params: UpdateOrganizationParams): Promise<Organization>;
+    updateOrganizationMetadata(organizationId: string, params: UpdateOrganizationMetadataParams): Promise<Organization>;
+    deleteOrganization(organizationId: string): Promise<DeletedObject>;
+    getOrganizationMembershipList(
+      params: { organizationId: string; query?: string; role?: string } & PaginationParams,
+    ): Promise<PaginatedResourceResponse<OrganizationMembership>>;
+    createOrganizationMembership(params: { organizationId: string; userId: string; role?: string }): Promise<OrganizationMembership>;
+    updateOrganizationMembership(params: { organizationId: string; userId: string; role: string }): Promise<OrganizationMembership>;
+    updateOrganizationMembershipMetadata(
+      params: { organizationId: string; userId: string } & UpdateOrganizationMetadataParams,
+    ): Promise<OrganizationMembership>;
+    deleteOrganizationMembership(params: { organizationId: string; userId: string }): Promise<OrganizationMembership>;
+    getOrganizationInvitationList(
+      params: { organizationId: string; status?: InvitationStatus } & PaginationParams,
+    ): Promise<PaginatedResourceResponse<OrganizationInvitation>>;
+    createOrganizationInvitation(params: CreateOrganizationInvitationParams): Promise<OrganizationInvitation>;
+    getOrganizationInvitation(params: { organizationId: string; invitationId: string }): Promise<OrganizationInvitation>;
+    revokeOrganizationInvitation(params: { organizationId: string; invitationId: string }): Promise<OrganizationInvitation>;
+  };
+  organizationRoles: {
+    getOrganizationRoleList(params?: { query?: string } & PaginationParams): Promise<PaginatedResourceResponse<Role>>;
+    getOrganizationRole(organizationRoleId: string): Promise<Role>;
+    createOrganizationRole(params: CreateOrganizationRoleParams): Promise<Role>;
+    updateOrganizationRole(
+      params: { organizationRoleId: string; name?: string; description?: string | null; permissions?: string[] },
+    ): Promise<Role>;
+    deleteOrganizationRole(organizationRoleId: string): Promise<DeletedObject>;
+    assignPermissionToOrganizationRole(params: { organizationRoleId: string; permissionId: string }): Promise<Role>;
+    removePermissionFromOrganizationRole(params: { organizationRoleId: string; permissionId: string }): Promise<Role>;
+  };
+  organizationPermissions: {
+    getOrganizationPermissionList(params?: { query?: string } & PaginationParams): Promise<PaginatedResourceResponse<Permission>>;
+    getOrganizationPermission(permissionId: string): Promise<Permission>;
+    createOrganizationPermission(params: CreateOrganizationPermissionParams): Promise<Permission>;
+    updateOrganizationPermission(params: { permissionId: string; name?: string; description?: string }): Promise<Permission>;
+    deleteOrganizationPermission(permissionId: string): Promise<DeletedObject>;
   };
   jwtTemplates: {
     list(params?: PaginationParams): Promise<PaginatedResourceResponse<JwtTemplate>>;

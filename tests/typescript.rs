@@ -9,6 +9,10 @@
 
 use std::collections::BTreeSet;
 
+use hallpass_protocol::organizations::{
+    InvitationStatus, Organization, OrganizationInvitation, OrganizationMembership, Permission,
+    PermissionType, PublicOrganizationData, PublicUserData, Role,
+};
 use hallpass_protocol::{
     CreateJwtTemplateRequest, DeletedObject, EmailAddress, ErrorCode, JwtAlgorithm, JwtTemplate, Session,
     SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest, User, Wire,
@@ -156,4 +160,20 @@ fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
     assert_eq!(string_union_in(SERVER_DTS, "SessionStatus"), statuses);
     let algorithms: BTreeSet<String> = JwtAlgorithm::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union_in(SERVER_DTS, "JwtAlgorithm"), algorithms);
+}
+
+#[test]
+fn the_backend_api_clients_organizations_are_the_protocols() {
+    let fields = |name| interface_fields_in(SERVER_DTS, name);
+    assert_eq!(fields("Organization"), shaped::<Organization>(&["object"], &[]));
+    assert_eq!(fields("OrganizationMembership"), shaped::<OrganizationMembership>(&["object"], &[]));
+    assert_eq!(fields("PublicUserData"), shaped::<PublicUserData>(&[], &[]));
+    assert_eq!(fields("OrganizationInvitation"), shaped::<OrganizationInvitation>(&["object"], &[]));
+    assert_eq!(fields("PublicOrganizationData"), shaped::<PublicOrganizationData>(&[], &[]));
+    assert_eq!(fields("Permission"), shaped::<Permission>(&["object"], &[]));
+    assert_eq!(fields("Role"), shaped::<Role>(&["object"], &[]));
+    let statuses: BTreeSet<String> = InvitationStatus::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "InvitationStatus"), statuses);
+    let kinds: BTreeSet<String> = PermissionType::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "PermissionType"), kinds);
 }

@@ -31,14 +31,15 @@ fn app(verifier: Verifier) -> Router {
             get(|| async { "admin" }).route_layer(ProtectLayer::new(Check::role("org:admin"))),
         )
         .route(
-            "/api/billing",
-            get(|| async { "billing" })
-                .route_layer(ProtectLayer::new(Check::permission("org:billing:manage"))),
+            "/api/members",
+            get(|| async { "members" })
+                .route_layer(ProtectLayer::new(Check::permission("org:sys_memberships:manage"))),
         )
         .layer(HallpassLayer::new(verifier).protect_all_except(RouteMatcher::new([
             "/",
             "/pricing",
             "/sign-in(.*)",
+            "/api/has",
         ])))
 }
 
@@ -69,22 +70,30 @@ async fn the_protect_and_has_matrix_through_real_http() {
     let user = server.sign_up("http://localhost:3000").await;
     let token = user["jwt"].as_str().unwrap();
     let user_id = user["user"]["id"].as_str().unwrap();
+    let (admin, member) =
+        (server.sign_up("http://localhost:3000").await, server.sign_up("http://localhost:3000").await);
+    let org = server.organization(&admin, &[&member]).await;
+    let admin_token = server.with_active_organization(&admin, Some(&org)).await;
+    let member_token = server.with_active_organization(&member, Some(&org)).await;
     let url = serve(app(Verifier::frontend_api(&server.url).unwrap().build())).await;
 
-    // (path, signed out, signed in without an organization)
-    let matrix: [(&str, u16, u16); 7] = [
-        ("/", 200, 200),
-        ("/pricing", 200, 200),
-        ("/sign-in/factor-one", 404, 404), // public, so the router answers: no such route
-        ("/api/me", 401, 200),
-        ("/api/admin", 401, 404),
-        ("/api/billing", 401, 404),
-        ("/dashboard", 401, 404),
+    // (path, signed out, signed in without an organization, org member, org admin)
+    let matrix: [(&str, u16, u16, u16, u16); 7] = [
+        ("/", 200, 200, 200, 200),
+        ("/pricing", 200, 200, 200, 200),
+        ("/sign-in/factor-one", 404, 404, 404, 404), // public, so the router answers: no such route
+        ("/api/me", 401, 200, 200, 200),
+        ("/api/admin", 401, 404, 404, 200),
+        ("/api/members", 401, 404, 404, 200),
+        ("/dashboard", 401, 404, 404, 404),
     ];
-    for (path, out, signed_in) in matrix {
-        assert_eq!(get_as(&format!("{url}{path}"), None, false).await.0, out, "signed out {path}");
-        assert_eq!(get_as(&format!("{url}{path}"), Some(token), false).await.0, signed_in, "Bearer {path}");
-        assert_eq!(get_as(&format!("{url}{path}"), Some(token), true).await.0, signed_in, "cookie {path}");
+    for (path, out, signed_in, as_member, as_admin) in matrix {
+        let at = format!("{url}{path}");
+        assert_eq!(get_as(&at, None, false).await.0, out, "signed out {path}");
+        assert_eq!(get_as(&at, Some(token), false).await.0, signed_in, "Bearer {path}");
+        assert_eq!(get_as(&at, Some(token), true).await.0, signed_in, "cookie {path}");
+        assert_eq!(get_as(&at, Some(&member_token), false).await.0, as_member, "member {path}");
+        assert_eq!(get_as(&at, Some(&admin_token), true).await.0, as_admin, "admin {path}");
     }
     assert_eq!(get_as(&format!("{url}/api/me"), Some(token), false).await.1, user_id);
     assert_eq!(get_as(&format!("{url}/"), Some(token), true).await.1, "home, signed in: true");
@@ -102,12 +111,39 @@ async fn the_protect_and_has_matrix_through_real_http() {
         "session-token-and-uat-missing"
     );
 
-    // has(): nothing of an organization without one; nothing at all signed out.
-    for query in ["role=org:admin", "permission=org:billing:manage", "feature=billing", ""] {
-        assert_eq!(get_as(&format!("{url}/api/has?{query}"), Some(token), false).await.0, 200);
-        let (_, body) = get_as(&format!("{url}/api/has?{query}"), Some(token), false).await;
-        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["has"], false, "{query}");
+    // has(): nothing without an organization or signed out; the member's and the admin's grants.
+    let has = |token: Option<String>, query: &'static str| {
+        let url = url.clone();
+        async move {
+            let (status, body) = get_as(&format!("{url}/api/has?{query}"), token.as_deref(), false).await;
+            assert_eq!(status, 200);
+            serde_json::from_str::<Value>(&body).unwrap()["has"].as_bool().unwrap()
+        }
+    };
+    // (query, no organization, member, admin)
+    let checks = [
+        ("role=org:admin", false, false, true),
+        ("role=admin", false, false, true),
+        ("role=org:member", false, true, false),
+        ("permission=org:sys_memberships:manage", false, false, true),
+        ("permission=org:sys_memberships:read", false, true, true),
+        ("role=org:admin&permission=org:sys_profile:delete", false, false, true),
+        ("feature=sys_memberships", false, true, true),
+        ("feature=u:sys_memberships", false, false, false),
+        ("", false, false, false),
+    ];
+    for (query, plain, as_member, as_admin) in checks {
+        assert!(!has(None, query).await, "signed out {query}");
+        assert_eq!(has(Some(token.to_owned()), query).await, plain, "no organization {query}");
+        assert_eq!(has(Some(member_token.clone()), query).await, as_member, "member {query}");
+        assert_eq!(has(Some(admin_token.clone()), query).await, as_admin, "admin {query}");
     }
+    // The organization on the auth object.
+    let signed_in = Verifier::frontend_api(&server.url).unwrap().build().verify(&admin_token).await.unwrap();
+    assert_eq!(
+        signed_in.claims.organization().map(|o| (o.id, o.rol)),
+        Some((org.clone(), "org:admin".to_owned()))
+    );
 }
 
 #[tokio::test]

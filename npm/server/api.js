@@ -1,5 +1,6 @@
 // The Backend API client (`createHallpassClient`), shaped as Clerk's `createClerkClient`: resources
-// grouped by kind (`users`, `sessions`, `jwtTemplates`), Clerk's method names, camelCase resources
+// grouped by kind (`users`, `sessions`, `jwtTemplates`, `organizations` with their memberships and
+// invitations, `organizationRoles`, `organizationPermissions`), Clerk's method names, camelCase resources
 // (the wire's snake_case names converted, metadata and template claims left as they are), lists as
 // `{ data, totalCount }`, and every failure a `HallpassAPIResponseError` carrying the server's codes.
 // Every call has a deadline (`timeoutMs`, default 10 s).
@@ -16,6 +17,9 @@ const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** Fields whose values are the app's own JSON: converted by name only, never inside. */
 const OPAQUE = new Set(["public_metadata", "private_metadata", "unsafe_metadata", "claims", "meta"]);
+
+/** An organization id or slug (Clerk's `getOrganization({ organizationId } | { slug })`). */
+const orgRef = (params) => id(params?.organizationId ?? params?.slug, "organizationId");
 
 /** A wire object in camelCase, nested resources too, opaque values as they are. */
 export function camelResource(wire) {
@@ -135,6 +139,74 @@ export function createHallpassClient(options = {}) {
       run("GET", `/v1/sessions${query({ userId: params.userId, status: params.status })}`, undefined, toList(camelResource)),
     revokeSession: async (sessionId) => run("POST", `/v1/sessions/${id(sessionId, "sessionId")}/revoke`, undefined, camelResource),
   };
+  users.getOrganizationMembershipList = async ({ userId, limit, offset } = {}) =>
+    run("GET", `/v1/users/${id(userId, "userId")}/organization_memberships${query({ limit, offset })}`, undefined, toList(camelResource));
+
+  const organizations = {
+    getOrganizationList: async (params = {}) =>
+      run("GET", `/v1/organizations${query({ limit: params.limit, offset: params.offset, query: params.query, orderBy: params.orderBy })}`,
+        undefined, toList(camelResource)),
+    createOrganization: async (params) => run("POST", "/v1/organizations", snakeParams(params), camelResource),
+    getOrganization: async (params) => run("GET", `/v1/organizations/${orgRef(params)}`, undefined, camelResource),
+    updateOrganization: async (organizationId, params) =>
+      run("PATCH", `/v1/organizations/${id(organizationId, "organizationId")}`, snakeParams(params), camelResource),
+    updateOrganizationMetadata: async (organizationId, params) =>
+      run("PATCH", `/v1/organizations/${id(organizationId, "organizationId")}/metadata`, snakeParams(params), camelResource),
+    deleteOrganization: async (organizationId) =>
+      run("DELETE", `/v1/organizations/${id(organizationId, "organizationId")}`, undefined, camelResource),
+    getOrganizationMembershipList: async ({ organizationId, limit, offset, query: q, role } = {}) =>
+      run("GET", `/v1/organizations/${id(organizationId, "organizationId")}/memberships${query({ limit, offset, query: q, role })}`,
+        undefined, toList(camelResource)),
+    createOrganizationMembership: async ({ organizationId, ...params } = {}) =>
+      run("POST", `/v1/organizations/${id(organizationId, "organizationId")}/memberships`, snakeParams(params), camelResource),
+    updateOrganizationMembership: async ({ organizationId, userId, role } = {}) =>
+      run("PATCH", `/v1/organizations/${id(organizationId, "organizationId")}/memberships/${id(userId, "userId")}`, { role }, camelResource),
+    updateOrganizationMembershipMetadata: async ({ organizationId, userId, ...params } = {}) =>
+      run("PATCH", `/v1/organizations/${id(organizationId, "organizationId")}/memberships/${id(userId, "userId")}/metadata`,
+        snakeParams(params), camelResource),
+    deleteOrganizationMembership: async ({ organizationId, userId } = {}) =>
+      run("DELETE", `/v1/organizations/${id(organizationId, "organizationId")}/memberships/${id(userId, "userId")}`, undefined, camelResource),
+    getOrganizationInvitationList: async ({ organizationId, limit, offset, status } = {}) =>
+      run("GET", `/v1/organizations/${id(organizationId, "organizationId")}/invitations${query({ limit, offset, status })}`,
+        undefined, toList(camelResource)),
+    createOrganizationInvitation: async ({ organizationId, ...params } = {}) =>
+      run("POST", `/v1/organizations/${id(organizationId, "organizationId")}/invitations`, snakeParams(params), camelResource),
+    getOrganizationInvitation: async ({ organizationId, invitationId } = {}) =>
+      run("GET", `/v1/organizations/${id(organizationId, "organizationId")}/invitations/${id(invitationId, "invitationId")}`,
+        undefined, camelResource),
+    revokeOrganizationInvitation: async ({ organizationId, invitationId } = {}) =>
+      run("POST", `/v1/organizations/${id(organizationId, "organizationId")}/invitations/${id(invitationId, "invitationId")}/revoke`,
+        undefined, camelResource),
+  };
+  const organizationRoles = {
+    getOrganizationRoleList: async (params = {}) =>
+      run("GET", `/v1/organization_roles${query({ limit: params.limit, offset: params.offset, query: params.query })}`, undefined, toList(camelResource)),
+    getOrganizationRole: async (organizationRoleId) =>
+      run("GET", `/v1/organization_roles/${id(organizationRoleId, "organizationRoleId")}`, undefined, camelResource),
+    createOrganizationRole: async (params) => run("POST", "/v1/organization_roles", snakeParams(params), camelResource),
+    updateOrganizationRole: async ({ organizationRoleId, ...params } = {}) =>
+      run("PATCH", `/v1/organization_roles/${id(organizationRoleId, "organizationRoleId")}`, snakeParams(params), camelResource),
+    deleteOrganizationRole: async (organizationRoleId) =>
+      run("DELETE", `/v1/organization_roles/${id(organizationRoleId, "organizationRoleId")}`, undefined, camelResource),
+    assignPermissionToOrganizationRole: async ({ organizationRoleId, permissionId } = {}) =>
+      run("POST", `/v1/organization_roles/${id(organizationRoleId, "organizationRoleId")}/permissions/${id(permissionId, "permissionId")}`,
+        undefined, camelResource),
+    removePermissionFromOrganizationRole: async ({ organizationRoleId, permissionId } = {}) =>
+      run("DELETE", `/v1/organization_roles/${id(organizationRoleId, "organizationRoleId")}/permissions/${id(permissionId, "permissionId")}`,
+        undefined, camelResource),
+  };
+  const organizationPermissions = {
+    getOrganizationPermissionList: async (params = {}) =>
+      run("GET", `/v1/organization_permissions${query({ limit: params.limit, offset: params.offset, query: params.query })}`,
+        undefined, toList(camelResource)),
+    getOrganizationPermission: async (permissionId) =>
+      run("GET", `/v1/organization_permissions/${id(permissionId, "permissionId")}`, undefined, camelResource),
+    createOrganizationPermission: async (params) => run("POST", "/v1/organization_permissions", snakeParams(params), camelResource),
+    updateOrganizationPermission: async ({ permissionId, ...params } = {}) =>
+      run("PATCH", `/v1/organization_permissions/${id(permissionId, "permissionId")}`, snakeParams(params), camelResource),
+    deleteOrganizationPermission: async (permissionId) =>
+      run("DELETE", `/v1/organization_permissions/${id(permissionId, "permissionId")}`, undefined, camelResource),
+  };
   const jwtTemplates = {
     list: async (params = {}) => run("GET", `/v1/jwt_templates${query({ limit: params.limit, offset: params.offset })}`, undefined, toList(camelResource)),
     get: async (templateId) => run("GET", `/v1/jwt_templates/${id(templateId, "templateId")}`, undefined, camelResource),
@@ -143,5 +215,5 @@ export function createHallpassClient(options = {}) {
       run("PATCH", `/v1/jwt_templates/${id(templateId, "templateId")}`, snakeParams(params), camelResource),
     delete: async (templateId) => run("DELETE", `/v1/jwt_templates/${id(templateId, "templateId")}`, undefined, camelResource),
   };
-  return { users, sessions, jwtTemplates };
+  return { users, sessions, jwtTemplates, organizations, organizationRoles, organizationPermissions };
 }

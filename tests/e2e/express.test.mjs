@@ -4,7 +4,7 @@
 // session-cookie handshake through Express in Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { api, appImport, launch, signUpUser, uniqueEmail, PASSWORD } from "./harness.mjs";
+import { api, appImport, launch, signUpUser, uniqueEmail, withActiveOrganization, PASSWORD } from "./harness.mjs";
 
 const issuer = process.env.HALLPASS_TEST_SERVER;
 let hallpass, express, site, browser;
@@ -24,7 +24,7 @@ async function startApp() {
   app.get("/api/me", hallpass.requireAuth(), (req, res) => res.send(req.auth().userId));
   app.get("/dashboard", hallpass.requireAuth(), (req, res) => res.type("html").send(`<p id="who">${hallpass.getAuth(req).userId}</p>`));
   app.get("/api/admin", hallpass.protect({ role: "org:admin" }), (req, res) => res.send("admin"));
-  app.get("/api/billing", hallpass.protect({ permission: "org:billing:manage" }), (req, res) => res.send("billing"));
+  app.get("/api/members", hallpass.protect({ permission: "org:sys_memberships:manage" }), (req, res) => res.send("members"));
   app.get("/api/has", (req, res) => res.json({ has: req.auth.has(Object.fromEntries(Object.entries(req.query))) }));
   app.get("/api/client", hallpass.requireAuth(), async (req, res) => {
     const user = await hallpass.hallpassClient.users.getUser(req.auth.userId);
@@ -59,20 +59,27 @@ async function get(path, token, { cookie = false } = {}) {
 }
 
 test("the protect and has matrix through real HTTP", async () => {
-  const user = await signUpUser({ firstName: "Express" });
-  // (path, signed out, signed in without an organization), as hallpass-backend's axum suite.
+  const [user, admin, member] = await Promise.all([signUpUser({ firstName: "Express" }), signUpUser(), signUpUser()]);
+  const client = hallpass.hallpassClient;
+  const org = await client.organizations.createOrganization({ name: "Acme", createdBy: admin.user.id });
+  await client.organizations.createOrganizationMembership({ organizationId: org.id, userId: member.user.id, role: "org:member" });
+  const [adminToken, memberToken] = await Promise.all([withActiveOrganization(admin, org.id), withActiveOrganization(member, org.id)]);
+  // (path, signed out, signed in without an organization, org member, org admin), as hallpass-backend's
+  // axum suite.
   const matrix = [
-    ["/", 200, 200],
-    ["/pricing", 200, 200],
-    ["/sign-in/factor-one", 404, 404],
-    ["/api/me", 401, 200],
-    ["/api/admin", 401, 404],
-    ["/api/billing", 401, 404],
-    ["/dashboard", 401, 200],
+    ["/", 200, 200, 200, 200],
+    ["/pricing", 200, 200, 200, 200],
+    ["/sign-in/factor-one", 404, 404, 404, 404],
+    ["/api/me", 401, 200, 200, 200],
+    ["/api/admin", 401, 404, 404, 200],
+    ["/api/members", 401, 404, 404, 200],
+    ["/dashboard", 401, 200, 200, 200],
   ];
-  for (const [path, out, signedIn] of matrix) {
+  for (const [path, out, signedIn, asMember, asAdmin] of matrix) {
     assert.equal((await get(path)).status, out, `signed out ${path}`);
     assert.equal((await get(path, user.jwt)).status, signedIn, `Bearer ${path}`);
+    assert.equal((await get(path, memberToken)).status, asMember, `member ${path}`);
+    assert.equal((await get(path, adminToken, { cookie: true })).status, asAdmin, `admin ${path}`);
   }
   assert.equal((await get("/api/me", user.jwt)).body, user.user.id);
   assert.equal((await get("/", user.jwt, { cookie: true })).body, "home, signed in: true");
@@ -80,9 +87,24 @@ test("the protect and has matrix through real HTTP", async () => {
   assert.equal(refused.errors[0].code, "authentication_invalid");
   const notFound = JSON.parse((await get("/api/admin", user.jwt)).body);
   assert.equal(notFound.errors[0].code, "resource_not_found");
-  for (const query of ["role=org:admin", "permission=org:billing:manage", "feature=billing", ""]) {
-    assert.deepEqual(JSON.parse((await get(`/api/has?${query}`, user.jwt)).body), { has: false }, query);
-    assert.deepEqual(JSON.parse((await get(`/api/has?${query}`)).body), { has: false }, query);
+  // (query, no organization, member, admin)
+  const checks = [
+    ["role=org:admin", false, false, true],
+    ["role=admin", false, false, true],
+    ["role=org:member", false, true, false],
+    ["permission=org:sys_memberships:manage", false, false, true],
+    ["permission=org:sys_memberships:read", false, true, true],
+    ["role=org:admin&permission=org:sys_profile:delete", false, false, true],
+    ["feature=sys_memberships", false, true, true],
+    ["feature=u:sys_memberships", false, false, false],
+    ["", false, false, false],
+  ];
+  const has = async (query, token) => JSON.parse((await get(`/api/has?${query}`, token)).body).has;
+  for (const [query, plain, asMember, asAdmin] of checks) {
+    assert.equal(await has(query), false, `signed out ${query}`);
+    assert.equal(await has(query, user.jwt), plain, `no organization ${query}`);
+    assert.equal(await has(query, memberToken), asMember, `member ${query}`);
+    assert.equal(await has(query, adminToken), asAdmin, `admin ${query}`);
   }
 });
 

@@ -96,6 +96,20 @@ export async function packageFile(path) {
 }
 
 /**
+ * The session token of `user` (a `signUpUser` answer) with the organization `organizationId` (or
+ * `null`: the personal account) made active, as the SDK's `setActive({ organization })` does.
+ */
+export async function withActiveOrganization(user, organizationId, { origin = "http://localhost:3000", at = api } = {}) {
+  const res = await fetch(`${at}/v1/client/sessions/${user.session.id}/touch`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${user.jwt}`, origin },
+    body: JSON.stringify({ active_organization_id: organizationId }),
+  });
+  if (!res.ok) throw new Error(`touch: ${res.status} ${await res.text()}`);
+  return (await res.json()).jwt;
+}
+
+/**
  * A new user signed up through the Frontend API from a page of `origin` (as the SDK would): the
  * answer's `{ user, session, jwt, refresh_token, … }`.
  */

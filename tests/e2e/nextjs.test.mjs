@@ -10,13 +10,24 @@ import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+import { launch, signUpUser, uniqueEmail, withActiveOrganization, PASSWORD } from "./harness.mjs";
 
 const server = process.env.HALLPASS_TEST_SERVER;
 const secretKey = process.env.HALLPASS_TEST_SECRET_KEY;
 const example = process.env.HALLPASS_NEXTJS_EXAMPLE;
 let next, origin, browser, data;
 const nextLog = [];
+
+/** A Backend API call with the secret key; its JSON answer. */
+async function backend(method, path, body) {
+  const res = await fetch(`${server}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
 
 async function freePort() {
   const probe = createServer();
@@ -157,12 +168,7 @@ test("a member cannot promote; an admin can, through the Backend API, and the ba
 
   const admin = await signUp("Admin");
   // The first admin is made with the Backend API, as an operator would.
-  const made = await fetch(`${server}/v1/users/${admin.userId}/metadata`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ public_metadata: { role: "admin" } }),
-  });
-  assert.equal(made.status, 200);
+  await backend("PATCH", `/v1/users/${admin.userId}/metadata`, { public_metadata: { role: "admin" } });
   await admin.page.reload();
   await admin.page.locator("#admin-badge").waitFor();
   await admin.page.fill('input[name="userId"]', member.userId);
@@ -172,6 +178,21 @@ test("a member cannot promote; an admin can, through the Backend API, and the ba
   await member.page.locator("#admin-badge").waitFor();
   await member.context.close();
   await admin.context.close();
+});
+
+test("a Route Handler for organization admins: their token passes, a member's and a personal one get 404", async () => {
+  const [admin, member] = await Promise.all([signUpUser({ at: server }), signUpUser({ at: server })]);
+  const org = await backend("POST", "/v1/organizations", { name: "Acme", created_by: admin.user.id });
+  await backend("POST", `/v1/organizations/${org.id}/memberships`, { user_id: member.user.id, role: "org:member" });
+  const call = (token) => fetch(`${origin}/api/organization`, { headers: { authorization: `Bearer ${token}` } });
+  const asAdmin = await call(await withActiveOrganization(admin, org.id, { at: server }));
+  assert.equal(asAdmin.status, 200);
+  const body = await asAdmin.json();
+  assert.deepEqual([body.orgId, body.orgRole, body.canManageMembers], [org.id, "org:admin", true]);
+  assert.ok(body.orgPermissions.includes("org:sys_profile:manage"));
+  assert.equal((await call(await withActiveOrganization(member, org.id, { at: server }))).status, 404);
+  assert.equal((await call(admin.jwt)).status, 404, "no active organization");
+  assert.equal((await fetch(`${origin}/api/organization`)).status, 404, "signed out");
 });
 
 test("a tab that slept past the token's expiry gets its page, without a sign-in prompt", async () => {

@@ -4,7 +4,7 @@
 // Backend API client, and verifyWebhook against signatures made by the real `svix` package.
 import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, appImport, control, packageFile, signUpUser } from "./harness.mjs";
+import { api, appImport, control, packageFile, signUpUser, withActiveOrganization } from "./harness.mjs";
 
 const issuer = process.env.HALLPASS_TEST_SERVER;
 const secretKey = process.env.HALLPASS_TEST_SECRET_KEY;
@@ -380,6 +380,67 @@ describe("verifyWebhook", () => {
     headers.set("webhook-signature", `v1,${Buffer.from("x".repeat(32)).toString("base64")} ${two.headers.get("webhook-signature")}`);
     assert.deepEqual(await server.verifyWebhookPayload(payload, headers, secret), event);
     await assert.rejects(server.verifyWebhook(delivery(payload), { signingSecret: "" }), TypeError);
+  });
+});
+
+describe("organizations: real tokens' o and fea claims, read exactly as Clerk's own backend reads them", () => {
+  test("orgId, orgRole, orgSlug, orgPermissions and has() for an admin, a member and a custom role", async () => {
+    const hallpass = server.createHallpassClient({ secretKey, apiUrl: issuer });
+    const n = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+    const [admin, member, biller] = await Promise.all([fresh(), fresh(), fresh()]);
+    const permission = await hallpass.organizationPermissions.createOrganizationPermission({ key: `org:invoices${n}:read`, name: "Read invoices" });
+    const role = await hallpass.organizationRoles.createOrganizationRole({
+      key: `org:billing${n}`, name: "Billing", permissions: [permission.key, "org:sys_memberships:read"],
+    });
+    const org = await hallpass.organizations.createOrganization({ name: "Acme", slug: `acme${n}`, createdBy: admin.user.id });
+    assert.deepEqual([org.membersCount, (await hallpass.organizations.getOrganization({ slug: org.slug })).id], [1, org.id]);
+    await hallpass.organizations.createOrganizationMembership({ organizationId: org.id, userId: member.user.id, role: "org:member" });
+    await hallpass.organizations.createOrganizationMembership({ organizationId: org.id, userId: biller.user.id, role: role.key });
+    const memberships = (await hallpass.organizations.getOrganizationMembershipList({ organizationId: org.id, limit: 10 })).data;
+    assert.equal(memberships.length, 3);
+
+    const clerkBackend = await appImport("@clerk/backend/internal");
+    const checks = [{ role: "org:admin" }, { role: "org:member" }, { role: role.key }, { permission: permission.key },
+      { permission: "org:sys_memberships:manage" }, { permission: "org:sys_memberships:read" }, { permission: "org:sys_profile:delete" },
+      { feature: `invoices${n}` }, { feature: `o:invoices${n}` }, { role: "org:admin", permission: permission.key }];
+    for (const user of [admin, member, biller]) {
+      const token = await withActiveOrganization(user, org.id, { origin: ORIGIN });
+      const state = await server.authenticateRequest(new Request("http://app.test/api", { headers: { authorization: `Bearer ${token}` } }), options());
+      const auth = state.toAuth();
+      const membership = memberships.find((m) => m.publicUserData.userId === user.user.id);
+      // What the server says the membership is…
+      assert.deepEqual([auth.orgId, auth.orgSlug, auth.orgRole], [org.id, org.slug, membership.role]);
+      assert.deepEqual([...auth.orgPermissions].sort(), [...membership.permissions].sort());
+      // …and what Clerk's own parser makes of the same verified claims, has() included.
+      const clerk = clerkBackend.signedInAuthObject({}, token, auth.sessionClaims);
+      assert.deepEqual([clerk.orgId, clerk.orgSlug, clerk.orgRole, [...clerk.orgPermissions].sort()],
+        [auth.orgId, auth.orgSlug, auth.orgRole, [...auth.orgPermissions].sort()]);
+      for (const check of checks) assert.equal(auth.has(check), clerk.has(check), `${membership.role} ${JSON.stringify(check)}`);
+    }
+    const adminAuth = (await server.authenticateRequest(new Request("http://app.test/", {
+      headers: { authorization: `Bearer ${await withActiveOrganization(admin, org.id, { origin: ORIGIN })}` } }), options())).toAuth();
+    assert.equal(adminAuth.has({ role: "org:admin", permission: "org:sys_memberships:manage" }), true);
+    const billerAuth = (await server.authenticateRequest(new Request("http://app.test/", {
+      headers: { authorization: `Bearer ${await withActiveOrganization(biller, org.id, { origin: ORIGIN })}` } }), options())).toAuth();
+    assert.deepEqual([billerAuth.has({ permission: permission.key }), billerAuth.has({ role: "org:admin" })], [true, false]);
+    // Back to the personal account: no organization in the token.
+    const personal = (await server.authenticateRequest(new Request("http://app.test/", {
+      headers: { authorization: `Bearer ${await withActiveOrganization(admin, null, { origin: ORIGIN })}` } }), options())).toAuth();
+    assert.deepEqual([personal.orgId, personal.has({ role: "org:admin" })], [undefined, false]);
+
+    // The rest of the organization client: metadata, role change, invitations, removal.
+    assert.deepEqual((await hallpass.organizations.updateOrganizationMetadata(org.id, { publicMetadata: { plan: "pro" } })).publicMetadata, { plan: "pro" });
+    assert.equal((await hallpass.organizations.updateOrganizationMembership({ organizationId: org.id, userId: member.user.id, role: "org:admin" })).role, "org:admin");
+    const invitation = await hallpass.organizations.createOrganizationInvitation({ organizationId: org.id, emailAddress: `invitee-${n}@example.com`, role: "org:member" });
+    assert.equal((await hallpass.organizations.getOrganizationInvitationList({ organizationId: org.id, status: "pending" })).data[0].id, invitation.id);
+    assert.equal((await hallpass.organizations.revokeOrganizationInvitation({ organizationId: org.id, invitationId: invitation.id })).status, "revoked");
+    await hallpass.organizations.deleteOrganizationMembership({ organizationId: org.id, userId: biller.user.id });
+    assert.equal((await hallpass.users.getOrganizationMembershipList({ userId: biller.user.id })).totalCount, 0);
+    const refusal = await hallpass.organizations.createOrganizationMembership({ organizationId: org.id, userId: member.user.id }).catch((e) => e);
+    assert.deepEqual([refusal.status, refusal.errors[0].code], [422, "already_a_member_in_organization"]);
+    assert.equal((await hallpass.organizations.deleteOrganization(org.id)).deleted, true);
+    await hallpass.organizationRoles.deleteOrganizationRole(role.id);
+    await hallpass.organizationPermissions.deleteOrganizationPermission(permission.id);
   });
 });
 

@@ -61,8 +61,9 @@ pub fn assemble() -> Result {
     print_sizes(&out)
 }
 
-/// Node packages of `.tools/` the end-to-end suites use as an app would, linked into the installed app.
-const APP_TOOLS: [&str; 2] = ["express", "svix"];
+/// Node packages of `.tools/` the end-to-end suites use as an app would, linked into the installed app
+/// (`@clerk` for @clerk/backend, whose parser the organization tests compare with).
+const APP_TOOLS: [&str; 3] = ["express", "svix", "@clerk"];
 
 /// The package as an app installs it, for the end-to-end suites: `npm pack` of `pkg/npm`, installed
 /// into a scratch app folder (its dependency `jose` from npm's cache when there), with the tools the

@@ -99,6 +99,44 @@ impl TestServer {
         response.json().await.expect("sign-up answer")
     }
 
+    /// The session token of `user` (a `sign_up` answer) with the organization `organization_id` (or
+    /// `None`: the personal account) made active, as the SDK's `setActive({ organization })` does.
+    pub async fn with_active_organization(&self, user: &Value, organization_id: Option<&str>) -> String {
+        let session = user["session"]["id"].as_str().expect("a session id");
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/client/sessions/{session}/touch", self.url))
+            .bearer_auth(user["jwt"].as_str().expect("a token"))
+            .header("origin", "http://localhost:3000")
+            .json(&json!({ "active_organization_id": organization_id }))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("touch request");
+        assert!(response.status().is_success(), "touch: {}", response.status());
+        let body: Value = response.json().await.expect("touch answer");
+        body["jwt"].as_str().expect("a session token").to_owned()
+    }
+
+    /// An organization created by `admin` (who joins with `org:admin`) with `members` as `org:member`.
+    pub async fn organization(&self, admin: &Value, members: &[&Value]) -> String {
+        let (status, org) = self
+            .backend(
+                reqwest::Method::POST,
+                "/v1/organizations",
+                Some(json!({ "name": "Acme", "created_by": admin["user"]["id"] })),
+            )
+            .await;
+        assert_eq!(status, 200, "{org}");
+        let id = org["id"].as_str().expect("an organization id").to_owned();
+        for member in members {
+            let path = format!("/v1/organizations/{id}/memberships");
+            let body = json!({ "user_id": member["user"]["id"], "role": "org:member" });
+            let (status, answer) = self.backend(reqwest::Method::POST, &path, Some(body)).await;
+            assert_eq!(status, 200, "{answer}");
+        }
+        id
+    }
+
     /// A Backend API call with the secret key: status and body.
     pub async fn backend(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = reqwest::Client::new()
