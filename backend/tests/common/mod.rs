@@ -1,7 +1,6 @@
 //! A real `hallpass-server` for this crate's tests — the binary on loopback with its own SQLite file
-//! (this crate never depends on the server crate; the tests run its binary, which `cargo test
-//! --workspace` builds, or which is built here if missing) — and users signed up through its
-//! Frontend API, as the browser SDK would.
+//! (this crate never depends on the server crate; the tests run its binary, which is built here when
+//! it is out of date) — and users signed up through its Frontend API, as the browser SDK would.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -29,23 +28,26 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace").to_path_buf()
 }
 
-/// The server binary: `HALLPASS_SERVER_BIN`, or the workspace's debug build (built if missing).
+/// The server binary: `HALLPASS_SERVER_BIN`, or the workspace's debug build, brought up to date
+/// first (once per test binary; a no-op when it is) so no test runs against a stale server.
 fn binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("HALLPASS_SERVER_BIN") {
         return bin.into();
     }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
-    let bin = target.join("debug").join("hallpass-server");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "hallpass-server"])
-            .current_dir(workspace())
-            .status()
-            .expect("cargo build -p hallpass-server");
-        assert!(status.success(), "building hallpass-server failed");
-    }
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-q", "-p", "hallpass-server"])
+                .current_dir(workspace())
+                .status()
+                .expect("cargo build -p hallpass-server");
+            assert!(status.success(), "building hallpass-server failed");
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| workspace().join("target"), PathBuf::from);
+            target.join("debug").join("hallpass-server")
+        })
+        .clone()
 }
 
 impl TestServer {
