@@ -85,9 +85,12 @@ pub mod paths {
     pub const JWKS: &str = "/.well-known/jwks.json";
     /// Backend API (secret key).
     pub const USERS: &str = "/v1/users";
+    /// `GET` → `User`, `PATCH` (`UpdateUserRequest`) → `User`, `DELETE` → `DeletedObject`.
     pub const USER: &str = "/v1/users/{id}";
     pub const USER_METADATA: &str = "/v1/users/{id}/metadata";
     pub const BACKEND_SESSIONS: &str = "/v1/sessions";
+    /// `GET` → `Session`.
+    pub const BACKEND_SESSION: &str = "/v1/sessions/{id}";
     pub const BACKEND_SESSION_REVOKE: &str = "/v1/sessions/{id}/revoke";
     /// `GET`: `ListResponse<JwtTemplate>` (`?limit=&offset=`); `POST`: `CreateJwtTemplateRequest`.
     pub const JWT_TEMPLATES: &str = "/v1/jwt_templates";
@@ -297,6 +300,24 @@ pub struct ListResponse<T> {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMetadataRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsafe_metadata: Option<Metadata>,
+}
+
+/// `PATCH /v1/users/{id}` (Backend API, Clerk's `updateUser`): absent fields stay as they are; `null`
+/// clears a name; a metadata object given replaces the stored one whole (deep merge is
+/// `UpdateMetadataRequest`'s).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub last_name: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<Metadata>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

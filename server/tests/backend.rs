@@ -117,4 +117,66 @@ async fn sessions_list_and_revoke(db: Db) {
     app.backend(Method::POST, &paths::BACKEND_SESSION_REVOKE.replace("{id}", "sess_nope"), None)
         .await
         .assert_error(404, "resource_not_found");
+
+    // One session by id, as it stands now.
+    let one =
+        app.backend(Method::GET, &paths::BACKEND_SESSION.replace("{id}", &second.session.id), None).await;
+    assert_eq!(
+        (one.json()["id"].as_str(), one.json()["status"].as_str()),
+        (Some(second.session.id.as_str()), Some("revoked"))
+    );
+    let one = app.backend(Method::GET, &paths::BACKEND_SESSION.replace("{id}", &ada.session.id), None).await;
+    assert_eq!(one.json()["status"], "active");
+    assert_eq!(one.json()["user_id"], ada.user.id.as_str());
+    app.backend(Method::GET, &paths::BACKEND_SESSION.replace("{id}", "sess_nope"), None)
+        .await
+        .assert_error(404, "resource_not_found");
+}
+
+db_test!(update_user_sets_names_and_replaces_metadata);
+async fn update_user_sets_names_and_replaces_metadata(db: Db) {
+    let app = TestApp::new(&db).await;
+    let ada = app.sign_up_as("ada@example.com").await;
+    let path = paths::USER.replace("{id}", &ada.user.id);
+    let meta = paths::USER_METADATA.replace("{id}", &ada.user.id);
+    app.backend(Method::PATCH, &meta, Some(json!({"public_metadata": {"role": "admin", "keep": 1}}))).await;
+
+    let res = app
+        .backend(
+            Method::PATCH,
+            &path,
+            Some(
+                json!({"first_name": " Ada ", "last_name": "Lovelace", "public_metadata": {"role": "member"},
+                        "private_metadata": {"stripe": "cus_2"}}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", String::from_utf8_lossy(&res.body));
+    let user: User = serde_json::from_slice(&res.body).unwrap();
+    assert_eq!((user.first_name.as_deref(), user.last_name.as_deref()), (Some("Ada"), Some("Lovelace")));
+    // Replaced whole, not merged: `keep` is gone.
+    assert_eq!(serde_json::Value::Object(user.public_metadata), json!({"role": "member"}));
+    assert_eq!(user.private_metadata.unwrap()["stripe"], "cus_2");
+    assert!(user.updated_at >= ada.user.updated_at);
+
+    // Absent fields stay; null clears a name.
+    let res = app.backend(Method::PATCH, &path, Some(json!({"last_name": null}))).await;
+    assert_eq!((res.json()["first_name"].as_str(), res.json()["last_name"].as_str()), (Some("Ada"), None));
+    assert_eq!(res.json()["public_metadata"], json!({"role": "member"}));
+    // The browser sees the change.
+    let me = app.get_bearer(paths::ME, ada.jwt.expose()).await.json();
+    assert_eq!(me["user"]["first_name"], "Ada");
+
+    app.backend(Method::PATCH, &path, Some(json!({"first_name": "x".repeat(300)})))
+        .await
+        .assert_error(422, "form_param_too_long");
+    app.backend(Method::PATCH, &path, Some(json!({"unsafe_metadata": {"blob": "x".repeat(9000)}})))
+        .await
+        .assert_error(422, "form_param_too_long");
+    app.backend(Method::PATCH, &path, Some(json!({"email_address": "eve@example.com"})))
+        .await
+        .assert_error(422, "form_param_unknown");
+    app.backend(Method::PATCH, &paths::USER.replace("{id}", "user_nope"), Some(json!({"first_name": "X"})))
+        .await
+        .assert_error(404, "resource_not_found");
 }

@@ -8,7 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hallpass_protocol::keys::is_secret_key;
 use hallpass_protocol::{
-    DeletedObject, ErrorCode, ListResponse, Metadata, Session, SessionStatus, UpdateMetadataRequest, User,
+    DeletedObject, ErrorCode, ListResponse, Metadata, Session, SessionStatus, UpdateMetadataRequest,
+    UpdateUserRequest, User,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -80,6 +81,48 @@ pub async fn delete_user(
     Ok(Json(DeletedObject { object: "user".into(), id, deleted: true }))
 }
 
+/// `PATCH /v1/users/{id}`: names set or cleared, metadata objects replaced whole.
+pub async fn update_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateUserRequest>,
+) -> ApiResult<Json<User>> {
+    let first_name = req.first_name.map(|v| validate::name(v, "first_name")).transpose()?;
+    let last_name = req.last_name.map(|v| validate::name(v, "last_name")).transpose()?;
+    for (value, name) in [
+        (&req.public_metadata, "public_metadata"),
+        (&req.private_metadata, "private_metadata"),
+        (&req.unsafe_metadata, "unsafe_metadata"),
+    ] {
+        if let Some(m) = value {
+            validate::metadata(m, name)?;
+        }
+    }
+    let user = state
+        .store
+        .update_user(&id, state.now_ms(), |u| {
+            if let Some(v) = first_name {
+                u.first_name = v;
+            }
+            if let Some(v) = last_name {
+                u.last_name = v;
+            }
+            if let Some(m) = req.public_metadata {
+                u.public_metadata = m;
+            }
+            if let Some(m) = req.private_metadata {
+                u.private_metadata = m;
+            }
+            if let Some(m) = req.unsafe_metadata {
+                u.unsafe_metadata = m;
+            }
+            Ok::<(), ApiError>(())
+        })
+        .await??
+        .ok_or_else(|| ApiError::not_found("User"))?;
+    Ok(Json(user.to_backend()))
+}
+
 /// `PATCH /v1/users/{id}/metadata`: deep-merges each given object; `null` removes a key.
 pub async fn update_metadata(
     State(state): State<AppState>,
@@ -136,6 +179,16 @@ pub async fn list_sessions(
     }
     let data: Vec<Session> = sessions.iter().map(SessionRecord::to_wire).collect();
     Ok(Json(ListResponse { total_count: data.len() as i64, data }))
+}
+
+/// `GET /v1/sessions/{id}`: an active session past its idle or absolute deadline is `expired`.
+pub async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Session>> {
+    let session = state
+        .store
+        .session_checked(&id, state.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Session"))?;
+    Ok(Json(session.to_wire()))
 }
 
 /// `POST /v1/sessions/{id}/revoke`

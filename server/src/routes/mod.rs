@@ -85,9 +85,10 @@ pub fn app(state: AppState) -> Router {
 
     let backend = Router::new()
         .route(paths::USERS, get(backend::list_users))
-        .route(paths::USER, get(backend::get_user).delete(backend::delete_user))
+        .route(paths::USER, get(backend::get_user).patch(backend::update_user).delete(backend::delete_user))
         .route(paths::USER_METADATA, patch(backend::update_metadata))
         .route(paths::BACKEND_SESSIONS, get(backend::list_sessions))
+        .route(paths::BACKEND_SESSION, get(backend::get_session))
         .route(paths::BACKEND_SESSION_REVOKE, post(backend::revoke_session))
         .route(paths::JWT_TEMPLATES, get(jwt_templates::list).post(jwt_templates::create))
         .route(
