@@ -367,6 +367,16 @@ export interface PaginationParams {
   offset?: number;
 }
 
+/** `users.updateUser`: absent fields stay as they are; `null` clears a name. */
+export interface UpdateUserParams {
+  firstName?: string | null;
+  lastName?: string | null;
+  /** Replaces the stored object whole (`updateUserMetadata` merges). */
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+  unsafeMetadata?: Metadata;
+}
+
 export interface UpdateUserMetadataParams {
   /** Deep-merged into the stored object; a key set to `null` is removed. */
   publicMetadata?: Metadata;
@@ -558,12 +568,14 @@ export interface HallpassClient {
   users: {
     getUser(userId: string): Promise<User>;
     getUserList(params?: PaginationParams): Promise<PaginatedResourceResponse<User>>;
+    updateUser(userId: string, params: UpdateUserParams): Promise<User>;
     updateUserMetadata(userId: string, params: UpdateUserMetadataParams): Promise<User>;
     deleteUser(userId: string): Promise<DeletedObject>;
     getOrganizationMembershipList(params: { userId: string } & PaginationParams): Promise<PaginatedResourceResponse<OrganizationMembership>>;
   };
   sessions: {
     getSessionList(params?: { userId?: string; status?: SessionStatus }): Promise<PaginatedResourceResponse<Session>>;
+    getSession(sessionId: string): Promise<Session>;
     revokeSession(sessionId: string): Promise<Session>;
   };
   organizations: {
@@ -625,6 +637,7 @@ export interface HallpassAPIError {
   code: string;
   message: string;
   longMessage: string;
+  /** Details with camelCase names, as Clerk's: `paramName`, `retryAfter`, … */
   meta: Metadata;
 }
 

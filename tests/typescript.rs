@@ -15,7 +15,8 @@ use hallpass_protocol::organizations::{
 };
 use hallpass_protocol::{
     CreateJwtTemplateRequest, DeletedObject, EmailAddress, ErrorCode, JwtAlgorithm, JwtTemplate, Session,
-    SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest, User, Wire,
+    SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest,
+    UpdateUserRequest, User, Wire,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
@@ -155,6 +156,7 @@ fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
     assert_eq!(fields("JwtTemplate"), shaped::<JwtTemplate>(&["object"], &[]));
     assert_eq!(fields("DeletedObject"), shaped::<DeletedObject>(&[], &[]));
     assert_eq!(fields("UpdateUserMetadataParams"), shaped::<UpdateMetadataRequest>(&[], &[]));
+    assert_eq!(fields("UpdateUserParams"), shaped::<UpdateUserRequest>(&[], &[]));
     assert_eq!(fields("CreateJwtTemplateParams"), shaped::<CreateJwtTemplateRequest>(&[], &[]));
     let statuses: BTreeSet<String> = SessionStatus::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union_in(SERVER_DTS, "SessionStatus"), statuses);

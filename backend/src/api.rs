@@ -1,12 +1,15 @@
 //! [`HallpassClient`]: the Backend API with the secret key, in the protocol's own types — the
-//! signed-in user ([`HallpassClient::current_user`]), users by id, their metadata, and the list. Every
+//! signed-in user ([`HallpassClient::current_user`]), users by id, their names and metadata, the list,
+//! and sessions by id. Every
 //! call has a deadline (10 s unless [`HallpassClient::timeout`] says otherwise); errors carry the
 //! server's codes ([`Error::Api`]).
 
 use std::time::Duration;
 
 use hallpass_protocol::paths::{self, fill};
-use hallpass_protocol::{DeletedObject, ErrorBody, ListResponse, Secret, UpdateMetadataRequest, User};
+use hallpass_protocol::{
+    DeletedObject, ErrorBody, ListResponse, Secret, Session, UpdateMetadataRequest, UpdateUserRequest, User,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -84,6 +87,12 @@ impl HallpassClient {
         self.call(reqwest::Method::GET, &path, None::<&()>).await
     }
 
+    /// Sets or clears the user's names and replaces each given metadata object whole (Clerk's
+    /// `updateUser`); fields left `None` stay as they are.
+    pub async fn update_user(&self, user_id: &str, update: &UpdateUserRequest) -> Result<User> {
+        self.call(reqwest::Method::PATCH, &fill(paths::USER, &[&segment(user_id)?]), Some(update)).await
+    }
+
     /// Deep-merges each given metadata object into the user's (a key set to `null` is removed).
     pub async fn update_user_metadata(&self, user_id: &str, update: &UpdateMetadataRequest) -> Result<User> {
         self.call(reqwest::Method::PATCH, &fill(paths::USER_METADATA, &[&segment(user_id)?]), Some(update))
@@ -92,6 +101,12 @@ impl HallpassClient {
 
     pub async fn delete_user(&self, user_id: &str) -> Result<DeletedObject> {
         self.call(reqwest::Method::DELETE, &fill(paths::USER, &[&segment(user_id)?]), None::<&()>).await
+    }
+
+    /// A session by id, as it stands now (`revoked`, `ended`, `expired` included).
+    pub async fn get_session(&self, session_id: &str) -> Result<Session> {
+        self.call(reqwest::Method::GET, &fill(paths::BACKEND_SESSION, &[&segment(session_id)?]), None::<&()>)
+            .await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

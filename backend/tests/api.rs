@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::TestServer;
 use hallpass_backend::{Error, HallpassClient, Verifier};
-use hallpass_protocol::UpdateMetadataRequest;
+use hallpass_protocol::{SessionStatus, UpdateMetadataRequest, UpdateUserRequest};
 use http::{HeaderMap, HeaderValue};
 use serde_json::json;
 
@@ -50,6 +50,33 @@ async fn current_user_metadata_list_and_delete() {
         json!({ "plan": { "tier": 1, "seats": 3 } })
     );
     assert_eq!(serde_json::to_value(&merged.private_metadata).unwrap(), json!({ "stripe": "cus_1" }));
+
+    // update_user: names set or cleared, metadata replaced whole (the merge's `plan` is gone).
+    let renamed = UpdateUserRequest {
+        first_name: Some(Some("Ferris".into())),
+        last_name: Some(Some("the Crab".into())),
+        public_metadata: metadata(json!({ "role": "member" })),
+        ..Default::default()
+    };
+    let updated = client.update_user(&me.id, &renamed).await.unwrap();
+    assert_eq!(
+        (updated.first_name.as_deref(), updated.last_name.as_deref()),
+        (Some("Ferris"), Some("the Crab"))
+    );
+    assert_eq!(serde_json::to_value(&updated.public_metadata).unwrap(), json!({ "role": "member" }));
+    assert_eq!(serde_json::to_value(&updated.private_metadata).unwrap(), json!({ "stripe": "cus_1" }));
+    let cleared = UpdateUserRequest { last_name: Some(None), ..Default::default() };
+    let updated = client.update_user(&me.id, &cleared).await.unwrap();
+    assert_eq!((updated.first_name.as_deref(), updated.last_name), (Some("Ferris"), None));
+    let too_long = UpdateUserRequest { first_name: Some(Some("x".repeat(300))), ..Default::default() };
+    let refused = client.update_user(&me.id, &too_long).await.unwrap_err();
+    assert_eq!(refused.api_code(), Some("form_param_too_long"), "{refused:?}");
+
+    // get_session: the session of the request, as it stands on the server.
+    let session = client.get_session(auth.session_id().expect("signed in")).await.unwrap();
+    assert_eq!((session.user_id.as_str(), session.status), (me.id.as_str(), SessionStatus::Active));
+    let missing = client.get_session("sess_nope").await.unwrap_err();
+    assert!(matches!(missing, Error::Api { status: 404, .. }), "{missing:?}");
 
     server.sign_up("http://localhost:3000").await;
     let page = client.list_users(1, 0).await.unwrap();

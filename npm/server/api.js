@@ -60,12 +60,15 @@ const id = (value, what) => {
   return encodeURIComponent(value);
 };
 
+/** An error's `meta` with camelCase names, as Clerk's (`param_name` → `paramName`). */
+const metaOf = (meta) => (meta !== null && typeof meta === "object" && !Array.isArray(meta) ? camelResource(meta) : {});
+
 /** The server's `{ errors: [...] }` as `{ code, message, longMessage, meta }`s. */
 function errorsOf(body, status) {
   const list = body !== null && typeof body === "object" && Array.isArray(body.errors) ? body.errors : [];
   const errors = list
     .filter((e) => e !== null && typeof e === "object")
-    .map((e) => ({ code: String(e.code ?? ""), message: String(e.message ?? ""), longMessage: String(e.long_message ?? ""), meta: e.meta ?? {} }));
+    .map((e) => ({ code: String(e.code ?? ""), message: String(e.message ?? ""), longMessage: String(e.long_message ?? ""), meta: metaOf(e.meta) }));
   return errors.length > 0 ? errors : [{ code: "invalid_response", message: `HTTP ${status} without an error body`, longMessage: "", meta: {} }];
 }
 
@@ -130,6 +133,7 @@ export function createHallpassClient(options = {}) {
   const users = {
     getUser: async (userId) => run("GET", `/v1/users/${id(userId, "userId")}`, undefined, toUser),
     getUserList: async (params = {}) => run("GET", `/v1/users${query({ limit: params.limit, offset: params.offset })}`, undefined, toList(toUser)),
+    updateUser: async (userId, params) => run("PATCH", `/v1/users/${id(userId, "userId")}`, snakeParams(params), toUser),
     updateUserMetadata: async (userId, params) =>
       run("PATCH", `/v1/users/${id(userId, "userId")}/metadata`, snakeParams(params), toUser),
     deleteUser: async (userId) => run("DELETE", `/v1/users/${id(userId, "userId")}`, undefined, camelResource),
@@ -137,6 +141,7 @@ export function createHallpassClient(options = {}) {
   const sessions = {
     getSessionList: async (params = {}) =>
       run("GET", `/v1/sessions${query({ userId: params.userId, status: params.status })}`, undefined, toList(camelResource)),
+    getSession: async (sessionId) => run("GET", `/v1/sessions/${id(sessionId, "sessionId")}`, undefined, camelResource),
     revokeSession: async (sessionId) => run("POST", `/v1/sessions/${id(sessionId, "sessionId")}/revoke`, undefined, camelResource),
   };
   users.getOrganizationMembershipList = async ({ userId, limit, offset } = {}) =>

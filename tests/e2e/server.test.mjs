@@ -275,9 +275,10 @@ describe("authenticateRequest", () => {
 });
 
 describe("the Backend API client", () => {
-  test("users: get, list with pagination, metadata deep merge, delete; errors carry the server's codes", async () => {
+  test("users: get, list with pagination, update, metadata deep merge, delete; sessions: list, get, revoke; errors carry the server's codes", async () => {
     const hallpass = server.createHallpassClient({ secretKey, frontendApi: api });
     const someone = await signUpUser({ firstName: "Grace" });
+    await signUpUser(); // at least two users to page through, whichever tests ran before
     const got = await hallpass.users.getUser(someone.user.id);
     assert.deepEqual([got.id, got.firstName, got.fullName, got.primaryEmailAddress.emailAddress],
       [someone.user.id, "Grace", "Grace", someone.user.email_addresses[0].email_address]);
@@ -291,9 +292,21 @@ describe("the Backend API client", () => {
     const merged = await hallpass.users.updateUserMetadata(someone.user.id, { publicMetadata: { plan: { seats: 3 }, role: null } });
     assert.deepEqual(merged.publicMetadata, { plan: { tier: 1, seats: 3 } });
     assert.deepEqual(merged.privateMetadata, { stripe: "cus_1" });
+    // updateUser: names set or cleared, a metadata object given replaces the stored one whole.
+    const updated = await hallpass.users.updateUser(someone.user.id, { firstName: "Grace", lastName: "Hopper", publicMetadata: { role: "member" } });
+    assert.deepEqual([updated.firstName, updated.lastName, updated.fullName], ["Grace", "Hopper", "Grace Hopper"]);
+    assert.deepEqual([updated.publicMetadata, updated.privateMetadata], [{ role: "member" }, { stripe: "cus_1" }]);
+    const cleared = await hallpass.users.updateUser(someone.user.id, { lastName: null });
+    assert.deepEqual([cleared.lastName, cleared.fullName, cleared.publicMetadata], [null, "Grace", { role: "member" }]);
+    const refused = await hallpass.users.updateUser(someone.user.id, { firstName: "x".repeat(300) }).catch((e) => e);
+    assert.deepEqual([refused.status, refused.errors[0].code, refused.errors[0].meta.paramName], [422, "form_param_too_long", "first_name"]);
     const sessions = await hallpass.sessions.getSessionList({ userId: someone.user.id });
     assert.deepEqual(sessions.data.map((s) => [s.id, s.status]), [[someone.session.id, "active"]]);
+    const session = await hallpass.sessions.getSession(someone.session.id);
+    assert.deepEqual([session.id, session.userId, session.status], [someone.session.id, someone.user.id, "active"]);
     assert.equal((await hallpass.sessions.revokeSession(someone.session.id)).status, "revoked");
+    assert.equal((await hallpass.sessions.getSession(someone.session.id)).status, "revoked");
+    assert.equal((await hallpass.sessions.getSession("sess_nope").catch((e) => e)).status, 404);
     assert.deepEqual(await hallpass.users.deleteUser(someone.user.id), { object: "user", id: someone.user.id, deleted: true });
     const missing = await hallpass.users.getUser(someone.user.id).catch((e) => e);
     assert.ok(server.isHallpassAPIResponseError(missing));
