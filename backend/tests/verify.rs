@@ -279,3 +279,73 @@ async fn authenticate_reads_the_bearer_token_then_the_session_cookie() {
         Auth::SignedIn(_) => panic!("a bad Bearer token is signed out"),
     }
 }
+
+/// A loopback JWKS whose keys the test publishes, counting fetches.
+struct PublishedJwks {
+    url: String,
+    keys: Arc<std::sync::Mutex<Vec<Value>>>,
+    fetches: Arc<AtomicUsize>,
+}
+
+async fn published_jwks(keys: Vec<Value>) -> PublishedJwks {
+    let keys = Arc::new(std::sync::Mutex::new(keys));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (k, f) = (keys.clone(), fetches.clone());
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let (k, f) = (k.clone(), f.clone());
+            async move {
+                f.fetch_add(1, Ordering::SeqCst);
+                let keys = k.lock().unwrap().clone();
+                axum::Json(json!({ "keys": keys }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    PublishedJwks { url, keys, fetches }
+}
+
+async fn jwks_keys(server: &TestServer) -> Vec<Value> {
+    let jwks: Value =
+        reqwest::get(format!("{}/.well-known/jwks.json", server.url)).await.unwrap().json().await.unwrap();
+    jwks["keys"].as_array().unwrap().clone()
+}
+
+/// A signing-key rotation as the JWKS shows it: the old key alone, the new one beside it, then the
+/// new one alone. The keys are two real servers' (the second one's is the "new" key); the verifier
+/// checks no issuer, since each server names its own.
+#[tokio::test]
+async fn a_rotated_signing_key_refetches_once_and_the_old_key_verifies_until_retired() {
+    let (old, new) = (TestServer::start(60), TestServer::start(60));
+    let (before, after) = (old.sign_up(ORIGIN).await, new.sign_up(ORIGIN).await);
+    let (before, after) = (before["jwt"].as_str().unwrap(), after["jwt"].as_str().unwrap());
+    assert_ne!(kid_of(before), kid_of(after));
+    let (old_keys, new_keys) = (jwks_keys(&old).await, jwks_keys(&new).await);
+    let jwks = published_jwks(old_keys.clone()).await;
+    let options = JwksOptions { cooldown: Duration::ZERO, ..JwksOptions::default() };
+    let v = Verifier::jwks_url(&jwks.url, Http::new().unwrap(), options).build();
+
+    v.verify(before).await.expect("the old key");
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 1);
+    assert!(matches!(v.verify(after).await, Err(Error::KidMismatch(_))), "not published yet");
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 2);
+    // Published beside the old key: the new kid refetches at once, though the cache is fresh.
+    *jwks.keys.lock().unwrap() = [old_keys.clone(), new_keys.clone()].concat();
+    v.verify(after).await.expect("the new key, after a refetch");
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 3);
+    for token in [before, after, before, after] {
+        v.verify(token).await.expect("both keys, from the cache");
+    }
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 3);
+
+    // The old key retired: a cache past its max age refetches and refuses the old key's tokens.
+    let stale = JwksOptions { max_age: Duration::ZERO, cooldown: Duration::ZERO, ..JwksOptions::default() };
+    let v = Verifier::jwks_url(&jwks.url, Http::new().unwrap(), stale).build();
+    v.verify(before).await.expect("still published");
+    *jwks.keys.lock().unwrap() = new_keys;
+    assert!(matches!(v.verify(before).await, Err(Error::KidMismatch(_))), "retired");
+    v.verify(after).await.expect("the new key");
+}

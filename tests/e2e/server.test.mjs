@@ -4,7 +4,8 @@
 // Backend API client, and verifyWebhook against signatures made by the real `svix` package.
 import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, appImport, control, packageFile, signUpUser, withActiveOrganization } from "./harness.mjs";
+import { createServer } from "node:http";
+import { api, api10s, appImport, control, packageFile, signUpUser, withActiveOrganization } from "./harness.mjs";
 
 const issuer = process.env.HALLPASS_TEST_SERVER;
 const secretKey = process.env.HALLPASS_TEST_SECRET_KEY;
@@ -159,6 +160,47 @@ describe("verifyToken", () => {
     assert.equal(await jwksFetches(), 1);
     await server.verifyToken(user.jwt, options({ jwksUrl }));
     assert.equal(await jwksFetches(), 1);
+  });
+
+  test("a rotated signing key: the new kid refetches the JWKS once, the old key verifies until it is retired", async () => {
+    // The instance's JWKS as a rotation publishes it: the old key alone, then the new key beside it,
+    // then the new key alone. The keys are two real servers' (the second server's key is the "new"
+    // one; its tokens name their own issuer), served from one URL by a relay that counts fetches.
+    const jwksOf = async (at) => (await (await fetch(`${at}/.well-known/jwks.json`)).json()).keys;
+    const [oldKeys, newKeys] = [await jwksOf(api), await jwksOf(api10s)];
+    let published = oldKeys;
+    let fetches = 0;
+    const relay = createServer((req, res) => {
+      fetches += 1;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: published }));
+    });
+    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    try {
+      const jwksUrl = `http://127.0.0.1:${relay.address().port}/.well-known/jwks.json`;
+      const [before, after] = [await fresh(), await signUpUser({ origin: ORIGIN, at: api10s })];
+      const as = (user, extra) => ({ jwksUrl, issuer: jose.decodeJwt(user.jwt).iss, ...extra });
+      assert.notEqual(jose.decodeProtectedHeader(before.jwt).kid, jose.decodeProtectedHeader(after.jwt).kid);
+      assert.equal((await server.verifyToken(before.jwt, as(before))).sub, before.user.id);
+      assert.equal(fetches, 1);
+      // Not published yet: refused, after one fetch that found nothing new.
+      assert.equal(await reasonOf(server.verifyToken(after.jwt, as(after))), "jwk-kid-mismatch");
+      assert.equal(fetches, 2);
+      // Published beside the old key: the next token with the new kid refetches at once, though the
+      // cache is fresh — but not within the cooldown of the miss above, so give it none here.
+      published = [...oldKeys, ...newKeys];
+      assert.equal((await server.verifyToken(after.jwt, as(after, { jwksCooldownMs: 0 }))).sub, after.user.id);
+      assert.equal(fetches, 3);
+      // Both keys now verify from the cache, concurrently, with no fetch.
+      const both = await Promise.all([before, after, before, after].map((u) => server.verifyToken(u.jwt, as(u))));
+      assert.deepEqual(both.map((c) => c.sub), [before.user.id, after.user.id, before.user.id, after.user.id]);
+      assert.equal(fetches, 3);
+      // The old key retired: once the cache refreshes, its tokens are refused.
+      published = newKeys;
+      assert.equal(await reasonOf(server.verifyToken(before.jwt, as(before, { jwksCacheMaxAgeMs: 0, jwksCooldownMs: 0 }))), "jwk-kid-mismatch");
+      assert.equal((await server.verifyToken(after.jwt, as(after))).sub, after.user.id);
+    } finally {
+      relay.close();
+    }
   });
 
   test("the server down with keys cached: verification goes on; a new kid cannot be checked", async () => {
