@@ -318,7 +318,8 @@ export interface User {
   fullName: string | null;
 }
 
-export type SessionStatus = "active" | "ended" | "revoked" | "expired";
+/** `removed`: deleted with its user while active (only ever in a `session.removed` event). */
+export type SessionStatus = "active" | "ended" | "revoked" | "expired" | "removed";
 
 export interface Session {
   /** `sess_…` */
@@ -564,6 +565,80 @@ export interface HallpassClientOptions extends InstanceOptions {
   fetch?: typeof fetch;
 }
 
+export type WebhookDisabledReason = "manual" | "gone" | "failing";
+
+/** A webhook endpoint (the Backend API's `webhook_endpoint`). */
+export interface WebhookEndpoint {
+  /** `ep_…` */
+  id: string;
+  url: string;
+  description: string;
+  /** The types it receives; `null`: every type, those added later too. */
+  eventTypes: WebhookEventType[] | null;
+  enabled: boolean;
+  disabledReason: WebhookDisabledReason | null;
+  /** `whsec_…`: only in the answers to create and rotate. */
+  secret?: string;
+  /** When the previous secret stops signing, after a rotation. */
+  previousSecretExpiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CreateWebhookEndpointParams {
+  url: string;
+  /** Absent or `null`: every type. */
+  eventTypes?: WebhookEventType[] | null;
+  description?: string;
+}
+
+export interface UpdateWebhookEndpointParams {
+  url?: string;
+  eventTypes?: WebhookEventType[] | null;
+  description?: string;
+  enabled?: boolean;
+}
+
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** One event's delivery to one endpoint. */
+export interface WebhookDelivery {
+  endpointId: string;
+  /** `evt_…`: the `svix-id` of its requests. */
+  eventId: string;
+  eventType: WebhookEventType;
+  eventTimestamp: number;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  updatedAt: number;
+}
+
+/** One HTTP request made to deliver an event. */
+export interface WebhookAttempt {
+  /** `atmpt_…` */
+  id: string;
+  endpointId: string;
+  eventId: string;
+  attemptedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  succeeded: boolean;
+  responseExcerpt: string;
+  error: string | null;
+}
+
+export interface RecoverWebhookParams {
+  /** Milliseconds since the epoch. */
+  since: number;
+  until?: number;
+}
+
+export interface WebhookRecovery {
+  /** How many events were queued again. */
+  queued: number;
+}
+
 export interface HallpassClient {
   users: {
     getUser(userId: string): Promise<User>;
@@ -627,6 +702,20 @@ export interface HallpassClient {
     update(params: UpdateJwtTemplateParams): Promise<JwtTemplate>;
     delete(templateId: string): Promise<DeletedObject>;
   };
+  webhookEndpoints: {
+    getWebhookEndpointList(params?: PaginationParams): Promise<PaginatedResourceResponse<WebhookEndpoint>>;
+    createWebhookEndpoint(params: CreateWebhookEndpointParams): Promise<WebhookEndpoint>;
+    getWebhookEndpoint(endpointId: string): Promise<WebhookEndpoint>;
+    updateWebhookEndpoint(endpointId: string, params: UpdateWebhookEndpointParams): Promise<WebhookEndpoint>;
+    deleteWebhookEndpoint(endpointId: string): Promise<DeletedObject>;
+    /** A new secret (in `secret`); the previous one keeps signing beside it for 24 h. */
+    rotateWebhookEndpointSecret(endpointId: string): Promise<WebhookEndpoint>;
+    getDeliveryList(params: { endpointId: string; status?: WebhookDeliveryStatus } & PaginationParams): Promise<PaginatedResourceResponse<WebhookDelivery>>;
+    resendDelivery(params: { endpointId: string; eventId: string }): Promise<WebhookDelivery>;
+    getAttemptList(params: { endpointId: string; eventId?: string } & PaginationParams): Promise<PaginatedResourceResponse<WebhookAttempt>>;
+    /** Queues again every event since `since` (of the types the endpoint receives). */
+    recover(params: { endpointId: string } & RecoverWebhookParams): Promise<WebhookRecovery>;
+  };
 }
 
 /** A Backend API client. */
@@ -666,13 +755,151 @@ export interface VerifyWebhookOptions {
   signingSecret?: string;
 }
 
-/** A webhook event, as the server sends it (snake_case JSON). */
-export interface WebhookEvent {
-  object: "event";
-  type: string;
-  data: Metadata;
-  [field: string]: unknown;
+// The resources as a webhook's `data` carries them: the Backend API's JSON, snake_case, as Clerk's
+// `UserJSON`, `SessionJSON`, … (tests/typescript.rs compares each with the protocol's type).
+
+export interface EmailAddressJSON {
+  object: "email_address";
+  id: string;
+  email_address: string;
 }
+
+export interface UserJSON {
+  object: "user";
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  image_url: string;
+  email_addresses: EmailAddressJSON[];
+  primary_email_address_id: string | null;
+  public_metadata: Metadata;
+  unsafe_metadata: Metadata;
+  private_metadata: Metadata;
+  password_enabled: boolean;
+  last_sign_in_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionJSON {
+  object: "session";
+  id: string;
+  user_id: string;
+  status: SessionStatus;
+  expire_at: number;
+  abandon_at: number;
+  last_active_organization_id: string | null;
+  last_active_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OrganizationJSON {
+  object: "organization";
+  id: string;
+  name: string;
+  slug: string;
+  image_url: string;
+  has_image: boolean;
+  members_count: number;
+  pending_invitations_count: number;
+  max_allowed_memberships: number;
+  admin_delete_enabled: boolean;
+  public_metadata: Metadata;
+  private_metadata: Metadata;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PublicUserDataJSON {
+  user_id: string;
+  identifier: string;
+  first_name: string | null;
+  last_name: string | null;
+  image_url: string;
+  has_image: boolean;
+}
+
+export interface OrganizationMembershipJSON {
+  object: "organization_membership";
+  id: string;
+  organization: OrganizationJSON;
+  public_user_data: PublicUserDataJSON;
+  role: string;
+  role_name: string;
+  permissions: string[];
+  public_metadata: Metadata;
+  private_metadata: Metadata;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PublicOrganizationDataJSON {
+  id: string;
+  name: string;
+  slug: string;
+  image_url: string;
+  has_image: boolean;
+}
+
+export interface OrganizationInvitationJSON {
+  object: "organization_invitation";
+  id: string;
+  email_address: string;
+  role: string;
+  role_name: string;
+  organization_id: string;
+  public_organization_data: PublicOrganizationDataJSON | null;
+  status: InvitationStatus;
+  public_metadata: Metadata;
+  private_metadata: Metadata;
+  url: string | null;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `data` of `user.deleted` and `organization.deleted`. */
+export interface DeletedObjectJSON {
+  object: string;
+  id: string;
+  deleted: boolean;
+}
+
+/** Each event type the server sends, with the resource its `data` is. */
+export interface WebhookEventDataMap {
+  "user.created": UserJSON;
+  "user.updated": UserJSON;
+  "user.deleted": DeletedObjectJSON;
+  "session.created": SessionJSON;
+  "session.ended": SessionJSON;
+  "session.removed": SessionJSON;
+  "session.revoked": SessionJSON;
+  "organization.created": OrganizationJSON;
+  "organization.updated": OrganizationJSON;
+  "organization.deleted": DeletedObjectJSON;
+  "organizationMembership.created": OrganizationMembershipJSON;
+  "organizationMembership.updated": OrganizationMembershipJSON;
+  "organizationMembership.deleted": OrganizationMembershipJSON;
+  "organizationInvitation.created": OrganizationInvitationJSON;
+  "organizationInvitation.accepted": OrganizationInvitationJSON;
+  "organizationInvitation.revoked": OrganizationInvitationJSON;
+}
+
+export type WebhookEventType = keyof WebhookEventDataMap;
+
+/** One event of type `T`: Clerk's envelope (`timestamp` in milliseconds, `instance_id` `ins_…`). */
+export interface TypedWebhookEvent<T extends WebhookEventType> {
+  object: "event";
+  type: T;
+  data: WebhookEventDataMap[T];
+  timestamp: number;
+  instance_id: string;
+}
+
+/** A webhook event, narrowed by `type` (`if (evt.type === "user.created") evt.data.email_addresses`). */
+export type WebhookEvent = { [T in WebhookEventType]: TypedWebhookEvent<T> }[WebhookEventType];
 
 /** Verifies a delivery (`webhook-*` or `svix-*` headers) and returns its event. Reads the body. */
 export function verifyWebhook(request: Request, options?: VerifyWebhookOptions): Promise<WebhookEvent>;

@@ -14,8 +14,8 @@ use hallpass_protocol::organizations::{
     PermissionType, PublicOrganizationData, PublicUserData, Role,
 };
 use hallpass_protocol::{
-    CreateJwtTemplateRequest, DeletedObject, EmailAddress, ErrorCode, JwtAlgorithm, JwtTemplate, Session,
-    SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest,
+    CreateJwtTemplateRequest, DeletedObject, EmailAddress, ErrorCode, EventType, JwtAlgorithm, JwtTemplate,
+    Session, SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest,
     UpdateUserRequest, User, Wire,
 };
 
@@ -178,4 +178,117 @@ fn the_backend_api_clients_organizations_are_the_protocols() {
     assert_eq!(string_union_in(SERVER_DTS, "InvitationStatus"), statuses);
     let kinds: BTreeSet<String> = PermissionType::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union_in(SERVER_DTS, "PermissionType"), kinds);
+}
+
+#[test]
+fn webhook_events_are_the_servers() {
+    let fields = |name| interface_fields_in(SERVER_DTS, name);
+    // `data` is the Backend API's JSON as it is on the wire: every field, snake_case, `object` too.
+    let wire = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(fields("UserJSON"), wire(User::NAMES));
+    assert_eq!(fields("EmailAddressJSON"), wire(EmailAddress::NAMES));
+    assert_eq!(fields("SessionJSON"), wire(Session::NAMES));
+    assert_eq!(fields("OrganizationJSON"), wire(Organization::NAMES));
+    assert_eq!(fields("PublicUserDataJSON"), wire(PublicUserData::NAMES));
+    assert_eq!(fields("OrganizationMembershipJSON"), wire(OrganizationMembership::NAMES));
+    assert_eq!(fields("PublicOrganizationDataJSON"), wire(PublicOrganizationData::NAMES));
+    assert_eq!(fields("OrganizationInvitationJSON"), wire(OrganizationInvitation::NAMES));
+    assert_eq!(fields("DeletedObjectJSON"), wire(DeletedObject::NAMES));
+    // Every event type the server sends, and no other.
+    let declared: BTreeSet<String> =
+        fields("WebhookEventDataMap").into_iter().map(|k| k.trim_matches('"').to_owned()).collect();
+    let sent: BTreeSet<String> = EventType::ALL.iter().map(|t| t.as_str().to_owned()).collect();
+    assert_eq!(declared, sent);
+}
+
+/// The camelCase names of `value`'s serialised fields, less `dropped` (for the protocol's types that
+/// have no `Wire` names: an instance with every optional field set shows them all).
+fn serialised_fields<T: serde::Serialize>(value: &T, dropped: &[&str]) -> BTreeSet<String> {
+    let json = serde_json::to_value(value).expect("serialisable");
+    json.as_object()
+        .expect("an object")
+        .keys()
+        .filter(|k| !dropped.contains(&k.as_str()))
+        .map(|k| camel(k))
+        .collect()
+}
+
+#[test]
+fn the_backend_api_clients_webhook_endpoints_are_the_protocols() {
+    use hallpass_protocol::{
+        CreateWebhookEndpointRequest, DeliveryStatus, DisabledReason, RecoverWebhookRequest,
+        UpdateWebhookEndpointRequest, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRecovery,
+    };
+    let fields = |name| interface_fields_in(SERVER_DTS, name);
+    let endpoint = WebhookEndpoint {
+        object: "webhook_endpoint".into(),
+        id: "ep_1".into(),
+        url: "https://app.example.com/api/webhooks".into(),
+        description: String::new(),
+        event_types: Some(vec![EventType::UserCreated]),
+        enabled: true,
+        disabled_reason: Some(DisabledReason::Manual),
+        secret: Some(hallpass_protocol::Secret::new("whsec_x".to_owned())),
+        previous_secret_expires_at: Some(1),
+        created_at: 1,
+        updated_at: 1,
+    };
+    assert_eq!(fields("WebhookEndpoint"), serialised_fields(&endpoint, &["object"]));
+    let create = CreateWebhookEndpointRequest {
+        url: "https://a.example".into(),
+        event_types: Some(vec![]),
+        description: Some(String::new()),
+    };
+    assert_eq!(fields("CreateWebhookEndpointParams"), serialised_fields(&create, &[]));
+    let update = UpdateWebhookEndpointRequest {
+        url: Some(String::new()),
+        event_types: Some(None),
+        description: Some(String::new()),
+        enabled: Some(true),
+    };
+    assert_eq!(fields("UpdateWebhookEndpointParams"), serialised_fields(&update, &[]));
+    let delivery = WebhookDelivery {
+        object: "webhook_delivery".into(),
+        endpoint_id: "ep_1".into(),
+        event_id: "evt_1".into(),
+        event_type: EventType::UserCreated,
+        event_timestamp: 1,
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: Some(1),
+        updated_at: 1,
+    };
+    assert_eq!(fields("WebhookDelivery"), serialised_fields(&delivery, &["object"]));
+    let attempt = WebhookAttempt {
+        object: "webhook_attempt".into(),
+        id: "atmpt_1".into(),
+        endpoint_id: "ep_1".into(),
+        event_id: "evt_1".into(),
+        attempted_at: 1,
+        duration_ms: 1,
+        status_code: Some(200),
+        succeeded: true,
+        response_excerpt: String::new(),
+        error: None,
+    };
+    assert_eq!(fields("WebhookAttempt"), serialised_fields(&attempt, &["object"]));
+    assert_eq!(
+        fields("RecoverWebhookParams"),
+        serialised_fields(&RecoverWebhookRequest { since: 1, until: Some(2) }, &[])
+    );
+    assert_eq!(
+        fields("WebhookRecovery"),
+        serialised_fields(&WebhookRecovery { object: "webhook_recovery".into(), queued: 1 }, &["object"])
+    );
+    let statuses: BTreeSet<String> =
+        [DeliveryStatus::Pending, DeliveryStatus::Succeeded, DeliveryStatus::Failed]
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+    assert_eq!(string_union_in(SERVER_DTS, "WebhookDeliveryStatus"), statuses);
+    let reasons: BTreeSet<String> = [DisabledReason::Manual, DisabledReason::Gone, DisabledReason::Failing]
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    assert_eq!(string_union_in(SERVER_DTS, "WebhookDisabledReason"), reasons);
 }

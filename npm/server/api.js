@@ -1,6 +1,7 @@
 // The Backend API client (`createHallpassClient`), shaped as Clerk's `createClerkClient`: resources
 // grouped by kind (`users`, `sessions`, `jwtTemplates`, `organizations` with their memberships and
-// invitations, `organizationRoles`, `organizationPermissions`), Clerk's method names, camelCase resources
+// invitations, `organizationRoles`, `organizationPermissions`, `webhookEndpoints` with their
+// deliveries and attempts), Clerk's method names, camelCase resources
 // (the wire's snake_case names converted, metadata and template claims left as they are), lists as
 // `{ data, totalCount }`, and every failure a `HallpassAPIResponseError` carrying the server's codes.
 // Every call has a deadline (`timeoutMs`, default 10 s).
@@ -220,5 +221,23 @@ export function createHallpassClient(options = {}) {
       run("PATCH", `/v1/jwt_templates/${id(templateId, "templateId")}`, snakeParams(params), camelResource),
     delete: async (templateId) => run("DELETE", `/v1/jwt_templates/${id(templateId, "templateId")}`, undefined, camelResource),
   };
-  return { users, sessions, jwtTemplates, organizations, organizationRoles, organizationPermissions };
+  const endpoint = (endpointId) => `/v1/webhook_endpoints/${id(endpointId, "endpointId")}`;
+  const webhookEndpoints = {
+    getWebhookEndpointList: async (params = {}) =>
+      run("GET", `/v1/webhook_endpoints${query({ limit: params.limit, offset: params.offset })}`, undefined, toList(camelResource)),
+    createWebhookEndpoint: async (params) => run("POST", "/v1/webhook_endpoints", snakeParams(params), camelResource),
+    getWebhookEndpoint: async (endpointId) => run("GET", endpoint(endpointId), undefined, camelResource),
+    updateWebhookEndpoint: async (endpointId, params) => run("PATCH", endpoint(endpointId), snakeParams(params), camelResource),
+    deleteWebhookEndpoint: async (endpointId) => run("DELETE", endpoint(endpointId), undefined, camelResource),
+    rotateWebhookEndpointSecret: async (endpointId) => run("POST", `${endpoint(endpointId)}/rotate_secret`, undefined, camelResource),
+    getDeliveryList: async ({ endpointId, status, limit, offset } = {}) =>
+      run("GET", `${endpoint(endpointId)}/deliveries${query({ status, limit, offset })}`, undefined, toList(camelResource)),
+    resendDelivery: async ({ endpointId, eventId } = {}) =>
+      run("POST", `${endpoint(endpointId)}/deliveries/${id(eventId, "eventId")}/resend`, undefined, camelResource),
+    getAttemptList: async ({ endpointId, eventId, limit, offset } = {}) =>
+      run("GET", `${endpoint(endpointId)}/attempts${query({ eventId, limit, offset })}`, undefined, toList(camelResource)),
+    recover: async ({ endpointId, since, until } = {}) =>
+      run("POST", `${endpoint(endpointId)}/recover`, snakeParams({ since, until }), camelResource),
+  };
+  return { users, sessions, jwtTemplates, organizations, organizationRoles, organizationPermissions, webhookEndpoints };
 }

@@ -41,7 +41,7 @@ macro_rules! event_types {
 event_types! {
     /// Sign-up. `data`: the `User`.
     UserCreated = "user.created",
-    /// A change to the user's names or metadata (`PATCH /v1/client/me`,
+    /// A change to the user's names or metadata (`PATCH /v1/client/me`, `PATCH /v1/users/{id}`,
     /// `PATCH /v1/users/{id}/metadata`). `data`: the `User` as changed.
     UserUpdated = "user.updated",
     /// `DELETE /v1/users/{id}`. `data`: `{ "id", "object": "user", "deleted": true }`.

@@ -59,6 +59,8 @@ impl TestServer {
             .arg("--disable-rate-limits")
             // Cheap hashing: the suites test the SDK, not Argon2's cost (the server's tests cover it).
             .args(["--argon2-memory-kib", "1024", "--argon2-iterations", "1"])
+            // The example apps that receive webhooks in the suites listen on loopback.
+            .arg("--webhooks-allow-private-networks")
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 fs::File::create(dir.join("server.log")).map_err(|e| format!("server log: {e}"))?,
