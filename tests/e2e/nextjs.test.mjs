@@ -2,7 +2,8 @@
 // runs `next build` when its inputs changed) and started here with `next start`, driven in real
 // Chromium against the real server: public pages, the dashboard's redirect and its server-rendered
 // name, a Route Handler's 404, Server Actions with ownership and admin checks through the Backend
-// API, sign-out, and a tab that slept past its token's expiry.
+// API, sign-out, the users table kept in step by the server's webhooks (a real endpoint pointed at the
+// example's route, which verifies with svix), and a tab that slept past its token's expiry.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -15,7 +16,7 @@ import { launch, signUpUser, uniqueEmail, withActiveOrganization, PASSWORD } fro
 const server = process.env.HALLPASS_TEST_SERVER;
 const secretKey = process.env.HALLPASS_TEST_SECRET_KEY;
 const example = process.env.HALLPASS_NEXTJS_EXAMPLE;
-let next, origin, browser, data;
+let next, origin, browser, data, webhookEndpoint;
 const nextLog = [];
 
 /** A Backend API call with the secret key; its JSON answer. */
@@ -41,6 +42,13 @@ async function freePort() {
 async function startNext() {
   data = mkdtempSync(join(tmpdir(), "hallpass-nextjs-"));
   const port = await freePort();
+  // The example's webhook route as a real endpoint of the server, for the user events it handles
+  // (other suites' sign-ups arrive too: the test looks for its own users only).
+  webhookEndpoint = await backend("POST", "/v1/webhook_endpoints", {
+    url: `http://127.0.0.1:${port}/api/webhooks`,
+    event_types: ["user.created", "user.updated", "user.deleted"],
+    description: "examples/nextjs in tests/e2e/nextjs.test.mjs",
+  });
   next = spawn(process.execPath, [join(example, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: example,
     env: {
@@ -48,6 +56,7 @@ async function startNext() {
       HALLPASS_FRONTEND_API: server,
       HALLPASS_SECRET_KEY: secretKey,
       HALLPASS_SIGN_IN_URL: "/sign-in",
+      HALLPASS_WEBHOOK_SIGNING_SECRET: webhookEndpoint.secret,
       DATABASE_FILE: join(data, "app.sqlite"),
       NEXT_TELEMETRY_DISABLED: "1",
     },
@@ -81,6 +90,7 @@ after(async () => {
     await new Promise((resolve) => next.once("exit", resolve));
   }
   if (data) rmSync(data, { recursive: true, force: true });
+  if (webhookEndpoint) await backend("DELETE", `/v1/webhook_endpoints/${webhookEndpoint.id}`);
 });
 
 /** A new context signed up through the example's sign-up page; ends on the dashboard. */
@@ -193,6 +203,45 @@ test("a Route Handler for organization admins: their token passes, a member's an
   assert.equal((await call(await withActiveOrganization(member, org.id, { at: server }))).status, 404);
   assert.equal((await call(admin.jwt)).status, 404, "no active organization");
   assert.equal((await fetch(`${origin}/api/organization`)).status, 404, "signed out");
+});
+
+/** The row of `userId` in the example's users page, once `expect(row)` holds (bounded: 30 s). */
+async function usersTableUntil(page, userId, expect, what) {
+  const deadline = Date.now() + 30_000;
+  let text = null;
+  for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+    await page.goto(`${origin}/dashboard/users`);
+    const row = page.locator(`#users tr[data-user-id="${userId}"]`);
+    text = (await row.count()) === 0 ? null : await row.textContent();
+    if (expect(text)) return text;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const deliveries = await backend("GET", `/v1/webhook_endpoints/${webhookEndpoint.id}/attempts?limit=5`);
+  throw new Error(`users table: ${what} for ${userId} never came (row: ${text}); last attempts: ${JSON.stringify(deliveries.data)}\n${nextLog.join("").slice(-2000)}`);
+}
+
+test("the users table follows the server's webhooks: sign-up adds the row, updates change it, deletion removes it", async () => {
+  const viewer = await signUp("Viewer");
+  const subject = await signUp("Subject");
+  // user.created, through the server's delivery to the example's route (verified with svix).
+  assert.match(await usersTableUntil(viewer.page, subject.userId, (row) => row !== null, "user.created"), /Subject/);
+  // user.updated, from the Backend API.
+  await backend("PATCH", `/v1/users/${subject.userId}`, { first_name: "Renamed", last_name: "Subject" });
+  await usersTableUntil(viewer.page, subject.userId, (row) => row?.includes("Renamed Subject"), "user.updated");
+  // user.deleted.
+  await backend("DELETE", `/v1/users/${subject.userId}`);
+  await usersTableUntil(viewer.page, subject.userId, (row) => row === null, "user.deleted");
+  const attempts = await backend("GET", `/v1/webhook_endpoints/${webhookEndpoint.id}/attempts?limit=100`);
+  assert.ok(attempts.data.length > 0 && attempts.data.every((a) => a.succeeded), "the route accepted every delivery");
+
+  // A delivery that is not signed with the endpoint's secret changes nothing.
+  const forged = JSON.stringify({ object: "event", type: "user.deleted", data: { id: viewer.userId, object: "user", deleted: true }, timestamp: Date.now(), instance_id: "ins_x" });
+  const headers = { "content-type": "application/json", "svix-id": "evt_forged", "svix-timestamp": String(Math.floor(Date.now() / 1000)), "svix-signature": `v1,${Buffer.alloc(32).toString("base64")}` };
+  assert.equal((await fetch(`${origin}/api/webhooks`, { method: "POST", headers, body: forged })).status, 400);
+  assert.equal((await fetch(`${origin}/api/webhooks`, { method: "POST", body: forged })).status, 400);
+  assert.notEqual(await usersTableUntil(viewer.page, viewer.userId, (row) => row !== null, "the viewer's row"), null);
+  await viewer.context.close();
+  await subject.context.close();
 });
 
 test("a tab that slept past the token's expiry gets its page, without a sign-in prompt", async () => {

@@ -25,6 +25,7 @@ export default function RootLayout({ children }: Readonly<{ children: React.Reac
             </SignedOut>
             <SignedIn>
               <Link href="/dashboard">Dashboard</Link>
+              <Link href="/dashboard/users">Users</Link>
               <SignOutButton />
             </SignedIn>
           </header>

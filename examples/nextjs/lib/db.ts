@@ -28,11 +28,17 @@ CREATE TABLE IF NOT EXISTS posts (
 CREATE INDEX IF NOT EXISTS posts_by_user ON posts (user_id, created_at);
 `;
 
-let opened: Promise<Database> | null = null;
-let writes: Promise<unknown> = Promise.resolve();
+// One database per process, kept on globalThis: Next.js bundles Route Handlers (the webhook route)
+// apart from pages and Server Actions, and each bundle has its own copy of this module — with
+// module-level state each would hold its own in-memory database and never see the other's writes.
+type Shared = { opened: Promise<Database> | null; writes: Promise<unknown> };
+const shared: Shared = ((globalThis as { [key: symbol]: Shared })[Symbol.for("hallpass-example.db")] ??= {
+  opened: null,
+  writes: Promise.resolve(),
+});
 
 function open(): Promise<Database> {
-  opened ??= (async () => {
+  shared.opened ??= (async () => {
     const SQL = await initSqlJs();
     const data = await readFile(/*turbopackIgnore: true*/ FILE).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") return undefined;
@@ -42,12 +48,12 @@ function open(): Promise<Database> {
     db.run(SCHEMA);
     return db;
   })();
-  return opened;
+  return shared.opened;
 }
 
 /** Runs `change` on the database, then saves it; changes run one at a time. */
 function write<T>(change: (db: Database) => T): Promise<T> {
-  const run = writes.then(async () => {
+  const run = shared.writes.then(async () => {
     const db = await open();
     const result = change(db);
     await mkdir(path.dirname(FILE), { recursive: true });
@@ -56,7 +62,7 @@ function write<T>(change: (db: Database) => T): Promise<T> {
     await rename(temporary, FILE);
     return result;
   });
-  writes = run.catch(() => undefined);
+  shared.writes = run.catch(() => undefined);
   return run;
 }
 
