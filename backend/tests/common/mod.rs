@@ -66,6 +66,8 @@ impl TestServer {
             .arg(format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display()))
             .args(["--token-lifetime-secs", &token_secs.to_string(), "--disable-rate-limits"])
             .args(["--argon2-memory-kib", "1024", "--argon2-iterations", "1"])
+            // The webhook test's receiver listens on loopback.
+            .arg("--webhooks-allow-private-networks")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
