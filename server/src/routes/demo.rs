@@ -4,12 +4,14 @@
 //! [`super::demo_webhooks`]). Static files never include dotfiles, and
 //! never anything a symlink leads to outside the served folder.
 //!
-//! `whoami` checks the Bearer session token the way an app backend does: with the public keys of
-//! the JWKS document (the one served at `/.well-known/jwks.json`), offline — RS256 only, the key
-//! picked by `kid`, then `iss`, `exp` and `nbf`. It answers 401 without a token or with a bad one.
+//! `whoami` checks the Bearer session token the way an app backend does — with `hallpass-backend`'s
+//! verifier, networkless on the keys of the JWKS document (the one served at
+//! `/.well-known/jwks.json`), on this server's clock: RS256 only, the key picked by `kid`, then `iss`,
+//! `exp`/`nbf`/`iat` and `v: 2`. It answers 401 without a token or with a bad one.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -18,13 +20,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use hallpass_protocol::SessionClaims;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
 use tower_http::services::ServeDir;
 
 use crate::error::ApiError;
-use crate::jwt::LEEWAY_SECS;
 use crate::state::AppState;
 
 /// Where the protected endpoint lives.
@@ -101,7 +100,7 @@ struct WhoAmI {
 }
 
 async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let (claims, kid) = session_claims(&state, &headers)?;
+    let (claims, kid) = session_claims(&state, &headers).await?;
     let body = WhoAmI {
         object: "whoami",
         user_id: claims.sub,
@@ -116,55 +115,26 @@ async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 
 /// The claims of the request's Bearer session token, checked as a third-party backend would, and the
 /// `kid` that verified it.
-fn session_claims(state: &AppState, headers: &HeaderMap) -> Result<(SessionClaims, String), ApiError> {
+async fn session_claims(state: &AppState, headers: &HeaderMap) -> Result<(SessionClaims, String), ApiError> {
     let token = crate::extract::bearer(headers)
         .ok_or_else(|| ApiError::unauthenticated("A session token is required (Authorization: Bearer)"))?;
-    let jwks: JwkSet = serde_json::from_value(state.keys.jwks()).map_err(ApiError::internal)?;
-    verify_with_jwks(&jwks, token, state.now_ms(), &state.public_url())
+    let jwks = serde_json::to_string(&state.keys.jwks()).map_err(ApiError::internal)?;
+    let verifier = hallpass_backend::Verifier::jwt_key(&jwks)
+        .map_err(ApiError::internal)?
+        .issuer(state.public_url())
+        .clock_skew(Duration::from_secs(crate::jwt::LEEWAY_SECS.unsigned_abs()))
+        .build();
+    // The server's clock (tests move it), not the system's.
+    let now = UNIX_EPOCH + Duration::from_millis(u64::try_from(state.now_ms()).unwrap_or(0));
+    let verified = verifier.verify_at(token, now).await.map_err(|e| match e {
+        hallpass_backend::Error::TokenExpired => ApiError::unauthenticated("The session token has expired")
+            .with_long_message("Refresh the session token and try again."),
+        other => ApiError::unauthenticated(format!("Invalid session token: {other}")),
+    })?;
+    Ok((verified.claims, verified.key_id.unwrap_or_default()))
 }
 
 /// The user of the request's session token (the demo backend's other protected endpoints).
-pub(super) fn session_user(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    session_claims(state, headers).map(|(claims, _)| claims.sub)
-}
-
-/// Verifies `token` against the keys of `jwks` as a third-party backend would.
-fn verify_with_jwks(
-    jwks: &JwkSet,
-    token: &str,
-    now_ms: i64,
-    issuer: &str,
-) -> Result<(SessionClaims, String), ApiError> {
-    let refuse = |why: &str| ApiError::unauthenticated(format!("Invalid session token: {why}"));
-    let header = jsonwebtoken::decode_header(token).map_err(|_| refuse("malformed"))?;
-    if header.alg != Algorithm::RS256 {
-        return Err(refuse("not RS256"));
-    }
-    let kid = header.kid.ok_or_else(|| refuse("no key id"))?;
-    let jwk = jwks.find(&kid).ok_or_else(|| refuse("signed by an unknown key"))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| refuse("unusable key"))?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    // Time is judged below on the server's clock (tests move it).
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
-    validation.set_issuer(&[issuer]);
-    let claims = jsonwebtoken::decode::<SessionClaims>(token, &key, &validation)
-        .map_err(|_| refuse("bad signature or issuer"))?
-        .claims;
-    let now = now_ms.div_euclid(1000);
-    if claims.exp + LEEWAY_SECS <= now {
-        return Err(ApiError::unauthenticated("The session token has expired")
-            .with_long_message("Refresh the session token and try again."));
-    }
-    if claims.nbf - LEEWAY_SECS > now {
-        return Err(refuse("not valid yet"));
-    }
-    // A JWT template's token is signed by the same key but is no session token (it may live for
-    // years and be held by a third party): session tokens say `v: 2`, templates cannot.
-    if claims.v != crate::jwt::SESSION_TOKEN_VERSION {
-        return Err(refuse("not a session token"));
-    }
-    Ok((claims, kid))
+pub(super) async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    session_claims(state, headers).await.map(|(claims, _)| claims.sub)
 }

@@ -144,7 +144,7 @@ async fn list(
     Extension(inbox): Extension<Arc<Inbox>>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let user_id = super::demo::session_user(&state, &headers)?;
+    let user_id = super::demo::session_user(&state, &headers).await?;
     let kept = inbox.0.lock().map_err(|_| ApiError::internal("demo inbox poisoned"))?;
     let mine: Vec<&Received> = kept
         .iter()
