@@ -572,3 +572,102 @@ describe("has() and the v2 organization claims, on Clerk's own test vectors", ()
     assert.equal(claims.splitByScope("o:a,b"), null);
   });
 });
+
+describe("webhooks from the real server: the webhookEndpoints client and verifyWebhook on its deliveries", () => {
+  test("create, deliveries and attempts, resend, secret rotation, disable, recover, list, delete", async () => {
+    const hallpass = server.createHallpassClient({ secretKey, apiUrl: issuer });
+    const { Webhook } = await appImport("svix");
+    // A receiver on loopback that keeps every delivery's raw body and headers.
+    const received = [];
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${receiver.address().port}/hooks`;
+    const endpoint = await hallpass.webhookEndpoints.createWebhookEndpoint({ url, eventTypes: ["user.created", "user.updated"], description: "server.test.mjs" });
+    try {
+      assert.match(endpoint.secret, /^whsec_/);
+      assert.deepEqual([endpoint.url, endpoint.eventTypes, endpoint.enabled, endpoint.disabledReason], [url, ["user.created", "user.updated"], true, null]);
+      /** The events about `userId` received from the `from`th delivery on, each verified with `secret`. */
+      const eventsOf = async (userId, secret, from = 0) => {
+        const out = [];
+        for (const { headers, body } of received.slice(from)) {
+          const event = await server.verifyWebhookPayload(body, headers, secret);
+          if (event.data.id === userId) out.push({ event, id: headers["webhook-id"], headers, body });
+        }
+        return out;
+      };
+      const until = async (what, check) => {
+        const deadline = Date.now() + 30_000;
+        for (let i = 0; i < 600 && Date.now() < deadline; i++) {
+          const value = await check();
+          if (value) return value;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`${what}: not within 30 s (${received.length} deliveries received)`);
+      };
+
+      const someone = await signUpUser({ firstName: "Hook" });
+      await hallpass.users.updateUser(someone.user.id, { firstName: "Hooked" });
+      const [created, updated] = await until("user.created and user.updated", async () => {
+        const events = await eventsOf(someone.user.id, endpoint.secret);
+        return events.length >= 2 && events;
+      });
+      // The typed envelope, in commit order; svix verifies the same bytes.
+      assert.deepEqual([created.event.type, updated.event.type], ["user.created", "user.updated"]);
+      assert.deepEqual([created.event.object, created.event.data.first_name, updated.event.data.first_name], ["event", "Hook", "Hooked"]);
+      assert.match(created.event.instance_id, /^ins_/);
+      assert.deepEqual(new Webhook(endpoint.secret).verify(created.body, created.headers), created.event);
+      const request = new Request("http://app.test/api/webhooks", { method: "POST", body: updated.body, headers: updated.headers });
+      assert.deepEqual(await server.verifyWebhook(request, { signingSecret: endpoint.secret }), updated.event);
+
+      // Deliveries and attempts, as the Backend API reports them.
+      const deliveries = await hallpass.webhookEndpoints.getDeliveryList({ endpointId: endpoint.id, limit: 100 });
+      const delivery = deliveries.data.find((d) => d.eventId === created.id);
+      assert.deepEqual([delivery.eventType, delivery.status, delivery.endpointId], ["user.created", "succeeded", endpoint.id]);
+      const attempts = await hallpass.webhookEndpoints.getAttemptList({ endpointId: endpoint.id, eventId: created.id });
+      assert.deepEqual(attempts.data.map((a) => [a.statusCode, a.succeeded]), [[204, true]]);
+
+      // A resend delivers the same event (same id) again.
+      const before = received.length;
+      const resent = await hallpass.webhookEndpoints.resendDelivery({ endpointId: endpoint.id, eventId: created.id });
+      assert.equal(resent.eventId, created.id);
+      await until("the resent delivery", async () => received.slice(before).some((r) => r.headers["webhook-id"] === created.id));
+
+      // A rotated secret: the next delivery verifies with the new secret and, for 24 h, the old one.
+      const rotated = await hallpass.webhookEndpoints.rotateWebhookEndpointSecret(endpoint.id);
+      assert.notEqual(rotated.secret, endpoint.secret);
+      assert.equal(typeof rotated.previousSecretExpiresAt, "number");
+      const sinceRotation = received.length;
+      await hallpass.users.updateUser(someone.user.id, { lastName: "Rotated" });
+      const [next] = await until("the delivery after the rotation", async () => {
+        const events = (await eventsOf(someone.user.id, rotated.secret, sinceRotation)).filter((e) => e.event.data.last_name === "Rotated");
+        return events.length > 0 && events;
+      });
+      assert.equal(next.headers["webhook-signature"].split(" ").length, 2);
+      assert.deepEqual(await server.verifyWebhookPayload(next.body, next.headers, endpoint.secret), next.event);
+      await assert.rejects(server.verifyWebhookPayload(created.body, created.headers, rotated.secret), { name: "WebhookVerificationError" });
+
+      // Disabled by hand; recover queues the endpoint's events since a time; the list has it.
+      const disabled = await hallpass.webhookEndpoints.updateWebhookEndpoint(endpoint.id, { enabled: false });
+      assert.deepEqual([disabled.enabled, disabled.disabledReason, disabled.secret], [false, "manual", undefined]);
+      const recovery = await hallpass.webhookEndpoints.recover({ endpointId: endpoint.id, since: Date.now() - 60_000 });
+      assert.ok(Number.isInteger(recovery.queued) && recovery.queued >= 3, `queued ${recovery.queued}`);
+      const listed = await hallpass.webhookEndpoints.getWebhookEndpointList({ limit: 500 });
+      assert.ok(listed.data.some((e) => e.id === endpoint.id && e.secret === undefined));
+      assert.equal((await hallpass.webhookEndpoints.getWebhookEndpoint(endpoint.id)).description, "server.test.mjs");
+      const refused = await hallpass.webhookEndpoints.createWebhookEndpoint({ url, eventTypes: ["user.signed_up"] }).catch((e) => e);
+      assert.deepEqual([refused.status, refused.errors[0].meta.paramName], [422, "event_types[0]"]);
+    } finally {
+      const deleted = await hallpass.webhookEndpoints.deleteWebhookEndpoint(endpoint.id);
+      receiver.close();
+      assert.equal(deleted.deleted, true);
+    }
+    assert.equal((await hallpass.webhookEndpoints.getWebhookEndpoint(endpoint.id).catch((e) => e)).status, 404);
+  });
+});
