@@ -1,14 +1,14 @@
 //! Housekeeping: deletes what has outlived its retention — sessions over (signed out, revoked, or past
-//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, and webhook
+//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, webhook
 //! events older than `--webhook-retention-secs` with their deliveries and attempts (except those still
-//! pending for an enabled endpoint) — from a
+//! pending for an enabled endpoint), and rate-limit budgets that are full again — from a
 //! background task that never holds requests up: every batch is one short transaction of at most
 //! `--housekeeping-batch-size` rows, batches are `--housekeeping-pause-ms` apart (on SQLite a request
 //! waits behind one batch at most), and a sweep starts every `--housekeeping-interval-secs`. Every
 //! replica runs one; on PostgreSQL their batches skip the rows another has locked.
 //!
-//! A new kind of row to purge (rate-limit counters, say) is a [`Job`] with its store method; a job's
-//! rows must not be referenced by a later job's.
+//! A new kind of row to purge is a [`Job`] with its store method; a job's rows must not be referenced
+//! by a later job's.
 
 use std::time::Duration;
 
@@ -53,6 +53,7 @@ pub struct Swept {
     pub refresh_tokens: u64,
     pub sessions: u64,
     pub webhook_events: u64,
+    pub rate_limits: u64,
     /// Batches run, all jobs together.
     pub batches: u32,
 }
@@ -63,9 +64,10 @@ enum Job {
     RefreshTokens,
     Sessions,
     WebhookEvents,
+    RateLimits,
 }
 
-const JOBS: [Job; 3] = [Job::RefreshTokens, Job::Sessions, Job::WebhookEvents];
+const JOBS: [Job; 4] = [Job::RefreshTokens, Job::Sessions, Job::WebhookEvents, Job::RateLimits];
 
 impl Job {
     async fn batch(
@@ -82,6 +84,8 @@ impl Job {
             Job::WebhookEvents => {
                 store.purge_webhook_events(now.saturating_sub(settings.webhook_retention_ms), limit).await
             }
+            // A budget whose arrival time has passed is full: the row says nothing a missing one would not.
+            Job::RateLimits => store.purge_rate_limits(now, limit).await,
         }
     }
 
@@ -90,6 +94,7 @@ impl Job {
             Job::RefreshTokens => &mut swept.refresh_tokens,
             Job::Sessions => &mut swept.sessions,
             Job::WebhookEvents => &mut swept.webhook_events,
+            Job::RateLimits => &mut swept.rate_limits,
         }
     }
 }
@@ -161,11 +166,12 @@ pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
         let settings = Settings::from_config(&state.config);
         loop {
             match sweep(&state, &settings, &mut stop).await {
-                Ok(swept) if swept.refresh_tokens + swept.sessions + swept.webhook_events > 0 => {
+                Ok(swept) if swept.refresh_tokens + swept.sessions + swept.webhook_events + swept.rate_limits > 0 => {
                     tracing::info!(
                         sessions = swept.sessions,
                         refresh_tokens = swept.refresh_tokens,
                         webhook_events = swept.webhook_events,
+                        rate_limits = swept.rate_limits,
                         batches = swept.batches,
                         "housekeeping: purged"
                     )

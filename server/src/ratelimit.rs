@@ -1,10 +1,16 @@
 //! Rate limits and sign-in lockout.
 //!
 //! Budgets are GCRA (a token bucket kept as one "theoretical arrival time" per key), on the injected
-//! clock so tests need no sleeping. Where the counters live is behind [`Counters`]: in this process
-//! today ([`MemoryCounters`]; with several replicas each enforces its own share). A GCRA state is one
-//! timestamp per key, so a database-backed implementation is one row per key and one conditional
-//! update per call, and slots in behind the same trait.
+//! clock so tests need no sleeping. A unit may be taken when `tat - tolerance <= now` and taking it
+//! moves `tat` to `max(tat, now) + interval` ([`gcra`]), where `interval = window / burst` and
+//! `tolerance = interval × (burst - 1)`. Where the counters live is behind [`Counters`]:
+//! - [`DatabaseCounters`] on PostgreSQL: one row per key in the shared database, so the replicas on
+//!   it spend one budget together. Taking a unit is one upsert (one round trip, no transaction; see
+//!   `store::rate_limits`), a refusal one more read; housekeeping deletes the rows whose budget is
+//!   full again.
+//! - [`MemoryCounters`] on SQLite, whose database serves one process: the same rule in a map. In the
+//!   database every Frontend API request would take SQLite's one write lock, queueing behind (and
+//!   holding up) every sign-in and refresh; `cargo xtask bench` measures both, side by side.
 //!
 //! The policy ([`Limits`]):
 //! - every Frontend API request counts against its client address (`requests_per_ip`), and every
@@ -23,6 +29,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
+
+use crate::store::{Engine, Store};
 
 /// The most keys [`MemoryCounters`] tracks before pruning idle ones.
 pub const MAX_KEYS: usize = 100_000;
@@ -75,6 +83,15 @@ pub trait Counters: Send + Sync + 'static {
     fn reset<'a>(&'a self, key: &'a str) -> CounterFuture<'a, ()>;
 }
 
+/// The GCRA rule: with the key's stored arrival time (`None`: a full budget), `Ok(new tat)` if a
+/// unit may be taken at `now_ms`, or `Err(ms)` until one may. `store::rate_limits` spells the same
+/// rule in SQL.
+pub fn gcra(stored_tat: Option<i64>, rate: Rate, now_ms: i64) -> Result<i64, i64> {
+    let tat = stored_tat.unwrap_or(now_ms).max(now_ms);
+    let allow_at = tat - rate.tolerance_ms();
+    if now_ms < allow_at { Err(allow_at - now_ms) } else { Ok(tat + rate.interval_ms()) }
+}
+
 /// Counters in this process's memory. Bounded: past [`MAX_KEYS`] keys, idle ones are dropped.
 #[derive(Debug, Default)]
 pub struct MemoryCounters {
@@ -85,16 +102,12 @@ impl MemoryCounters {
     fn decide(&self, key: &str, rate: Rate, now_ms: i64, take: bool) -> Decision {
         // A poisoned lock only means another request panicked mid-update; the map is still usable.
         let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = tats.get(key).copied().unwrap_or(now_ms).max(now_ms);
-        let allow_at = tat - rate.tolerance_ms();
-        if now_ms < allow_at {
-            return Err(allow_at - now_ms);
-        }
+        let next = gcra(tats.get(key).copied(), rate, now_ms)?;
         if take {
             if tats.len() >= MAX_KEYS {
                 tats.retain(|_, t| *t > now_ms);
             }
-            tats.insert(key.to_owned(), tat + rate.interval_ms());
+            tats.insert(key.to_owned(), next);
         }
         Ok(())
     }
@@ -114,6 +127,45 @@ impl Counters for MemoryCounters {
     fn reset<'a>(&'a self, key: &'a str) -> CounterFuture<'a, ()> {
         self.tats.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// Counters in the database every replica shares (see the module doc and `store::rate_limits`).
+#[derive(Debug)]
+pub struct DatabaseCounters(pub Store);
+
+fn db_error(e: crate::store::StoreError) -> CounterError {
+    CounterError(e.to_string())
+}
+
+impl Counters for DatabaseCounters {
+    fn take<'a>(&'a self, key: &'a str, rate: Rate, now_ms: i64) -> CounterFuture<'a, Decision> {
+        Box::pin(async move {
+            self.0
+                .rate_limit_take(key, now_ms, rate.interval_ms(), rate.tolerance_ms())
+                .await
+                .map_err(db_error)
+        })
+    }
+
+    fn peek<'a>(&'a self, key: &'a str, rate: Rate, now_ms: i64) -> CounterFuture<'a, Decision> {
+        Box::pin(async move {
+            let tat = self.0.rate_limit_peek(key).await.map_err(db_error)?;
+            Ok(gcra(tat, rate, now_ms).map(|_| ()))
+        })
+    }
+
+    fn reset<'a>(&'a self, key: &'a str) -> CounterFuture<'a, ()> {
+        Box::pin(async move { self.0.rate_limit_reset(key).await.map_err(db_error) })
+    }
+}
+
+/// The counters for a server on `store`: in the database on PostgreSQL (replicas share them), in
+/// memory on SQLite (one process; see the module doc).
+pub fn counters_for(store: &Store) -> Box<dyn Counters> {
+    match store.engine() {
+        Engine::Postgres => Box::new(DatabaseCounters(store.clone())),
+        Engine::Sqlite => Box::<MemoryCounters>::default(),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::jwt::{KeyError, KeySet, SigningKey};
 use crate::origins::OriginList;
 use crate::password::{HashParams, Hasher};
-use crate::ratelimit::{Limits, MemoryCounters};
+use crate::ratelimit::{Limits, counters_for};
 use crate::refresh::SuccessorKey;
 use crate::secret::{Password, SecretKey, b64url, b64url_decode, new_id, random_base62, random_bytes};
 use crate::store::{Store, StoreError};
@@ -152,7 +152,7 @@ impl AppState {
             .await
             .map_err(|e| StartError::Config(e.to_string()))?;
 
-        let limits = Limits::new(&config, Box::<MemoryCounters>::default());
+        let limits = Limits::new(&config, counters_for(&store));
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.addr));
         Ok(AppState(Arc::new(Inner {
             origins: OriginList::new(&config.allowed_origins),

@@ -73,6 +73,7 @@ const VERSIONS: &[Version] = &[
     both!(20261127000001, "session_purge_indexes"),
     both!(20261129000001, "organizations"),
     both!(20261130000001, "webhooks"),
+    both!(20261130100001, "rate_limits"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

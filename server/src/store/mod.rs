@@ -2,10 +2,10 @@
 //! resource, each holding its typed rows and the statements that read and write them:
 //! [`instance`] (instance secrets, signing keys), [`users`] (users and their email addresses),
 //! [`sessions`], [`refresh_tokens`] (rotation, grace window, reuse detection), [`jwt_templates`],
-//! organizations: [`organizations`] (with the active organization of a session and what a member
-//! may do), [`memberships`], [`invitations`], [`roles`] (roles and permissions),
-//! and webhooks: [`outbox`] (events), [`webhook_endpoints`], [`webhook_deliveries`] (the delivery
-//! queue, its leases, attempts).
+//! [`rate_limits`] (budgets shared by the replicas), organizations: [`organizations`] (with the
+//! active organization of a session and what a member may do), [`memberships`], [`invitations`],
+//! [`roles`] (roles and permissions), and webhooks: [`outbox`] (events), [`webhook_endpoints`],
+//! [`webhook_deliveries`] (the delivery queue, its leases, attempts).
 //! Around them: [`dialect`] (the one place SQLite and PostgreSQL differ), [`migrations`] (the schema,
 //! versioned, for both engines), [`columns`] (how JSON and enum columns are stored).
 //!
@@ -25,7 +25,8 @@
 //! 2. A file `store/<resource>.rs` with a `#[derive(sqlx::FromRow)]` record (JSON and enum columns
 //!    through [`columns`]), `pub async fn` methods on [`Store`] for the handlers, and `pub(super)`
 //!    functions taking `&mut WriteTx` for the steps other resources' transactions compose.
-//! 3. Reads go to the pool (`&self.pool`); every write goes through [`Store::write_tx`].
+//! 3. Reads go to the pool (`&self.pool`); every write goes through [`Store::write_tx`] (or, for one
+//!    statement that needs no transaction around it, [`Store::write_one`]).
 //! 4. Its tests run on both engines (`db_test!` in `tests/common`).
 //!
 //! # Write transactions
@@ -73,6 +74,7 @@ pub mod memberships;
 pub mod migrations;
 pub mod organizations;
 pub mod outbox;
+pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;
@@ -83,6 +85,7 @@ pub mod webhook_endpoints;
 use std::sync::Arc;
 
 use dialect::Sql;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 pub use dialect::Engine;
@@ -170,6 +173,18 @@ impl WriteTx {
     }
 }
 
+/// A connection for one write statement in autocommit mode (see [`Store::write_one`]).
+pub struct WriteOne {
+    conn: PoolConnection<Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteOne {
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
 impl Store {
     /// Connects to `url` (creating a SQLite file and its directory if needed), applies pending
     /// migrations, and keeps a pool of at most `max_connections`.
@@ -210,6 +225,18 @@ impl Store {
         };
         let tx = self.pool.begin_with(dialect::begin_write(self.engine)).await?;
         Ok(WriteTx { tx, engine: self.engine, _turn: turn, events: Vec::new(), outbox: self.outbox.clone() })
+    }
+
+    /// A connection for a single write statement that is atomic on its own (an upsert, say): on
+    /// SQLite after this process's writer turn, like [`Store::write_tx`]; on PostgreSQL straight from
+    /// the pool, one round trip instead of three (`BEGIN`, the statement, `COMMIT`).
+    pub async fn write_one(&self) -> Result<WriteOne, StoreError> {
+        let turn = match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        };
+        let conn = self.pool.acquire().await?;
+        Ok(WriteOne { conn, _turn: turn })
     }
 
     /// Housekeeping's building block: runs bulk deletes shaped `DELETE … WHERE … IN (SELECT … <ended
