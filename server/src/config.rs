@@ -18,7 +18,12 @@ pub struct Config {
 
     /// Database URL: `sqlite://path` (one process; the file and its directory are created) or
     /// `postgres://user:password@host:port/database` (any number of replicas share it).
-    #[arg(long, env = "HALLPASS_DATABASE_URL", default_value = "sqlite://.hallpass/hallpass.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "HALLPASS_DATABASE_URL",
+        default_value = "sqlite://.hallpass/hallpass.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// Most database connections this process keeps open.
@@ -167,7 +172,7 @@ pub struct Config {
     /// Encrypt the signing keys and instance secrets at rest with this key (32 random bytes,
     /// base64url; `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`). Keys stored in the clear
     /// are encrypted at the next start; without the key an encrypted database does not start.
-    #[arg(long, env = "HALLPASS_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    #[arg(long, env = "HALLPASS_KEY_ENCRYPTION_KEY", hide_env_values = true, global = true)]
     pub key_encryption_key: Option<KeyEncryptionKey>,
 
     /// The role the creator of an organization gets (a role key; it must grant

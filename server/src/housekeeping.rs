@@ -1,8 +1,10 @@
 //! Housekeeping: deletes what has outlived its retention — sessions over (signed out, revoked, or past
 //! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, webhook
 //! events older than `--webhook-retention-secs` with their deliveries and attempts (except those still
-//! pending for an enabled endpoint), and rate-limit budgets that are full again — from a
-//! background task that never holds requests up: every batch is one short transaction of at most
+//! pending for an enabled endpoint), and rate-limit budgets that are full again; and it retires
+//! signing keys that a newer key replaced once nothing they signed can still be valid
+//! (`crate::keyring`) — from a background task that never holds requests up: every batch is one
+//! short transaction of at most
 //! `--housekeeping-batch-size` rows, batches are `--housekeeping-pause-ms` apart (on SQLite a request
 //! waits behind one batch at most), and a sweep starts every `--housekeeping-interval-secs`. Every
 //! replica runs one; on PostgreSQL their batches skip the rows another has locked.
@@ -16,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::keyring;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 
@@ -54,6 +57,7 @@ pub struct Swept {
     pub sessions: u64,
     pub webhook_events: u64,
     pub rate_limits: u64,
+    pub signing_keys_retired: u64,
     /// Batches run, all jobs together.
     pub batches: u32,
 }
@@ -65,9 +69,11 @@ enum Job {
     Sessions,
     WebhookEvents,
     RateLimits,
+    SigningKeys,
 }
 
-const JOBS: [Job; 4] = [Job::RefreshTokens, Job::Sessions, Job::WebhookEvents, Job::RateLimits];
+const JOBS: [Job; 5] =
+    [Job::RefreshTokens, Job::Sessions, Job::WebhookEvents, Job::RateLimits, Job::SigningKeys];
 
 impl Job {
     async fn batch(
@@ -86,6 +92,13 @@ impl Job {
             }
             // A budget whose arrival time has passed is full: the row says nothing a missing one would not.
             Job::RateLimits => store.purge_rate_limits(now, limit).await,
+            Job::SigningKeys => {
+                let retired = store.retire_signing_keys(now, keyring::RETIRE_SKEW_MS).await?;
+                for kid in &retired {
+                    tracing::info!(%kid, "signing key retired: nothing it signed is valid any more");
+                }
+                Ok(retired.len() as u64)
+            }
         }
     }
 
@@ -95,6 +108,7 @@ impl Job {
             Job::Sessions => &mut swept.sessions,
             Job::WebhookEvents => &mut swept.webhook_events,
             Job::RateLimits => &mut swept.rate_limits,
+            Job::SigningKeys => &mut swept.signing_keys_retired,
         }
     }
 }

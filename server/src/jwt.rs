@@ -4,8 +4,12 @@
 //! never the `rsa` crate, RUSTSEC-2023-0071). Verification uses `jsonwebtoken` (aws-lc-rs backend)
 //! with the algorithm pinned to RS256 — the header's `alg` is never trusted — the key chosen by
 //! `kid` among our own keys, and `exp`/`nbf` judged on the injected clock.
+//!
+//! A [`KeySet`] is the instance's keys at one moment: all of them are published and verify, and the
+//! one whose time has come signs (see `crate::keyring` for rotation).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
@@ -115,10 +119,20 @@ impl SigningKey {
     }
 }
 
-/// The instance's keys: the first signs, all verify (retired keys stay until their tokens expire).
+/// One of the instance's keys and when it starts signing.
+#[derive(Clone, Debug)]
+pub struct KeyEntry {
+    pub key: Arc<SigningKey>,
+    /// Milliseconds since the epoch.
+    pub active_from: i64,
+}
+
+/// The instance's keys: every one is in the JWKS and verifies; of those whose `active_from` has come,
+/// the latest signs.
 #[derive(Debug)]
 pub struct KeySet {
-    keys: Vec<SigningKey>,
+    /// Latest `active_from` first.
+    keys: Vec<KeyEntry>,
 }
 
 /// Why a session token was refused.
@@ -141,19 +155,28 @@ pub enum VerifyError {
 }
 
 impl KeySet {
-    /// `keys[0]` is the active signing key. Returns `None` for an empty list.
-    pub fn new(keys: Vec<SigningKey>) -> Option<KeySet> {
+    /// Returns `None` for an empty list.
+    pub fn new(mut keys: Vec<KeyEntry>) -> Option<KeySet> {
+        keys.sort_by(|a, b| b.active_from.cmp(&a.active_from).then_with(|| a.key.kid.cmp(&b.key.kid)));
         if keys.is_empty() { None } else { Some(KeySet { keys }) }
     }
 
-    pub fn active(&self) -> &SigningKey {
+    /// The key that signs at `now_ms`: the latest whose `active_from` has come (the earliest key if
+    /// none has, which only a clock far behind the others can see).
+    pub fn active(&self, now_ms: i64) -> &KeyEntry {
+        let earliest = self.keys.len() - 1;
         // `new` guarantees at least one key.
-        &self.keys[0]
+        self.keys.iter().find(|e| e.active_from <= now_ms).unwrap_or(&self.keys[earliest])
+    }
+
+    /// Every key, latest to sign first.
+    pub fn entries(&self) -> &[KeyEntry] {
+        &self.keys
     }
 
     /// The JWKS document.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": self.keys.iter().map(SigningKey::jwk).collect::<Vec<_>>() })
+        serde_json::json!({ "keys": self.keys.iter().map(|e| e.key.jwk()).collect::<Vec<_>>() })
     }
 
     /// Verifies a session token: RS256 only, a `kid` of ours, signature, `iss`, `exp`, `nbf`, and
@@ -164,7 +187,7 @@ impl KeySet {
             return Err(VerifyError::Invalid);
         }
         let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
-        let key = self.keys.iter().find(|k| k.kid == kid).ok_or(VerifyError::UnknownKey)?;
+        let key = self.keys.iter().map(|e| &e.key).find(|k| k.kid == kid).ok_or(VerifyError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::RS256);
         // Time is judged below on the injected clock, not the system clock.
         validation.validate_exp = false;
@@ -230,16 +253,21 @@ mod tests {
         assert_eq!(k.jwk()["e"], "AQAB");
     }
 
+    fn one_key_set() -> KeySet {
+        let key = Arc::new(SigningKey::from_pkcs8(&key().0).unwrap());
+        KeySet::new(vec![KeyEntry { key, active_from: 0 }]).unwrap()
+    }
+
     #[test]
     fn mint_then_verify_and_time_checks() {
-        let ks = KeySet::new(vec![SigningKey::from_pkcs8(&key().0).unwrap()]).unwrap();
+        let ks = one_key_set();
         let now = 1_700_000_000;
-        let token = ks.active().mint(&claims(now)).unwrap();
+        let token = ks.active(now * 1000).key.mint(&claims(now)).unwrap();
         assert_eq!(ks.verify(&token, now * 1000, "http://issuer").unwrap().sub, "user_1");
         assert_eq!(ks.verify(&token, (now + 65) * 1000, "http://issuer"), Err(VerifyError::Expired));
         assert_eq!(ks.verify(&token, (now - 10) * 1000, "http://issuer"), Err(VerifyError::NotYetValid));
         assert_eq!(ks.verify(&token, now * 1000, "http://other"), Err(VerifyError::WrongIssuer));
-        let template_like = ks.active().mint(&SessionClaims { v: 0, ..claims(now) }).unwrap();
+        let template_like = ks.active(now * 1000).key.mint(&SessionClaims { v: 0, ..claims(now) }).unwrap();
         assert_eq!(
             ks.verify(&template_like, now * 1000, "http://issuer"),
             Err(VerifyError::NotASessionToken)
@@ -251,18 +279,39 @@ mod tests {
 
     #[test]
     fn alg_none_and_hs256_with_the_public_key_are_refused() {
-        let ks = KeySet::new(vec![SigningKey::from_pkcs8(&key().0).unwrap()]).unwrap();
+        let ks = one_key_set();
         let now = 1_700_000_000;
         let body = b64url(&serde_json::to_vec(&claims(now)).unwrap());
         let none = format!("{}.{}.", b64url(br#"{"alg":"none","kid":"x","typ":"JWT"}"#), body);
         assert_eq!(ks.verify(&none, now * 1000, "http://issuer"), Err(VerifyError::Invalid));
-        let kid = ks.active().kid().to_owned();
+        let kid = ks.active(0).key.kid().to_owned();
         let hs = jsonwebtoken::encode(
             &jsonwebtoken::Header { kid: Some(kid), ..jsonwebtoken::Header::new(Algorithm::HS256) },
             &claims(now),
-            &jsonwebtoken::EncodingKey::from_secret(&ks.active().n),
+            &jsonwebtoken::EncodingKey::from_secret(&ks.active(0).key.n),
         )
         .unwrap();
         assert_eq!(ks.verify(&hs, now * 1000, "http://issuer"), Err(VerifyError::Invalid));
+    }
+
+    #[test]
+    fn the_latest_key_whose_time_has_come_signs_and_every_key_verifies() {
+        let old = Arc::new(SigningKey::from_pkcs8(&key().0).unwrap());
+        let (new, _) = SigningKey::generate().unwrap();
+        let new = Arc::new(new);
+        let ks = KeySet::new(vec![
+            KeyEntry { key: old.clone(), active_from: 1_000 },
+            KeyEntry { key: new.clone(), active_from: 5_000 },
+        ])
+        .unwrap();
+        assert_eq!(ks.active(4_999).key.kid(), old.kid(), "the new key waits for its time");
+        assert_eq!(ks.active(5_000).key.kid(), new.kid());
+        assert_eq!(ks.active(0).key.kid(), old.kid(), "a clock behind every key: the earliest");
+        assert_eq!(ks.jwks()["keys"].as_array().unwrap().len(), 2, "both are published");
+        let now = 1_700_000_000;
+        for k in [&old, &new] {
+            let token = k.mint(&claims(now)).unwrap();
+            assert_eq!(ks.verify(&token, now * 1000, "http://issuer").unwrap().sub, "user_1");
+        }
     }
 }

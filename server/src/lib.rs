@@ -9,12 +9,14 @@
 //!   (`/v1/…`, secret key), JWKS, and the cross-cutting middleware (server time, error shape).
 //! - [`store`]: all SQL, behind one type, organised by resource; SQLite and PostgreSQL.
 //! - [`housekeeping`]: the background purge of sessions, refresh tokens and webhook events past their
-//!   retention.
+//!   retention, refilled rate-limit budgets, and the retirement of replaced signing keys.
 //! - [`webhooks`]: events about users, sessions and organizations, delivered to the app's endpoints
 //!   by a background worker — signing, retries, the address policy, the HTTP client.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256; [`session_token`]: the
-//!   claims of session tokens, with the active organization.
+//!   claims of session tokens, with the active organization; [`keyring`]: the signing keys at run
+//!   time (reloaded from the database, leases, bounded signing); [`key_rotation`]: the
+//!   `hallpass-server keys rotate|list` commands.
 //! - [`jwt_template`]: JWT templates — rules, Clerk shortcode rendering, custom signing keys, minting.
 //! - [`serve`]: the accept loop — connection caps, header-read timeout, the open-files limit.
 //! - [`organization_rules`]: names, slugs, role and permission keys of organizations; the instance's
@@ -39,6 +41,8 @@ pub mod extract;
 pub mod housekeeping;
 pub mod jwt;
 pub mod jwt_template;
+pub mod key_rotation;
+pub mod keyring;
 pub mod organization_rules;
 pub mod origins;
 pub mod password;
@@ -59,8 +63,8 @@ pub use routes::app;
 pub use state::{AppState, StartError};
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests, with
-/// the connection caps and timeouts of [`serve`]; runs [`housekeeping`] and the webhook
-/// [`webhooks::worker`] meanwhile.
+/// the connection caps and timeouts of [`serve`]; runs [`housekeeping`], the webhook
+/// [`webhooks::worker`] and the signing keys' reload ([`keyring::spawn_poller`]) meanwhile.
 ///
 /// Without a configured public URL, the tokens' issuer becomes `http://<listener address>`.
 pub async fn run(
@@ -73,6 +77,7 @@ pub async fn run(
         routes::demo_webhooks::subscribe(&state).await;
     }
     let (stop_background, stop) = housekeeping::stop_signal();
+    let poller = keyring::spawn_poller(state.clone(), stop.clone());
     let housekeeper = housekeeping::spawn(state.clone(), stop.clone());
     let deliverer = webhooks::worker::spawn(state.clone(), stop);
     let served = serve::serve(listener, state, async move {
@@ -84,5 +89,6 @@ pub async fn run(
     // either way they end after the batch or the attempts in progress.
     let _ = housekeeper.await;
     let _ = deliverer.await;
+    let _ = poller.await;
     served
 }

@@ -1,17 +1,53 @@
 //! `hallpass-server`: with no configuration, the dev instance on 127.0.0.1:8787 with its SQLite file
 //! under `.hallpass/`. See `hallpass-server --help` for every flag and `HALLPASS_*` variable.
+//! `hallpass-server keys rotate|list` manages the signing keys of the configured database (see
+//! `hallpass_server::key_rotation`).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use hallpass_server::at_rest::write_private_atomically;
+use clap::{Parser, Subcommand};
+use hallpass_server::at_rest::{Sealer, write_private_atomically};
+use hallpass_server::clock::{Clock, SystemClock};
+use hallpass_server::key_rotation::{self, DEFAULT_DELAY_SECS};
 use hallpass_server::state::SecretKeySource;
+use hallpass_server::store::Store;
 use hallpass_server::{AppState, Config, run};
 use tracing_subscriber::EnvFilter;
 
+/// The server (no subcommand) or one of its commands.
+#[derive(Parser)]
+#[command(name = "hallpass-server", version, about = "Self-hosted Hallpass auth server")]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The signing keys of the configured database (`--database-url`), while the servers on it run.
+    #[command(subcommand)]
+    Keys(Keys),
+}
+
+#[derive(Subcommand)]
+enum Keys {
+    /// Add a new signing key: published by every server at once, signing after the delay; the key it
+    /// replaces is retired once no token it signed can still be valid.
+    Rotate {
+        /// Seconds between publishing the new key and its first signature (at least 10).
+        #[arg(long, default_value_t = DEFAULT_DELAY_SECS)]
+        delay_secs: u64,
+    },
+    /// Every signing key and its state: waiting, signing, replaced (until when), retired.
+    List,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let cli = Cli::parse();
+    let config = cli.config;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     if config.log_format == "json" {
         tracing_subscriber::fmt()
@@ -23,7 +59,11 @@ async fn main() -> ExitCode {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    match serve(config).await {
+    let done = match cli.command {
+        None => serve(config).await,
+        Some(Command::Keys(command)) => keys(config, command).await,
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -78,6 +118,21 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     run(listener, state, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn keys(config: Config, command: Keys) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open(&config.database_url, 2).await?;
+    let now = SystemClock.now_ms();
+    match command {
+        Keys::Rotate { delay_secs } => {
+            let sealer = config.key_encryption_key.as_ref().map(|k| Sealer::new(k.expose())).transpose()?;
+            let rotation = key_rotation::rotate(&store, sealer.as_ref(), now, delay_secs).await?;
+            print!("{}", key_rotation::describe_rotation(&rotation, now));
+        }
+        Keys::List => print!("{}", key_rotation::describe_keys(&store.signing_key_history().await?, now)),
+    }
+    store.close().await;
     Ok(())
 }
 

@@ -34,9 +34,10 @@ pub async fn active_grant(
     }
 }
 
-/// Signs a session token for `user_id`'s session `session_id`, carrying `org` when given. `origin`
-/// becomes `azp` (only allow-listed origins reach a handler).
-pub fn mint(
+/// Signs a session token for `user_id`'s session `session_id`, carrying `org` when given, on a
+/// signing slot with the key that signs now, leased past the token's expiry (see `crate::keyring`).
+/// `origin` becomes `azp` (only allow-listed origins reach a handler).
+pub async fn mint(
     state: &AppState,
     user_id: &str,
     session_id: &str,
@@ -65,8 +66,9 @@ pub fn mint(
         fea,
         o,
     };
-    let jwt = state.keys.active().mint(&claims).map_err(ApiError::internal)?;
-    let expires_in = u32::try_from((claims.exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
+    let exp = claims.exp;
+    let jwt = state.keys.sign(claims, now, exp * 1000).await.map_err(ApiError::internal)?;
+    let expires_in = u32::try_from((exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
     let organization = org.map(MemberGrant::to_claims);
     Ok(Minted { jwt, expires_in, now, organization })
 }

@@ -12,7 +12,8 @@ use crate::at_rest::{SealError, Sealer, unseal};
 use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::jwt::{KeyError, KeySet, SigningKey};
+use crate::jwt::SigningKey;
+use crate::keyring::{Keyring, KeyringError};
 use crate::origins::OriginList;
 use crate::password::{HashParams, Hasher};
 use crate::ratelimit::{Limits, counters_for};
@@ -26,7 +27,7 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Key(#[from] KeyError),
+    Keys(#[from] KeyringError),
     #[error(transparent)]
     Sealed(#[from] SealError),
     #[error("HALLPASS_SECRET_KEY must start with sk_test_ or sk_live_ and be at least 32 characters")]
@@ -57,7 +58,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub store: Store,
-    pub keys: KeySet,
+    /// The signing keys, reloaded from the database while the server runs (see [`crate::keyring`]).
+    pub keys: Keyring,
     pub secret_key: SecretKey,
     pub secret_key_source: SecretKeySource,
     pub successor_key: SuccessorKey,
@@ -133,7 +135,11 @@ impl AppState {
             .map(SuccessorKey::new)
             .ok_or(StartError::CorruptSecret("refresh_successor_key"))?;
 
-        let keys = load_or_create_keys(&store, sealer.as_ref(), now).await?;
+        // A key stored before leases may have signed session tokens and template tokens: its lease
+        // covers the longest either lives.
+        let longest_template = store.longest_instance_key_template_lifetime().await?.unwrap_or(0);
+        let longest_secs = longest_template.max(i64::from(config.token_lifetime_secs));
+        let keys = Keyring::open(store.clone(), sealer, now, longest_secs.saturating_mul(1000)).await?;
 
         let fresh_instance = new_id(id_prefix::INSTANCE).map_err(|e| StartError::Task(e.to_string()))?;
         let instance_id = store.secret_or_insert("instance_id", fresh_instance, now).await?;
@@ -200,9 +206,10 @@ impl AppState {
         encode_publishable_key(&self.public_url(), self.secret_key.expose().starts_with("sk_live_"))
     }
 
-    /// The active signing key (benchmarks sign with it directly).
-    pub fn signing_key(&self) -> &SigningKey {
-        self.keys.active()
+    /// The key that signs now (benchmarks sign with it directly; requests go through
+    /// [`Keyring::sign`], which leases it first).
+    pub fn signing_key(&self) -> Arc<SigningKey> {
+        self.keys.signing_key(self.now_ms())
     }
 }
 
@@ -258,35 +265,4 @@ async fn instance_secret(
         tracing::info!(secret = name, "sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
     }
     Ok((plain, generated))
-}
-
-/// The stored signing keys; on a database without any, a new key (of the processes starting on it at
-/// once, one key is kept and all of them load it: every replica publishes the same JWKS).
-async fn load_or_create_keys(store: &Store, sealer: Option<&Sealer>, now: i64) -> Result<KeySet, StartError> {
-    if store.signing_keys().await?.is_empty() {
-        let (key, der) = tokio::task::spawn_blocking(SigningKey::generate)
-            .await
-            .map_err(|e| StartError::Task(e.to_string()))??;
-        let material = match sealer {
-            Some(s) => s.seal(&format!("signing_keys:{}", key.kid()), &b64url(&der))?,
-            None => b64url(&der),
-        };
-        store.insert_first_signing_key(key.kid(), &material, now).await?;
-    }
-    let mut keys = Vec::new();
-    for stored in store.signing_keys().await? {
-        let label = format!("signing_keys:{}", stored.kid);
-        let (der_b64, needs_sealing) = unseal(sealer, &label, &stored.private_key)?;
-        let der = b64url_decode(&der_b64).ok_or(StartError::CorruptSecret("signing_keys.private_key"))?;
-        let key = SigningKey::from_pkcs8(&der)?;
-        if key.kid() != stored.kid {
-            return Err(StartError::CorruptSecret("signing_keys.kid"));
-        }
-        if let (true, Some(s)) = (needs_sealing, sealer) {
-            store.set_signing_key_material(&stored.kid, &s.seal(&label, &der_b64)?).await?;
-            tracing::info!(kid = %stored.kid, "signing key sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
-        }
-        keys.push(key);
-    }
-    KeySet::new(keys).ok_or(StartError::CorruptSecret("signing_keys"))
 }

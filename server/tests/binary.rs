@@ -79,3 +79,37 @@ async fn ready_file_then_requests_then_graceful_sigterm(db: Db) {
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert!(stdout.contains(pk), "keys are printed: {stdout}");
 }
+
+db_test!(keys_rotate_and_list_work_on_the_configured_database);
+async fn keys_rotate_and_list_work_on_the_configured_database(db: Db) {
+    let keys = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hallpass-server"))
+            .env("HALLPASS_DATABASE_URL", &db.url)
+            .env_remove("HALLPASS_KEY_ENCRYPTION_KEY")
+            .arg("keys")
+            .args(args)
+            .output()
+            .unwrap();
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    };
+    let (ok, text) = keys(&["rotate", "--delay-secs", "30"]);
+    assert!(!ok && text.contains("no signing key yet"), "before any server made the first: {text}");
+    let first = hallpass_server::AppState::new(db.config()).await.unwrap();
+    let kid = first.signing_key().kid().to_owned();
+    first.store.close().await;
+    let (ok, text) = keys(&["rotate", "--delay-secs", "30"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("New signing key ins_") && text.contains("(in 30 s)"), "{text}");
+    assert!(text.contains(&format!("{kid} signs until then")), "{text}");
+    let (ok, text) = keys(&["rotate", "--delay-secs", "30"]);
+    assert!(!ok && text.contains("is already waiting to start signing"), "{text}");
+    let (ok, text) = keys(&["rotate", "--delay-secs", "3"]);
+    assert!(!ok && text.contains("at least 10 s"), "{text}");
+    let (ok, text) = keys(&["list"]);
+    assert!(ok, "{text}");
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("ins_")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("published, signs from") && lines[1].contains("signing since"), "{text}");
+}

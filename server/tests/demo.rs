@@ -51,7 +51,7 @@ async fn whoami_verifies_a_session_token_with_the_jwks(db: Db) {
     assert_eq!(body["object"], "whoami");
     assert_eq!(body["user_id"], auth.user.id);
     assert_eq!(body["session_id"], auth.session.id);
-    assert_eq!(body["key_id"], app.state.keys.active().kid());
+    assert_eq!(body["key_id"], app.state.signing_key().kid());
 
     // Expired (beyond the leeway) on the server's clock: refused.
     app.clock.advance_secs(app.config.token_lifetime_secs as i64 + 10);

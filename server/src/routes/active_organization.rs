@@ -78,7 +78,7 @@ pub async fn touch(
             grant
         }
     };
-    let minted = session_token::mint(&state, &session.user_id, &session.id, grant.as_ref(), origin.0)?;
+    let minted = session_token::mint(&state, &session.user_id, &session.id, grant.as_ref(), origin.0).await?;
     tracing::info!(session_id = %session.id, organization_id = ?session.active_organization_id, "active organization set");
     Ok(Json(SessionTokenResponse {
         session: session.to_wire(),
@@ -107,7 +107,7 @@ pub async fn token_for_organization(
         }
         Some(target) => grant_for(&state, &session, target.as_deref(), &org_access::TOKEN_FOR).await?,
     };
-    let minted = session_token::mint(&state, &session.user_id, &session.id, grant.as_ref(), origin.0)?;
+    let minted = session_token::mint(&state, &session.user_id, &session.id, grant.as_ref(), origin.0).await?;
     Ok(Json(TemplateTokenResponse {
         object: "token".into(),
         jwt: minted.jwt.into(),

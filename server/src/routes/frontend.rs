@@ -317,8 +317,9 @@ fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSessio
     })
 }
 
-/// Mints a session token for `session` — with its active organization, read now — and builds the
-/// response carrying `refresh_token`.
+/// Mints a session token for `session` — with its active organization, read now, on a signing slot,
+/// with the key that signs now (see `crate::keyring`) — and builds the response carrying
+/// `refresh_token`.
 async fn issue(
     state: &AppState,
     user: &UserRecord,
@@ -327,7 +328,7 @@ async fn issue(
     origin: Option<String>,
 ) -> ApiResult<AuthResponse> {
     let org = session_token::active_grant(state, session.active_organization_id.as_deref(), &user.id).await?;
-    let minted = session_token::mint(state, &user.id, &session.id, org.as_ref(), origin)?;
+    let minted = session_token::mint(state, &user.id, &session.id, org.as_ref(), origin).await?;
     Ok(AuthResponse {
         user: user.to_frontend(),
         session: session.to_wire(),

@@ -45,24 +45,40 @@ pub async fn mint(
         now_ms: now,
         jti: random_base62(20)?,
     };
-    // An RS256 signature is milliseconds of CPU (36 ms with an 8192-bit custom key): off the
-    // async workers, so a burst of mints cannot stall every other request.
-    let signer = state.clone();
-    let minted = tokio::task::spawn_blocking(move || {
-        jwt_template::mint(&template, &user, &session, &standard, signer.signing_key(), &signer.template_keys)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| match e {
-        // The template and this user's metadata together are too large: a client-visible, stable
-        // 4xx (nothing is wrong with the server), not a 500.
-        jwt_template::MintError::TooLarge { .. } => ApiError::unprocessable(
-            ErrorCode::JwtTemplateTooLarge,
-            "This JWT template renders too many claims for this user",
-        )
-        .with_long_message(format!("{e}. Shorten the template or the metadata its shortcodes insert.")),
-        other => ApiError::internal(other),
-    })?;
+    // The instance key signs unless the template has its own: leased past this token's `exp` first
+    // (see `crate::keyring`). An RS256 signature is milliseconds of CPU (36 ms with an 8192-bit
+    // custom key): on a signing slot off the async workers, so a burst of mints cannot stall every
+    // other request.
+    let exp_ms = (now.div_euclid(1000) + i64::from(template.lifetime)).saturating_mul(1000);
+    let instance_key = match template.signing_key {
+        None => state.keys.lease(now, exp_ms).await.map_err(ApiError::internal)?,
+        Some(_) => state.keys.signing_key(now),
+    };
+    let custom_keys = state.clone();
+    let minted = state
+        .keys
+        .blocking(move || {
+            jwt_template::mint(
+                &template,
+                &user,
+                &session,
+                &standard,
+                &instance_key,
+                &custom_keys.template_keys,
+            )
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            // The template and this user's metadata together are too large: a client-visible, stable
+            // 4xx (nothing is wrong with the server), not a 500.
+            jwt_template::MintError::TooLarge { .. } => ApiError::unprocessable(
+                ErrorCode::JwtTemplateTooLarge,
+                "This JWT template renders too many claims for this user",
+            )
+            .with_long_message(format!("{e}. Shorten the template or the metadata its shortcodes insert.")),
+            other => ApiError::internal(other),
+        })?;
     // Whole seconds left from the server time, rounded down, as for session tokens.
     let expires_in = u32::try_from((minted.exp * 1000 - now).div_euclid(1000)).unwrap_or(0);
     Ok(Json(TemplateTokenResponse { object: "token".into(), jwt: minted.jwt.into(), expires_in }))
