@@ -58,6 +58,11 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_REFRESH_GRACE_SECS", default_value_t = 10)]
     pub refresh_grace_secs: u32,
 
+    /// Most refresh-token rotations committed in one database transaction: rotations arriving
+    /// together share one (group commit); 1 gives each its own.
+    #[arg(long, env = "HALLPASS_REFRESH_BATCH_MAX", default_value_t = 64)]
+    pub refresh_batch_max: usize,
+
     /// A session ends after this many seconds without a refresh.
     #[arg(long, env = "HALLPASS_SESSION_IDLE_TIMEOUT_SECS", default_value_t = 7 * 24 * 3600)]
     pub session_idle_timeout_secs: u64,
@@ -260,6 +265,7 @@ impl Config {
             secret_key: None,
             token_lifetime_secs: 60,
             refresh_grace_secs: 10,
+            refresh_batch_max: 64,
             session_idle_timeout_secs: 7 * 24 * 3600,
             session_lifetime_secs: 30 * 24 * 3600,
             session_retention_secs: 7 * 24 * 3600,

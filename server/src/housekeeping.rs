@@ -1,10 +1,10 @@
 //! Housekeeping: deletes what has outlived its retention — sessions over (signed out, revoked, or past
-//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, webhook
-//! events older than `--webhook-retention-secs` with their deliveries and attempts (except those still
-//! pending for an enabled endpoint), and rate-limit budgets that are full again; and it retires
-//! signing keys that a newer key replaced once nothing they signed can still be valid
-//! (`crate::keyring`) — from a background task that never holds requests up: every batch is one
-//! short transaction of at most
+//! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, refresh
+//! tokens rotated longer ago than reuse detection remembers, webhook events older than
+//! `--webhook-retention-secs` with their deliveries and attempts (except those still pending for an
+//! enabled endpoint), and rate-limit budgets that are full again; and it retires signing keys that a
+//! newer key replaced once nothing they signed can still be valid (`crate::keyring`) — from a
+//! background task that never holds requests up: every batch is one short transaction of at most
 //! `--housekeeping-batch-size` rows, batches are `--housekeeping-pause-ms` apart (on SQLite a request
 //! waits behind one batch at most), and a sweep starts every `--housekeeping-interval-secs`. Every
 //! replica runs one; on PostgreSQL their batches skip the rows another has locked.
@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::keyring;
 use crate::state::AppState;
-use crate::store::{Store, StoreError};
+use crate::store::{REUSE_DETECTION_MS, Store, StoreError};
 
 /// How housekeeping runs (from [`Config`]).
 #[derive(Clone, Debug)]
@@ -55,6 +55,8 @@ impl Settings {
 pub struct Swept {
     pub refresh_tokens: u64,
     pub sessions: u64,
+    /// Tokens of live sessions rotated longer ago than the reuse detection remembers.
+    pub rotated_refresh_tokens: u64,
     pub webhook_events: u64,
     pub rate_limits: u64,
     pub signing_keys_retired: u64,
@@ -67,13 +69,20 @@ pub struct Swept {
 enum Job {
     RefreshTokens,
     Sessions,
+    RotatedRefreshTokens,
     WebhookEvents,
     RateLimits,
     SigningKeys,
 }
 
-const JOBS: [Job; 5] =
-    [Job::RefreshTokens, Job::Sessions, Job::WebhookEvents, Job::RateLimits, Job::SigningKeys];
+const JOBS: [Job; 6] = [
+    Job::RefreshTokens,
+    Job::Sessions,
+    Job::RotatedRefreshTokens,
+    Job::WebhookEvents,
+    Job::RateLimits,
+    Job::SigningKeys,
+];
 
 impl Job {
     async fn batch(
@@ -87,6 +96,9 @@ impl Job {
         match self {
             Job::RefreshTokens => store.purge_refresh_tokens(sessions_cutoff, limit).await,
             Job::Sessions => store.purge_sessions(sessions_cutoff, limit).await,
+            Job::RotatedRefreshTokens => {
+                store.purge_rotated_refresh_tokens(now.saturating_sub(REUSE_DETECTION_MS), limit).await
+            }
             Job::WebhookEvents => {
                 store.purge_webhook_events(now.saturating_sub(settings.webhook_retention_ms), limit).await
             }
@@ -106,6 +118,7 @@ impl Job {
         match self {
             Job::RefreshTokens => &mut swept.refresh_tokens,
             Job::Sessions => &mut swept.sessions,
+            Job::RotatedRefreshTokens => &mut swept.rotated_refresh_tokens,
             Job::WebhookEvents => &mut swept.webhook_events,
             Job::RateLimits => &mut swept.rate_limits,
             Job::SigningKeys => &mut swept.signing_keys_retired,
@@ -180,10 +193,18 @@ pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
         let settings = Settings::from_config(&state.config);
         loop {
             match sweep(&state, &settings, &mut stop).await {
-                Ok(swept) if swept.refresh_tokens + swept.sessions + swept.webhook_events + swept.rate_limits > 0 => {
+                Ok(swept)
+                    if swept.refresh_tokens
+                        + swept.sessions
+                        + swept.rotated_refresh_tokens
+                        + swept.webhook_events
+                        + swept.rate_limits
+                        > 0 =>
+                {
                     tracing::info!(
                         sessions = swept.sessions,
                         refresh_tokens = swept.refresh_tokens,
+                        rotated_refresh_tokens = swept.rotated_refresh_tokens,
                         webhook_events = swept.webhook_events,
                         rate_limits = swept.rate_limits,
                         batches = swept.batches,

@@ -109,7 +109,9 @@ impl AppState {
         let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
         let sealer = config.key_encryption_key.as_ref().map(|k| Sealer::new(k.expose())).transpose()?;
         crate::organization_rules::check_config(&config).map_err(StartError::Config)?;
-        let store = Store::open(&config.database_url, config.database_max_connections).await?;
+        let store =
+            Store::open_with(&config.database_url, config.database_max_connections, config.refresh_batch_max)
+                .await?;
         check_organization_roles(&store, &config).await?;
 
         let (secret_key, secret_key_source) = match &config.secret_key {

@@ -66,16 +66,20 @@ async fn a_sweep_deletes_sessions_over_for_longer_than_the_retention_and_keeps_t
 
     let swept = sweep(&app, &settings(&app, 500, 0)).await;
     assert_eq!((swept.sessions, swept.refresh_tokens), (3, 3), "{swept:?}");
+    // The tokens `active` and `recent` rotated at 47 h, 25.5 h ago, go too (reuse detection is over).
+    assert_eq!(swept.rotated_refresh_tokens, 2, "{swept:?}");
     let mut kept = vec![active.session.id.clone(), recent.session.id.clone()];
     kept.sort();
     assert_eq!(session_ids(&app, &active.user.id).await, kept);
     // Purged: its refresh token is unknown now. Kept: it still answers with its status.
     app.refresh(signed_out.refresh_token.expose()).await.assert_error(401, "refresh_token_invalid");
     app.refresh(idle.refresh_token.expose()).await.assert_error(401, "refresh_token_invalid");
-    app.refresh(recent.refresh_token.expose()).await.assert_error(401, "session_ended");
+    app.refresh(recent_token.expose()).await.assert_error(401, "session_ended");
+    // Rotated more than a day ago: forgotten, whatever its session.
+    app.refresh(recent.refresh_token.expose()).await.assert_error(401, "refresh_token_invalid");
     assert_eq!(app.refresh(active_token.expose()).await.status, StatusCode::OK);
     // One empty batch per job (the webhook events of these sign-ins are kept for a week).
-    assert_eq!(sweep(&app, &settings(&app, 500, 0)).await, Swept { batches: 5, ..Swept::default() });
+    assert_eq!(sweep(&app, &settings(&app, 500, 0)).await, Swept { batches: 6, ..Swept::default() });
 }
 
 db_test!(batches_are_bounded_in_rows_and_in_number);
@@ -97,7 +101,7 @@ async fn batches_are_bounded_in_rows_and_in_number(db: Db) {
     assert_eq!(app.state.store.purge_refresh_tokens(cutoff, 5).await.unwrap(), 5, "exactly one batch");
     let one_batch_each = Settings { max_batches: 1, ..settings(&app, 4, 0) };
     let swept = sweep(&app, &one_batch_each).await;
-    assert_eq!((swept.refresh_tokens, swept.batches), (4, 5), "{swept:?}");
+    assert_eq!((swept.refresh_tokens, swept.batches), (4, 6), "{swept:?}");
     assert!(swept.sessions <= 4, "only sessions whose tokens are all gone: {swept:?}");
 
     let swept = sweep(&app, &settings(&app, 4, 0)).await;

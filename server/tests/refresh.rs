@@ -177,3 +177,102 @@ async fn rotated_tokens_are_remembered_for_a_day_then_forgotten(db: Db) {
     app.refresh(t1.expose()).await.assert_error(401, "refresh_token_reused");
     app.refresh(t0.expose()).await.assert_error(401, "refresh_token_invalid");
 }
+
+db_test!(many_families_refreshing_at_once_each_rotate_exactly_once);
+async fn many_families_refreshing_at_once_each_rotate_exactly_once(db: Db) {
+    // Rotations arriving together are committed together (group commit): 24 families, each token sent
+    // three times at once, all in flight together.
+    let app = std::sync::Arc::new(TestApp::new(&db).await);
+    let first = app.sign_up_as("ada@example.com").await;
+    let mut families = vec![(first.session.id, first.refresh_token)];
+    for _ in 1..24 {
+        let auth = app.sign_in_as("ada@example.com").await;
+        families.push((auth.session.id, auth.refresh_token));
+    }
+    for round in 0..3 {
+        let sends: Vec<_> = families
+            .iter()
+            .flat_map(|(_, token)| std::iter::repeat_n(token.clone(), 3))
+            .map(|token| {
+                let app = app.clone();
+                tokio::spawn(async move { app.refresh(token.expose()).await })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for s in sends {
+            answers.push(s.await.unwrap().auth());
+        }
+        for (i, (session_id, token)) in families.iter_mut().enumerate() {
+            let mine = &answers[i * 3..i * 3 + 3];
+            assert!(mine.iter().all(|a| &a.session.id == session_id), "round {round}: answers in order");
+            assert!(
+                mine.iter().all(|a| a.refresh_token == mine[0].refresh_token),
+                "round {round}: one successor"
+            );
+            assert_ne!(&mine[0].refresh_token, token);
+            *token = mine[0].refresh_token.clone();
+        }
+    }
+    // Three rotations per family, no more: the first token and three successors, one of them live.
+    for (session_id, token) in &families {
+        let sql = format!("SELECT COUNT(*) FROM refresh_tokens WHERE session_id = '{session_id}'");
+        let total: i64 = db.scalar(Box::leak(sql.into_boxed_str())).await;
+        assert_eq!(total, 4);
+        assert_eq!(app.refresh(token.expose()).await.status, StatusCode::OK);
+    }
+}
+
+db_test!(a_rotation_that_fails_fails_alone_and_its_group_is_committed_without_it);
+async fn a_rotation_that_fails_fails_alone_and_its_group_is_committed_without_it(db: Db) {
+    use hallpass_server::refresh;
+    use hallpass_server::store::{RefreshOutcome, RefreshPolicy, Rotation};
+    let app = TestApp::new(&db).await;
+    let store = app.state.store.clone();
+    let mut tokens = Vec::new();
+    let first = app.sign_up_as("ada@example.com").await;
+    tokens.push(first.refresh_token.clone());
+    for _ in 0..8 {
+        tokens.push(app.sign_in_as("ada@example.com").await.refresh_token);
+    }
+    let now = app.clock_now();
+    let policy = RefreshPolicy { grace_ms: 10_000, idle_ms: 3_600_000 };
+    let rotation = |token: &hallpass_protocol::Secret, successor: String| Rotation {
+        presented: refresh::hash(token),
+        successor,
+        now,
+        policy,
+    };
+    // Hold the writer (SQLite) or the first family's lock (PostgreSQL), so that the rotations submitted
+    // meanwhile queue and are committed as one group once it is released.
+    let mut held = store.write_tx().await.unwrap();
+    if db.engine == common::db::Engine::Postgres {
+        let sql = "SELECT id FROM sessions WHERE id = $1 FOR UPDATE";
+        sqlx::query(sql).bind(&first.session.id).execute(held.conn()).await.unwrap();
+    }
+    let blocked = {
+        let (store, r) = (store.clone(), rotation(&tokens[0], "a".repeat(64)));
+        tokio::spawn(async move { store.rotate_refresh_token(r).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // One of the group is broken: its successor is another family's live token (the insert fails).
+    let broken = rotation(&tokens[1], refresh::hash(&tokens[2]));
+    let mut submitted = vec![{
+        let store = store.clone();
+        tokio::spawn(async move { store.rotate_refresh_token(broken).await })
+    }];
+    for token in &tokens[2..] {
+        let (store, r) = (store.clone(), rotation(token, refresh::hash(&refresh::generate().unwrap())));
+        submitted.push(tokio::spawn(async move { store.rotate_refresh_token(r).await }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    held.commit().await.unwrap();
+    assert!(matches!(blocked.await.unwrap(), Ok(RefreshOutcome::Rotated(..))));
+    let mut outcomes = submitted.into_iter();
+    let broken = outcomes.next().unwrap().await.unwrap();
+    assert!(broken.is_err(), "{broken:?}");
+    for outcome in outcomes {
+        assert!(matches!(outcome.await.unwrap(), Ok(RefreshOutcome::Rotated(..))));
+    }
+    // Nothing of the broken rotation was kept: its token is still live.
+    assert_eq!(app.refresh(tokens[1].expose()).await.status, StatusCode::OK);
+}

@@ -430,3 +430,23 @@ fn postgres_over_tls_checks_the_server_certificate() {
         Store::open(&format!("{base}?sslmode=require"), 1).await.unwrap();
     });
 }
+
+db_test!(a_sign_in_racing_the_deletion_of_its_user_creates_nothing_and_fails_nothing);
+async fn a_sign_in_racing_the_deletion_of_its_user_creates_nothing_and_fails_nothing(db: Db) {
+    let app = TestApp::new(&db).await;
+    let ada = app.sign_up_as("ada@example.com").await;
+    let deleted = app.backend(Method::DELETE, &format!("/v1/users/{}", ada.user.id), None).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    // What sign-in does after its password check, for a user deleted since: the foreign key refuses
+    // the session, and the store says so instead of failing.
+    let now = app.clock_now();
+    let session = hallpass_server::store::NewSession {
+        id: "sess_late".into(),
+        user_id: ada.user.id.clone(),
+        now,
+        expire_at: now + 60_000,
+        abandon_at: now + 60_000,
+    };
+    assert!(app.state.store.create_session(&session, "late").await.unwrap().is_none());
+    assert!(app.state.store.session("sess_late").await.unwrap().is_none());
+}

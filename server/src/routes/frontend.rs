@@ -20,7 +20,8 @@ use crate::security_log;
 use crate::session_token;
 use crate::state::AppState;
 use crate::store::{
-    CreateUserError, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionRecord, UserRecord,
+    CreateUserError, NewSession, NewUser, REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy, Rotation,
+    SessionRecord, UserRecord,
 };
 use crate::validate;
 
@@ -115,19 +116,16 @@ pub async fn sign_in(
                 .await
                 .map_err(ApiError::internal)?;
             security_log::sign_in_failed(addr, &email, other.as_ref().map(|u| u.id.as_str()), reason);
-            return Err(ApiError::unprocessable(
-                ErrorCode::FormPasswordIncorrect,
-                "Password is incorrect. Try again.",
-            )
-            .with_long_message("The email address or password is incorrect.")
-            .param("password"));
+            return Err(password_incorrect());
         }
     };
     state.limits.sign_in_succeeded(&email, &addr_key).await.map_err(ApiError::internal)?;
     let now = state.now_ms();
     let session = new_session(&state, &user.id, now)?;
     let token = refresh::generate()?;
-    let session = state.store.create_session(&session, &refresh::hash(&token)).await?;
+    // `None`: the user was deleted since the password check; the account is unknown now.
+    let session =
+        state.store.create_session(&session, &refresh::hash(&token)).await?.ok_or_else(password_incorrect)?;
     let user =
         state.store.user(&user.id).await?.ok_or_else(|| ApiError::internal("user vanished at sign-in"))?;
     tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
@@ -150,10 +148,13 @@ pub async fn refresh(
         grace_ms: i64::from(state.config.refresh_grace_secs) * 1000,
         idle_ms: secs_to_ms(state.config.session_idle_timeout_secs),
     };
-    let outcome = state
-        .store
-        .rotate_refresh_token(&refresh::hash(&presented), &refresh::hash(&successor), state.now_ms(), policy)
-        .await?;
+    let rotation = Rotation {
+        presented: refresh::hash(&presented),
+        successor: refresh::hash(&successor),
+        now: state.now_ms(),
+        policy,
+    };
+    let outcome = state.store.rotate_refresh_token(rotation).await?;
     match outcome {
         RefreshOutcome::Rotated(session, user) | RefreshOutcome::GraceReplay(session, user) => {
             issue(&state, &user, &session, successor, origin.0).await.map(Json)
@@ -184,6 +185,10 @@ pub async fn sign_out(
     let hash = refresh::hash(&req.refresh_token);
     let (session, rotated_at) = state.store.session_by_token(&hash).await?.ok_or_else(refresh_invalid)?;
     let now = state.now_ms();
+    if rotated_at.is_some_and(|at| at < now - REUSE_DETECTION_MS) {
+        // Forgotten, as on /refresh (housekeeping deletes it): unknown, not reuse.
+        return Err(refresh_invalid());
+    }
     let grace_ms = i64::from(state.config.refresh_grace_secs) * 1000;
     if rotated_at.is_some_and(|at| now - at > grace_ms) {
         if state.store.set_status(&session.id, SessionStatus::Active, SessionStatus::Revoked, now).await? {
@@ -279,6 +284,12 @@ fn hash_error(addr: ClientAddr, path: &str, e: HashError) -> ApiError {
         }
         HashError::Failed(cause) => ApiError::internal(cause),
     }
+}
+
+fn password_incorrect() -> ApiError {
+    ApiError::unprocessable(ErrorCode::FormPasswordIncorrect, "Password is incorrect. Try again.")
+        .with_long_message("The email address or password is incorrect.")
+        .param("password")
 }
 
 fn refresh_reused() -> ApiError {

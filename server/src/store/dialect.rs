@@ -5,7 +5,8 @@
 //!
 //! A statement that differs is a [`Sql`]: both spellings side by side, made by [`locked!`] (`FOR
 //! UPDATE` on PostgreSQL), [`share_locked!`] (`FOR SHARE`) or [`skip_locked!`] (`FOR UPDATE SKIP
-//! LOCKED` inside a bulk delete's subquery), and picked with `tx.engine()`.
+//! LOCKED` inside a bulk delete's subquery), and picked with `tx.engine()`. A statement that only
+//! takes locks is sent where [`takes_row_locks`] says so.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -108,6 +109,12 @@ macro_rules! skip_locked {
     };
 }
 pub(crate) use skip_locked;
+
+/// Whether a write transaction must lock the rows it reads before writing (PostgreSQL), or already
+/// excludes every other writer (SQLite's one write lock): a statement that only locks is not sent then.
+pub fn takes_row_locks(engine: Engine) -> bool {
+    engine == Engine::Postgres
+}
 
 /// The statement that begins a write transaction.
 pub fn begin_write(engine: Engine) -> &'static str {

@@ -75,6 +75,7 @@ const VERSIONS: &[Version] = &[
     both!(20261130000001, "webhooks"),
     both!(20261130100001, "rate_limits"),
     both!(20261130100002, "signing_key_rotation"),
+    both!(20261130100003, "rotated_refresh_tokens"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

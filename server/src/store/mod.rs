@@ -64,9 +64,18 @@
 //!
 //! The refresh-token family is the example to read: its session row is the lock
 //! ([`refresh_tokens`]).
+//!
+//! # Refresh rotations are committed in groups
+//!
+//! The hottest write — one rotation per signed-in user per minute — does not open a transaction of its
+//! own: rotations arriving together share one ([`group_commit`]). A per-rotation side effect that must
+//! commit with its rotation (an outbox row for `session.*` webhooks) is written in
+//! `refresh_tokens::rotate_in`, with the `tx` it is given: it runs inside the group's transaction,
+//! once per rotation, where the rotation's outcome is known, and commits or rolls back with it.
 
 pub mod columns;
 pub mod dialect;
+pub mod group_commit;
 pub mod instance;
 pub mod invitations;
 pub mod jwt_templates;
@@ -97,7 +106,7 @@ pub use organizations::{
     Creator, MemberGrant, NewOrganization, OrgWriteError, OrganizationOrder, OrganizationRecord,
     OrganizationSearch,
 };
-pub use refresh_tokens::{REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy};
+pub use refresh_tokens::{REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy, Rotation};
 pub use roles::{NewRole, PermissionRecord, ProtectedRoles, RoleChange, RoleRecord, RoleWriteError};
 pub use sessions::{NewSession, SessionRecord};
 pub use users::{CreateUserError, NewUser, UserRecord};
@@ -117,6 +126,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the OS random number generator failed: {0}")]
     Random(getrandom::Error),
+    /// One failure answered to several requests (a group of rotations whose users could not be read).
+    #[error(transparent)]
+    Shared(Arc<StoreError>),
 }
 
 // By hand: `getrandom::Error` is not a `std::error::Error` without its `std` feature.
@@ -135,6 +147,8 @@ pub struct Store {
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Woken after every commit that wrote webhook events (this process's delivery worker waits on it).
     outbox: Arc<tokio::sync::Notify>,
+    /// The refresh committer ([`group_commit`]); `None` in the committer's own handle.
+    rotations: Option<Arc<group_commit::Rotations>>,
 }
 
 /// A write transaction (see the module doc). Dropping it without [`WriteTx::commit`] rolls back.
@@ -187,12 +201,25 @@ impl WriteOne {
 
 impl Store {
     /// Connects to `url` (creating a SQLite file and its directory if needed), applies pending
-    /// migrations, and keeps a pool of at most `max_connections`.
+    /// migrations, and keeps a pool of at most `max_connections`; refresh rotations are committed in
+    /// groups of up to [`group_commit::DEFAULT_MAX`].
     pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Store::open_with(url, max_connections, group_commit::DEFAULT_MAX).await
+    }
+
+    /// [`Store::open`], committing at most `refresh_batch_max` rotations in one transaction (1: each
+    /// in its own). Starts the committer task: call it inside a Tokio runtime.
+    pub async fn open_with(
+        url: &str,
+        max_connections: u32,
+        refresh_batch_max: usize,
+    ) -> Result<Store, StoreError> {
         let engine = Engine::of_url(url)?;
         let pool = dialect::connect(engine, url, max_connections).await?;
         let writer = (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Store { pool, engine, writer, outbox: Arc::default() })
+        let bare = Store { pool, engine, writer, outbox: Arc::default(), rotations: None };
+        let rotations = group_commit::Rotations::start(bare.clone(), refresh_batch_max);
+        Ok(Store { rotations: Some(Arc::new(rotations)), ..bare })
     }
 
     pub fn engine(&self) -> Engine {

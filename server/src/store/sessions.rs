@@ -1,13 +1,16 @@
 //! Sessions: creation at sign-up and sign-in (with the first refresh token), lookups, status changes
 //! (sign-out, revocation, expiry), the active organization, and the purge of sessions long over. A
-//! session's row is also the lock of its refresh-token family (see [`lock_by_token`]).
+//! session's row is also the lock of its refresh-token family (see [`lock_family`]).
 //!
 //! Events ([`super::outbox`]): `session.created` when one starts, `session.ended` / `session.revoked`
 //! when a status change commits ([`status_event`]); expiry has no event (Clerk sends none).
 
 use hallpass_protocol::{EventType, Session, SessionStatus};
 
-use super::dialect::{Sql, locked, skip_locked};
+use sqlx::AssertSqlSafe;
+use sqlx::error::ErrorKind;
+
+use super::dialect::{Sql, skip_locked, takes_row_locks};
 use super::{Store, StoreError, WriteTx};
 
 /// A session as stored.
@@ -69,21 +72,27 @@ pub(super) use session_columns;
 const SESSION_BY_ID: &str = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = $1");
 
 impl Store {
-    /// Starts a session for an existing user (sign-in) with its first refresh token.
+    /// Starts a session for an existing user (sign-in) with its first refresh token; `None` if the user
+    /// was deleted meanwhile (the foreign key refuses the session).
     pub async fn create_session(
         &self,
         session: &NewSession,
         token_hash: &str,
-    ) -> Result<SessionRecord, StoreError> {
+    ) -> Result<Option<SessionRecord>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let created = insert(&mut tx, session, token_hash).await?;
+        let created = match insert(&mut tx, session, token_hash).await {
+            Err(StoreError::Db(sqlx::Error::Database(d))) if d.kind() == ErrorKind::ForeignKeyViolation => {
+                return Ok(None);
+            }
+            other => other?,
+        };
         sqlx::query("UPDATE users SET last_sign_in_at = $1, updated_at = $1 WHERE id = $2")
             .bind(session.now)
             .bind(&session.user_id)
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
-        Ok(created)
+        Ok(Some(created))
     }
 
     pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -229,20 +238,44 @@ pub(super) async fn insert(
     Ok(created)
 }
 
-/// The session that the refresh token hashed `token_hash` belongs to, locked until `tx` ends: every
-/// rotation, sign-out or revocation of that session waits for it on PostgreSQL (on SQLite the write
-/// transaction already excludes them all). `None` if there is no such token (or session).
-pub(super) async fn lock_by_token(
+/// Locks the session (the token family) of the refresh token hashed `token_hash` until `tx` ends:
+/// every rotation, sign-out or revocation of that session waits for it. PostgreSQL only: on SQLite the
+/// write transaction already excludes them all, and nothing is sent.
+pub(super) async fn lock_family(tx: &mut WriteTx, token_hash: &str) -> Result<(), StoreError> {
+    if takes_row_locks(tx.engine()) {
+        sqlx::query(
+            "SELECT id FROM sessions WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) \
+             FOR UPDATE",
+        )
+        .bind(token_hash)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// [`lock_family`] for several tokens at once, in one statement that locks their sessions in `id`
+/// order — the order every such batch locks in, so two batches (two replicas) never wait on each
+/// other in a circle. Returns the ids of the sessions locked. PostgreSQL only (see [`lock_family`]).
+pub(super) async fn lock_families(
     tx: &mut WriteTx,
-    token_hash: &str,
-) -> Result<Option<SessionRecord>, StoreError> {
-    const LOCK: Sql = locked!(concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1)"
-    ));
-    let sql = LOCK.get(tx.engine());
-    Ok(sqlx::query_as(sql).bind(token_hash).fetch_optional(tx.conn()).await?)
+    token_hashes: &[&str],
+) -> Result<Vec<String>, StoreError> {
+    if !takes_row_locks(tx.engine()) || token_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=token_hashes.len()).map(|i| format!("${i}")).collect();
+    // Only placeholders are spliced in: the values are bound.
+    let sql = format!(
+        "SELECT id FROM sessions WHERE id IN (SELECT session_id FROM refresh_tokens WHERE token_hash IN ({})) \
+         ORDER BY id FOR UPDATE",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_scalar(AssertSqlSafe(sql));
+    for hash in token_hashes {
+        query = query.bind(*hash);
+    }
+    Ok(query.fetch_all(tx.conn()).await?)
 }
 
 /// Sets a session's status inside `tx` (whose caller holds the session's lock), with its event.

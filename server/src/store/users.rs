@@ -10,7 +10,7 @@
 use hallpass_protocol::{DeletedObject, EmailAddress, EventType, Metadata, SessionStatus, User};
 
 use super::columns::json;
-use super::dialect::locked;
+use super::dialect::{locked, takes_row_locks};
 use super::sessions::{self, NewSession, SessionRecord};
 use super::{Store, StoreError, WriteTx};
 
@@ -170,6 +170,21 @@ impl Store {
         Ok(sqlx::query_as(USER_BY_ID).bind(id).fetch_optional(&self.pool).await?)
     }
 
+    /// The users with these ids (those that exist), in one query.
+    pub async fn users_by_ids(&self, ids: &[&str]) -> Result<Vec<UserRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        // Only placeholders are spliced in: the values are bound.
+        let sql = format!(concat!(select_user!("WHERE u.id IN ({})")), placeholders.join(", "));
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
         let sql = concat!(
             "SELECT ",
@@ -201,7 +216,14 @@ impl Store {
         // What the cascade will take, for its events.
         let memberships = self.memberships_of_user_in(&mut tx, id, now).await?;
         // Sessions first, then the user: the order rotation and sign-out lock in (a session, then
-        // its tokens), so a refresh racing the deletion waits instead of deadlocking.
+        // its tokens), so a refresh racing the deletion waits instead of deadlocking. On PostgreSQL
+        // they are locked in id order first, the order a group of rotations locks its sessions in.
+        if takes_row_locks(tx.engine()) {
+            sqlx::query("SELECT id FROM sessions WHERE user_id = $1 ORDER BY id FOR UPDATE")
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
         let deleted: Vec<SessionRecord> =
             sqlx::query_as(DELETE_SESSIONS).bind(id).fetch_all(tx.conn()).await?;
         let n =
