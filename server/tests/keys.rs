@@ -17,8 +17,7 @@ use hallpass_server::key_rotation::{self, RotateError};
 use hallpass_server::keyring::{LEASE_AHEAD_MS, RETIRE_SKEW_MS};
 use hallpass_server::secret::KeyEncryptionKey;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn kid_of(jwt: &str) -> String {
     jsonwebtoken::decode_header(jwt).unwrap().kid.unwrap()
@@ -33,18 +32,9 @@ async fn published(app: &TestApp) -> Vec<String> {
     kids
 }
 
-/// Whether `jwt`'s signature verifies with the key its `kid` names in the JWKS `app` serves (as a
-/// third-party backend checks it; time is the test's to judge).
+/// Whether `jwt` verifies with the JWKS document `app` serves (see [`common::verifies_with_jwks`]).
 async fn verifies_with_jwks(app: &TestApp, jwt: &str) -> bool {
-    let jwks: JwkSet =
-        serde_json::from_slice(&app.call(Method::GET, paths::JWKS, &[], None).await.body).unwrap();
-    let Some(jwk) = jwks.find(&kid_of(jwt)) else { return false };
-    let mut v = Validation::new(Algorithm::RS256);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(jwt, &DecodingKey::from_jwk(jwk).unwrap(), &v).is_ok()
+    common::verifies_with_jwks(&app.call(Method::GET, paths::JWKS, &[], None).await.body, jwt)
 }
 
 fn set(clock: &ManualClock, ms: i64) {

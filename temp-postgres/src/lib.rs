@@ -134,6 +134,25 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// Creates the database `name` (PostgreSQL's `createdb`: beside `initdb`, else on PATH).
+    pub fn create_database(&self, name: &str) -> Result<(), String> {
+        let beside = bin_dir()?.join("createdb");
+        let createdb = if beside.is_file() { beside } else { PathBuf::from("createdb") };
+        let out = Command::new(createdb)
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("running createdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "createdb {name} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(())
+    }
+
     /// Hands the cluster's lifetime to the program this process is about to `exec` into (`cargo xtask
     /// demo --postgres` becomes `hallpass-server`): the supervisor's pipe stays open across the exec, so
     /// the cluster stops when that program exits. If the exec fails, it stops when this process exits.

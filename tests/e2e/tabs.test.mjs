@@ -1,6 +1,7 @@
 // Many tabs, flaky networks, sleeping tabs: real tabs of one browser context (one localStorage, one
-// BroadcastChannel namespace, one Web Locks manager) running the release package against a real server
-// with 10 s session tokens, behind the fault-injecting proxy.
+// BroadcastChannel namespace, one Web Locks manager) running the release package against two
+// hallpass-server replicas on one PostgreSQL database with 10 s session tokens, behind the
+// fault-injecting proxy, which sends the requests to the replicas in turn.
 //
 // The limits here are ones only a defect breaks on a loaded 2-core machine (a refresh pair
 // milliseconds apart, a sign-out that never arrives, a tab that never recovers). The strict numbers —
@@ -88,6 +89,8 @@ test("5 tabs for 2 minutes with 10 s tokens: one refresh per period in all, neve
     assert.ok(c.ok >= 60, `the loop ran (${c.ok} of ~240 ticks)`);
   }
   assert.deepEqual(await signOuts(pages), [0, 0, 0, 0, 0], "zero sign-outs");
+  const replicas = Object.entries(await control("counts")).filter(([k, n]) => k.startsWith("via ") && n > 0);
+  assert.equal(replicas.length, 2, `both replicas answered (${JSON.stringify(replicas)})`);
   await context.close();
 });
 

@@ -22,7 +22,6 @@ mod demo;
 mod minify;
 mod nextjs_example;
 mod package;
-mod proxy;
 mod server;
 mod setup;
 mod test;

@@ -1,5 +1,6 @@
-//! A real `hallpass-server` for the test suites: its own temporary SQLite file, a free loopback port,
-//! short token lifetimes, stopped (SIGTERM, then kill) when the guard drops.
+//! A real `hallpass-server` for the test suites: its own temporary SQLite file (or a PostgreSQL
+//! database it shares with other replicas), a free loopback port, short token lifetimes, stopped
+//! (SIGTERM, then kill) when the guard drops.
 
 use std::fs;
 use std::path::PathBuf;
@@ -27,6 +28,17 @@ pub struct TestServer {
 pub struct ServerOptions {
     pub name: &'static str,
     pub token_lifetime_secs: u32,
+    /// `None`: a SQLite file of its own. `Some(postgres://…)`: that database (replicas share one).
+    pub database_url: Option<String>,
+    /// The public URL (the tokens' `iss`): a load balancer's, for replicas behind one.
+    pub public_url: Option<String>,
+}
+
+impl ServerOptions {
+    /// A server of its own, on its own SQLite file.
+    pub fn alone(name: &'static str, token_lifetime_secs: u32) -> ServerOptions {
+        ServerOptions { name, token_lifetime_secs, database_url: None, public_url: None }
+    }
 }
 
 impl TestServer {
@@ -46,11 +58,18 @@ impl TestServer {
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("HALLPASS_")) {
             command.env_remove(key);
         }
+        let database_url = options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.join("hallpass.db").display()));
+        if let Some(url) = &options.public_url {
+            command.args(["--public-url", url]);
+        }
         let child = command
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--database-url")
-            .arg(format!("sqlite://{}?mode=rwc", dir.join("hallpass.db").display()))
+            .arg(database_url)
             .arg("--ready-file")
             .arg(&ready)
             .arg("--token-lifetime-secs")

@@ -9,14 +9,15 @@
 //! The server's tests run each database test on SQLite and on PostgreSQL: one throwaway cluster
 //! (`temp-postgres`) serves the whole run through `HALLPASS_TEST_POSTGRES_URL`, and
 //! `HALLPASS_TEST_REQUIRE_POSTGRES` makes the PostgreSQL variants fail rather than skip where
-//! PostgreSQL is missing.
+//! PostgreSQL is missing. The same cluster then holds the database of the two replicas the many-tabs
+//! browser suites run against.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::proxy::Proxy;
 use crate::server::{ServerOptions, TestServer};
 use crate::util::{Counts, Result, cmd, exec, root, run_counting, tmp_dir};
+use test_proxy::Proxy;
 
 pub fn run(only: Option<&str>) -> Result {
     match only {
@@ -24,9 +25,9 @@ pub fn run(only: Option<&str>) -> Result {
         Some(selection @ ("browser" | "wasm" | "e2e")) => {
             let tmp = browser_tmp()?;
             let counts = match selection {
-                "browser" => browser_suites(&tmp)?,
+                "browser" => browser_suites(&tmp, None)?,
                 "wasm" => wasm_suites(&tmp)?,
-                _ => e2e_suites(&tmp)?,
+                _ => e2e_suites(&tmp, None)?,
             };
             println!("{} passed, {} failed", counts.passed, counts.failed);
             return if selection == "wasm" { Ok(()) } else { crate::build::check_budget().map(|_| ()) };
@@ -80,12 +81,13 @@ pub fn run(only: Option<&str>) -> Result {
         Err(e) => record("PostgreSQL", Err(e.clone())),
     }
     let native = run_counting(&mut native_tests, "cargo test --workspace");
-    drop(postgres);
     let native_counts = native.as_ref().copied().unwrap_or_default();
     record("native tests", native.map(|_| ()));
 
     let started = std::time::SystemTime::now();
-    let browser = browser_tmp().and_then(|tmp| browser_suites(&tmp));
+    // The many-tabs suites run on two replicas on this same cluster.
+    let browser = browser_tmp().and_then(|tmp| browser_suites(&tmp, postgres.as_ref().ok()));
+    drop(postgres);
     let browser_counts = browser.as_ref().copied().unwrap_or_default();
     record("browser tests", browser.map(|_| ()));
     // The end-to-end suites ran on the release build that `cargo xtask build` makes: its size is the
@@ -122,17 +124,17 @@ pub fn run(only: Option<&str>) -> Result {
 ///   both addresses at compile time (`option_env!`);
 /// - `tests/e2e/*.test.mjs`: node's test runner driving Debian's Chromium with playwright-core against
 ///   the release package that `cargo xtask build` makes.
-fn browser_suites(tmp: &Path) -> Result<Counts> {
+fn browser_suites(tmp: &Path, postgres: Option<&temp_postgres::Cluster>) -> Result<Counts> {
     let mut counts = wasm_suites(tmp)?;
-    counts.add(e2e_suites(tmp)?);
+    counts.add(e2e_suites(tmp, postgres)?);
     Ok(counts)
 }
 
 /// `tests/*.rs` (or only `HALLPASS_WASM_TEST=<name>`) with wasm-pack in headless Chromium, and the
 /// Yew example's suite, against a server with 5 s tokens behind the test proxy.
 fn wasm_suites(tmp: &Path) -> Result<Counts> {
-    let server = TestServer::start(&ServerOptions { name: "browser", token_lifetime_secs: 5 })?;
-    let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
+    let server = TestServer::start(&ServerOptions::alone("browser", 5))?;
+    let proxy = Proxy::start(std::slice::from_ref(&server.info.address), &server.info.secret_key)?;
     println!(
         "browser tests: hallpass-server at {} behind the test proxy at {}",
         server.info.frontend_api, proxy.url
@@ -166,16 +168,23 @@ fn browser_tmp() -> Result<PathBuf> {
 
 /// `tests/e2e/*.test.mjs` (filtered by `HALLPASS_E2E`) on the release package, which this builds:
 /// node's test runner driving Debian's Chromium with playwright-core, against a server with 5 s
-/// tokens and, for the many-tabs suites, one with 10 s tokens, each behind its own test proxy.
-fn e2e_suites(tmp: &Path) -> Result<Counts> {
+/// tokens and, for the many-tabs suites, two replicas with 10 s tokens on one PostgreSQL database
+/// behind a load-balancing proxy, each setup behind its own test proxy. `postgres`: the run's cluster
+/// (one is started here without it).
+fn e2e_suites(tmp: &Path, postgres: Option<&temp_postgres::Cluster>) -> Result<Counts> {
     crate::build::run()?;
     let app = crate::package::install_for_tests()?;
-    let server = TestServer::start(&ServerOptions { name: "e2e", token_lifetime_secs: 5 })?;
-    let proxy = Proxy::start(&server.info.address, &server.info.secret_key)?;
-    // The many-tabs suite runs against its own server with 10 s tokens (and its own proxy, so its
-    // request counts are its own).
-    let tabs_server = TestServer::start(&ServerOptions { name: "tabs", token_lifetime_secs: 10 })?;
-    let tabs_proxy = Proxy::start(&tabs_server.info.address, &tabs_server.info.secret_key)?;
+    let server = TestServer::start(&ServerOptions::alone("e2e", 5))?;
+    let proxy = Proxy::start(std::slice::from_ref(&server.info.address), &server.info.secret_key)?;
+    let own_cluster;
+    let cluster = match postgres {
+        Some(c) => c,
+        None => {
+            own_cluster = temp_postgres::Cluster::start()?;
+            &own_cluster
+        }
+    };
+    let (_tabs_replicas, tabs_proxy) = tabs_replicas(cluster)?;
     let e2e = root().join("tests").join("e2e");
     let mut files: Vec<_> = fs::read_dir(&e2e)
         .map_err(|e| format!("{}: {e}", e2e.display()))?
@@ -218,4 +227,27 @@ fn e2e_suites(tmp: &Path) -> Result<Counts> {
         return Err("no end-to-end test ran".into());
     }
     Ok(e2e_counts)
+}
+
+/// The many-tabs suites' setup: two `hallpass-server` replicas with 10 s tokens on one PostgreSQL
+/// database, behind the load-balancing test proxy (requests to the replicas in turn), whose URL is
+/// their public URL. The suites run once against these instead of against one server: the same
+/// assertions, now across replicas, at no extra time (every other browser suite still runs against
+/// one server, so that path keeps its coverage).
+fn tabs_replicas(cluster: &temp_postgres::Cluster) -> Result<([TestServer; 2], Proxy)> {
+    cluster.create_database("hallpass_tabs")?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("proxy bind: {e}"))?;
+    let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let replica = |name| {
+        TestServer::start(&ServerOptions {
+            name,
+            token_lifetime_secs: 10,
+            database_url: Some(cluster.url("hallpass_tabs")),
+            public_url: Some(url.clone()),
+        })
+    };
+    let replicas = [replica("tabs-a")?, replica("tabs-b")?];
+    let upstreams = [replicas[0].info.address.clone(), replicas[1].info.address.clone()];
+    let proxy = Proxy::start_on(listener, &upstreams, &replicas[0].info.secret_key)?;
+    Ok((replicas, proxy))
 }

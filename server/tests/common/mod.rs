@@ -163,3 +163,18 @@ impl TestApp {
         self.state.keys.verify(jwt, self.clock_now(), &self.state.public_url()).unwrap()
     }
 }
+
+/// Whether `jwt`'s RS256 signature verifies with the key its `kid` names in the JWKS document `jwks`,
+/// as a third-party backend checks it (time is the test's to judge).
+pub fn verifies_with_jwks(jwks: &[u8], jwt: &str) -> bool {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let Ok(jwks) = serde_json::from_slice::<jsonwebtoken::jwk::JwkSet>(jwks) else { return false };
+    let Some(kid) = jsonwebtoken::decode_header(jwt).ok().and_then(|h| h.kid) else { return false };
+    let Some(key) = jwks.find(&kid).and_then(|jwk| DecodingKey::from_jwk(jwk).ok()) else { return false };
+    let mut v = Validation::new(Algorithm::RS256);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(jwt, &key, &v).is_ok()
+}

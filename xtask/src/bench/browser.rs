@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::report::Row;
 use super::{Mode, num, out_dir, thousands};
-use crate::proxy::Proxy;
 use crate::server::{ServerOptions, TestServer};
 use crate::util::{Result, cmd, exec, root, tmp_dir, tools_dir};
+use test_proxy::Proxy;
 
 /// Session-token lifetime of the traffic server, in seconds: short, so a run covers several periods.
 const SHORT_TOKEN_SECS: u32 = 6;
@@ -20,10 +20,9 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     if !wasm.is_file() {
         crate::build::run()?;
     }
-    let long = TestServer::start(&ServerOptions { name: "bench-long", token_lifetime_secs: 60 })?;
-    let short =
-        TestServer::start(&ServerOptions { name: "bench-short", token_lifetime_secs: SHORT_TOKEN_SECS })?;
-    let proxy = Proxy::start(&short.info.address, &short.info.secret_key)?;
+    let long = TestServer::start(&ServerOptions::alone("bench-long", 60))?;
+    let short = TestServer::start(&ServerOptions::alone("bench-short", SHORT_TOKEN_SECS))?;
+    let proxy = Proxy::start(std::slice::from_ref(&short.info.address), &short.info.secret_key)?;
     let tmp = tmp_dir("bench-browser");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;

@@ -1,12 +1,21 @@
-//! A loopback HTTP proxy between the browser suites and the real server: it counts requests by path
+//! A loopback HTTP proxy between Hallpass's test suites and real `hallpass-server` processes: it
+//! balances requests over one or more servers (replicas on one database), counts requests by path,
 //! and injects faults on command (server down, 5xx, 429 with `Retry-After`, latency, a response lost
 //! after the server acted on the request, a connection accepted and never answered). It never answers
-//! in the server's place except to fail.
+//! in the servers' place except to fail. `cargo xtask test` puts one in front of the servers of the
+//! browser suites; `hallpass-server`'s replica tests put one in front of two replicas.
+//!
+//! Balancing is what a load balancer without health checks does: requests go to the servers in turn;
+//! a server that refuses the connection (stopped, killed) is skipped for the next one, so no request
+//! is lost before it reached a server. A server that fails after the request reached it (killed
+//! mid-request) loses that request's answer: the client's connection is closed, as a load balancer
+//! would (it cannot know whether the server acted), and the client retries.
 //!
 //! The suites control it through `/__control/…` on the same port (CORS open, so the test page can
 //! call it):
-//! - `GET  /__control/counts` → `{"POST /v1/client/refresh":3,"answered POST /v1/client/refresh":2,…}`
-//!   since the last reset: requests received, and the server's answers passed on to the client
+//! - `GET  /__control/counts` → `{"POST /v1/client/refresh":3,"answered POST /v1/client/refresh":2,
+//!   "via 127.0.0.1:4000":2,…}` since the last reset: requests received, the servers' answers passed
+//!   on to the client, and requests forwarded to each server
 //! - `POST /__control/reset` → counts cleared, faults off
 //! - `POST /__control/fault?mode=down|status|delay|drop|hang|none[&code=500][&retry_after=2][&ms=5000]`
 //!   `[&path=/v1/client/refresh][&times=N]`: only requests to that path, only the next N of them;
@@ -22,12 +31,13 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::util::Result;
+/// What [`Proxy::start`] fails with.
+pub type Result<T> = std::result::Result<T, String>;
 
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -84,7 +94,9 @@ impl FaultRule {
 }
 
 struct Shared {
-    upstream: String,
+    upstreams: Vec<String>,
+    /// The next server in turn.
+    turn: AtomicUsize,
     secret_key: String,
     fault: Mutex<FaultRule>,
     counts: Mutex<BTreeMap<String, u64>>,
@@ -99,12 +111,24 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Starts a proxy on a free loopback port in front of `upstream` (`127.0.0.1:PORT`).
-    pub fn start(upstream: &str, secret_key: &str) -> Result<Proxy> {
+    /// Starts a proxy on a free loopback port in front of `upstreams` (`127.0.0.1:PORT` each: one
+    /// server, or replicas sharing a database and so a secret key).
+    pub fn start(upstreams: &[String], secret_key: &str) -> Result<Proxy> {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("proxy bind: {e}"))?;
+        Proxy::start_on(listener, upstreams, secret_key)
+    }
+
+    /// [`Proxy::start`] on a listener bound beforehand: its address is known before the servers
+    /// start, so that they can be told it is their public URL (the `iss` of their tokens), as
+    /// replicas behind a load balancer must be.
+    pub fn start_on(listener: TcpListener, upstreams: &[String], secret_key: &str) -> Result<Proxy> {
+        if upstreams.is_empty() {
+            return Err("the proxy needs at least one server".into());
+        }
         let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
         let shared = Arc::new(Shared {
-            upstream: upstream.to_owned(),
+            upstreams: upstreams.to_vec(),
+            turn: AtomicUsize::new(0),
             secret_key: secret_key.to_owned(),
             fault: Mutex::new(NO_FAULT),
             counts: Mutex::new(BTreeMap::new()),
@@ -202,12 +226,7 @@ fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     }
     let path = request.target.split('?').next().unwrap_or_default().to_owned();
     if request.method != "OPTIONS" {
-        *shared
-            .counts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(format!("{} {path}", request.method))
-            .or_default() += 1;
+        count(shared, format!("{} {path}", request.method));
     }
     let fault = shared.fault.lock().unwrap_or_else(|e| e.into_inner()).take(&path, &request.method);
     match fault {
@@ -241,26 +260,44 @@ fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
         Fault::Delay { ms } => std::thread::sleep(Duration::from_millis(ms.min(60_000))),
         _ => {}
     }
-    let response = forward(&shared.upstream, &request)?;
+    let (via, response) = forward(shared, &request)?;
+    if request.method != "OPTIONS" {
+        count(shared, format!("via {via}"));
+    }
     if fault == Fault::Drop {
         return client.shutdown(Shutdown::Both);
     }
     client.write_all(&response)?;
     client.flush()?;
     if request.method != "OPTIONS" {
-        *shared
-            .counts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(format!("answered {} {path}", request.method))
-            .or_default() += 1;
+        count(shared, format!("answered {} {path}", request.method));
     }
     Ok(())
 }
 
-/// Sends `request` to the server with `Connection: close` and returns its whole answer.
-fn forward(upstream: &str, request: &Request) -> std::io::Result<Vec<u8>> {
-    let mut server = TcpStream::connect(upstream)?;
+fn count(shared: &Shared, key: String) {
+    *shared.counts.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
+}
+
+/// Connects to the next server in turn, skipping those that refuse the connection; the one that
+/// took it. Errs when none does.
+fn connect(shared: &Shared) -> std::io::Result<(String, TcpStream)> {
+    let first = shared.turn.fetch_add(1, Ordering::Relaxed);
+    let mut last = None;
+    for i in 0..shared.upstreams.len() {
+        let upstream = &shared.upstreams[(first + i) % shared.upstreams.len()];
+        match TcpStream::connect(upstream) {
+            Ok(stream) => return Ok((upstream.clone(), stream)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no server")))
+}
+
+/// Sends `request` to a server (see [`connect`]) with `Connection: close`; which server, and its
+/// whole answer.
+fn forward(shared: &Shared, request: &Request) -> std::io::Result<(String, Vec<u8>)> {
+    let (via, mut server) = connect(shared)?;
     server.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
     for (k, v) in &request.head {
@@ -273,7 +310,14 @@ fn forward(upstream: &str, request: &Request) -> std::io::Result<Vec<u8>> {
     server.write_all(&request.body)?;
     let mut response = Vec::new();
     server.read_to_end(&mut response)?;
-    Ok(response)
+    if response.is_empty() {
+        // The server went away after taking the request (killed): nothing to pass on.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the server closed without an answer",
+        ));
+    }
+    Ok((via, response))
 }
 
 /// Calls the server's Backend API with the secret key; returns its status and body.
@@ -282,14 +326,14 @@ fn backend(shared: &Shared, method: &str, target: &str, body: Vec<u8>) -> std::i
         method: method.into(),
         target: target.into(),
         head: vec![
-            ("host".into(), shared.upstream.clone()),
+            ("host".into(), shared.upstreams[0].clone()),
             ("authorization".into(), format!("Bearer {}", shared.secret_key)),
             ("content-type".into(), "application/json".into()),
             ("content-length".into(), body.len().to_string()),
         ],
         body,
     };
-    let answer = forward(&shared.upstream, &request)?;
+    let (_, answer) = forward(shared, &request)?;
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let code = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(502);
     let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
@@ -380,11 +424,12 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
 mod tests {
     use super::*;
 
-    fn upstream_echo() -> (String, std::thread::JoinHandle<()>) {
+    /// A server that answers `n` connections with their method and target, then stops.
+    fn upstream_echo(n: usize) -> (String, std::thread::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let t = std::thread::spawn(move || {
-            for _ in 0..3 {
+            for _ in 0..n {
                 let (mut s, _) = listener.accept().unwrap();
                 let req = read_request(&mut s).unwrap().unwrap();
                 let body = format!("{} {}", req.method, req.target);
@@ -406,8 +451,8 @@ mod tests {
 
     #[test]
     fn forwards_counts_and_fails_on_command() {
-        let (upstream, t) = upstream_echo();
-        let proxy = Proxy::start(&upstream, "sk_test_x").unwrap();
+        let (upstream, t) = upstream_echo(3);
+        let proxy = Proxy::start(&[upstream], "sk_test_x").unwrap();
         assert!(call(&proxy.url, "POST", "/v1/client/refresh").ends_with("POST /v1/client/refresh"));
         let counts = call(&proxy.url, "GET", "/__control/counts");
         assert!(counts.contains(r#""POST /v1/client/refresh":1"#), "{counts}");
@@ -441,5 +486,25 @@ mod tests {
             "reset clears the counts"
         );
         t.join().unwrap();
+    }
+
+    #[test]
+    fn balances_over_servers_in_turn_and_skips_one_that_is_gone() {
+        let (a, ta) = upstream_echo(2);
+        let (b, tb) = upstream_echo(4);
+        // A port nobody listens on: a stopped server.
+        let gone = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let proxy = Proxy::start(&[a.clone(), gone, b.clone()], "sk_test_x").unwrap();
+        for _ in 0..6 {
+            assert!(call(&proxy.url, "GET", "/v1/x").ends_with("GET /v1/x"), "every request is answered");
+        }
+        let counts = call(&proxy.url, "GET", "/__control/counts");
+        // In turn a, gone→b, b, a, gone→b, b: the stopped one never costs a request.
+        assert!(counts.contains(&format!(r#""via {a}":2"#)), "{counts}");
+        assert!(counts.contains(&format!(r#""via {b}":4"#)), "{counts}");
+        assert!(counts.contains(r#""answered GET /v1/x":6"#), "{counts}");
+        ta.join().unwrap();
+        tb.join().unwrap();
+        assert!(Proxy::start(&[], "sk_test_x").is_err());
     }
 }
