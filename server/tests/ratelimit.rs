@@ -146,3 +146,26 @@ async fn housekeeping_deletes_budgets_once_they_are_full_again(db: Db) {
         assert_eq!(hit(&a).await, 401);
     }
 }
+
+db_test!(budgets_are_written_without_waiting_for_the_disk_and_nothing_else_is);
+async fn budgets_are_written_without_waiting_for_the_disk_and_nothing_else_is(db: Db) {
+    use hallpass_server::store::Store;
+    if db.engine == Engine::Sqlite {
+        return; // One connection kind on SQLite (and the counters are in memory there).
+    }
+    // The database's own default: commits wait for their WAL flush.
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+    let sql = format!("ALTER DATABASE {name} SET synchronous_commit = on");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    let store = Store::open(&db.url, 2).await.unwrap();
+    let setting = |mut conn: hallpass_server::store::WriteOne| async move {
+        sqlx::query_scalar::<_, String>("SELECT current_setting('synchronous_commit')")
+            .fetch_one(conn.conn())
+            .await
+            .unwrap()
+    };
+    assert_eq!(setting(store.write_one().await.unwrap()).await, "on", "durable writes wait for the disk");
+    assert_eq!(setting(store.write_relaxed().await.unwrap()).await, "off", "the counters' do not");
+    store.close().await;
+}

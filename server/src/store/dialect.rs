@@ -144,7 +144,13 @@ fn session_settings(engine: Engine) -> String {
 
 /// Opens the pool: SQLite with its file (and directory) created if missing and in WAL mode;
 /// migrations applied first, on their own connection (see [`migrate`]).
-pub async fn connect(engine: Engine, url: &str, max_connections: u32) -> Result<AnyPool, StoreError> {
+/// On PostgreSQL also a second, small pool for writes that need not survive a crash (see
+/// [`RELAXED`]); `None` on SQLite.
+pub async fn connect(
+    engine: Engine,
+    url: &str,
+    max_connections: u32,
+) -> Result<(AnyPool, Option<AnyPool>), StoreError> {
     sqlx::any::install_default_drivers();
     let url = match engine {
         Engine::Sqlite => sqlite_url(url)?,
@@ -157,19 +163,32 @@ pub async fn connect(engine: Engine, url: &str, max_connections: u32) -> Result<
     migrate(engine, &mut conn).await?;
     conn.close().await?;
 
-    let pool = AnyPoolOptions::new()
-        .max_connections(max_connections.max(1))
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                sqlx::raw_sql(AssertSqlSafe(session_settings(engine))).execute(conn).await?;
-                Ok(())
+    let pool = |max: u32, extra: &'static str| {
+        AnyPoolOptions::new()
+            .max_connections(max.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    sqlx::raw_sql(AssertSqlSafe(session_settings(engine) + extra)).execute(conn).await?;
+                    Ok(())
+                })
             })
-        })
-        .connect_with(options)
-        .await?;
-    Ok(pool)
+            .connect_with(options.clone())
+    };
+    let durable = pool(max_connections, "").await?;
+    let relaxed = match engine {
+        Engine::Sqlite => None,
+        Engine::Postgres => Some(pool(max_connections.div_ceil(2), RELAXED).await?),
+    };
+    Ok((durable, relaxed))
 }
+
+/// The session setting of the relaxed pool: a commit there does not wait for its WAL to reach the
+/// disk. Only for rows whose last few changes may be lost in a crash of the database (rate-limit
+/// counters: the cost of a wait for the disk on every Frontend API request would be far worse). Such
+/// a commit is still atomic and in order; at most PostgreSQL's `wal_writer_delay` (200 ms) of them
+/// can be lost.
+const RELAXED: &str = " SET synchronous_commit = off;";
 
 /// The SQLite URL normalised so the file is created when missing (the default URL says `mode=rwc`,
 /// but `sqlite://path` alone would refuse a new file). The database holds the keys: its directory and

@@ -142,6 +142,8 @@ impl From<getrandom::Error> for StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL only: connections whose commits do not wait for the disk ([`Store::write_relaxed`]).
+    relaxed: Option<AnyPool>,
     engine: Engine,
     /// SQLite only: this process's writers queue here for the one write lock (see the module doc).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
@@ -215,9 +217,9 @@ impl Store {
         refresh_batch_max: usize,
     ) -> Result<Store, StoreError> {
         let engine = Engine::of_url(url)?;
-        let pool = dialect::connect(engine, url, max_connections).await?;
+        let (pool, relaxed) = dialect::connect(engine, url, max_connections).await?;
         let writer = (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let bare = Store { pool, engine, writer, outbox: Arc::default(), rotations: None };
+        let bare = Store { pool, relaxed, engine, writer, outbox: Arc::default(), rotations: None };
         let rotations = group_commit::Rotations::start(bare.clone(), refresh_batch_max);
         Ok(Store { rotations: Some(Arc::new(rotations)), ..bare })
     }
@@ -241,6 +243,9 @@ impl Store {
     /// Closes every connection (tests reopen the same database to prove persistence).
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(relaxed) = &self.relaxed {
+            relaxed.close().await;
+        }
     }
 
     /// Starts a write transaction: on SQLite after this process's writer turn, with `BEGIN IMMEDIATE`;
@@ -264,6 +269,16 @@ impl Store {
         };
         let conn = self.pool.acquire().await?;
         Ok(WriteOne { conn, _turn: turn })
+    }
+
+    /// [`Store::write_one`] for a row whose last few changes may be lost if the database crashes
+    /// (rate-limit counters): on PostgreSQL from connections whose commits do not wait for the disk
+    /// (see `dialect::RELAXED`); on SQLite the same as [`Store::write_one`].
+    pub async fn write_relaxed(&self) -> Result<WriteOne, StoreError> {
+        match &self.relaxed {
+            Some(relaxed) => Ok(WriteOne { conn: relaxed.acquire().await?, _turn: None }),
+            None => self.write_one().await,
+        }
     }
 
     /// Housekeeping's building block: runs bulk deletes shaped `DELETE … WHERE … IN (SELECT … <ended

@@ -8,9 +8,11 @@
 //!
 //! Cost: taking a unit is one statement — an upsert whose `WHERE` decides, returning the new `tat` when
 //! the unit was granted and nothing when it was refused — one round trip on PostgreSQL (autocommit,
-//! no transaction around it) and one row lock for as long as the statement runs. A refusal reads the
-//! row once more for its `Retry-After`. Keys are stored as SHA-256: neither client addresses nor the
-//! identifiers people type sit in the table.
+//! no transaction around it) and one row lock for as long as the statement runs. Its commit does not
+//! wait for the disk ([`Store::write_relaxed`]): a database crash may forget the last fraction of a
+//! second of counts, which a rate limit can afford, where a flush per Frontend API request could not
+//! be. A refusal reads the row once more for its `Retry-After`. Keys are stored as SHA-256: neither
+//! client addresses nor the identifiers people type sit in the table.
 
 use super::dialect::{Sql, skip_locked};
 use super::{Store, StoreError};
@@ -27,7 +29,7 @@ impl Store {
         tolerance_ms: i64,
     ) -> Result<Result<(), i64>, StoreError> {
         let key = sha256_hex(key.as_bytes());
-        let mut conn = self.write_one().await?;
+        let mut conn = self.write_relaxed().await?;
         let granted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3) \
              ON CONFLICT (key) DO UPDATE \
@@ -57,7 +59,7 @@ impl Store {
     /// Forgets `key`'s budget (a full one again).
     pub async fn rate_limit_reset(&self, key: &str) -> Result<(), StoreError> {
         let key = sha256_hex(key.as_bytes());
-        let mut conn = self.write_one().await?;
+        let mut conn = self.write_relaxed().await?;
         sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(&key).execute(conn.conn()).await?;
         Ok(())
     }
