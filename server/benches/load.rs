@@ -1,28 +1,40 @@
 //! The server half of `cargo xtask bench`: throughput and latency of the refresh endpoint and of a
 //! JWKS-verified protected endpoint (`GET /v1/client/me` with the Bearer session token) under a load
 //! generator on loopback, beside the raw RS256 sign and verify rates of the same key on the same
-//! machine (the ceilings); sign-in latency with the Argon2id parameters in use; refresh latency while
-//! sign-ins run concurrently; a sign-in flood that saturates the Argon2 slots (peak memory, refresh
-//! p99 meanwhile, how many sign-ins were answered and how many refused as busy); and the refresh cost
-//! curve as the database grows (users seeded in bulk); and webhooks: sign-up latency with and without
-//! three subscribed endpoints (rounds alternating between two servers, with the production Argon2
-//! parameters and with cheap ones that leave the database path exposed), and how many deliveries per
-//! second the worker makes to a loopback receiver from a backlog, to one endpoint and to eight.
+//! machine (the ceilings); the refresh write path side by side with itself committing one rotation per
+//! transaction, in alternating rounds with the sign ceiling; what a rate-limit check costs with the
+//! counters in memory and in the database; sign-in latency with the Argon2id parameters in use;
+//! refresh latency while sign-ins run concurrently; a sign-in flood that saturates the Argon2 slots
+//! (peak memory, refresh p99 meanwhile, how many sign-ins were answered and how many refused as busy);
+//! the refresh cost curve as the SQLite database grows (users seeded in bulk); and refresh on
+//! PostgreSQL with one and two `hallpass-server` processes, also at 1 M stored sessions
+//! ([`postgres`]); and webhooks: sign-up latency with and without three subscribed endpoints (rounds
+//! alternating between two servers, with the production Argon2 parameters and with cheap ones that
+//! leave the database path exposed), and how many deliveries per second the worker makes to a
+//! loopback receiver from a backlog, to one endpoint and to eight.
 //!
 //! Run: `cargo bench -p hallpass-server --bench load --profile server` (prints JSON; `cargo xtask
 //! bench` runs it and reads the file). Knobs, all bounded:
 //! - `HALLPASS_BENCH_SECS` (each load phase, default 5, 1..=60)
 //! - `HALLPASS_BENCH_CONCURRENCY` (connections, default 16, 1..=256)
+//! - `HALLPASS_BENCH_ROUNDS` (rounds of the side-by-side refresh comparison, default 3, 1..=10)
 //! - `HALLPASS_BENCH_SCALE` (comma-separated user counts to seed, default `10000`, each ≤ 2,000,000)
-//! - `HALLPASS_BENCH_SEED_SECS` (time budget for seeding one database, default 300)
+//! - `HALLPASS_BENCH_PG_SESSIONS` (sessions in the large PostgreSQL database, default 1,000,000)
+//! - `HALLPASS_BENCH_SEED_SECS` (time budget for seeding one SQLite database, default 300)
+//! - `HALLPASS_BENCH_PHASES` (comma-separated subset of `server,webhooks,side_by_side,rate_limits,
+//!   scale,postgres`; default all; `webhooks` alone for working on that phase)
 //! - `HALLPASS_BENCH_OUT` (write the JSON here too)
 //! - `HALLPASS_BENCH_DIR` (where the temporary databases go; default the system temp folder)
-//! - `HALLPASS_BENCH_ONLY=webhooks` (that phase alone, for working on it)
 //!
 //! Only 127.0.0.1. Seeding writes straight to the database with SQL (no production code path is
 //! involved): every seeded user has the same password hash, one email address, one active session
 //! and one refresh token; ids and token hashes are random like real ones, so the B-trees have the
-//! shape they would have in production.
+//! shape they would have in production. Every load connection presents a client address of its own
+//! (`X-Forwarded-For` from a trusted proxy), and the rate limits stay on with budgets no load here
+//! reaches: each request pays for its check as it would in production.
+
+#[path = "load/postgres.rs"]
+mod postgres;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -55,16 +67,28 @@ fn env_or(name: &str, default: u64) -> u64 {
 struct Conn {
     sender: SendRequest<Full<Bytes>>,
     addr: SocketAddr,
+    /// The client address this connection presents (`X-Forwarded-For`).
+    client: String,
+}
+
+/// The client address of load connection `n`.
+fn client_ip(n: usize) -> String {
+    format!("10.{}.{}.1", (n / 250) % 250, n % 250)
 }
 
 impl Conn {
     async fn open(addr: SocketAddr) -> Conn {
+        Conn::open_as(addr, 0).await
+    }
+
+    /// A connection presenting client address [`client_ip`]`(n)`.
+    async fn open_as(addr: SocketAddr, n: usize) -> Conn {
         let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         stream.set_nodelay(true).ok();
         let (sender, conn) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
         tokio::spawn(conn);
-        Conn { sender, addr }
+        Conn { sender, addr, client: client_ip(n) }
     }
 
     async fn send(&mut self, req: Request<Full<Bytes>>) -> (u16, Bytes) {
@@ -78,6 +102,7 @@ impl Conn {
     async fn post(&mut self, path: &str, body: &Value) -> (u16, Bytes) {
         let req = Request::post(path)
             .header("host", self.addr.to_string())
+            .header("x-forwarded-for", &self.client)
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(serde_json::to_vec(body).expect("json"))))
             .expect("request");
@@ -87,6 +112,7 @@ impl Conn {
     async fn get_bearer(&mut self, path: &str, jwt: &str) -> (u16, Bytes) {
         let req = Request::get(path)
             .header("host", self.addr.to_string())
+            .header("x-forwarded-for", &self.client)
             .header("authorization", format!("Bearer {jwt}"))
             .body(Full::new(Bytes::new()))
             .expect("request");
@@ -240,7 +266,9 @@ async fn known_tokens(db: &Path, seeded: u64, count: usize, seed: u64) -> Vec<St
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let mut tokens = Vec::with_capacity(count);
     let mut picked = std::collections::HashSet::new();
-    let mut tx = pool.begin().await.expect("begin");
+    // IMMEDIATE: it reads, then writes, beside a running server (a deferred transaction could be
+    // refused its upgrade to a writer).
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
     let mut tries = 0;
     while tokens.len() < count && tries < count * 4 {
         tries += 1;
@@ -302,10 +330,11 @@ impl Server {
     }
 }
 
-/// Refreshes at fixed concurrency for `secs`; every worker has its own keep-alive connection and its
-/// own token families. Returns the summary and the newest session token of every family.
+/// Refreshes at fixed concurrency for `secs`; every worker has its own keep-alive connection (to the
+/// servers of `addrs` in turn: replicas behind a load balancer), its own client address and its own
+/// token families. Returns the summary and the newest session token of every family.
 async fn refresh_load(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     tokens: Vec<String>,
     concurrency: usize,
     secs: f64,
@@ -318,10 +347,10 @@ async fn refresh_load(
     let started = Instant::now();
     let mut handles = Vec::new();
     let workers = per_worker.iter().filter(|w| !w.is_empty()).count();
-    for mut mine in per_worker.into_iter().filter(|w| !w.is_empty()) {
-        let stop = stop.clone();
+    for (w, mut mine) in per_worker.into_iter().filter(|w| !w.is_empty()).enumerate() {
+        let (stop, addr) = (stop.clone(), addrs[w % addrs.len()]);
         handles.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await;
+            let mut conn = Conn::open_as(addr, w).await;
             let mut lat = Vec::new();
             let mut jwts = vec![String::new(); mine.len()];
             let mut errors = 0u64;
@@ -364,7 +393,7 @@ async fn me_load(addr: SocketAddr, jwts: Vec<String>, concurrency: usize, secs: 
     for w in 0..concurrency {
         let (stop, jwts) = (stop.clone(), jwts.clone());
         handles.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await;
+            let mut conn = Conn::open_as(addr, w).await;
             let mut lat = Vec::new();
             let mut errors = 0u64;
             let mut i = w;
@@ -710,10 +739,27 @@ fn main() {
     }
 }
 
+/// Whether `HALLPASS_BENCH_PHASES` (default: all) includes `phase`.
+fn phase(phase: &str) -> bool {
+    std::env::var("HALLPASS_BENCH_PHASES").map_or(true, |p| p.split(',').any(|x| x.trim() == phase))
+}
+
+/// A config for a load server on `db`: rate limits on, with budgets no load here reaches, and each
+/// load connection a client of its own behind a trusted proxy (every request pays for its check).
+fn limited(mut config: Config) -> Config {
+    config.disable_rate_limits = false;
+    config.trusted_proxies = vec!["127.0.0.1".into()];
+    config.rate_limit_requests_per_ip = 100_000_000;
+    config.rate_limit_auth_per_ip = 100_000_000;
+    config
+}
+
 async fn bench() -> Value {
     let secs = env_or("HALLPASS_BENCH_SECS", 5).clamp(1, 60) as f64;
     let concurrency = env_or("HALLPASS_BENCH_CONCURRENCY", 16).clamp(1, 256) as usize;
+    let rounds = env_or("HALLPASS_BENCH_ROUNDS", 3).clamp(1, 10) as usize;
     let seed_budget = Duration::from_secs(env_or("HALLPASS_BENCH_SEED_SECS", 300).clamp(5, 1200));
+    let pg_sessions = env_or("HALLPASS_BENCH_PG_SESSIONS", 1_000_000).clamp(1000, 2_000_000);
     let scale: Vec<u64> = std::env::var("HALLPASS_BENCH_SCALE")
         .unwrap_or_else(|_| "10000".into())
         .split(',')
@@ -735,11 +781,232 @@ async fn bench() -> Value {
         parallelism: params.argon2_parallelism,
     };
     let phc = hash_blocking(hash_params, &Password::new(PASSWORD)).expect("hash");
-    if std::env::var("HALLPASS_BENCH_ONLY").as_deref() == Ok("webhooks") {
-        return json!({"cores": cores, "secs": secs, "webhooks": webhooks(dir.path(), secs, hash_params).await});
+    let ceiling_secs = (secs / 2.0).clamp(1.0, 3.0);
+
+    let mut report = serde_json::Map::new();
+    report.insert("cores".into(), json!(cores));
+    report.insert("secs".into(), json!(secs));
+    report.insert("concurrency".into(), json!(concurrency));
+    report.insert(
+        "argon2".into(),
+        json!({"memory_kib": hash_params.memory_kib, "iterations": hash_params.iterations,
+               "parallelism": hash_params.parallelism}),
+    );
+    if phase("server") {
+        server_phases(&mut report, &dir, &phc, hash_params, secs, concurrency, seed_budget).await;
+    }
+    if phase("webhooks") {
+        report.insert("webhooks".into(), webhooks(dir.path(), secs, hash_params).await);
+    }
+    if phase("side_by_side") {
+        let v = side_by_side(&dir, &phc, secs, ceiling_secs, concurrency, rounds, seed_budget).await;
+        report.insert("side_by_side".into(), v);
+    }
+    if phase("rate_limits") {
+        report.insert("rate_limits".into(), rate_limit_costs(&dir, ceiling_secs).await);
+    }
+    if phase("scale") {
+        report.insert("scale".into(), scale_curve(&dir, &phc, scale, secs, concurrency, seed_budget).await);
+    }
+    if phase("postgres") {
+        report.insert(
+            "postgres".into(),
+            postgres::run(&phc, secs, ceiling_secs, concurrency, pg_sessions).await,
+        );
+    }
+    Value::Object(report)
+}
+
+/// RSA sign rates of `key` on one thread and on all cores (the refresh ceiling).
+fn sign_rates(key: &hallpass_server::jwt::SigningKey, secs: f64) -> (f64, f64) {
+    let msg = b"eyJhbGciOiJSUzI1NiIsImtpZCI6Imluc18xIn0.eyJzdWIiOiJ1c2VyXzEyMyIsInNpZCI6InNlc3NfMTIzIn0";
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let one = rate(1, secs, || {
+        key.sign_rs256(msg).expect("sign");
+    });
+    let all = rate(cores, secs, || {
+        key.sign_rs256(msg).expect("sign");
+    });
+    (one, all)
+}
+
+/// The refresh write path beside the sign ceiling, in alternating rounds on one machine: each round
+/// measures the RS256 sign rate on all cores, then refresh on a server committing rotations in
+/// groups (the default), then on one committing each rotation in its own transaction
+/// (`--refresh-batch-max 1`), each on its own SQLite database of 1000 users. Alternating rounds keep
+/// a busy machine's drift out of the ratios.
+async fn side_by_side(
+    dir: &tempfile::TempDir,
+    phc: &str,
+    secs: f64,
+    ceiling_secs: f64,
+    concurrency: usize,
+    rounds: usize,
+    seed_budget: Duration,
+) -> Value {
+    let mut servers = Vec::new();
+    for (name, batch) in [("grouped", hallpass_server::store::group_commit::DEFAULT_MAX), ("single", 1)] {
+        let db = dir.path().join(format!("side-{name}.db"));
+        let mut config = limited(Config::for_tests(&db));
+        config.refresh_batch_max = batch;
+        let server = start(config).await;
+        let (seeded, _) = seed(&db, 1000, phc, seed_budget).await;
+        servers.push((name, db, seeded, server));
+    }
+    let mut per_round = Vec::new();
+    for round in 0..rounds {
+        let key = servers[0].3.state.signing_key();
+        let (_, sign_all) = sign_rates(&key, ceiling_secs);
+        let mut row = json!({ "sign_all": sign_all });
+        for (name, db, seeded, server) in &servers {
+            let tokens = known_tokens(db, *seeded, LOAD_SESSIONS, 100 + round as u64).await;
+            let (refresh, _) = refresh_load(&[server.addr], tokens, concurrency, secs).await;
+            row[*name] = refresh;
+        }
+        eprintln!("side by side, round {round}: {row}");
+        per_round.push(row);
+    }
+    for (_, _, _, server) in servers {
+        server.stop().await;
+    }
+    // Each round's ratio to its own ceiling; the median round.
+    let median = |name: &str| -> Value {
+        let mut ratios: Vec<(f64, usize)> = per_round
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (r[name]["rps"].as_f64().unwrap_or(0.0) / r["sign_all"].as_f64().unwrap_or(1.0).max(1.0), i)
+            })
+            .collect();
+        ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (ratio, i) = ratios[ratios.len() / 2];
+        json!({ "ratio": ratio, "round": i, "refresh": per_round[i][name], "sign_all": per_round[i]["sign_all"] })
+    };
+    json!({ "rounds": per_round, "grouped": median("grouped"), "single": median("single") })
+}
+
+/// What one rate-limit check costs: `Limits::request` with the counters in memory, and in the
+/// database (SQLite file, PostgreSQL), one caller at a time (latency) and 16 at once (throughput),
+/// each caller a different client address.
+async fn rate_limit_costs(dir: &tempfile::TempDir, secs: f64) -> Value {
+    use hallpass_server::ratelimit::{Counters, DatabaseCounters, Limits, MemoryCounters};
+    use hallpass_server::store::Store;
+
+    async fn measure(counters: Box<dyn Counters>, secs: f64) -> Value {
+        let config = limited(Config::defaults());
+        let limits = Arc::new(Limits::new(&config, counters));
+        let (one, _) = calls(limits.clone(), 1, secs).await;
+        let (many, errors) = calls(limits, 16, secs).await;
+        json!({ "sequential_us": 1e6 / one.max(1e-9), "calls_per_sec_16": many, "errors": errors })
     }
 
-    // ---- the server at its production settings, 1000 seeded users
+    /// Calls per second from `callers` tasks for `secs`, and how many failed.
+    async fn calls(limits: Arc<Limits>, callers: usize, secs: f64) -> (f64, u64) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let handles: Vec<_> = (0..callers)
+            .map(|c| {
+                let (limits, stop) = (limits.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let (mut n, mut errors) = (0u64, 0u64);
+                    let key = client_ip(c);
+                    while !stop.load(Ordering::Relaxed) && n < 50_000_000 {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_millis() as i64)
+                            .unwrap_or(0);
+                        match limits.request(&key, now).await {
+                            Ok(Ok(())) => {}
+                            _ => errors += 1,
+                        }
+                        n += 1;
+                        if n % 64 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    (n, errors)
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        stop.store(true, Ordering::Relaxed);
+        let (mut n, mut errors) = (0, 0);
+        for h in handles {
+            let (a, b) = h.await.expect("caller");
+            n += a;
+            errors += b;
+        }
+        (n as f64 / started.elapsed().as_secs_f64(), errors)
+    }
+
+    let memory = measure(Box::<MemoryCounters>::default(), secs).await;
+    let sqlite_url = format!("sqlite://{}?mode=rwc", dir.path().join("limits.db").display());
+    let store = Store::open(&sqlite_url, 8).await.expect("sqlite store");
+    let sqlite = measure(Box::new(DatabaseCounters(store.clone())), secs).await;
+    store.close().await;
+    let postgres = match postgres::Database::start("limits").await {
+        Ok(pg) => {
+            let store = Store::open(&pg.url, 8).await.expect("postgres store");
+            let v = measure(Box::new(DatabaseCounters(store.clone())), secs).await;
+            store.close().await;
+            v
+        }
+        Err(e) => json!({ "error": e }),
+    };
+    json!({ "memory": memory, "sqlite": sqlite, "postgres": postgres })
+}
+
+/// The refresh cost curve as the SQLite database grows.
+async fn scale_curve(
+    dir: &tempfile::TempDir,
+    phc: &str,
+    scale: Vec<u64>,
+    secs: f64,
+    concurrency: usize,
+    seed_budget: Duration,
+) -> Value {
+    let mut scale_results = Vec::new();
+    for n in scale {
+        let db = dir.path().join(format!("scale-{n}.db"));
+        let mut config = Config::for_tests(&db);
+        config.disable_rate_limits = true;
+        let server = start(config).await;
+        let (seeded, seed_secs) = seed(&db, n, phc, seed_budget).await;
+        let bytes = db_bytes(&db);
+        eprintln!("scale: seeded {seeded} of {n} users in {seed_secs:.1} s, {bytes} bytes");
+        let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, n).await;
+        let (refresh, _) = refresh_load(&[server.addr], tokens, concurrency, secs).await;
+        server.stop().await;
+        scale_results.push(json!({
+            "users": n,
+            "seeded": seeded,
+            "seed_secs": seed_secs,
+            "db_bytes": bytes,
+            "db_bytes_after_refresh": db_bytes(&db),
+            "refresh": refresh,
+        }));
+        let _ = std::fs::remove_file(&db);
+        for suffix in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Value::Array(scale_results)
+}
+
+/// The server at its production settings with 1000 seeded users: the ceilings, sign-in, refresh,
+/// `/me`, refresh beside sign-ins, and the sign-in flood.
+async fn server_phases(
+    report: &mut serde_json::Map<String, Value>,
+    dir: &tempfile::TempDir,
+    phc: &str,
+    hash_params: HashParams,
+    secs: f64,
+    concurrency: usize,
+    seed_budget: Duration,
+) {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let db = dir.path().join("load.db");
     let mut config = Config::for_tests(&db);
     config.argon2_memory_kib = hash_params.memory_kib;
@@ -747,7 +1014,7 @@ async fn bench() -> Value {
     config.argon2_parallelism = hash_params.parallelism;
     config.disable_rate_limits = true;
     let server = start(config.clone()).await;
-    let (seeded, _) = seed(&db, 1000, &phc, seed_budget).await;
+    let (seeded, _) = seed(&db, 1000, phc, seed_budget).await;
     eprintln!("load: seeded {seeded} users");
     let addr = server.addr;
 
@@ -760,12 +1027,7 @@ async fn bench() -> Value {
     let component = |name: &str| b64url_decode(jwk[name].as_str().unwrap_or_default()).expect("jwk");
     let public = aws_lc_rs::signature::RsaPublicKeyComponents { n: component("n"), e: component("e") };
     let ceiling_secs = (secs / 2.0).clamp(1.0, 3.0);
-    let sign_1 = rate(1, ceiling_secs, || {
-        key.sign_rs256(msg).expect("sign");
-    });
-    let sign_all = rate(cores, ceiling_secs, || {
-        key.sign_rs256(msg).expect("sign");
-    });
+    let (sign_1, sign_all) = sign_rates(&key, ceiling_secs);
     let verify_raw = || {
         public.verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig).expect("verify");
     };
@@ -794,7 +1056,7 @@ async fn bench() -> Value {
 
     // Refresh alone, then the protected endpoint with the freshest session tokens.
     let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, 1).await;
-    let (refresh_alone, jwts) = refresh_load(addr, tokens, concurrency, secs).await;
+    let (refresh_alone, jwts) = refresh_load(&[addr], tokens, concurrency, secs).await;
     // The session tokens the verify ceiling compares against: the same ones /me verifies.
     let issuer = server.state.public_url();
     let verify_full = jwts.first().map(|jwt| {
@@ -815,7 +1077,7 @@ async fn bench() -> Value {
     let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, 2).await;
     let stop_sign_ins = Arc::new(AtomicBool::new(false));
     let sign_ins = tokio::spawn(sign_in_load(addr, 2, 10_000, stop_sign_ins.clone()));
-    let (refresh_mixed, _) = refresh_load(addr, tokens, concurrency, secs).await;
+    let (refresh_mixed, _) = refresh_load(&[addr], tokens, concurrency, secs).await;
     stop_sign_ins.store(true, Ordering::Relaxed);
     let (mixed_lat, mixed_errors) = sign_ins.await.expect("sign-ins");
     let sign_in_mixed = summary(mixed_lat, mixed_errors, secs, 2);
@@ -828,51 +1090,14 @@ async fn bench() -> Value {
     let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, 3).await;
     let stop_flood = Arc::new(AtomicBool::new(false));
     let flooding = tokio::spawn(flood(addr, 64, 1_000_000, stop_flood.clone()));
-    let (refresh_flood, _) = refresh_load(addr, tokens, concurrency, secs).await;
+    let (refresh_flood, _) = refresh_load(&[addr], tokens, concurrency, secs).await;
     stop_flood.store(true, Ordering::Relaxed);
     let (wrong, busy, other, flood_lat) = flooding.await.expect("flood");
     let peak_kib = self_status_kib("VmHWM");
     let flood_summary = summary(flood_lat, other, secs, 64);
     let slots = server.state.hasher.concurrency();
     server.stop().await;
-
-    let webhooks = webhooks(dir.path(), secs, hash_params).await;
-
-    // ---- scale: the refresh cost curve as the database grows
-    let mut scale_results = Vec::new();
-    for n in scale {
-        let db = dir.path().join(format!("scale-{n}.db"));
-        let mut config = Config::for_tests(&db);
-        config.disable_rate_limits = true;
-        let server = start(config).await;
-        let (seeded, seed_secs) = seed(&db, n, &phc, seed_budget).await;
-        let bytes = db_bytes(&db);
-        eprintln!("scale: seeded {seeded} of {n} users in {seed_secs:.1} s, {bytes} bytes");
-        let tokens = known_tokens(&db, seeded, LOAD_SESSIONS, n).await;
-        let (refresh, _) = refresh_load(server.addr, tokens, concurrency, secs).await;
-        server.stop().await;
-        scale_results.push(json!({
-            "users": n,
-            "seeded": seeded,
-            "seed_secs": seed_secs,
-            "db_bytes": bytes,
-            "db_bytes_after_refresh": db_bytes(&db),
-            "refresh": refresh,
-        }));
-        let _ = std::fs::remove_file(&db);
-        for suffix in ["-wal", "-shm"] {
-            let mut p = db.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
-    }
-
-    json!({
-        "cores": cores,
-        "secs": secs,
-        "concurrency": concurrency,
-        "argon2": {"memory_kib": hash_params.memory_kib, "iterations": hash_params.iterations,
-                   "parallelism": hash_params.parallelism},
+    let more = json!({
         "rs256": {
             "bits": bits,
             "sign_1": sign_1, "sign_all": sign_all,
@@ -897,9 +1122,10 @@ async fn bench() -> Value {
             "hash_slots": slots,
             "hash_memory_bound_kib": slots as u64 * u64::from(hash_params.memory_kib),
         },
-        "scale": scale_results,
-        "webhooks": webhooks,
-    })
+    });
+    if let Value::Object(more) = more {
+        report.extend(more);
+    }
 }
 
 /// Webhooks: sign-up with and without subscribed endpoints; deliveries per second from a backlog.

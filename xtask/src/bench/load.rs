@@ -1,4 +1,6 @@
 //! The server: `server/benches/load.rs` built with `--profile server`, its JSON turned into rows.
+//! Besides the SQLite server it starts a throwaway PostgreSQL cluster of its own (the refresh rows on
+//! PostgreSQL, and what a rate-limit check costs in each store).
 
 use std::fs;
 
@@ -14,16 +16,21 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     let dbs = tmp_dir("bench-db");
     let _ = fs::remove_dir_all(&dbs);
     fs::create_dir_all(&dbs).map_err(|e| format!("creating {}: {e}", dbs.display()))?;
-    let (secs, scale, seed_secs) =
-        if mode.quick { ("2", "10000", "60") } else { ("8", "10000,100000,1000000", "240") };
+    let (secs, scale, seed_secs, rounds, pg_sessions) = if mode.quick {
+        ("2", "10000", "60", "1", "100000")
+    } else {
+        ("8", "10000,100000,1000000", "240", "3", "1000000")
+    };
     exec(
         // Bounded (a first build of the server profile included).
         cmd("timeout")
-            .args(["--kill-after=10", "1200", "cargo"])
+            .args(["--kill-after=10", "3000", "cargo"])
             .args(["bench", "-p", "hallpass-server", "--bench", "load", "--profile", "server"])
             .env("HALLPASS_BENCH_SECS", secs)
             .env("HALLPASS_BENCH_SCALE", scale)
             .env("HALLPASS_BENCH_SEED_SECS", seed_secs)
+            .env("HALLPASS_BENCH_ROUNDS", rounds)
+            .env("HALLPASS_BENCH_PG_SESSIONS", pg_sessions)
             .env("HALLPASS_BENCH_DIR", &dbs)
             .env("HALLPASS_BENCH_OUT", &out)
             .stdout(std::process::Stdio::null()),
@@ -50,10 +57,6 @@ fn rows(v: &Value) -> (Vec<Row>, String) {
     let verify_all = num(v, &["rs256", "verify_raw_all"]);
     let refresh = &v["refresh"];
     let me = &v["me"];
-    let errs = |x: &Value| {
-        let e = num(x, &["errors"]);
-        if e > 0.0 { format!(" · {e:.0} errors") } else { String::new() }
-    };
     let mut rows = vec![
         Row::new(
             AREA,
@@ -202,6 +205,7 @@ fn rows(v: &Value) -> (Vec<Row>, String) {
             num(eight, &["secs"])
         )),
     );
+    rows.extend(write_path_rows(v));
     let mut md = format!(
         "\n### Scale: refresh with N stored users (one session each)\n\n{conc:.0} connections, {:.0} s per point.\n\n\
          | users | seeded in | DB size | refresh req/s | p50 | p99 | errors |\n|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -243,4 +247,101 @@ fn rows(v: &Value) -> (Vec<Row>, String) {
         );
     }
     (rows, md)
+}
+
+/// The refresh write path against the sign ceiling (SQLite, side by side; PostgreSQL with one and two
+/// replicas, small and large) and the rate-limit check in each store.
+fn write_path_rows(v: &Value) -> Vec<Row> {
+    const AREA: &str = "Server";
+    let mut rows = Vec::new();
+    let pct = |rps: f64, ceiling: f64| 100.0 * rps / ceiling.max(1.0);
+    let side = &v["side_by_side"];
+    if side.is_object() {
+        let (g, one) = (&side["grouped"], &side["single"]);
+        let ratio = num(g, &["ratio"]);
+        rows.push(
+            Row::new(
+                AREA,
+                "Refresh write path on SQLite, as a share of the RS256 sign ceiling (side by side)",
+                format!(
+                    "group commit: {} req/s · {} → {:.0} % of {} /s",
+                    thousands(num(&g["refresh"], &["rps"])),
+                    lat(&g["refresh"]),
+                    100.0 * ratio,
+                    thousands(num(g, &["sign_all"]))
+                ),
+            )
+            .reference(format!(
+                "one transaction per rotation (`--refresh-batch-max 1`): {} req/s · {} → {:.0} % of {} /s; median of {} alternating rounds",
+                thousands(num(&one["refresh"], &["rps"])),
+                lat(&one["refresh"]),
+                100.0 * num(one, &["ratio"]),
+                thousands(num(one, &["sign_all"])),
+                side["rounds"].as_array().map_or(0, Vec::len)
+            ))
+            .budget("≥ 70 % of the sign ceiling", ratio >= 0.70),
+        );
+    }
+    let pg = &v["postgres"];
+    for (size, label) in [("small", "1 000"), ("large", "")] {
+        let phases = &pg[size]["phases"];
+        if !phases.is_object() {
+            continue;
+        }
+        let sessions = num(&pg[size], &["sessions"]);
+        let label = if label.is_empty() { thousands(sessions) } else { label.to_owned() };
+        for (replicas, name) in [(1, "one"), (2, "two")] {
+            let p = &phases[name];
+            let rps = num(&p["refresh"], &["rps"]);
+            let seeded = if size == "large" {
+                format!(
+                    "; seeded with generate_series in {:.0} s, database {:.0} MiB",
+                    num(&pg[size], &["seed_secs"]),
+                    num(&pg[size], &["db_bytes"]) / 1024.0 / 1024.0
+                )
+            } else {
+                String::new()
+            };
+            rows.push(
+                Row::new(
+                    AREA,
+                    format!("Refresh on PostgreSQL, {replicas} replica(s), {label} sessions"),
+                    format!("{} req/s · {}{}", thousands(rps), lat(&p["refresh"]), errs(&p["refresh"])),
+                )
+                .reference(format!(
+                    "{:.0} % of the RS256 sign ceiling {} /s measured just before{seeded}",
+                    pct(rps, num(p, &["sign_all"])),
+                    thousands(num(p, &["sign_all"]))
+                )),
+            );
+        }
+    }
+    if let Some(e) = pg["error"].as_str() {
+        rows.push(Row::new(AREA, "Refresh on PostgreSQL", format!("not measured: {e}")));
+    }
+    let limits = &v["rate_limits"];
+    if limits.is_object() {
+        let cost = |store: &str| {
+            let s = &limits[store];
+            if let Some(e) = s["error"].as_str() {
+                return format!("{store}: {e}");
+            }
+            format!(
+                "{store} {:.1} µs ({} checks/s with 16 callers)",
+                num(s, &["sequential_us"]),
+                thousands(num(s, &["calls_per_sec_16"]))
+            )
+        };
+        rows.push(
+            Row::new(AREA, "A rate-limit check (one per Frontend API request)", cost("memory"))
+                .reference(format!("in the database: {} · {}", cost("sqlite"), cost("postgres"))),
+        );
+    }
+    rows
+}
+
+/// ` · N errors`, or nothing when there were none.
+fn errs(x: &Value) -> String {
+    let e = num(x, &["errors"]);
+    if e > 0.0 { format!(" · {e:.0} errors") } else { String::new() }
 }

@@ -303,4 +303,14 @@ connections in the same process (so client and server share the cores), bounded 
 rates of the same key (aws-lc-rs) on all cores are the ceilings. Scale: users, email addresses, sessions and \
 refresh tokens seeded in bulk with SQL (one transaction per 50k users, random ids and token hashes), then the \
 same refresh load.
+- **Refresh write path**: on SQLite, alternating rounds of the RS256 sign rate on all cores, refresh on a server \
+committing rotations in groups (the default) and refresh on one committing each in its own transaction \
+(`--refresh-batch-max 1`), each on its own database of 1 000 users, each load connection a client address of its \
+own with the rate limits on; each round's ratio is to its own ceiling, the median round is reported. On \
+PostgreSQL: `hallpass-server` processes (the release binary) on one database of a throwaway cluster run with \
+PostgreSQL's durability defaults (`fsync`, `synchronous_commit`, `full_page_writes` on), the load generator in \
+the bench process spreading its connections over one or two of them, the rate limits on (in the database); then \
+the database grown with one `INSERT … SELECT generate_series` per table. PostgreSQL shares the two cores. A \
+rate-limit check: `Limits::request` called by one task (latency) and by 16 at once, with the counters in memory, \
+in a SQLite file and in PostgreSQL.
 ";
