@@ -18,6 +18,7 @@ const NOT_LOADED = Object.freeze({
   orgId: undefined,
   orgRole: undefined,
   orgSlug: undefined,
+  orgPermissions: undefined,
 });
 
 /** What a provider rendered on a server waits for: nothing loads there. */
@@ -151,6 +152,7 @@ export function useAuth() {
       orgId: state.orgId,
       orgRole: state.orgRole,
       orgSlug: state.orgSlug,
+      orgPermissions: state.orgPermissions,
       ...fns,
     }),
     [state, fns],

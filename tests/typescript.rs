@@ -14,9 +14,9 @@ use hallpass_protocol::organizations::{
     PermissionType, PublicOrganizationData, PublicUserData, Role,
 };
 use hallpass_protocol::{
-    CreateJwtTemplateRequest, DeletedObject, EmailAddress, ErrorCode, EventType, JwtAlgorithm, JwtTemplate,
-    Session, SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest, UpdateProfileRequest,
-    UpdateUserRequest, User, Wire,
+    CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, EmailAddress, ErrorCode, EventType,
+    JwtAlgorithm, JwtTemplate, Session, SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest,
+    UpdateProfileRequest, UpdateUserRequest, User, Wire,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
@@ -124,6 +124,10 @@ fn resources_have_the_protocols_fields() {
     );
     assert_eq!(interface_fields("EmailAddress"), shaped::<EmailAddress>(&["object"], &[]));
     assert_eq!(interface_fields("Session"), shaped::<Session>(&["object"], &[]));
+    assert_eq!(
+        interface_fields("Organization"),
+        shaped::<Organization>(&["object", "private_metadata"], &[])
+    );
     let statuses: BTreeSet<String> = SessionStatus::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union("SessionStatus"), statuses);
 }
@@ -133,6 +137,31 @@ fn parameters_are_the_protocols_requests() {
     assert_eq!(interface_fields("SignUpParams"), shaped::<SignUpRequest>(&[], &[]));
     assert_eq!(interface_fields("SignInParams"), shaped::<SignInRequest>(&[], &[]));
     assert_eq!(interface_fields("UpdateUserParams"), shaped::<UpdateProfileRequest>(&[], &[]));
+    assert_eq!(interface_fields("CreateOrganizationParams"), shaped::<CreateOrganizationRequest>(&[], &[]));
+}
+
+/// The organization routes facade.js sends itself (`[method, path, answer]`) are the protocol's: the
+/// same as the SDK's table (`hallpass::client::ORGANIZATION_ROUTES`), method, path and kind of answer.
+#[test]
+fn the_facades_organization_routes_are_the_protocols() {
+    use hallpass::core::routes::{Answer as OrganizationAnswer, ROUTES as ORGANIZATION_ROUTES};
+    let facade = include_str!("../src/js/facade.js");
+    let kind = |k: OrganizationAnswer| match k {
+        OrganizationAnswer::One => 0,
+        OrganizationAnswer::Page => 1,
+        OrganizationAnswer::Touch => 2,
+    };
+    let mut found = 0;
+    for (method, path, answer) in ORGANIZATION_ROUTES {
+        let entry = format!("[\"{method}\", \"{path}\", {}]", kind(answer));
+        if facade.contains(&entry) {
+            found += 1;
+        }
+    }
+    // Every `[…, "/v1/…", n]` entry of the facade is one of the table's.
+    let entries = facade.matches(", \"/v1/").count();
+    assert_eq!(found, entries, "facade.js has a route that is not the protocol's");
+    assert!(found >= 2, "setActive and createOrganization");
 }
 
 #[test]

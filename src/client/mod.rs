@@ -20,7 +20,8 @@
 //!
 //! Module map: [`options`] (how to load, what to ask `get_token` for), `lifecycle` (loading, joining
 //! the other tabs and the page's events, timers), `actions` (sign-up, sign-in, sign-out, profile,
-//! `fetch`), `tokens` (`get_token`: the cache and template tokens), `refresh` (one refresh at a time,
+//! `fetch`), `organizations` (`set_active` and the one path of every other organization call),
+//! `tokens` (`get_token`: the cache, template tokens and tokens for another organization), `refresh` (one refresh at a time,
 //! across tabs, with backoff), `listeners` (change listeners and the JS fast path's token sink), and
 //! `trace` (the `debug` option's refresh trace).
 
@@ -28,6 +29,7 @@ mod actions;
 mod lifecycle;
 mod listeners;
 mod options;
+mod organizations;
 mod refresh;
 mod tokens;
 mod trace;
@@ -156,6 +158,11 @@ impl Hallpass {
     /// A number that changes whenever the visible state changes.
     pub fn version(&self) -> u32 {
         self.inner.version.get()
+    }
+
+    /// Every request's deadline, milliseconds.
+    pub fn request_timeout_ms(&self) -> u32 {
+        self.inner.request_timeout_ms
     }
 
     /// The Frontend API URL in use.

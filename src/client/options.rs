@@ -105,12 +105,12 @@ pub struct GetTokenOptions {
 
 impl GetTokenOptions {
     pub fn skip_cache() -> GetTokenOptions {
-        GetTokenOptions { skip_cache: true, template: None }
+        GetTokenOptions { skip_cache: true, ..GetTokenOptions::default() }
     }
 
     /// A token from JWT template `name`.
     pub fn template(name: impl Into<String>) -> GetTokenOptions {
-        GetTokenOptions { skip_cache: false, template: Some(name.into()) }
+        GetTokenOptions { template: Some(name.into()), ..GetTokenOptions::default() }
     }
 
     /// The same, ignoring the cache.

@@ -135,7 +135,12 @@ async fn refresh_over_network(inner: &Rc<Inner>) -> Result<String, Error> {
                 sent_at_ms: answer.sent_at,
                 received_at_ms: answer.received_at,
             });
-            Ok(jwt)
+            // The token held now, not necessarily the one just received: when a token minted later
+            // arrived meanwhile (another tab's refresh, a `setActive` here or in another tab), the
+            // answer was stale and was not applied — handing it out would give the caller the
+            // organization from before a switch that has already resolved.
+            let held = inner.session.borrow().session_token_until().map(|(t, ..)| t.to_owned());
+            Ok(held.unwrap_or(jwt))
         }
         Err(failure) => {
             inner.observe(&failure);

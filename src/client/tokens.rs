@@ -56,7 +56,7 @@ impl Hallpass {
         // for concurrent calls.
         let key = {
             let session = self.inner.session.borrow();
-            let Some(key) = session.template_key(name) else { return Ok(None) };
+            let Some(key) = session.minted_key(Some(name.clone()), None) else { return Ok(None) };
             if !options.skip_cache
                 && let Some(cached) = session.token(&key, self.inner.clock.now_ms())
             {

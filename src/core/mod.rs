@@ -13,11 +13,13 @@
 //! - [`schedule`]: when to refresh proactively, and the timer delay for it.
 //! - [`backoff`]: exponential backoff with full jitter, `Retry-After`, circuit breaker.
 //! - [`single_flight`]: concurrent callers share one in-flight request; an epoch drops late results.
+//! - [`routes`]: the organization routes the SDK sends (method, protocol path, kind of answer).
 //! - [`state`]: `AuthState`, the persisted `StoredSession`, and the `SessionStore` reducer.
 
 pub mod backoff;
 pub mod clock;
 pub mod error;
+pub mod routes;
 pub mod schedule;
 pub mod single_flight;
 pub mod state;

@@ -92,8 +92,14 @@ impl TokenCache {
     /// makes room; a session's own token never does for another kind — a template token that finds
     /// no other kind to replace is not cached (it is still handed out).
     pub fn insert(&mut self, key: TokenKey, token: CachedToken) -> bool {
+        self.put(key, token, false)
+    }
+
+    /// [`insert`](Self::insert), where with `tie_wins` a token that expires and was issued exactly
+    /// when the held one was replaces it.
+    pub fn put(&mut self, key: TokenKey, token: CachedToken, tie_wins: bool) -> bool {
         if let Some((_, existing)) = self.entries.iter_mut().find(|(k, _)| *k == key) {
-            if token.supersedes(existing) {
+            if token.supersedes(existing) || (tie_wins && !existing.supersedes(&token)) {
                 *existing = token;
                 return true;
             }

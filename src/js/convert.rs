@@ -96,8 +96,8 @@ pub fn param_error(e: ParamError, call: &'static str) -> Error {
 
 /// `getToken`'s options, by the one rule both of its paths use: `undefined`/`null` is a plain call
 /// (the JS fast path answers only those, from the cache the wasm published); otherwise `template`
-/// must be a string if given, `skipCache: true` skips the cache, and `organizationId` is refused
-/// until organizations exist (better than the token of whichever organization is active).
+/// must be a string if given, `skipCache: true` skips the cache, and `organizationId` is an id or
+/// slug (or `null`: a token without an organization).
 pub fn get_token_options_from_js(value: &JsValue) -> Result<GetTokenOptions, Error> {
     let template = get(value, "template");
     let template = match template.as_string() {

@@ -1,17 +1,23 @@
 // The parts of the JS facade that are plain JavaScript: a few lines here, kilobytes as Rust in the
 // wasm (every property set and every Request edit is a call across the boundary).
 
+import { exchange } from "../platform/http.js";
+
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
-/** A wire (snake_case) resource as Clerk-style camelCase, metadata values untouched. */
+/**
+ * A wire (snake_case) resource as Clerk-style camelCase, nested resources too (a membership's
+ * organization and public user data); metadata values and arrays untouched.
+ */
 const shape = (wire) => {
   const out = {};
-  for (const key in wire) if (key !== "object") out[camel(key)] = wire[key];
+  for (const key in wire) {
+    const v = wire[key];
+    if (key !== "object")
+      out[camel(key)] = v && typeof v === "object" && !Array.isArray(v) && !key.endsWith("metadata") ? shape(v) : v;
+  }
   return out;
 };
-
-/** The active organization's permissions of each snapshot, for `has()` (not part of `AuthState`). */
-const permissions = new WeakMap();
 
 /**
  * The frozen `AuthState` object from the wire user and session (or null): `isLoaded` false leaves
@@ -36,8 +42,8 @@ export function makeSnapshot(loaded, user, session, orgId, orgRole, orgSlug, org
     orgId: loaded ? orgId : undefined,
     orgRole: loaded ? orgRole : undefined,
     orgSlug: loaded ? orgSlug : undefined,
+    orgPermissions: loaded ? (user && orgId ? Object.freeze(orgPermissions) : null) : undefined,
   });
-  permissions.set(snapshot, orgPermissions);
   return snapshot;
 }
 
@@ -66,12 +72,17 @@ export function attach(hp, options) {
   const has = (params) => {
     const s = hp.getSnapshot();
     if (typeof params?.role === "string") return s.orgRole === params.role;
-    if (typeof params?.permission === "string") return permissions.get(s)?.includes(params.permission) ?? false;
+    if (typeof params?.permission === "string") return s.orgPermissions?.includes(params.permission) ?? false;
     return false;
   };
   hp.getToken = getToken;
   hp.fetch = (input, init) => authFetch(getToken, input, init);
   hp.subscribe = (callback) => hp.addListener(() => callback());
+  hp.setActive = (p) => call(hp, TOUCH, [hp.getSnapshot().sessionId], { active_organization_id: p?.organization?.id ?? p?.organization });
+  hp.createOrganization = (p) => call(hp, CREATE, [], { name: p?.name, slug: p?.slug }).then(shape);
+  // For hallpass/organizations (the other routes, the resources' methods, paging).
+  hp._org = (route, ids, body, query) => call(hp, route, ids, body, query);
+  hp._shape = shape;
   hp.useUser = () => {
     const s = hp.getSnapshot();
     return { isLoaded: s.isLoaded, isSignedIn: s.isSignedIn, user: s.user };
@@ -86,12 +97,62 @@ export function attach(hp, options) {
       orgId: s.orgId,
       orgRole: s.orgRole,
       orgSlug: s.orgSlug,
+      orgPermissions: s.orgPermissions,
       getToken,
       signOut,
       has,
     };
   };
   return publisher(cache, options.sessionCookie === true);
+}
+
+// Organizations. Every call is sent from here through http.js's `exchange` (the one every request
+// takes) with the session token, and settled by the wasm (`_settle`: error codes, sign-out when the
+// session is over, applying `setActive`; synchronous, so no async state machine in the wasm for
+// these calls). Answers are shaped and paged here, where it is smallest.
+
+/**
+ * `[method, path, answer]` of the two organization routes every app may need; hallpass/organizations
+ * has the others. They are the protocol's paths: src/client/organizations.rs `ROUTES` has them all,
+ * and tests/facade.rs checks that the tables agree. Answers: 0 a resource, 1 a page, 2 a session
+ * token (`setActive`).
+ */
+const CREATE = ["POST", "/v1/client/organizations", 0];
+const TOUCH = ["POST", "/v1/client/sessions/{session_id}/touch", 2];
+
+/**
+ * `[method, path, answer]` with `ids` in the path (ids and slugs only, as the wasm's `is_path_id`:
+ * nothing that could change the path). After a change to the active organization (a `PATCH` or
+ * `DELETE` of it or in it: its profile, a membership, leaving, deleting it), a fresh session token
+ * is fetched so that `orgRole`, `orgSlug`, `has()` and every tab's tokens say what the server now
+ * says.
+ */
+async function call(hp, [method, path, kind], ids, body, query = "") {
+  const token = (await hp.getToken()) ?? undefined;
+  let bad = token ? 0 : 4;
+  let i = 0;
+  const url =
+    hp.frontendApi +
+    path.replace(/{\w+}/g, () => {
+      const id = ids[i++];
+      if (!/^[\w-]{1,128}$/.test(id) || typeof id !== "string") bad ||= 3;
+      return id;
+    }) +
+    query;
+  if (bad) throw hp._settle(bad);
+  const sentAt = Date.now();
+  let outcome;
+  let ok = true;
+  try {
+    outcome = await exchange(method, url, body, token, hp._settle(5), "x-hallpass-server-time");
+  } catch (code) {
+    outcome = code;
+    ok = false;
+  }
+  const answer = hp._settle(kind, outcome, ok, sentAt);
+  if (answer instanceof Error) throw answer;
+  if (!/^(GET|POST)$/.test(method) && url.includes(hp.getSnapshot().orgId)) await hp.setActive({}).catch(() => {});
+  return answer;
 }
 
 /**

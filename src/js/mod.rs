@@ -17,9 +17,10 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::Hallpass as Client;
 use crate::core::error::Error;
+use crate::core::routes::Answer;
 use convert::{error_to_js, get_token_options_from_js, options_from_js, param_error};
 use hallpass_protocol::wire::js::ToJs;
-use hallpass_protocol::{SignInRequest, SignUpRequest, UpdateProfileRequest};
+use hallpass_protocol::{ErrorCode, SignInRequest, SignUpRequest, UpdateProfileRequest};
 
 /// An SDK instance. Create it with `await Hallpass.load({ frontendApi })`.
 #[wasm_bindgen(js_name = Hallpass)]
@@ -96,6 +97,30 @@ impl JsHallpass {
         #[wasm_bindgen(unchecked_param_type = "UpdateUserParams")] params: JsValue,
     ) -> Promise {
         run(self.client.clone(), Op::UpdateUser(params))
+    }
+
+    /// Settles an organization call that facade.js sent through http.js's `exchange` (it has the
+    /// routes, builds the bodies and shapes the answers): `outcome` is what `exchange` resolved
+    /// (`ok`) or rejected with, sent at device time `sent_at`; `kind` the route's answer (0: a
+    /// resource, 1: a page, 2: `setActive`'s, applied here; 3: the ids were not ids). Returns the
+    /// checked answer (`undefined` for `setActive`) or the `HallpassError` for facade.js to throw
+    /// (a value, not a throw: less glue). Synchronous: no async state machine in the wasm for these
+    /// calls. Kinds 3 and 4 are the facade's own failures: ids that are not ids, nobody signed in;
+    /// kind 5 answers the request deadline in milliseconds.
+    #[wasm_bindgen(js_name = _settle, skip_typescript)]
+    pub fn settle(&self, kind: u32, outcome: JsValue, ok: bool, sent_at: f64) -> JsValue {
+        let kind = match kind {
+            0 => Answer::One,
+            1 => Answer::Page,
+            2 => Answer::Touch,
+            3 => return error_to_js(&Error::new(ErrorCode::InvalidOptions, "ids must be ids or slugs")),
+            4 => return error_to_js(&Error::not_signed_in()),
+            // The request deadline (one export less than a getter of its own).
+            _ => return self.client.request_timeout_ms().into(),
+        };
+        let outcome = if ok { Ok(outcome) } else { Err(outcome) };
+        let settled = crate::platform::http::settle(outcome, sent_at as i64, self.client.now_ms());
+        self.client.settle(kind, settled).unwrap_or_else(|e| error_to_js(&e))
     }
 
     /// With the `debug` option: every refresh this tab made or received, and why.

@@ -93,11 +93,13 @@ export interface Session {
 /** The auth state: a union discriminated on `isLoaded` and `isSignedIn`, as Clerk's `useAuth()`. */
 export type AuthState =
   | { isLoaded: false; isSignedIn: undefined; user: undefined; session: undefined; userId: undefined;
-      sessionId: undefined; orgId: undefined; orgRole: undefined; orgSlug: undefined }
+      sessionId: undefined; orgId: undefined; orgRole: undefined; orgSlug: undefined; orgPermissions: undefined }
   | { isLoaded: true; isSignedIn: false; user: null; session: null; userId: null; sessionId: null;
-      orgId: null; orgRole: null; orgSlug: null }
+      orgId: null; orgRole: null; orgSlug: null; orgPermissions: null }
   | { isLoaded: true; isSignedIn: true; user: User; session: Session; userId: string; sessionId: string;
-      orgId: string | null; orgRole: string | null; orgSlug: string | null };
+      orgId: string | null; orgRole: string | null; orgSlug: string | null;
+      /** The active organization's permissions (`org:<feature>:<action>`); `null` without one. */
+      orgPermissions: readonly string[] | null };
 
 export type UseUserReturn =
   | { isLoaded: false; isSignedIn: undefined; user: undefined }
@@ -124,11 +126,41 @@ interface AuthFunctions {
 
 export type UseAuthReturn =
   | ({ isLoaded: false; isSignedIn: undefined; userId: undefined; sessionId: undefined; orgId: undefined;
-       orgRole: undefined; orgSlug: undefined } & AuthFunctions)
+       orgRole: undefined; orgSlug: undefined; orgPermissions: undefined } & AuthFunctions)
   | ({ isLoaded: true; isSignedIn: false; userId: null; sessionId: null; orgId: null; orgRole: null;
-       orgSlug: null } & AuthFunctions)
+       orgSlug: null; orgPermissions: null } & AuthFunctions)
   | ({ isLoaded: true; isSignedIn: true; userId: string; sessionId: string; orgId: string | null;
-       orgRole: string | null; orgSlug: string | null } & AuthFunctions);
+       orgRole: string | null; orgSlug: string | null; orgPermissions: readonly string[] | null }
+     & AuthFunctions);
+
+/** `setActive`: an organization's id or slug, the organization itself, or `null` for the personal account. */
+export interface SetActiveParams {
+  organization: string | { id: string } | null;
+}
+
+/** `createOrganization`: the slug is made from the name when absent. */
+export interface CreateOrganizationParams {
+  name: string;
+  slug?: string;
+}
+
+/** An organization, shaped like Clerk's `OrganizationResource`. Times are milliseconds since the epoch. */
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  imageUrl: string;
+  hasImage: boolean;
+  membersCount: number;
+  pendingInvitationsCount: number;
+  maxAllowedMemberships: number;
+  adminDeleteEnabled: boolean;
+  /** Readable by members, writable by your backend only. */
+  publicMetadata: Metadata;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
 
 export interface Hallpass {
   /**
@@ -148,6 +180,14 @@ export interface Hallpass {
    * like Clerk's `useAuth()`; the functions keep their identity across calls.
    */
   useAuth(): UseAuthReturn;
+  /**
+   * Sets the session's active organization, like Clerk's `setActive({ organization })`. Resolves once
+   * this tab's `orgId` and tokens carry it; every other tab follows, and no tab hands out a token of
+   * the old organization after it has switched. The choice survives a reload.
+   */
+  setActive(params: SetActiveParams): Promise<void>;
+  /** Creates an organization with you as its admin (it does not become active). */
+  createOrganization(params: CreateOrganizationParams): Promise<Organization>;
 }
 
 export interface SignUpParams {

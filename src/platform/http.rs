@@ -66,7 +66,14 @@ pub async fn call(
 ) -> Result<Answer, Failure> {
     let sent_at = clock.now_ms();
     let outcome = JsFuture::from(exchange(method, url, body, bearer, timeout_ms, SERVER_TIME_HEADER)).await;
-    let received_at = clock.now_ms();
+    settle(outcome, sent_at, clock.now_ms())
+}
+
+/// Reads the outcome of an `exchange` (http.js) — its resolved `[status, body, serverTime,
+/// retryAfter]` or its rejection — sent at `sent_at` and settled at `received_at` (device clock).
+/// [`call`] uses it, and so do the organization calls the JS facade sends through `exchange`
+/// itself (`src/client/organizations.rs`).
+pub fn settle(outcome: Result<JsValue, JsValue>, sent_at: i64, received_at: i64) -> Result<Answer, Failure> {
     let fail = |error: Error, server_time: Option<i64>| Failure { error, server_time, sent_at, received_at };
     let answer = match outcome {
         Ok(answer) => Array::from(&answer),

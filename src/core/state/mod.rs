@@ -35,8 +35,8 @@ pub enum SignOutReason {
 pub struct SignedInState {
     pub user: User,
     pub session: Session,
-    /// The active organization: none until organizations exist on the server (the active one will
-    /// come with the session resource, not from reading the token).
+    /// The active organization, as the server decoded it beside the session token held (the SDK
+    /// never reads tokens); `None` for the personal account.
     pub org: Option<OrgClaims>,
 }
 

@@ -1,7 +1,7 @@
 //! [`SessionStore`]: the auth state plus the credentials behind it, and the pure reducer that moves
 //! them ([`SessionStore::apply`]: an [`Event`] in, the [`Effect`]s for the platform out).
 
-use hallpass_protocol::{AuthResponse, Secret, Session, User};
+use hallpass_protocol::{AuthResponse, OrgClaims, Secret, Session, SessionTokenResponse, User};
 
 use super::{AuthState, STORED_SESSION_VERSION, SignOutReason, SignedInState, StoredSession};
 use crate::core::clock::ServerClock;
@@ -33,6 +33,9 @@ pub enum Event {
     SignedIn { response: Box<AuthResponse>, sent_at_ms: i64, received_at_ms: i64 },
     /// A refresh succeeded.
     Refreshed { response: Box<AuthResponse>, sent_at_ms: i64, received_at_ms: i64 },
+    /// The server set the session's active organization (or handed out a fresh token for it) and
+    /// answered a session token carrying it (`setActive`).
+    OrganizationSet { response: Box<SessionTokenResponse>, sent_at_ms: i64, received_at_ms: i64 },
     /// A refresh failed.
     RefreshFailed(Error),
     /// Another tab wrote the shared session (BroadcastChannel or storage event): `None` when it signed
@@ -107,10 +110,11 @@ impl SessionStore {
         &self.tokens
     }
 
-    /// The key of template `name`'s tokens for the current session; `None` when signed out.
-    pub fn template_key(&self, name: &str) -> Option<TokenKey> {
+    /// The key of a minted token for the current session: template `template`'s, or else a session
+    /// token for `organization_id` (an id or slug; `""` for none). `None` when signed out.
+    pub fn minted_key(&self, template: Option<String>, organization_id: Option<String>) -> Option<TokenKey> {
         let session_id = self.state.session_id()?.to_owned();
-        Some(TokenKey { session_id, template: Some(name.to_owned()), organization_id: None })
+        Some(TokenKey { session_id, template, organization_id })
     }
 
     /// The cached token for `key` if it has at least the minimum lifetime left at `device_now_ms`.
@@ -118,7 +122,7 @@ impl SessionStore {
         self.tokens.get(key, self.clock.to_server(device_now_ms), self.min_remaining_ms)
     }
 
-    /// Caches a template token that the server minted `expires_in_s` seconds before its expiry (at
+    /// Caches a minted token (a template's, or one for another organization) that the server minted `expires_in_s` seconds before its expiry (at
     /// `server_time_ms` on its clock, when the answer said). Ignored unless `key` belongs to the
     /// current session: one that ended meanwhile must not leave tokens behind.
     pub fn cache_template_token(
@@ -129,7 +133,7 @@ impl SessionStore {
         server_time_ms: Option<i64>,
         received_at_ms: i64,
     ) {
-        if key.template.is_none() || self.state.session_id() != Some(key.session_id.as_str()) {
+        if key.is_session() || self.state.session_id() != Some(key.session_id.as_str()) {
             return;
         }
         let issued = server_time_ms.unwrap_or_else(|| self.clock.to_server(received_at_ms));
@@ -201,6 +205,7 @@ impl SessionStore {
             jwt_issued_at: token.issued_at_ms,
             server_offset_ms: self.clock.offset_ms(),
             saved_at: device_now_ms,
+            organization: s.org.clone(),
         })
     }
 
@@ -229,21 +234,29 @@ impl SessionStore {
                 } else {
                     self.clock.observe(sent_at_ms, received_at_ms, response.server_time);
                     self.tokens.clear();
-                    self.accept(*response);
+                    self.accept(*response, false);
                     self.persist_and_schedule(device_now_ms, &mut effects);
                 }
             }
             Event::Refreshed { response, sent_at_ms, received_at_ms } => {
-                let same_session = self.state.session_id() == Some(response.session.id.as_str());
-                if !same_session {
-                    // Signed out (or switched session) meanwhile: the epoch guard should have caught it.
-                } else if check_auth_response(&response).is_err() {
-                    effects.push(Effect::Warn("hallpass: ignored a malformed refresh answer"));
-                } else {
-                    self.clock.observe(sent_at_ms, received_at_ms, response.server_time);
-                    if self.accept(*response) {
-                        self.persist_and_schedule(device_now_ms, &mut effects);
-                    }
+                self.refreshed(*response, (sent_at_ms, received_at_ms), false, device_now_ms, &mut effects);
+            }
+            Event::OrganizationSet { response, sent_at_ms, received_at_ms } => {
+                // The same as a refresh that keeps the user and the refresh token — except that a
+                // tie replaces: the answer is this tab's latest word on the organization, and a
+                // token minted in the same millisecond may carry the old one.
+                if let (Some(s), Some(refresh_token)) = (self.state.signed_in(), self.refresh_token.clone()) {
+                    let r = *response;
+                    let auth = AuthResponse {
+                        user: s.user.clone(),
+                        session: r.session,
+                        jwt: r.jwt,
+                        expires_in: r.expires_in,
+                        refresh_token,
+                        server_time: r.server_time,
+                        organization: r.organization,
+                    };
+                    self.refreshed(auth, (sent_at_ms, received_at_ms), true, device_now_ms, &mut effects);
                 }
             }
             Event::RefreshFailed(error) => {
@@ -288,6 +301,27 @@ impl SessionStore {
         effects
     }
 
+    /// A refresh answer (or a `setActive` one, `tie_wins`), sent and received at `times`.
+    fn refreshed(
+        &mut self,
+        response: AuthResponse,
+        times: (i64, i64),
+        tie_wins: bool,
+        device_now_ms: i64,
+        effects: &mut Vec<Effect>,
+    ) {
+        if self.state.session_id() != Some(response.session.id.as_str()) {
+            // Signed out (or switched session) meanwhile: the epoch guard should have caught it.
+        } else if check_auth_response(&response).is_err() {
+            effects.push(Effect::Warn("hallpass: ignored a malformed refresh answer"));
+        } else {
+            self.clock.observe(times.0, times.1, response.server_time);
+            if self.accept(response, tie_wins) {
+                self.persist_and_schedule(device_now_ms, effects);
+            }
+        }
+    }
+
     fn sign_out(&mut self, reason: Option<SignOutReason>) {
         self.state = AuthState::SignedOut { reason };
         self.refresh_token = None;
@@ -298,15 +332,14 @@ impl SessionStore {
     /// changes nothing, when the answer is stale: the cache already holds a longer-lived token for the
     /// session (another tab refreshed again meanwhile). Its refresh token is then older than ours and
     /// must not replace it — presenting it later would look like reuse and revoke the session.
-    fn accept(&mut self, r: AuthResponse) -> bool {
-        let issued = r.server_time;
-        let expires = issued.saturating_add(i64::from(r.expires_in) * 1000);
-        let token = CachedToken { jwt: r.jwt, expires_at_ms: expires, issued_at_ms: issued };
-        if !self.tokens.insert(TokenKey::session(&r.session.id), token) && self.refresh_token.is_some() {
+    fn accept(&mut self, r: AuthResponse, tie_wins: bool) -> bool {
+        let token = token(r.jwt, r.server_time, r.expires_in);
+        if !self.tokens.put(TokenKey::session(&r.session.id), token, tie_wins) && self.refresh_token.is_some()
+        {
             return false;
         }
         self.refresh_token = Some(r.refresh_token);
-        self.set_signed_in(r.user, r.session);
+        self.set_signed_in(r.user, r.session, r.organization);
         true
     }
 
@@ -330,13 +363,14 @@ impl SessionStore {
             self.clock = ServerClock::with_offset(s.server_offset_ms);
         }
         self.refresh_token = Some(s.refresh_token);
-        self.set_signed_in(s.user, s.session);
+        self.set_signed_in(s.user, s.session, s.organization);
         true
     }
 
-    fn set_signed_in(&mut self, user: User, session: Session) {
-        // No organization until they exist (the active one will come with the session resource).
-        self.state = AuthState::SignedIn(Box::new(SignedInState { user, session, org: None }));
+    /// The organization always arrives with the session token that carries it (and is adopted only
+    /// with it): `orgId` and the token `getToken()` hands out never disagree.
+    fn set_signed_in(&mut self, user: User, session: Session, org: Option<OrgClaims>) {
+        self.state = AuthState::SignedIn(Box::new(SignedInState { user, session, org }));
     }
 
     /// True when another tab's snapshot is newer than what this tab holds: another session, or the
@@ -362,6 +396,12 @@ impl SessionStore {
             effects.push(Effect::ScheduleRefresh { delay_ms });
         }
     }
+}
+
+/// A session token issued at `server_time_ms` (server clock) that lives `expires_in_s` seconds.
+fn token(jwt: Secret, server_time_ms: i64, expires_in_s: u32) -> CachedToken {
+    let expires_at_ms = server_time_ms.saturating_add(i64::from(expires_in_s) * 1000);
+    CachedToken { jwt, expires_at_ms, issued_at_ms: server_time_ms }
 }
 
 /// True when listeners should hear about the change from `a` to `b`. Signed-in states are compared by
@@ -390,8 +430,8 @@ mod tests {
     use crate::core::schedule::DEFAULT_MIN_REMAINING_MS;
     use crate::core::state::Check;
     use crate::core::test_util::{auth_response, session, session_jwt, user};
-    use hallpass_protocol::OrgClaims;
     use hallpass_protocol::{ErrorCode, SessionStatus};
+    use hallpass_protocol::{OrgClaims, SessionTokenResponse};
 
     const T: i64 = 1_764_000_000_000;
 
@@ -436,6 +476,7 @@ mod tests {
             jwt_issued_at: 0,
             server_offset_ms: 0,
             saved_at: T,
+            organization: None,
         }
     }
 
@@ -487,27 +528,41 @@ mod tests {
     }
 
     #[test]
-    fn template_tokens_are_cached_per_session_and_template_on_the_server_clock() {
+    fn minted_tokens_are_cached_per_session_template_and_organization_on_the_server_clock() {
         let mut s = store();
-        assert_eq!(s.template_key("supabase"), None, "signed out");
+        assert_eq!(s.minted_key(Some("supabase".into()), None), None, "signed out");
         s.apply(Event::LoadedFromStorage(None), T);
         // The device clock is an hour fast.
         let device = T + 3_600_000;
         s.apply(signed_in("sess_1", T, "rt1", device, device), device);
-        let key = s.template_key("supabase").expect("signed in");
+        let key = s.minted_key(Some("supabase".into()), None).expect("signed in");
         assert_eq!(key.template.as_deref(), Some("supabase"));
         assert_eq!(s.token(&key, device), None);
         s.cache_template_token(key.clone(), "tmpl".into(), 60, Some(T), device);
         assert_eq!(s.token(&key, device), Some("tmpl"));
         assert_eq!(s.token(&key, device + 50_000), Some("tmpl"), "10 s left at the minimum");
         assert_eq!(s.token(&key, device + 50_001), None);
-        assert_eq!(s.token(&s.template_key("other").expect("key"), device), None, "per template");
+        assert_eq!(
+            s.token(&s.minted_key(Some("other".into()), None).expect("key"), device),
+            None,
+            "per template"
+        );
         assert_eq!(s.session_token(device).map(|t| t == "tmpl"), Some(false), "apart from the session's");
+        // A session token for another organization: cached apart from the session's own, per
+        // organization, and never handed out as the session token.
+        let org_b = s.minted_key(None, Some("org_b".into())).expect("key");
+        s.cache_template_token(org_b.clone(), "for-b".into(), 60, Some(T), device);
+        assert_eq!(s.token(&org_b, device), Some("for-b"));
+        assert_eq!(s.token(&s.minted_key(None, Some(String::new())).expect("key"), device), None);
+        assert_ne!(s.session_token(device), Some("for-b"));
+        // The session's own key is never written this way.
+        s.cache_template_token(TokenKey::session("sess_1"), "x".into(), 600, Some(T), device);
+        assert_ne!(s.session_token(device), Some("x"));
         // A token for a session that is no longer current is dropped.
         let stale = TokenKey { session_id: "sess_0".into(), ..key.clone() };
         s.cache_template_token(stale.clone(), "old".into(), 60, Some(T), device);
         assert_eq!(s.token(&stale, device), None);
-        // Sign-out forgets template tokens.
+        // Sign-out forgets minted tokens.
         s.apply(Event::SignedOut(SignOutReason::SignedOut), device);
         assert_eq!(s.token(&key, device), None);
     }
@@ -562,34 +617,141 @@ mod tests {
         assert_eq!(s.session_token(device.now_ms()), None);
     }
 
+    fn org(id: &str, role: &str, per: &[&str]) -> OrgClaims {
+        OrgClaims {
+            id: id.into(),
+            slg: id.replace("org_", "slug-"),
+            rol: role.into(),
+            per: per.iter().map(|p| (*p).into()).collect(),
+        }
+    }
+
+    /// What `setActive` answers at server time `server_time_ms`: a 60 s token carrying `org`.
+    fn org_set(sid: &str, server_time_ms: i64, org: Option<OrgClaims>) -> Event {
+        let iat = server_time_ms / 1000;
+        let mut session = session(sid, "user_1");
+        session.last_active_organization_id = org.as_ref().map(|o| o.id.clone());
+        Event::OrganizationSet {
+            response: Box::new(SessionTokenResponse {
+                session,
+                jwt: format!("{}-{}", session_jwt(sid, iat, iat + 60), server_time_ms % 1000).into(),
+                expires_in: 60,
+                server_time: server_time_ms,
+                organization: org,
+            }),
+            sent_at_ms: server_time_ms,
+            received_at_ms: server_time_ms,
+        }
+    }
+
+    fn with_org(mut r: AuthResponse, org: Option<OrgClaims>) -> AuthResponse {
+        r.organization = org;
+        r
+    }
+
     #[test]
-    fn has_answers_from_the_active_organization() {
-        // Nothing sets an organization yet (the server has none); the state that will hold one is
-        // built here directly.
-        let org = OrgClaims {
-            id: "org_1".into(),
-            slg: "acme".into(),
-            rol: "org:admin".into(),
-            per: vec!["org:invoices:create".into()],
-        };
-        let signed_in = |org| {
-            AuthState::SignedIn(Box::new(SignedInState {
-                user: user("user_1", 1),
-                session: session("s", "user_1"),
-                org,
-            }))
-        };
-        let st = signed_in(Some(org));
+    fn has_answers_from_the_active_organization_the_server_sent() {
+        let mut s = store();
+        let admin = org("org_1", "org:admin", &["org:invoices:create", "org:sys_memberships:manage"]);
+        let r = with_org(auth_response("sess_1", T, "rt1"), Some(admin));
+        let effects = s.apply(Event::SignedIn { response: Box::new(r), sent_at_ms: T, received_at_ms: T }, T);
+        assert_eq!(persisted(&effects).organization.map(|o| o.id), Some("org_1".into()));
+        let st = s.state();
         assert_eq!(
             (st.org_id(), st.org_role(), st.org_slug()),
-            (Some("org_1"), Some("org:admin"), Some("acme"))
+            (Some("org_1"), Some("org:admin"), Some("slug-1"))
         );
         assert!(st.has(Check::Role("org:admin")) && !st.has(Check::Role("org:member")));
         assert!(st.has(Check::Permission("org:invoices:create")) && !st.has(Check::Permission("org:x")));
-        let none = signed_in(None);
-        assert_eq!((none.org_id(), none.org_role(), none.org_slug()), (None, None, None));
-        assert!(!none.has(Check::Role("")) && !none.has(Check::Permission("")));
+        // The personal account: nothing is granted.
+        s.apply(org_set("sess_1", T + 1_000, None), T + 1_000);
+        let st = s.state();
+        assert_eq!((st.org_id(), st.org_role(), st.org_slug()), (None, None, None));
+        assert!(!st.has(Check::Role("")) && !st.has(Check::Permission("")));
         assert!(!AuthState::SignedOut { reason: None }.has(Check::Permission("x")));
+    }
+
+    #[test]
+    fn set_active_swaps_the_token_and_the_organization_together() {
+        let mut s = store();
+        s.apply(signed_in("sess_1", T, "rt1", T, T), T);
+        let before = s.session_token(T).map(str::to_owned);
+        let effects = s.apply(org_set("sess_1", T + 2_000, Some(org("org_b", "org:member", &[]))), T + 2_000);
+        assert!(effects.contains(&Effect::Notify), "{effects:?}");
+        let snap = persisted(&effects);
+        assert_eq!(snap.organization.as_ref().map(|o| o.id.as_str()), Some("org_b"));
+        assert_eq!(snap.session.last_active_organization_id.as_deref(), Some("org_b"));
+        assert_eq!(snap.refresh_token.expose(), "rt1", "setActive does not rotate the refresh token");
+        assert_eq!(s.state().org_id(), Some("org_b"));
+        let after = s.session_token(T + 2_000).map(str::to_owned);
+        assert!(after.is_some() && after != before);
+        assert_eq!(snap.jwt.expose(), after.as_deref().unwrap_or_default());
+
+        // A refresh minted before the switch answers late: neither its token nor its organization
+        // comes back, and its refresh token (older than none: setActive did not rotate) is kept.
+        let late = with_org(auth_response("sess_1", T + 1_000, "rt2"), None);
+        let effects = s.apply(
+            Event::Refreshed { response: Box::new(late), sent_at_ms: T + 500, received_at_ms: T + 3_000 },
+            T + 3_000,
+        );
+        assert!(!effects.contains(&Effect::Notify));
+        assert_eq!(s.state().org_id(), Some("org_b"));
+        assert_eq!(s.session_token(T + 3_000).map(str::to_owned), after);
+
+        // A refresh minted after it carries the new organization and wins.
+        let next =
+            with_org(auth_response("sess_1", T + 40_000, "rt3"), Some(org("org_b", "org:member", &[])));
+        s.apply(
+            Event::Refreshed { response: Box::new(next), sent_at_ms: T + 40_000, received_at_ms: T + 40_000 },
+            T + 40_000,
+        );
+        assert_eq!((s.state().org_id(), s.refresh_token()), (Some("org_b"), Some("rt3")));
+
+        // An answer older than the token held changes nothing; one for another session neither.
+        assert!(s.apply(org_set("sess_1", T + 3_000, None), T + 41_000).is_empty());
+        assert!(s.apply(org_set("sess_2", T + 50_000, None), T + 50_000).is_empty());
+        assert_eq!(s.state().org_id(), Some("org_b"));
+        // Signed out: ignored.
+        s.apply(Event::SignedOut(SignOutReason::SignedOut), T + 50_000);
+        assert!(s.apply(org_set("sess_1", T + 60_000, None), T + 60_000).is_empty());
+    }
+
+    #[test]
+    fn a_set_active_answer_minted_in_the_same_millisecond_as_the_token_held_replaces_it() {
+        let mut s = store();
+        let r = with_org(auth_response("sess_1", T, "rt1"), Some(org("org_a", "org:admin", &[])));
+        s.apply(Event::SignedIn { response: Box::new(r), sent_at_ms: T, received_at_ms: T }, T);
+        s.apply(org_set("sess_1", T, Some(org("org_b", "org:admin", &[]))), T);
+        assert_eq!(s.state().org_id(), Some("org_b"));
+        assert!(s.session_token(T).is_some_and(|t| t.ends_with("-0")), "the setActive token");
+    }
+
+    #[test]
+    fn other_tabs_adopt_the_organization_only_with_its_token() {
+        let mut a = store();
+        let mut b = store();
+        a.apply(signed_in("sess_1", T, "rt1", T, T), T);
+        b.apply(Event::LoadedFromStorage(a.snapshot(T)), T);
+        // Tab A switches; tab B receives A's snapshot.
+        let effects = a.apply(org_set("sess_1", T + 1_000, Some(org("org_b", "org:admin", &[]))), T + 1_000);
+        let switched = persisted(&effects);
+        let effects = b.apply(Event::FromOtherTab(Some(switched.clone())), T + 1_100);
+        assert!(effects.contains(&Effect::Notify));
+        assert_eq!(b.state().org_id(), Some("org_b"));
+        assert_eq!(b.session_token(T + 1_100), Some(switched.jwt.expose()));
+        // A late echo of the snapshot before the switch is older: nothing moves back.
+        let mut old = switched.clone();
+        old.jwt = session_jwt("sess_1", T / 1000, T / 1000 + 60).into();
+        old.jwt_expires_at = T + 60_000;
+        old.organization = None;
+        assert!(b.apply(Event::FromOtherTab(Some(old)), T + 1_200).is_empty());
+        assert_eq!(b.state().org_id(), Some("org_b"));
+        assert_eq!(b.session_token(T + 1_200), Some(switched.jwt.expose()));
+        // Reload: storage brings the organization back with its token.
+        let mut c = store();
+        c.apply(Event::LoadedFromStorage(Some(switched)), T + 2_000);
+        assert_eq!(c.state().org_id(), Some("org_b"));
+        assert!(c.state().has(Check::Role("org:admin")));
     }
 
     #[test]

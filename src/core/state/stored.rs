@@ -1,6 +1,6 @@
 //! [`StoredSession`]: what the SDK keeps in browser storage, and when it can be signed in from.
 
-use hallpass_protocol::{Secret, Session, SessionStatus, User, Wire};
+use hallpass_protocol::{OrgClaims, Secret, Session, SessionStatus, User, Wire};
 use serde::{Deserialize, Serialize};
 
 /// The format version of [`StoredSession`]. Bump it when the shape changes; stored data of another
@@ -28,6 +28,12 @@ pub struct StoredSession {
     pub server_offset_ms: i64,
     /// Device time of the write.
     pub saved_at: i64,
+    /// The organization `jwt` carries, as the server decoded it (absent for the personal account).
+    /// It lives and dies with `jwt`: a tab adopts both or neither, so no tab shows one organization
+    /// while handing out a token of another. Absent in data written before organizations (the
+    /// revalidation at load brings it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaims>,
 }
 
 impl StoredSession {

@@ -1,0 +1,84 @@
+//! The organization routes of the Frontend API as the SDK sends them: each one's method, the
+//! protocol's path and the kind of answer ([`ROUTES`]), and what may be put into a path
+//! ([`is_path_id`]). The JS facade keeps the same table (`src/js/facade.js`; `tests/typescript.rs`
+//! checks that they agree).
+
+use hallpass_protocol::paths;
+
+/// The organization routes of the Frontend API: method, path (each `{…}` filled with an id, in
+/// order) and the kind of answer. facade.js has the same table (`ROUTES`, with the kinds as 0, 1,
+/// 2): `tests/facade.rs` checks that the two agree, so the protocol's paths stay the one definition.
+pub const ROUTES: [(&str, &str, Answer); 17] = [
+    ("POST", paths::CLIENT_ORGANIZATIONS, One),
+    ("GET", paths::MY_ORGANIZATION_MEMBERSHIPS, Page),
+    ("GET", paths::MY_ORGANIZATION_INVITATIONS, Page),
+    ("POST", paths::MY_ORGANIZATION_INVITATION_ACCEPT, One),
+    ("POST", paths::MY_ORGANIZATION_INVITATION_DECLINE, One),
+    ("GET", paths::CLIENT_ORGANIZATION, One),
+    ("PATCH", paths::CLIENT_ORGANIZATION, One),
+    ("DELETE", paths::CLIENT_ORGANIZATION, One),
+    ("GET", paths::CLIENT_ORGANIZATION_MEMBERSHIPS, Page),
+    ("PATCH", paths::CLIENT_ORGANIZATION_MEMBERSHIP, One),
+    ("DELETE", paths::CLIENT_ORGANIZATION_MEMBERSHIP, One),
+    ("GET", paths::CLIENT_ORGANIZATION_INVITATIONS, Page),
+    ("POST", paths::CLIENT_ORGANIZATION_INVITATIONS, One),
+    ("POST", paths::CLIENT_ORGANIZATION_INVITATION_REVOKE, One),
+    ("GET", paths::CLIENT_ORGANIZATION_ROLES, Page),
+    ("DELETE", paths::MY_ORGANIZATION_MEMBERSHIP, One),
+    // The session's own (its id is filled in here): `setActive`.
+    ("POST", paths::SESSION_TOUCH, Touch),
+];
+
+/// `ROUTES` index of `setActive` (`POST …/sessions/{session_id}/touch`).
+pub const TOUCH: usize = 16;
+
+/// What a route answers, checked before JavaScript gets it: a malformed 200 is `invalid_response`,
+/// as for every other call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A resource (or Clerk's `DeletedObject`): an object with a string `id`.
+    One,
+    /// A page: `{ data: [...], total_count }`.
+    Page,
+    /// A `SessionTokenResponse`: applied here (the token and organization it carries), answered
+    /// as `undefined`.
+    Touch,
+}
+use Answer::{One, Page, Touch};
+
+/// Longest id or slug put into a path.
+const MAX_ID_LEN: usize = 128;
+
+/// True for what may go into a path segment: an id (`org_…`, `user_…`, `orginv_…`) or a slug —
+/// ASCII letters, digits, `_` and `-`, 1 to [`MAX_ID_LEN`] bytes. Anything else could change the
+/// path (`..`, `/`, `?`) and cannot name a resource.
+pub fn is_path_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ids_and_slugs_go_into_a_path() {
+        for ok in ["org_2abc", "acme-inc", "user_1", "orginv_X9", &"a".repeat(128)] {
+            assert!(is_path_id(ok), "{ok}");
+        }
+        for bad in ["", "..", ".", "a/b", "a?b", "a%2F", "a b", "é", &"a".repeat(129)] {
+            assert!(!is_path_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_route_has_as_many_ids_as_its_path_names() {
+        assert_eq!(ROUTES[TOUCH].1, paths::SESSION_TOUCH);
+        for (method, path, _) in ROUTES {
+            assert!(["GET", "POST", "PATCH", "DELETE"].contains(&method));
+            assert_eq!(path.matches('{').count(), path.matches('}').count());
+            assert!(path.starts_with("/v1/client/"));
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// Organizations from the release package in headless Chromium against the real server: create,
+// switch (`setActive`), `useAuth()`'s organization fields, `has()`, the `o` claim of every token
+// handed out, reload, and three tabs agreeing on the active organization.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { api, uniqueEmail, PASSWORD, suiteBrowser } from "./harness.mjs";
+
+const suite = suiteBrowser();
+
+async function open(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  await page.goto(`${suite.site.origin}/tests/e2e/fixtures/sdk.html`);
+  await page.waitForFunction(() => window.ready === true);
+  page.errors = errors;
+  return page;
+}
+
+/** Loads the SDK in `page` as `window.hp`, with `window.org(token)`: the `o.id` of a session token. */
+const load = (page) =>
+  page.evaluate(async (api) => {
+    window.hp = await window.hallpass.Hallpass.load({ frontendApi: api });
+    window.org = (t) => JSON.parse(atob(t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).o?.id ?? null;
+  }, api);
+
+test("create, switch, has(), tokens carrying o, the personal account, reload", async () => {
+  const context = await suite.browser.newContext();
+  const page = await open(context);
+  await load(page);
+  const r = await page.evaluate(async ({ email, password }) => {
+    await hp.signUp({ emailAddress: email, password });
+    const before = hp.useAuth();
+    const acme = await hp.createOrganization({ name: "Acme Inc" });
+    const afterCreate = hp.useAuth().orgId;
+    await hp.setActive({ organization: acme.id });
+    const a = hp.useAuth();
+    const token = await hp.getToken();
+    const snapshot = hp.getSnapshot();
+    const has = [a.has({ role: "org:admin" }), a.has({ role: "org:member" }),
+      a.has({ permission: "org:sys_memberships:manage" }), a.has({ permission: "org:x:y" })];
+    const bad = await hp.setActive({ organization: "org_does_not_exist" }).catch((e) => [e.name, e.code]);
+    const stillActive = hp.useAuth().orgId;
+    return { before: [before.orgId, before.orgRole, before.orgPermissions], acme, afterCreate,
+      auth: [a.orgId, a.orgRole, a.orgSlug], permissions: a.orgPermissions, has,
+      tokenOrg: org(token), frozen: Object.isFrozen(snapshot.orgPermissions), bad, stillActive,
+      session: snapshot.session.lastActiveOrganizationId };
+  }, { email: uniqueEmail("org"), password: PASSWORD });
+  assert.deepEqual(r.before, [null, null, null]);
+  assert.match(r.acme.id, /^org_/);
+  assert.equal(r.acme.slug, "acme-inc");
+  assert.equal(r.acme.membersCount, 1);
+  assert.equal(r.afterCreate, null, "creating does not make it active");
+  assert.deepEqual(r.auth, [r.acme.id, "org:admin", "acme-inc"]);
+  assert.ok(r.permissions.includes("org:sys_memberships:manage"));
+  assert.deepEqual(r.has, [true, false, true, false]);
+  assert.equal(r.tokenOrg, r.acme.id, "the token carries the organization");
+  assert.equal(r.frozen, true);
+  assert.equal(r.session, r.acme.id);
+  assert.equal(r.bad[0], "HallpassError");
+  assert.equal(r.stillActive, r.acme.id, "a refused switch changes nothing");
+
+  // Reload: the choice survives, before any request.
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  await load(page);
+  const reloaded = await page.evaluate(async () => [hp.useAuth().orgId, org(await hp.getToken())]);
+  assert.deepEqual(reloaded, [r.acme.id, r.acme.id]);
+
+  // The personal account: no organization anywhere, has() is false.
+  const personal = await page.evaluate(async () => {
+    await hp.setActive({ organization: null });
+    const a = hp.useAuth();
+    return [a.orgId, a.orgRole, a.orgPermissions, a.has({ role: "org:admin" }), org(await hp.getToken())];
+  });
+  assert.deepEqual(personal, [null, null, null, false, null]);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("three tabs: after a switch in one, every tab's orgId and every token it hands out carry the new organization", async () => {
+  const context = await suite.browser.newContext();
+  const tabs = [await open(context), await open(context), await open(context)];
+  await load(tabs[0]);
+  const ids = await tabs[0].evaluate(async ({ email, password }) => {
+    await hp.signUp({ emailAddress: email, password });
+    const a = await hp.createOrganization({ name: "Alpha" });
+    const b = await hp.createOrganization({ name: "Beta" });
+    await hp.setActive({ organization: a.id });
+    return [a.id, b.id, b.slug];
+  }, { email: uniqueEmail("tabs"), password: PASSWORD });
+  const [alpha, beta, betaSlug] = ids;
+  for (const tab of tabs.slice(1)) await load(tab);
+  for (const tab of tabs) {
+    await tab.waitForFunction((alpha) => hp.useAuth().orgId === alpha, alpha, { timeout: 20_000 });
+  }
+  // Every tab hands out tokens continuously; from the first moment a tab shows Beta, none of its
+  // tokens may carry Alpha again.
+  for (const tab of tabs) {
+    await tab.evaluate(() => {
+      window.seen = [];
+      window.stop = false;
+      (async () => {
+        for (let i = 0; i < 100_000 && !window.stop; i++) {
+          const orgId = hp.useAuth().orgId;
+          const token = await hp.getToken();
+          window.seen.push([orgId, org(token), hp.useAuth().orgId]);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+    });
+  }
+  await tabs[1].evaluate((slug) => hp.setActive({ organization: slug }), betaSlug);
+  for (const tab of tabs) {
+    await tab.waitForFunction((beta) => hp.useAuth().orgId === beta, beta, { timeout: 20_000 });
+  }
+  // A few more tokens from every tab after each has switched.
+  for (const tab of tabs) {
+    await tab.waitForFunction((beta) => window.seen.filter((s) => s[0] === beta).length >= 5, beta, { timeout: 20_000 });
+  }
+  for (const [n, tab] of tabs.entries()) {
+    const seen = await tab.evaluate(() => {
+      window.stop = true;
+      return window.seen;
+    });
+    const first = seen.findIndex((s) => s[0] === beta);
+    assert.ok(first >= 0, `tab ${n} switched`);
+    for (const [before, token, after] of seen.slice(first)) {
+      assert.equal(before, beta, `tab ${n} never goes back to Alpha`);
+      assert.equal(token, beta, `tab ${n} hands out no Alpha token after it switched`);
+      assert.equal(after, beta);
+    }
+    // Before the switch reached it, the tab was consistent too: orgId and token agree.
+    for (const [before, token, after] of seen.slice(0, first)) {
+      if (before === after) assert.equal(token, before, `tab ${n}: its orgId and its token agree`);
+    }
+  }
+  // A reload in a tab that did not switch keeps Beta.
+  await tabs[2].reload();
+  await tabs[2].waitForFunction(() => window.ready === true);
+  await load(tabs[2]);
+  assert.deepEqual(await tabs[2].evaluate(async () => [hp.useAuth().orgId, org(await hp.getToken())]), [beta, beta]);
+  for (const tab of tabs) assert.deepEqual(tab.errors, []);
+  await context.close();
+});
