@@ -191,8 +191,12 @@ fn e2e_suites(tmp: &Path, postgres: Option<&temp_postgres::Cluster>) -> Result<C
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".test.mjs")))
-        // `HALLPASS_E2E=tabs cargo xtask test browser` runs only the matching suites.
-        .filter(|p| std::env::var("HALLPASS_E2E").map_or(true, |only| p.to_string_lossy().contains(&only)))
+        // `HALLPASS_E2E=tabs cargo xtask test browser` runs only the suites whose file name matches
+        // (the name, not the path: a checkout under a directory named like a suite ran them all).
+        .filter(|p| {
+            std::env::var("HALLPASS_E2E")
+                .map_or(true, |only| p.file_name().is_some_and(|name| name.to_string_lossy().contains(&only)))
+        })
         .collect();
     files.sort();
     // The Next.js example's suite runs `next start` on a production build, made here when needed; the
