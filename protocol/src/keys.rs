@@ -31,7 +31,11 @@ pub fn encode_publishable_key(frontend_api: &str, live: bool) -> String {
 #[inline(never)]
 pub fn decode_publishable_key(key: &str) -> Option<String> {
     let body = key.strip_prefix("pk_test_").or_else(|| key.strip_prefix("pk_live_"))?;
-    let body = body.trim_end_matches('=');
+    // The padding, compared as bytes (`trim_end_matches` decodes UTF-8 backwards: bytes in the wasm).
+    let mut body = body;
+    while let Some(shorter) = body.strip_suffix('=') {
+        body = shorter;
+    }
     if body.is_empty() || body.len() > 4096 {
         return None;
     }

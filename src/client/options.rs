@@ -101,6 +101,10 @@ pub struct GetTokenOptions {
     /// A token from this JWT template (made on the server with the Backend API) instead of the
     /// session token, like Clerk's `getToken({ template })`.
     pub template: Option<String>,
+    /// A session token for this organization (an id or slug of one of the user's; `Some(None)`: the
+    /// personal account) instead of the active one, without changing the active one — like Clerk's
+    /// `getToken({ organizationId })`. Ignored with a template (a template token carries none).
+    pub organization_id: Option<Option<String>>,
 }
 
 impl GetTokenOptions {
@@ -111,6 +115,12 @@ impl GetTokenOptions {
     /// A token from JWT template `name`.
     pub fn template(name: impl Into<String>) -> GetTokenOptions {
         GetTokenOptions { template: Some(name.into()), ..GetTokenOptions::default() }
+    }
+
+    /// A session token for organization `id` (an id or slug; `None`: the personal account), the
+    /// active one staying as it is.
+    pub fn organization(id: Option<String>) -> GetTokenOptions {
+        GetTokenOptions { organization_id: Some(id), ..GetTokenOptions::default() }
     }
 
     /// The same, ignoring the cache.
@@ -125,7 +135,8 @@ pub type SignUp = hallpass_protocol::SignUpRequest;
 
 /// A `pk_…` key decodes to its URL; a URL is taken as it is (without a trailing slash).
 pub(super) fn resolve_frontend_api(value: &str) -> Result<String, Error> {
-    let value = value.trim();
+    // ASCII whitespace (a pasted key or URL); `trim()`'s Unicode rule ships a UTF-8 decoder.
+    let value = value.trim_ascii();
     let url = if value.starts_with("pk_") {
         decode_publishable_key(value).ok_or_else(|| invalid("the publishable key is not valid"))?
     } else {
@@ -134,5 +145,10 @@ pub(super) fn resolve_frontend_api(value: &str) -> Result<String, Error> {
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
         return Err(invalid("frontendApi must be an http(s) URL or a publishable key"));
     }
-    Ok(url.trim_end_matches('/').to_owned())
+    // `strip_suffix` compares bytes; `trim_end_matches` would decode UTF-8 backwards.
+    let mut url = url.as_str();
+    while let Some(shorter) = url.strip_suffix('/') {
+        url = shorter;
+    }
+    Ok(url.to_owned())
 }

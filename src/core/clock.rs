@@ -134,7 +134,7 @@ impl ServerClock {
 
 /// Parses the `x-hallpass-server-time` header (integer milliseconds). `None` for anything else.
 pub fn parse_server_time(value: &str) -> Option<i64> {
-    let v = value.trim();
+    let v = value.trim_ascii();
     if v.is_empty() || v.len() > 18 || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -218,7 +218,7 @@ fn default_message(code: ErrorCode) -> &'static str {
 /// The HTTP-date form is not understood (`None`): our server sends seconds, and the regular backoff
 /// still spaces retries out when a proxy sends a date.
 pub fn parse_retry_after(value: &str) -> Option<u32> {
-    let digits = value.trim();
+    let digits = value.trim_ascii();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

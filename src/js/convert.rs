@@ -105,10 +105,14 @@ pub fn get_token_options_from_js(value: &JsValue) -> Result<GetTokenOptions, Err
         None if template.is_undefined() => None,
         None => return Err(invalid("template must be a string")),
     };
-    if !get(value, "organizationId").is_undefined() {
-        return Err(invalid("organizationId is not supported yet"));
-    }
-    let mut options = GetTokenOptions { template, ..GetTokenOptions::default() };
+    let org = get(value, "organizationId");
+    let organization_id = match org.as_string() {
+        Some(id) => Some(Some(id)),
+        None if org.is_null() => Some(None),
+        None if org.is_undefined() => None,
+        None => return Err(invalid("organizationId must be a string or null")),
+    };
+    let mut options = GetTokenOptions { template, organization_id, ..GetTokenOptions::default() };
     options.skip_cache = get(value, "skipCache").as_bool() == Some(true);
     Ok(options)
 }

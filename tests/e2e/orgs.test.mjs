@@ -18,16 +18,17 @@ async function open(context) {
 }
 
 /** Loads the SDK in `page` as `window.hp`, with `window.org(token)`: the `o.id` of a session token. */
-const load = (page) =>
-  page.evaluate(async (api) => {
-    window.hp = await window.hallpass.Hallpass.load({ frontendApi: api });
+const load = (page, options = {}) =>
+  page.evaluate(async (options) => {
+    window.hp = await window.hallpass.Hallpass.load(options);
     window.org = (t) => JSON.parse(atob(t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).o?.id ?? null;
-  }, api);
+  }, { frontendApi: api, ...options });
 
 test("create, switch, has(), tokens carrying o, the personal account, reload", async () => {
   const context = await suite.browser.newContext();
   const page = await open(context);
-  await load(page);
+  // The suite's tokens live 5 s: with the default 10 s minimum no token would ever be cached.
+  await load(page, { minTokenLifetimeMs: 1000 });
   const r = await page.evaluate(async ({ email, password }) => {
     await hp.signUp({ emailAddress: email, password });
     const before = hp.useAuth();
@@ -41,7 +42,19 @@ test("create, switch, has(), tokens carrying o, the personal account, reload", a
       a.has({ permission: "org:sys_memberships:manage" }), a.has({ permission: "org:x:y" })];
     const bad = await hp.setActive({ organization: "org_does_not_exist" }).catch((e) => [e.name, e.code]);
     const stillActive = hp.useAuth().orgId;
-    return { before: [before.orgId, before.orgRole, before.orgPermissions], acme, afterCreate,
+    // A token for another organization: minted for it, cached per organization, the active one untouched.
+    const beta = await hp.createOrganization({ name: "Beta" });
+    const forBeta = await hp.getToken({ organizationId: beta.id });
+    const other = {
+      beta: beta.id,
+      forBeta: org(forBeta),
+      cached: (await hp.getToken({ organizationId: beta.id })) === forBeta,
+      bySlug: org(await hp.getToken({ organizationId: beta.slug })),
+      personal: org(await hp.getToken({ organizationId: null })),
+      active: [hp.useAuth().orgId, org(await hp.getToken())],
+      notMine: await hp.getToken({ organizationId: "org_not_mine" }).catch((e) => e.code),
+    };
+    return { other, before: [before.orgId, before.orgRole, before.orgPermissions], acme, afterCreate,
       auth: [a.orgId, a.orgRole, a.orgSlug], permissions: a.orgPermissions, has,
       tokenOrg: org(token), frozen: Object.isFrozen(snapshot.orgPermissions), bad, stillActive,
       session: snapshot.session.lastActiveOrganizationId };
@@ -59,6 +72,12 @@ test("create, switch, has(), tokens carrying o, the personal account, reload", a
   assert.equal(r.session, r.acme.id);
   assert.equal(r.bad[0], "HallpassError");
   assert.equal(r.stillActive, r.acme.id, "a refused switch changes nothing");
+  assert.equal(r.other.forBeta, r.other.beta, "getToken({ organizationId }) carries that organization");
+  assert.equal(r.other.cached, true, "cached per organization");
+  assert.equal(r.other.bySlug, r.other.beta);
+  assert.equal(r.other.personal, null, "organizationId: null is the personal account");
+  assert.deepEqual(r.other.active, [r.acme.id, r.acme.id], "the active organization is untouched");
+  assert.equal(r.other.notMine, "resource_not_found");
 
   // Reload: the choice survives, before any request.
   await page.reload();

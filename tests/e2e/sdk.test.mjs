@@ -181,7 +181,7 @@ test("getToken({ template }) mints and caches a template token; useAuth() keeps 
   assert.match(result.claims.sid, /^sess_/);
   assert.equal(result.bad, "invalid_options");
   assert.equal(result.unknown, "resource_not_found");
-  assert.equal(result.org, "invalid_options", "no organizations yet: never another organization's token");
+  assert.equal(result.org, "resource_not_found", "never a token for an organization the user is not in");
   assert.equal(result.same, true);
   assert.equal(result.cached, true, "the session token is still the cached one");
   assert.equal(result.afterSignOut, null);
@@ -199,6 +199,8 @@ test("getToken's options are read by one rule, whether the cached token is fresh
       number: await code(hp.getToken({ template: 5 })),
       slash: await code(hp.getToken({ template: "a/b" })),
       org: await code(hp.getToken({ organizationId: "org_1" })),
+      orgPath: await code(hp.getToken({ organizationId: "../x" })),
+      orgNumber: await code(hp.getToken({ organizationId: 5 })),
       orgNull: await code(hp.getToken({ organizationId: null })),
       plain: await code(hp.getToken({})),
       noSkip: await code(hp.getToken({ skipCache: false, template: undefined })),
@@ -214,7 +216,8 @@ test("getToken's options are read by one rule, whether the cached token is fresh
     return answers;
   }, { api, email: uniqueEmail("rule"), password: PASSWORD });
   const expected = { empty: "invalid_options", number: "invalid_options", slash: "invalid_options",
-    org: "invalid_options", orgNull: "invalid_options", plain: "token", noSkip: "token" };
+    org: "resource_not_found", orgPath: "invalid_options", orgNumber: "invalid_options", orgNull: "token",
+    plain: "token", noSkip: "token" };
   assert.deepEqual(result.warm, expected);
   assert.deepEqual(result.cold, expected);
   await context.close();

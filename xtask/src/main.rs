@@ -9,7 +9,7 @@
 //!   on SQLite and on a PostgreSQL cluster started for the run), the browser suites in headless
 //!   Chromium and the size budget; ends with one summary line. `test browser` runs only the browser
 //!   suites, `test wasm` only the wasm-bindgen ones (`HALLPASS_WASM_TEST=<file>` picks one), `test
-//!   e2e` only the end-to-end (Playwright) ones (`HALLPASS_E2E=<part of a file name>` picks some).
+//!   e2e` only the end-to-end (Playwright) ones (`HALLPASS_E2E=<part of a file name>[,…]` picks some).
 //! - `bench [--quick]`: bundle size beside the peers, getToken/cold start/refresh traffic in
 //!   Chromium, server throughput beside the RS256 ceilings, the scale curve (see `bench`).
 //! - `demo [--postgres]`: builds the SDK and the npm package and runs `hallpass-server` serving the
@@ -36,7 +36,7 @@ const USAGE: &str = "usage: cargo xtask <setup | build | test | demo | bench>
   test    fmt, clippy, native tests and browser tests in headless Chromium
           (`test browser`: only the browser suites; `test wasm`: only the wasm-bindgen ones,
           `HALLPASS_WASM_TEST=<file>` for one; `test e2e`: only the Playwright ones,
-          `HALLPASS_E2E=<part of a file name>` to pick some)
+          `HALLPASS_E2E=<part of a file name>[,…]` to pick some)
   demo    build, then run hallpass-server with the demo app at http://127.0.0.1:8787/demo/
           (`--postgres`: on a temporary PostgreSQL cluster instead of the SQLite file; other
           arguments go to the server, e.g. `--database-url postgres://…`; Ctrl-C stops it)
