@@ -1,9 +1,10 @@
-//! The TypeScript declarations of the npm package (`src/js/types.d.ts`, `npm/server.d.ts`) against the
-//! Rust definitions they describe: every error code, the fields of the resources the JS facade and the
+//! The TypeScript declarations of the npm package (`src/js/types.d.ts`, `npm/server.d.ts`,
+//! `npm/organizations.d.ts`) against the Rust definitions they describe: every error code, the fields of the resources the JS facade and the
 //! Backend API client shape (the wire's snake_case names in camelCase, as `facade.js` and
 //! `server/api.js` convert them), the session statuses, the parameters of `signUp`, `signIn` and
-//! `updateUser`, and those of the Backend API client (the protocol's request types). A field or code
-//! added on one side and not the other fails here.
+//! `updateUser`, those of the Backend API client (the protocol's request types), and hallpass/organizations'
+//! resources and routes (against the SDK's route table). A field or code added on one side and not the
+//! other fails here.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -22,6 +23,8 @@ use hallpass_protocol::{
 const DTS: &str = include_str!("../src/js/types.d.ts");
 /// `hallpass/server`'s declarations (the Backend API client's resources and parameters).
 const SERVER_DTS: &str = include_str!("../npm/server.d.ts");
+/// `hallpass/organizations`' declarations (the organization resources the browser entry shapes).
+const ORGS_DTS: &str = include_str!("../npm/organizations.d.ts");
 
 /// `src` without `/* … */` and `// …` comments.
 fn without_comments(src: &str) -> String {
@@ -133,6 +136,30 @@ fn resources_have_the_protocols_fields() {
 }
 
 #[test]
+fn organization_resources_have_the_protocols_fields() {
+    // hallpass/organizations adds each resource's methods.
+    let hidden = ["object", "private_metadata"];
+    assert_eq!(
+        interface_fields_in(ORGS_DTS, "OrganizationMembership"),
+        shaped::<OrganizationMembership>(&hidden, &["update", "destroy"])
+    );
+    assert_eq!(
+        interface_fields_in(ORGS_DTS, "OrganizationInvitation"),
+        shaped::<OrganizationInvitation>(&hidden, &["revoke", "accept", "decline"])
+    );
+    assert_eq!(interface_fields_in(ORGS_DTS, "PublicUserData"), shaped::<PublicUserData>(&[], &[]));
+    assert_eq!(
+        interface_fields_in(ORGS_DTS, "PublicOrganizationData"),
+        shaped::<PublicOrganizationData>(&[], &[])
+    );
+    assert_eq!(interface_fields_in(ORGS_DTS, "Role"), shaped::<Role>(&["object"], &[]));
+    assert_eq!(interface_fields_in(ORGS_DTS, "Permission"), shaped::<Permission>(&["object"], &[]));
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(string_union_in(ORGS_DTS, "InvitationStatus"), names(InvitationStatus::NAMES));
+    assert_eq!(string_union_in(ORGS_DTS, "PermissionType"), names(PermissionType::NAMES));
+}
+
+#[test]
 fn parameters_are_the_protocols_requests() {
     assert_eq!(interface_fields("SignUpParams"), shaped::<SignUpRequest>(&[], &[]));
     assert_eq!(interface_fields("SignInParams"), shaped::<SignInRequest>(&[], &[]));
@@ -145,7 +172,8 @@ fn parameters_are_the_protocols_requests() {
 #[test]
 fn the_facades_organization_routes_are_the_protocols() {
     use hallpass::core::routes::{Answer as OrganizationAnswer, ROUTES as ORGANIZATION_ROUTES};
-    let facade = include_str!("../src/js/facade.js");
+    // The core's routes (facade.js) and hallpass/organizations': together, every route but none twice.
+    let facade = concat!(include_str!("../src/js/facade.js"), include_str!("../npm/organizations.js"));
     let kind = |k: OrganizationAnswer| match k {
         OrganizationAnswer::One => 0,
         OrganizationAnswer::Page => 1,
@@ -161,7 +189,7 @@ fn the_facades_organization_routes_are_the_protocols() {
     // Every `[…, "/v1/…", n]` entry of the facade is one of the table's.
     let entries = facade.matches(", \"/v1/").count();
     assert_eq!(found, entries, "facade.js has a route that is not the protocol's");
-    assert!(found >= 2, "setActive and createOrganization");
+    assert_eq!(found, ORGANIZATION_ROUTES.len(), "every route is sent from JavaScript, once");
 }
 
 #[test]

@@ -162,3 +162,112 @@ test("three tabs: after a switch in one, every tab's orgId and every token it ha
   for (const tab of tabs) assert.deepEqual(tab.errors, []);
   await context.close();
 });
+
+test("hallpass/organizations: invite, accept as a second user, members paged, change role, remove, leave, decline, revoke", async () => {
+  const owner = await open(await suite.browser.newContext());
+  const guest = await open(await suite.browser.newContext());
+  await load(owner);
+  await load(guest);
+  const guestEmail = uniqueEmail("guest");
+  const made = await owner.evaluate(async ({ email, password, guestEmail }) => {
+    const { getOrganization } = window.organizations;
+    await hp.signUp({ emailAddress: email, password });
+    const created = await hp.createOrganization({ name: "Gamma" });
+    await hp.setActive({ organization: created.id });
+    const org = await getOrganization(hp, created.slug);
+    const roles = await org.getRoles();
+    const invitation = await org.inviteMember({ emailAddress: guestEmail, role: "org:member" });
+    const other = await org.inviteMember({ emailAddress: "someone.else@example.com" });
+    const revoked = await other.revoke();
+    const pending = await org.getInvitations({ status: "pending" });
+    return { id: org.id, name: org.name, roles: roles.data.map((r) => r.key), rolePermission: roles.data[0].permissions[0]?.createdAt,
+      invitation: [invitation.emailAddress, invitation.role, invitation.status, invitation.organizationId],
+      revoked: revoked.status, pending: [pending.total_count, pending.data.map((i) => i.emailAddress)] };
+  }, { email: uniqueEmail("owner"), password: PASSWORD, guestEmail });
+  assert.equal(made.name, "Gamma");
+  assert.ok(made.roles.includes("org:admin") && made.roles.includes("org:member"), made.roles.join());
+  assert.equal(typeof made.rolePermission, "number", "a role's permissions are shaped too");
+  assert.deepEqual(made.invitation, [guestEmail, "org:member", "pending", made.id]);
+  assert.equal(made.revoked, "revoked");
+  assert.deepEqual(made.pending, [1, [guestEmail]]);
+
+  // The invitee sees the invitation, accepts it, switches to the organization as a member.
+  const joined = await guest.evaluate(async ({ email, password, id }) => {
+    const { getOrganizationInvitations, getOrganization } = window.organizations;
+    await hp.signUp({ emailAddress: email, password });
+    const mine = await getOrganizationInvitations(hp, { status: "pending" });
+    const membership = await mine.data[0].accept();
+    await hp.setActive({ organization: id });
+    const a = hp.useAuth();
+    const refused = await (await getOrganization(hp, id)).inviteMember({ emailAddress: "x@example.com" })
+      .catch((e) => [e.name, e.status]);
+    return { seen: [mine.total_count, mine.data[0].publicOrganizationData.name],
+      membership: [membership.organization.id, membership.role, membership.publicUserData.identifier],
+      auth: [a.orgId, a.orgRole, a.has({ permission: "org:sys_memberships:manage" })], refused };
+  }, { email: guestEmail, password: PASSWORD, id: made.id });
+  assert.deepEqual(joined.seen, [1, "Gamma"]);
+  assert.deepEqual(joined.membership, [made.id, "org:member", guestEmail]);
+  assert.deepEqual(joined.auth, [made.id, "org:member", false]);
+  assert.deepEqual(joined.refused, ["HallpassError", 403], "a member without the permission cannot invite");
+
+  // The admin pages through the members and makes the guest an admin; the guest's next token says so.
+  const guestId = await guest.evaluate(() => hp.useAuth().userId);
+  const members = await owner.evaluate(async ({ id, guestId }) => {
+    const org = await window.organizations.getOrganization(hp, id);
+    const one = await org.getMemberships({ pageSize: 1 });
+    const two = await org.getMemberships({ pageSize: 1, initialPage: 2 });
+    const promoted = await org.updateMember({ userId: guestId, role: "org:admin" });
+    return { count: one.total_count, pages: [one.data.length, two.data.length],
+      ids: [...one.data, ...two.data].map((m) => m.publicUserData.userId), promoted: promoted.role };
+  }, { id: made.id, guestId });
+  assert.equal(members.count, 2);
+  assert.deepEqual(members.pages, [1, 1]);
+  assert.ok(members.ids.includes(guestId), "both pages together hold every member");
+  assert.equal(members.promoted, "org:admin");
+  assert.equal(await guest.evaluate(async () => { await hp.getToken({ skipCache: true }); return hp.useAuth().orgRole; }), "org:admin");
+
+  // Removed by the admin: the guest's next token carries no organization.
+  await owner.evaluate(async ({ id, guestId }) => {
+    const org = await window.organizations.getOrganization(hp, id);
+    await org.removeMember(guestId);
+  }, { id: made.id, guestId });
+  const removed = await guest.evaluate(async () => {
+    const token = await hp.getToken({ skipCache: true });
+    return [hp.useAuth().orgId, org(token)];
+  });
+  assert.deepEqual(removed, [null, null]);
+
+  // Invited again: this time the guest leaves the active organization, and at once holds no token of it.
+  await owner.evaluate(async ({ id, guestEmail }) => {
+    const org = await window.organizations.getOrganization(hp, id);
+    await org.inviteMember({ emailAddress: guestEmail });
+  }, { id: made.id, guestEmail });
+  const left = await guest.evaluate(async (id) => {
+    const { getOrganizationInvitations, getOrganizationMemberships, leaveOrganization } = window.organizations;
+    await (await getOrganizationInvitations(hp, { status: "pending" })).data[0].accept();
+    await hp.setActive({ organization: id });
+    const before = [(await getOrganizationMemberships(hp)).total_count, hp.useAuth().orgId];
+    const ended = await leaveOrganization(hp, id);
+    return { before, ended: ended.organization.id, after: [hp.useAuth().orgId, org(await hp.getToken()),
+      (await getOrganizationMemberships(hp)).total_count] };
+  }, made.id);
+  assert.deepEqual(left.before, [1, made.id]);
+  assert.equal(left.ended, made.id);
+  assert.deepEqual(left.after, [null, null, 0]);
+
+  // Invited a third time: declined.
+  await owner.evaluate(async ({ id, guestEmail }) => {
+    const org = await window.organizations.getOrganization(hp, id);
+    await org.inviteMember({ emailAddress: guestEmail });
+  }, { id: made.id, guestEmail });
+  const declined = await guest.evaluate(async () => {
+    const { getOrganizationInvitations } = window.organizations;
+    const invitation = (await getOrganizationInvitations(hp, { status: "pending" })).data[0];
+    const answer = await invitation.decline();
+    return [answer.status, (await getOrganizationInvitations(hp, { status: "pending" })).total_count];
+  });
+  assert.deepEqual(declined, ["revoked", 0]);
+  assert.deepEqual([...owner.errors, ...guest.errors], []);
+  await owner.context().close();
+  await guest.context().close();
+});

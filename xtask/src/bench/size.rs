@@ -115,6 +115,22 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
         );
         data["npm_entry"] = entry.json();
         data["react"] = react.json();
+        // The opt-in organizations entry (resources, paging, member actions) on its own: outside the
+        // headless budget like the React adapter, and shown so the trade stays visible.
+        if npm.join("organizations.js").is_file() {
+            let orgs_min = dir.join("organizations.min.js");
+            bundle(&npm.join("organizations.js"), &orgs_min, &[])?;
+            let orgs = measure(&[&orgs_min])?;
+            rows.push(
+                Row::new(
+                    AREA,
+                    "Opt-in `hallpass/organizations` (resources, paging, member actions)",
+                    orgs.text(),
+                )
+                .reference("on top of the headless SDK; outside its budget, like `hallpass/react`"),
+            );
+            data["organizations"] = orgs.json();
+        }
         react_total = Some(react);
     } else {
         rows.push(Row::new(AREA, "With the React adapter", "not built yet (no pkg/npm/react.js)"));
