@@ -2,14 +2,26 @@
 import type { ReactNode } from "react";
 import type {
   AuthState,
+  CreateOrganizationParams,
   GetTokenOptions,
   Hallpass,
+  HallpassError,
   HallpassOptions,
   HasParams,
+  Organization,
   Session,
+  SetActiveParams,
   UseAuthReturn,
   UseUserReturn,
 } from "./index.js";
+import type {
+  GetInvitationsParams,
+  GetMembershipsParams,
+  OrganizationInvitation,
+  OrganizationMembership,
+  OrganizationResource,
+  PageParams,
+} from "./organizations.js";
 
 export type HallpassProviderProps = HallpassOptions & {
   children?: ReactNode;
@@ -69,5 +81,64 @@ export type ProtectProps = {
  * control: your backend must verify the session token.
  */
 export function Protect(props: ProtectProps): ReactNode;
+
+/** Clerk's paginated resource (`PaginatedResources`) of a hook: one page, or every page so far (`infinite`). */
+export interface PaginatedResources<T> {
+  data: T[];
+  /** The total over every page. */
+  count: number;
+  error: HallpassError | null;
+  isError: boolean;
+  /** Fetching, with nothing to show yet. */
+  isLoading: boolean;
+  isFetching: boolean;
+  page: number;
+  pageCount: number;
+  fetchPage(page: number | ((current: number) => number)): void;
+  fetchNext(): void;
+  fetchPrevious(): void;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  /** Fetches the page again (after a change: an invitation sent, a member removed). */
+  revalidate(): void;
+}
+
+/** `true` for the defaults, or paging and filters. */
+export type PagingOption<P> = true | (P & { infinite?: boolean; keepPreviousData?: boolean });
+
+export interface UseOrganizationParams {
+  memberships?: PagingOption<GetMembershipsParams>;
+  invitations?: PagingOption<GetInvitationsParams>;
+}
+
+export type UseOrganizationReturn = {
+  memberships: PaginatedResources<OrganizationMembership> | undefined;
+  invitations: PaginatedResources<OrganizationInvitation> | undefined;
+} & (
+  | { isLoaded: false; organization: undefined; membership: undefined }
+  | { isLoaded: true; organization: OrganizationResource | null; membership: OrganizationMembership | null }
+);
+
+/**
+ * The active organization (`null` for the personal account), your membership of it, and its members
+ * and invitations when asked for, like Clerk's `useOrganization()`.
+ */
+export function useOrganization(params?: UseOrganizationParams): UseOrganizationReturn;
+
+export interface UseOrganizationListParams {
+  userMemberships?: PagingOption<PageParams>;
+  userInvitations?: PagingOption<GetInvitationsParams>;
+}
+
+export interface UseOrganizationListReturn {
+  isLoaded: boolean;
+  createOrganization(params: CreateOrganizationParams): Promise<Organization>;
+  setActive(params: SetActiveParams): Promise<void>;
+  userMemberships: PaginatedResources<OrganizationMembership> | undefined;
+  userInvitations: PaginatedResources<OrganizationInvitation> | undefined;
+}
+
+/** Your memberships and invitations, `createOrganization` and `setActive`, like Clerk's `useOrganizationList()`. */
+export function useOrganizationList(params?: UseOrganizationListParams): UseOrganizationListReturn;
 
 export type { GetTokenOptions };

@@ -6,6 +6,7 @@
 // providers with the same options) share one `Hallpass.load()`.
 import { createContext, createElement, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { Hallpass } from "./index.js";
+import { getOrganization, getOrganizationInvitations, getOrganizationMemberships } from "./organizations.js";
 
 /** The state before the client has loaded: the `isLoaded: false` member of `AuthState`. */
 const NOT_LOADED = Object.freeze({
@@ -185,4 +186,140 @@ export function Protect({ children, fallback = null, role, permission, condition
   else if (role !== undefined) allowed = has({ role });
   else if (permission !== undefined) allowed = has({ permission });
   return allowed ? (children ?? null) : fallback;
+}
+
+/**
+ * One of Clerk's paginated resources (`PaginatedResources`) over `load(params)` (a
+ * `{ data, total_count }` page), or `undefined` when `option` is falsy or `load` is `null`.
+ * `option`: `true`, or `{ initialPage, pageSize, infinite, keepPreviousData, query, role, status }`.
+ * A new `key` (another organization, another user) starts again from the first page.
+ */
+function usePages(load, option, key) {
+  const o = option && typeof option === "object" ? option : {};
+  const on = Boolean(option) && load !== null;
+  const pageSize = o.pageSize ?? 10;
+  const first = o.initialPage ?? 1;
+  const filters = JSON.stringify([key, pageSize, o.query, o.role, o.status, Boolean(o.infinite)]);
+  const [page, setPage] = useState({ filters, n: first });
+  const [nonce, setNonce] = useState(0);
+  const [got, setGot] = useState({ at: null, data: [], count: 0, error: null });
+  // Another organization, size or filter: back to the first page.
+  const n = page.filters === filters ? page.n : first;
+  const at = `${filters}:${n}:${nonce}`;
+  useEffect(() => {
+    if (!on) return undefined;
+    let live = true;
+    load({ initialPage: n, pageSize, query: o.query, role: o.role, status: o.status }).then(
+      (r) =>
+        live &&
+        setGot((prev) => ({
+          at,
+          data: o.infinite && n > first && prev.at?.startsWith(filters) ? [...prev.data, ...r.data] : r.data,
+          count: r.total_count,
+          error: null,
+        })),
+      (error) => live && setGot((prev) => ({ ...prev, at, error })),
+    );
+    return () => {
+      live = false;
+    };
+    // `at` stands for every input of the request.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [on, load, at]);
+  const fetching = on && got.at !== at;
+  const stale = fetching && !o.keepPreviousData && !o.infinite;
+  const data = got.at?.startsWith(filters) && !stale ? got.data : [];
+  const pageCount = Math.max(1, Math.ceil(got.count / pageSize));
+  const go = (to) => setPage({ filters, n: Math.max(1, to) });
+  if (!on) return undefined;
+  return {
+    data,
+    count: got.at?.startsWith(filters) ? got.count : 0,
+    error: fetching ? null : got.error,
+    isError: !fetching && got.error !== null,
+    isLoading: fetching && data.length === 0,
+    isFetching: fetching,
+    page: n,
+    pageCount,
+    fetchPage: (to) => go(typeof to === "function" ? to(n) : to),
+    fetchNext: () => go(n + 1),
+    fetchPrevious: () => go(n - 1),
+    hasNextPage: n < pageCount,
+    hasPreviousPage: n > 1,
+    revalidate: () => setNonce((k) => k + 1),
+  };
+}
+
+/**
+ * `{ isLoaded, organization, membership, memberships, invitations }`, like Clerk's
+ * `useOrganization()`: the active organization (`null` for the personal account) with its methods
+ * (hallpass/organizations), your membership of it, and — when asked for with `memberships: true` or
+ * `{ pageSize, initialPage, infinite, keepPreviousData, query, role }`, `invitations: true` or
+ * `{ …, status }` — its members and invitations as Clerk's paginated resources.
+ */
+export function useOrganization(params) {
+  const { hp } = useContextOrThrow("useOrganization");
+  const state = useAuthState();
+  const orgId = state.orgId;
+  // The organization and membership of `key` (the organization, and what the token says of it).
+  const key = state.isLoaded ? JSON.stringify([orgId, state.orgRole, state.orgSlug]) : null;
+  const [got, setGot] = useState({ key: null, organization: undefined, membership: undefined });
+  useEffect(() => {
+    if (!hp || key === null) return undefined;
+    if (!orgId) {
+      setGot({ key, organization: null, membership: null });
+      return undefined;
+    }
+    let live = true;
+    // Your own memberships (any member may list them; the server's largest page): yours of this one.
+    Promise.all([getOrganization(hp, orgId), getOrganizationMemberships(hp, { pageSize: 500 })]).then(
+      ([organization, mine]) =>
+        live && setGot({ key, organization, membership: mine.data.find((m) => m.organization.id === orgId) ?? null }),
+      () => live && setGot({ key, organization: null, membership: null }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [hp, key, orgId]);
+  const loaded = got.key === key && key !== null;
+  const organization = loaded ? got.organization : undefined;
+  const memberships = usePages(organization ? organization.getMemberships : null, params?.memberships, organization?.id);
+  const invitations = usePages(organization ? organization.getInvitations : null, params?.invitations, organization?.id);
+  return {
+    isLoaded: loaded,
+    organization,
+    membership: loaded ? got.membership : undefined,
+    memberships,
+    invitations,
+  };
+}
+
+/**
+ * `{ isLoaded, createOrganization, setActive, userMemberships, userInvitations }`, like Clerk's
+ * `useOrganizationList()`: your memberships (`userMemberships: true` or paging params) and the
+ * invitations addressed to you (`userInvitations: true` or `{ …, status }`) as paginated resources.
+ * `createOrganization` and `setActive` wait for the client when called before it has loaded.
+ */
+export function useOrganizationList(params) {
+  const { hp, pending } = useContextOrThrow("useOrganizationList");
+  const state = useAuthState();
+  const fns = useMemo(
+    () => ({
+      createOrganization: (p) => pending.then((client) => client.createOrganization(p)),
+      setActive: (p) => pending.then((client) => client.setActive(p)),
+      mine: hp ? (p) => getOrganizationMemberships(hp, p) : null,
+      invited: hp ? (p) => getOrganizationInvitations(hp, p) : null,
+    }),
+    [hp, pending],
+  );
+  const signedIn = state.isSignedIn === true;
+  const userMemberships = usePages(signedIn ? fns.mine : null, params?.userMemberships, state.userId);
+  const userInvitations = usePages(signedIn ? fns.invited : null, params?.userInvitations, state.userId);
+  return {
+    isLoaded: state.isLoaded && hp !== null,
+    createOrganization: fns.createOrganization,
+    setActive: fns.setActive,
+    userMemberships,
+    userInvitations,
+  };
 }

@@ -96,3 +96,46 @@ test(`hooks re-render on sign-in and sign-out; <Protect> hides content; StrictMo
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("useOrganization, useOrganizationList and <Protect role/permission> follow the active organization", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(`${site.origin}/target/tmp/react-page/index.html?api=${encodeURIComponent(api)}`);
+  await page.locator("#signed-out").waitFor();
+  assert.equal(await text(page, "org"), "personal", "signed out: no organization");
+  await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password }),
+    { email: uniqueEmail("react-org"), password: PASSWORD });
+  await page.locator("#signed-in").waitFor();
+  const until = (id, expected) => page.waitForFunction(([id, expected]) =>
+    document.getElementById(id)?.textContent === expected, [id, expected], { timeout: 10_000 });
+  await until("org-list", "0 memberships, 0 invitations");
+  assert.equal(await text(page, "admin-fallback"), "Admins only");
+
+  // Created through useOrganizationList(), made active through it: every view follows.
+  await page.evaluate(async () => {
+    const org = await window.orgs.list.createOrganization({ name: "Hooks Inc" });
+    await window.orgs.list.setActive({ organization: org.id });
+  });
+  await until("org", "Hooks Inc as org:admin");
+  await until("org-members", "1 members, page 1/1: org:admin");
+  assert.equal(await text(page, "admin"), "Admin content");
+  assert.equal(await text(page, "manage"), "Manage members");
+  // The list is revalidated on demand (Clerk's `revalidate()`).
+  await page.evaluate(() => window.orgs.list.userMemberships.revalidate());
+  await until("org-list", "1 memberships, 0 invitations");
+
+  // An invitation sent from the organization resource, then the members' list revalidated.
+  await page.evaluate(() => window.orgs.organization.inviteMember({ emailAddress: "hooks.invitee@example.com" }));
+  const pending = await page.evaluate(async () => (await window.orgs.organization.getInvitations()).total_count);
+  assert.equal(pending, 1);
+
+  // The personal account: the organization and <Protect role> go.
+  await page.evaluate(() => window.orgs.list.setActive({ organization: null }));
+  await until("org", "personal");
+  assert.equal(await present(page, "admin"), false);
+  assert.equal(await present(page, "manage"), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

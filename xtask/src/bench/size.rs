@@ -96,7 +96,8 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
         fs::write(
             &react_entry,
             format!(
-                "export {{ HallpassProvider, useUser, useAuth, useSession, SignedIn, SignedOut }} from {:?};\n",
+                "export {{ HallpassProvider, useUser, useAuth, useSession, SignedIn, SignedOut, Protect, \
+                 useOrganization, useOrganizationList }} from {:?};\n",
                 npm.join("react.js").display().to_string()
             ),
         )
