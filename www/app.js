@@ -1,6 +1,7 @@
 // The Hallpass demo: a plain ES-module app on the `hallpass` npm package. Everything the page shows
 // comes from the SDK's state (`addListener` + `useUser`/`useAuth`) and from `getToken`/`fetch`.
 import { Hallpass, isHallpassError } from "hallpass";
+import { getOrganization, getOrganizationInvitations, getOrganizationMemberships } from "hallpass/organizations";
 
 const $ = (id) => document.getElementById(id);
 
@@ -120,6 +121,7 @@ function render() {
   $("signed-in").hidden = !isSignedIn;
   $("api").hidden = !isLoaded;
   $("webhooks").hidden = !isSignedIn;
+  $("orgs").hidden = !isSignedIn;
   const status = $("status");
   status.dataset.state = isSignedIn ? "in" : "out";
   $("status-text").textContent = isSignedIn
@@ -139,7 +141,124 @@ function render() {
   $("user-last-sign-in").textContent = dateTime(user.lastSignInAt);
   void updateToken();
   void loadWebhooks();
+  void loadOrganizations().catch((error) => showBanner(describe(error)));
 }
+
+// ---- organizations (hallpass/organizations) --------------------------------------------------------
+
+/** A list item: `text`, then a button per `[label, action]` (each reloads the card when done). */
+function row(text, actions = [], extra = null) {
+  const li = document.createElement("li");
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = text;
+  li.append(who);
+  if (extra) li.append(extra);
+  for (const [label, action] of actions) {
+    const button = document.createElement("button");
+    button.className = "ghost";
+    button.textContent = label;
+    button.addEventListener("click", () => void busy(button, async () => {
+      await action();
+      await loadOrganizations();
+    }, showBanner));
+    li.append(button);
+  }
+  return li;
+}
+
+let orgsShown = null;
+/** The switcher, your pending invitations, and the active organization's members and invitations. */
+async function loadOrganizations() {
+  const { isSignedIn, orgId, orgRole, has } = hp.useAuth();
+  $("orgs").hidden = !isSignedIn;
+  if (!isSignedIn) return;
+  const key = `${orgId}:${orgRole}`;
+  orgsShown = key;
+  const [mine, invited] = await Promise.all([
+    getOrganizationMemberships(hp, { pageSize: 100 }),
+    getOrganizationInvitations(hp, { status: "pending", pageSize: 100 }),
+  ]);
+  if (orgsShown !== key) return; // a newer render is on its way
+  const options = [new Option("Personal account", "")];
+  for (const m of mine.data) options.push(new Option(`${m.organization.name} (${m.roleName})`, m.organization.id));
+  $("org-switch").replaceChildren(...options);
+  $("org-switch").value = orgId ?? "";
+  $("org-invitations").hidden = invited.data.length === 0;
+  $("org-invitations-list").replaceChildren(...invited.data.map((i) =>
+    row(`${i.publicOrganizationData?.name ?? i.organizationId} invites you as ${i.roleName}`,
+      [["Accept", () => i.accept()], ["Decline", () => i.decline()]])));
+  $("org-members").hidden = !orgId;
+  if (!orgId) return;
+  const org = await getOrganization(hp, orgId);
+  $("org-active-name").textContent = org.name;
+  $("org-role").textContent = orgRole;
+  // Members without `org:sys_memberships:read` see only themselves (through the switcher).
+  const manage = has({ permission: "org:sys_memberships:manage" });
+  if (!has({ permission: "org:sys_memberships:read" })) {
+    $("org-members-list").replaceChildren(row("Your role does not let you see the members."));
+    $("org-invite").hidden = true;
+    $("org-sent-list").replaceChildren();
+    return;
+  }
+  const [members, roles, sent] = await Promise.all([
+    org.getMemberships({ pageSize: 100 }),
+    org.getRoles({ pageSize: 100 }),
+    org.getInvitations({ status: "pending", pageSize: 100 }),
+  ]);
+  if (orgsShown !== key) return;
+  const you = hp.useAuth().userId;
+  $("org-members-list").replaceChildren(...members.data.map((m) => {
+    const u = m.publicUserData;
+    const name = [u.firstName, u.lastName].filter(Boolean).join(" ") || u.identifier;
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", `Role of ${u.identifier}`);
+    select.append(...roles.data.map((r) => new Option(r.name, r.key)));
+    select.value = m.role;
+    select.disabled = !manage;
+    select.addEventListener("change", () => void busy(select, async () => {
+      await m.update({ role: select.value });
+      await loadOrganizations();
+    }, showBanner));
+    const actions = u.userId === you ? [["Leave", () => m.destroy()]] : manage ? [["Remove", () => m.destroy()]] : [];
+    return row(`${name}${u.userId === you ? " (you)" : ""} · ${u.identifier}`, actions, select);
+  }));
+  $("org-invite").hidden = !manage;
+  $("org-invite-role").replaceChildren(...roles.data.map((r) => new Option(r.name, r.key)));
+  $("org-invite-role").value = roles.data.some((r) => r.key === "org:member") ? "org:member" : roles.data[0]?.key;
+  $("org-sent-list").replaceChildren(...sent.data.map((i) =>
+    row(`Invited ${i.emailAddress} as ${i.roleName}`, manage ? [["Revoke", () => i.revoke()]] : [])));
+}
+
+$("org-refresh").addEventListener("click", (event) => {
+  void busy(event.currentTarget, loadOrganizations, showBanner);
+});
+
+$("org-switch").addEventListener("change", (event) => {
+  const select = event.currentTarget;
+  void busy(select, () => hp.setActive({ organization: select.value || null }), showBanner);
+});
+
+$("org-create").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  void busy(form.querySelector("button"), async () => {
+    const org = await hp.createOrganization({ name: $("org-name").value });
+    $("org-name").value = "";
+    await hp.setActive({ organization: org.id });
+  }, showBanner);
+});
+
+$("org-invite").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  void busy(form.querySelector("button"), async () => {
+    const org = await getOrganization(hp, hp.useAuth().orgId);
+    await org.inviteMember({ emailAddress: $("org-invite-email").value, role: $("org-invite-role").value });
+    $("org-invite-email").value = "";
+    await loadOrganizations();
+  }, showBanner);
+});
 
 /** Reads the current token (the SDK's cache; a refresh when it is due) and shows what changed. */
 async function updateToken(options) {

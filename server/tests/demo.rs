@@ -7,7 +7,9 @@ use std::fs;
 
 use axum::http::Method;
 use common::{Db, TestApp, db_test};
+use hallpass_protocol::paths;
 use hallpass_server::routes::demo::WHOAMI;
+use serde_json::json;
 
 /// The app with a demo folder; the folder lives as long as the returned guard.
 async fn demo_app(db: &Db) -> (TestApp, tempfile::TempDir) {
@@ -52,6 +54,8 @@ async fn whoami_verifies_a_session_token_with_the_jwks(db: Db) {
     assert_eq!(body["user_id"], auth.user.id);
     assert_eq!(body["session_id"], auth.session.id);
     assert_eq!(body["key_id"], app.state.signing_key().kid());
+    assert_eq!(body["org_id"], serde_json::Value::Null, "the personal account");
+    assert_eq!(body["org_role"], serde_json::Value::Null);
 
     // Expired (beyond the leeway) on the server's clock: refused.
     app.clock.advance_secs(app.config.token_lifetime_secs as i64 + 10);
@@ -191,4 +195,26 @@ async fn the_demo_backend_receives_verified_webhooks_about_the_signed_in_user(db
     assert_eq!(http.get(&inbox).send().await.unwrap().status(), 401);
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+db_test!(whoami_reports_the_active_organization_and_role_the_token_carries);
+async fn whoami_reports_the_active_organization_and_role_the_token_carries(db: Db) {
+    let (app, _www) = demo_app(&db).await;
+    let auth = app.sign_up_as("ada@example.com").await;
+    let jwt = auth.jwt.expose();
+    let org =
+        app.with_token(Method::POST, paths::CLIENT_ORGANIZATIONS, jwt, Some(json!({ "name": "Acme" }))).await;
+    assert_eq!(org.status, 200, "{}", String::from_utf8_lossy(&org.body));
+    let org_id = org.json()["id"].as_str().unwrap().to_owned();
+    let touch = paths::fill(paths::SESSION_TOUCH, &[&auth.session.id]);
+    let set =
+        app.with_token(Method::POST, &touch, jwt, Some(json!({ "active_organization_id": org_id }))).await;
+    assert_eq!(set.status, 200, "{}", String::from_utf8_lossy(&set.body));
+    let token = set.json()["jwt"].as_str().unwrap().to_owned();
+    let body = app.get_bearer(WHOAMI, &token).await.json();
+    assert_eq!(body["org_id"], org_id.as_str());
+    assert_eq!(body["org_slug"], "acme");
+    assert_eq!(body["org_role"], "org:admin");
+    let permissions = body["org_permissions"].as_array().unwrap();
+    assert!(permissions.iter().any(|p| p == "org:sys_memberships:manage"), "{permissions:?}");
 }

@@ -203,6 +203,52 @@ test("a session revoked by the backend signs the page out with a message", async
   await page.context().close();
 });
 
+test("organizations in the demo: create and switch, invite, the invitee accepts, roles, the backend sees org and role", async () => {
+  const owner = await demoPage();
+  await signUp(owner, { email: uniqueEmail("demo-owner") });
+  await owner.locator("#orgs").waitFor();
+  await owner.fill("#org-name", "Demo Works");
+  await owner.click("#org-create button[type=submit]");
+  await owner.waitForFunction(() => document.querySelector("#org-active-name")?.textContent === "Demo Works"
+    && document.querySelector("#org-members-list").textContent.includes("(you)"), null, { timeout: 15000 });
+  assert.equal(await owner.textContent("#org-role"), "org:admin");
+  assert.match(await owner.textContent("#org-members-list"), /\(you\)/);
+  // The protected endpoint reads the organization and role from the verified token.
+  const who = JSON.parse((await callApi(owner)).body);
+  assert.equal(who.org_role, "org:admin");
+  assert.equal(who.org_slug, "demo-works");
+  assert.match(who.org_id, /^org_/);
+
+  const guestEmail = uniqueEmail("demo-guest");
+  await owner.fill("#org-invite-email", guestEmail);
+  await owner.click("#org-invite button[type=submit]");
+  await owner.waitForFunction((e) => document.querySelector("#org-sent-list").textContent.includes(e), guestEmail, { timeout: 15000 });
+
+  const guest = await demoPage();
+  await signUp(guest, { email: guestEmail, first: "Grace", last: "Hopper" });
+  await guest.waitForFunction(() => document.querySelector("#org-invitations-list").textContent.includes("Demo Works"), null, { timeout: 15000 });
+  await guest.click("#org-invitations-list button:text('Accept')");
+  await guest.waitForFunction(() => [...document.querySelectorAll("#org-switch option")].some((o) => o.textContent.startsWith("Demo Works")), null, { timeout: 15000 });
+  await guest.selectOption("#org-switch", { label: "Demo Works (Member)" });
+  await guest.waitForFunction(() => document.querySelector("#org-role")?.textContent === "org:member", null, { timeout: 15000 });
+  assert.equal(JSON.parse((await callApi(guest)).body).org_role, "org:member");
+
+  // The owner makes the guest an admin from the members list.
+  await owner.click("#org-refresh");
+  await owner.waitForFunction((e) => document.querySelector("#org-members-list").textContent.includes(e), guestEmail, { timeout: 15000 });
+  await owner.selectOption(`#org-members-list select[aria-label="Role of ${guestEmail}"]`, "org:admin");
+  await owner.waitForFunction((e) => document.querySelector(`#org-members-list select[aria-label="Role of ${e}"]`)?.value === "org:admin"
+    && !document.querySelector(`#org-members-list select[aria-label="Role of ${e}"]`).disabled, guestEmail, { timeout: 15000 });
+  await owner.screenshot({ path: join(output, "demo-organizations.png"), fullPage: true });
+  // Back to the personal account: the backend sees no organization.
+  await owner.selectOption("#org-switch", "");
+  await owner.waitForFunction(() => document.querySelector("#org-members").hidden, null, { timeout: 15000 });
+  assert.equal(JSON.parse((await callApi(owner)).body).org_id, null);
+  assert.deepEqual([...owner.errors, ...guest.errors], []);
+  await owner.context().close();
+  await guest.context().close();
+});
+
 test("with the server down, signing in says so", async () => {
   const page = await demoPage();
   await stopDemoServer();

@@ -7,7 +7,8 @@
 //! `whoami` checks the Bearer session token the way an app backend does — with `hallpass-backend`'s
 //! verifier, networkless on the keys of the JWKS document (the one served at
 //! `/.well-known/jwks.json`), on this server's clock: RS256 only, the key picked by `kid`, then `iss`,
-//! `exp`/`nbf`/`iat` and `v: 2`. It answers 401 without a token or with a bad one.
+//! `exp`/`nbf`/`iat` and `v: 2` — and reports the active organization and role the token carries. It
+//! answers 401 without a token or with a bad one.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -97,10 +98,17 @@ struct WhoAmI {
     /// Milliseconds since the epoch.
     expires_at: i64,
     issued_at: i64,
+    /// The active organization as the verified token says (its `o` and `fea` claims, decoded as
+    /// Clerk's backend does): what an app backend authorises with. All `null` for the personal account.
+    org_id: Option<String>,
+    org_slug: Option<String>,
+    org_role: Option<String>,
+    org_permissions: Option<Vec<String>>,
 }
 
 async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let (claims, kid) = session_claims(&state, &headers).await?;
+    let org = claims.organization();
     let body = WhoAmI {
         object: "whoami",
         user_id: claims.sub,
@@ -109,6 +117,10 @@ async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         issuer: claims.iss,
         expires_at: claims.exp.saturating_mul(1000),
         issued_at: claims.iat.saturating_mul(1000),
+        org_id: org.as_ref().map(|o| o.id.clone()),
+        org_slug: org.as_ref().map(|o| o.slg.clone()),
+        org_role: org.as_ref().map(|o| o.rol.clone()),
+        org_permissions: org.map(|o| o.per),
     };
     Ok(axum::Json(body).into_response())
 }
