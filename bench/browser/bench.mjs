@@ -319,13 +319,31 @@ try {
       return null;
     })));
     const recoveryMs = recovered.every((t) => t !== null) ? Math.max(...recovered) - back : null;
+    // One tab switches the active organization; every tab's listener records when its orgId (which
+    // it adopts only with a token carrying it) became the new one. Timed from setActive's call and
+    // from its resolving (the switching tab holds the token then).
+    const orgId = await pages[0].evaluate(async () => (await window.hp.createOrganization({ name: "Bench" })).id);
+    for (const page of pages) {
+      await page.evaluate((orgId) => window.hp.addListener((s) => {
+        if (s.orgId === orgId) window.switchedAt ??= Date.now();
+      }), orgId);
+    }
+    const [switchCalled, switchResolved] = await pages[2].evaluate(async (orgId) => {
+      const t = Date.now();
+      await window.hp.setActive({ organization: orgId });
+      return [t, Date.now()];
+    }, orgId);
+    for (const page of pages) await page.waitForFunction(() => window.switchedAt !== undefined, null, { timeout: 10_000 });
+    const switched = await Promise.all(pages.map((p) => p.evaluate(() => window.switchedAt)));
     // One tab signs out; the others hear of it through BroadcastChannel (or the storage event).
     const signedOut = await pages[1].evaluate(async () => { const t = Date.now(); await window.hp.signOut(); return t; });
     for (const page of pages) await page.waitForFunction(() => window.signedOutAt !== undefined, null, { timeout: 10_000 });
     const reached = await Promise.all(pages.map((p) => p.evaluate(() => window.signedOutAt)));
     result.timed = { tabs, downMs, recoveryMs, signOutReachedAllMs: Math.max(...reached) - signedOut,
+      orgSwitchReachedAllMs: Math.max(...switched) - switchResolved, orgSwitchFromCallMs: Math.max(...switched) - switchCalled,
       pageErrors: pages.flatMap((p) => p.errors) };
-    log(`recovery ${recoveryMs} ms, sign-out reached ${tabs} tabs in ${result.timed.signOutReachedAllMs} ms`);
+    log(`recovery ${recoveryMs} ms, sign-out reached ${tabs} tabs in ${result.timed.signOutReachedAllMs} ms, ` +
+      `an organization switch in ${result.timed.orgSwitchReachedAllMs} ms after setActive resolved`);
     await context.close();
   }
 } finally {

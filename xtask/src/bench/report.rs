@@ -296,7 +296,9 @@ whole token periods, and the shortest gap between two refreshes from the tabs' `
 - **Many tabs, timed**: 5 tabs of one context. Recovery: the test proxy refuses every connection for a few \
 seconds (every token expires), then passes them again; each tab asks for a fresh token every 50 ms, timed from \
 the proxy's return to the last tab's token. Sign-out: one tab signs out; each tab's listener records when it \
-heard, and the last one counts.
+heard, and the last one counts. Organization switch: one tab calls `setActive` for a new organization; each \
+tab's listener records when its `orgId` became it (a tab adopts it only with the token carrying it), timed \
+from `setActive` resolving (and, in brackets, from its call) to the last tab.
 - **Server**: `server/benches/load.rs` (`--profile server`): hallpass-server in-process on 127.0.0.1 with its \
 production settings (SQLite WAL, Argon2id OWASP parameters), a hyper load generator with keep-alive \
 connections in the same process (so client and server share the cores), bounded phases; RS256 sign/verify \
