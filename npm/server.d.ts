@@ -294,6 +294,14 @@ export interface EmailAddress {
   /** `idn_…` */
   id: string;
   emailAddress: string;
+  /** How the address was verified; `null` while it is not. */
+  verification: {
+    object: "verification";
+    status: "unverified" | "verified" | "failed" | "expired";
+    strategy: "email_code" | "email_link" | "reset_password_email_code" | "password";
+    attempts: number;
+    expireAt: number;
+  } | null;
 }
 
 /** A user, as the Backend API returns it (with `privateMetadata`). */
@@ -758,10 +766,46 @@ export interface VerifyWebhookOptions {
 // The resources as a webhook's `data` carries them: the Backend API's JSON, snake_case, as Clerk's
 // `UserJSON`, `SessionJSON`, … (tests/typescript.rs compares each with the protocol's type).
 
+export interface VerificationJSON {
+  object: "verification";
+  status: "unverified" | "verified" | "failed" | "expired";
+  strategy: "email_code" | "email_link" | "reset_password_email_code" | "password";
+  attempts: number;
+  expire_at: number;
+}
+
 export interface EmailAddressJSON {
   object: "email_address";
   id: string;
   email_address: string;
+  verification: VerificationJSON | null;
+}
+
+/** `data` of `email.created`: an email the server wrote (its bodies hold live codes and links). */
+export interface EmailJSON {
+  object: "email";
+  /** `ema_…` */
+  id: string;
+  /** `verification_code`, `verification_link`, `sign_in_code`, `sign_in_link`, `reset_password_code`, `organization_invitation` */
+  slug: string;
+  from_email_name: string;
+  to_email_address: string;
+  email_address_id: string | null;
+  user_id: string | null;
+  subject: string;
+  /** HTML. */
+  body: string;
+  body_plain: string;
+  status: "queued" | "sent" | "failed" | "development" | "app" | "suppressed";
+  /** What the template was filled with: `otp_code`, `magic_link`, `action_url`, `app.name`, … */
+  data: Metadata;
+  delivered_by_hallpass: boolean;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  sent_at: number | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface UserJSON {
@@ -885,6 +929,7 @@ export interface WebhookEventDataMap {
   "organizationInvitation.created": OrganizationInvitationJSON;
   "organizationInvitation.accepted": OrganizationInvitationJSON;
   "organizationInvitation.revoked": OrganizationInvitationJSON;
+  "email.created": EmailJSON;
 }
 
 export type WebhookEventType = keyof WebhookEventDataMap;

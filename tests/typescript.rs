@@ -244,6 +244,8 @@ fn webhook_events_are_the_servers() {
     let wire = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(fields("UserJSON"), wire(User::NAMES));
     assert_eq!(fields("EmailAddressJSON"), wire(EmailAddress::NAMES));
+    assert_eq!(fields("VerificationJSON"), wire(hallpass_protocol::Verification::NAMES));
+    assert_eq!(fields("EmailJSON"), wire(hallpass_protocol::Email::NAMES));
     assert_eq!(fields("SessionJSON"), wire(Session::NAMES));
     assert_eq!(fields("OrganizationJSON"), wire(Organization::NAMES));
     assert_eq!(fields("PublicUserDataJSON"), wire(PublicUserData::NAMES));

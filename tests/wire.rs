@@ -23,7 +23,8 @@ fn stringify(v: &JsValue) -> String {
 }
 
 const USER: &str = r#"{"object":"user","id":"user_1","first_name":"Ada","last_name":null,"image_url":"",
-    "email_addresses":[{"object":"email_address","id":"idn_1","email_address":"ada@example.com"}],
+    "email_addresses":[{"object":"email_address","id":"idn_1","email_address":"ada@example.com",
+    "verification":{"object":"verification","status":"verified","strategy":"email_link","attempts":0,"expire_at":5}}],
     "primary_email_address_id":"idn_1","public_metadata":{"plan":"pro"},"unsafe_metadata":{},
     "password_enabled":true,"last_sign_in_at":null,"created_at":1,"updated_at":2}"#;
 
@@ -35,6 +36,11 @@ fn a_user_reads_as_serde_would_and_writes_back_the_same_json() {
         ("user_1", Some("Ada"), None)
     );
     assert_eq!(user.primary_email_address().map(|e| e.email_address.as_str()), Some("ada@example.com"));
+    let verification = user.email_addresses[0].verification.as_ref().expect("its verification");
+    assert_eq!(
+        (verification.status, verification.strategy),
+        (hallpass_protocol::VerificationStatus::Verified, hallpass_protocol::Strategy::EmailLink)
+    );
     assert_eq!(js_sys::Reflect::get(user.public_metadata.as_js(), &"plan".into()).unwrap(), "pro");
     assert!(user.password_enabled && user.private_metadata.is_none());
     let back = stringify(&user.to_js());

@@ -12,8 +12,51 @@ use crate::{JwtAlgorithm, Metadata, OrgClaims, Secret, Session, User, Wire};
 
 /// Paths, relative to the server's base URL.
 pub mod paths {
+    /// `POST` (`SignUpRequest`) → `SignUpResponse`: complete at once (with the session) when a
+    /// password is given and no verification is required; otherwise `missing_requirements`.
     pub const SIGN_UPS: &str = "/v1/client/sign_ups";
+    /// `POST` (`SignInRequest`) → `SignInResponse`: complete at once with a right password; with an
+    /// identifier alone `needs_first_factor`.
     pub const SIGN_INS: &str = "/v1/client/sign_ins";
+    /// `GET` → `SignUpResponse`: the attempt; once its email link was opened (in any tab or
+    /// browser), the first `GET` completes it and carries the session (the asking tab polls this).
+    pub const SIGN_UP: &str = "/v1/client/sign_ups/{id}";
+    /// `POST` (`PrepareVerificationRequest`) → `SignUpResponse`: sends the code or link.
+    pub const SIGN_UP_PREPARE_VERIFICATION: &str = "/v1/client/sign_ups/{id}/prepare_verification";
+    /// `POST` (`AttemptVerificationRequest`) → `SignUpResponse` (complete, with the session).
+    pub const SIGN_UP_ATTEMPT_VERIFICATION: &str = "/v1/client/sign_ups/{id}/attempt_verification";
+    /// `GET` → `SignInResponse` (polling for an email link, as [`SIGN_UP`]).
+    pub const SIGN_IN: &str = "/v1/client/sign_ins/{id}";
+    /// `POST` (`PrepareVerificationRequest`) → `SignInResponse`: sends the code or link.
+    pub const SIGN_IN_PREPARE_FIRST_FACTOR: &str = "/v1/client/sign_ins/{id}/prepare_first_factor";
+    /// `POST` (`AttemptVerificationRequest`) → `SignInResponse`.
+    pub const SIGN_IN_ATTEMPT_FIRST_FACTOR: &str = "/v1/client/sign_ins/{id}/attempt_first_factor";
+    /// `POST` (`ResetPasswordRequest`) → `SignInResponse` (complete; the user's other sessions are
+    /// revoked).
+    pub const SIGN_IN_RESET_PASSWORD: &str = "/v1/client/sign_ins/{id}/reset_password";
+    /// `GET` → `Environment` (no session needed).
+    pub const ENVIRONMENT: &str = "/v1/environment";
+    /// The page an email link opens: `GET ?token=` shows a button, whose `POST` (a form) uses the
+    /// link. A mail scanner that fetches links therefore uses nothing up.
+    pub const VERIFY: &str = "/v1/verify";
+    /// `POST` (`CreateEmailAddressRequest`) → `EmailAddress` (unverified, not yet the user's).
+    /// Bearer session token.
+    pub const MY_EMAIL_ADDRESSES: &str = "/v1/client/me/email_addresses";
+    /// `GET` → `EmailAddress`; `DELETE` → `DeletedObject` (not the primary address).
+    pub const MY_EMAIL_ADDRESS: &str = "/v1/client/me/email_addresses/{id}";
+    /// `POST` (`PrepareVerificationRequest`) → `EmailAddress`.
+    pub const MY_EMAIL_ADDRESS_PREPARE_VERIFICATION: &str =
+        "/v1/client/me/email_addresses/{id}/prepare_verification";
+    /// `POST` (`AttemptVerificationRequest`) → `EmailAddress` (verified: now one of the user's).
+    pub const MY_EMAIL_ADDRESS_ATTEMPT_VERIFICATION: &str =
+        "/v1/client/me/email_addresses/{id}/attempt_verification";
+    /// Backend API: `GET` (`?status=&to=&limit=&offset=`) → `ListResponse<Email>`, newest first —
+    /// the development mailbox, and every email's delivery state.
+    pub const EMAILS: &str = "/v1/emails";
+    /// Backend API: `GET` → `Email`.
+    pub const EMAIL: &str = "/v1/emails/{id}";
+    /// Backend API: `POST` (no body) → `Email`: a failed email queued again.
+    pub const EMAIL_RETRY: &str = "/v1/emails/{id}/retry";
     /// Exchanges a refresh token for a new session token and a rotated refresh token.
     pub const REFRESH: &str = "/v1/client/refresh";
     /// Ends the session of the presented refresh token (`RefreshRequest`; answers the `Session`, now
@@ -197,6 +240,9 @@ pub mod paths {
 #[wire(params)]
 pub struct SignUpRequest {
     pub email_address: String,
+    /// Empty or absent: a passwordless sign-up (allowed when an email first factor is on; the email
+    /// address is then always verified).
+    #[serde(default)]
     pub password: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -235,6 +281,9 @@ impl SignUpRequest {
 pub struct SignInRequest {
     /// The email address.
     pub identifier: String,
+    /// With a password the sign-in completes in this request (or fails); without one it waits for a
+    /// first factor (`prepare_first_factor` sends a code or link).
+    #[serde(default)]
     pub password: Secret,
 }
 

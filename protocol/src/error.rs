@@ -98,6 +98,17 @@ error_codes! {
     FormPasswordNotStrongEnough = "form_password_not_strong_enough",
     /// The password is nothing but spaces (or other whitespace).
     FormPasswordWhitespaceOnly = "form_password_whitespace_only",
+    /// 422: the code is wrong (`meta.attempts_left`). Clerk's code.
+    FormCodeIncorrect = "form_code_incorrect",
+    /// 422: the code or link is past its 10 minutes: prepare a new one. Clerk's code.
+    VerificationExpired = "verification_expired",
+    /// 422: too many wrong codes: prepare a new one. Clerk's code.
+    VerificationFailed = "verification_failed",
+    /// 422: nothing to attempt yet — no code or link was prepared for this strategy, or (reset) the
+    /// reset code was not verified first.
+    VerificationMissing = "verification_missing",
+    /// 422: the code or link was used already (single use). Clerk's code.
+    VerificationAlreadyVerified = "verification_already_verified",
     /// The email address contains invisible characters or mixes scripts so that it can pass for
     /// another address (e.g. a Cyrillic `а` among Latin letters).
     FormIdentifierConfusable = "form_identifier_confusable",

@@ -21,9 +21,16 @@
 //!   and writers for the browser's JSON values (the SDK's only ones).
 //! - [`webhooks`]: the event types and envelope, and the Backend API's webhook endpoints,
 //!   deliveries and attempts.
+//! - [`attempts`]: multi-step sign-up and sign-in (email verification, email code and link, password
+//!   reset): the attempts, their verifications, the requests that move them on.
+//! - [`environment`]: the instance's settings as clients read them (`GET /v1/environment`).
+//! - [`emails`]: the emails the server writes (Backend API, `email.created`).
 
 pub mod api;
+pub mod attempts;
 pub mod claims;
+pub mod emails;
+pub mod environment;
 pub mod error;
 pub mod keys;
 pub mod metadata;
@@ -37,7 +44,14 @@ pub mod wire;
 extern crate self as hallpass_protocol;
 
 pub use api::*;
+pub use attempts::{
+    AttemptVerificationRequest, CreateEmailAddressRequest, PrepareVerificationRequest, ResetPasswordRequest,
+    SignInAttempt, SignInFactor, SignInResponse, SignInStatus, SignUpAttempt, SignUpResponse, SignUpStatus,
+    SignUpVerifications, Strategy, Verification, VerificationStatus,
+};
 pub use claims::{OrgClaims, OrgClaimsV2, SessionClaims};
+pub use emails::{Email, EmailStatus};
+pub use environment::{Environment, PasswordSettings, SignInSettings, SignUpSettings};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use hallpass_protocol_derive::Wire;
 pub use metadata::Metadata;
@@ -72,6 +86,11 @@ pub mod id_prefix {
     /// This Hallpass instance (the events' `instance_id`).
     pub const INSTANCE: &str = "ins_";
     pub const JWT_TEMPLATE: &str = "jtmp_";
+    pub const SIGN_UP_ATTEMPT: &str = "sua_";
+    pub const SIGN_IN_ATTEMPT: &str = "sia_";
+    /// A code or link verification (never on the wire: attempts carry their verification inline).
+    pub const VERIFICATION: &str = "ver_";
+    pub const EMAIL: &str = "ema_";
 }
 
 /// The response header that carries the server's clock (milliseconds since the epoch) on every

@@ -67,6 +67,10 @@ pub struct EmailAddress {
     pub id: String,
     /// Normalised: trimmed, lower-case.
     pub email_address: String,
+    /// `status: "verified"` (and how) once the address is proven to be the user's; `None` while it
+    /// is not (addresses from a sign-up that did not require verification, until verified).
+    #[serde(default)]
+    pub verification: Option<crate::Verification>,
 }
 
 fn email_object() -> String {

@@ -77,6 +77,10 @@ event_types! {
     /// Revoked by the organization, or declined by the invitee. `data`: the
     /// `OrganizationInvitation`, `revoked`.
     OrganizationInvitationRevoked = "organizationInvitation.revoked",
+    /// An email was written for the server to send (or, when the instance leaves sending to the app,
+    /// for the app to send): a code, a link, a reset code, an invitation. `data`: the `Email`, with
+    /// its bodies and template `data` (`otp_code`, `magic_link`, …).
+    EmailCreated = "email.created",
 }
 
 impl Serialize for EventType {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::secret::{KeyEncryptionKey, SecretKey};
+use crate::secret::{KeyEncryptionKey, SecretKey, SmtpSecret};
 
 /// `hallpass-server` settings.
 #[derive(Clone, Debug, Parser)]
@@ -234,6 +234,91 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_WEBHOOK_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
     pub webhook_retention_secs: u64,
 
+    /// The name emails and the email-link page are branded with (`GET /v1/environment` reports it).
+    #[arg(long, env = "HALLPASS_INSTANCE_NAME", default_value = "Hallpass")]
+    pub instance_name: String,
+
+    /// The first factors users may sign in with, comma-separated, in order of preference: `password`,
+    /// `email_code`, `email_link`, `reset_password_email_code` (needs `password`).
+    #[arg(
+        long,
+        env = "HALLPASS_SIGN_IN_STRATEGIES",
+        value_delimiter = ',',
+        default_value = "password,email_code,email_link,reset_password_email_code"
+    )]
+    pub sign_in_strategies: Vec<String>,
+
+    /// A sign-up completes only once its email address is verified (by code or link); without it a
+    /// sign-up with a password completes at once, its address unverified. Passwordless sign-ups
+    /// always verify.
+    #[arg(long, env = "HALLPASS_SIGN_UP_REQUIRES_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub sign_up_requires_verified_email: bool,
+
+    /// The mail server: `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS from the
+    /// start), `smtp://host:25` (no TLS: loopback only), with `user:password@` for credentials
+    /// (percent-encoded). Or give `--smtp-host` and the flags beside it. Without either, emails are
+    /// kept in the development mailbox (`GET /v1/emails`) and not sent.
+    #[arg(long, env = "HALLPASS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SmtpSecret>,
+
+    /// The mail server's host, when `--smtp-url` is not given.
+    #[arg(long, env = "HALLPASS_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    /// With `--smtp-host`: the port (default 587 for `starttls`, 465 for `tls`, 25 for `none`).
+    #[arg(long, env = "HALLPASS_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+
+    /// With `--smtp-host`: `starttls` (required), `tls` (from the start) or `none` (loopback only).
+    #[arg(long, env = "HALLPASS_SMTP_TLS", default_value = "starttls", value_parser = ["starttls", "tls", "none"])]
+    pub smtp_tls: String,
+
+    /// With `--smtp-host`: the user name to authenticate with.
+    #[arg(long, env = "HALLPASS_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    /// With `--smtp-host`: the password.
+    #[arg(long, env = "HALLPASS_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<SmtpSecret>,
+
+    /// The sender of every email (`no-reply@example.com`; the display name is the instance name).
+    #[arg(long, env = "HALLPASS_EMAIL_FROM", default_value = "no-reply@localhost")]
+    pub email_from: String,
+
+    /// Who sends emails: `auto` (the mail server when one is configured, else the development
+    /// mailbox), `smtp`, `development` (keep them, send nothing) or `app` (send nothing: the app
+    /// sends them from the `email.created` webhook event).
+    #[arg(long, env = "HALLPASS_EMAIL_DELIVERY", default_value = "auto", value_parser = ["auto", "smtp", "development", "app"])]
+    pub email_delivery: String,
+
+    /// Emails this process sends at once (0: this process sends none; other replicas do).
+    #[arg(long, env = "HALLPASS_EMAIL_CONCURRENCY", default_value_t = 4)]
+    pub email_concurrency: usize,
+
+    /// Milliseconds between two looks for emails that came due (retries, other replicas' emails);
+    /// this process's own emails are sent at once.
+    #[arg(long, env = "HALLPASS_EMAIL_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub email_poll_interval_ms: u64,
+
+    /// How long emails (and the development mailbox) are kept, in seconds.
+    #[arg(long, env = "HALLPASS_EMAIL_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub email_retention_secs: u64,
+
+    /// Codes and links sent to one email address in 15 minutes (sign-up, sign-in, reset, new
+    /// addresses together).
+    #[arg(long, env = "HALLPASS_EMAIL_SENDS_PER_ADDRESS", default_value_t = 5)]
+    pub email_sends_per_address: u32,
+
+    /// Codes and links requested from one client address (an IPv6 /64) in 15 minutes.
+    #[arg(long, env = "HALLPASS_EMAIL_SENDS_PER_IP", default_value_t = 30)]
+    pub email_sends_per_ip: u32,
+
+    /// The page of the app where an invitee accepts an organization invitation; the invitation
+    /// email links to it with `invitation_id=<orginv_…>` added. Without it the email asks the
+    /// invitee to sign in to the app with the invited address.
+    #[arg(long, env = "HALLPASS_ORGANIZATION_INVITATION_URL")]
+    pub organization_invitation_url: Option<String>,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HALLPASS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
@@ -301,6 +386,25 @@ impl Config {
             webhook_concurrency: 16,
             webhook_poll_interval_ms: 1000,
             webhook_retention_secs: 7 * 24 * 3600,
+            instance_name: "Hallpass".into(),
+            sign_in_strategies: ["password", "email_code", "email_link", "reset_password_email_code"]
+                .map(String::from)
+                .to_vec(),
+            sign_up_requires_verified_email: false,
+            smtp_url: None,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            email_from: "no-reply@localhost".into(),
+            email_delivery: "auto".into(),
+            email_concurrency: 4,
+            email_poll_interval_ms: 1000,
+            email_retention_secs: 7 * 24 * 3600,
+            email_sends_per_address: 5,
+            email_sends_per_ip: 30,
+            organization_invitation_url: None,
             max_body_bytes: 64 * 1024,
             ready_file: None,
             demo_dir: None,

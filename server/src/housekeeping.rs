@@ -2,7 +2,9 @@
 //! their deadline) for longer than `--session-retention-secs`, with their refresh tokens, refresh
 //! tokens rotated longer ago than reuse detection remembers, webhook events older than
 //! `--webhook-retention-secs` with their deliveries and attempts (except those still pending for an
-//! enabled endpoint), and rate-limit budgets that are full again; and it retires signing keys that a
+//! enabled endpoint), rate-limit budgets that are full again, sign-up and sign-in attempts past
+//! their deadline, codes and links a day past theirs, and emails older than `--email-retention-secs`
+//! (except those still queued); and it retires signing keys that a
 //! newer key replaced once nothing they signed can still be valid (`crate::keyring`) — from a
 //! background task that never holds requests up: every batch is one short transaction of at most
 //! `--housekeeping-batch-size` rows, batches are `--housekeeping-pause-ms` apart (on SQLite a request
@@ -28,6 +30,8 @@ pub struct Settings {
     pub retention_ms: i64,
     /// How long webhook events are kept.
     pub webhook_retention_ms: i64,
+    /// How long emails are kept.
+    pub email_retention_ms: i64,
     pub batch_size: u32,
     pub pause: Duration,
     pub interval: Duration,
@@ -41,6 +45,8 @@ impl Settings {
             retention_ms: i64::try_from(config.session_retention_secs.saturating_mul(1000))
                 .unwrap_or(i64::MAX),
             webhook_retention_ms: i64::try_from(config.webhook_retention_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            email_retention_ms: i64::try_from(config.email_retention_secs.saturating_mul(1000))
                 .unwrap_or(i64::MAX),
             batch_size: config.housekeeping_batch_size.max(1),
             pause: Duration::from_millis(config.housekeeping_pause_ms),
@@ -60,6 +66,9 @@ pub struct Swept {
     pub webhook_events: u64,
     pub rate_limits: u64,
     pub signing_keys_retired: u64,
+    /// Sign-up and sign-in attempts, codes and links.
+    pub attempts: u64,
+    pub emails: u64,
     /// Batches run, all jobs together.
     pub batches: u32,
 }
@@ -73,16 +82,28 @@ enum Job {
     WebhookEvents,
     RateLimits,
     SigningKeys,
+    SignUpAttempts,
+    SignInAttempts,
+    Verifications,
+    Emails,
 }
 
-const JOBS: [Job; 6] = [
+const JOBS: [Job; 10] = [
     Job::RefreshTokens,
     Job::Sessions,
     Job::RotatedRefreshTokens,
     Job::WebhookEvents,
     Job::RateLimits,
     Job::SigningKeys,
+    Job::SignUpAttempts,
+    Job::SignInAttempts,
+    Job::Verifications,
+    Job::Emails,
 ];
+
+/// Codes and links are kept this long past their deadline: a link opened in time is still there for
+/// the poll of the tab that asked (attempts last at most a day).
+const VERIFICATION_GRACE_MS: i64 = crate::store::sign_up_attempts::LIFETIME_MS;
 
 impl Job {
     async fn batch(
@@ -111,6 +132,12 @@ impl Job {
                 }
                 Ok(retired.len() as u64)
             }
+            Job::SignUpAttempts => store.purge_sign_up_attempts(now, limit).await,
+            Job::SignInAttempts => store.purge_sign_in_attempts(now, limit).await,
+            Job::Verifications => {
+                store.purge_verifications(now.saturating_sub(VERIFICATION_GRACE_MS), limit).await
+            }
+            Job::Emails => store.purge_emails(now.saturating_sub(settings.email_retention_ms), limit).await,
         }
     }
 
@@ -122,6 +149,8 @@ impl Job {
             Job::WebhookEvents => &mut swept.webhook_events,
             Job::RateLimits => &mut swept.rate_limits,
             Job::SigningKeys => &mut swept.signing_keys_retired,
+            Job::SignUpAttempts | Job::SignInAttempts | Job::Verifications => &mut swept.attempts,
+            Job::Emails => &mut swept.emails,
         }
     }
 }
@@ -199,6 +228,8 @@ pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
                         + swept.rotated_refresh_tokens
                         + swept.webhook_events
                         + swept.rate_limits
+                        + swept.attempts
+                        + swept.emails
                         > 0 =>
                 {
                     tracing::info!(
@@ -207,6 +238,8 @@ pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
                         rotated_refresh_tokens = swept.rotated_refresh_tokens,
                         webhook_events = swept.webhook_events,
                         rate_limits = swept.rate_limits,
+                        attempts = swept.attempts,
+                        emails = swept.emails,
                         batches = swept.batches,
                         "housekeeping: purged"
                     )

@@ -12,6 +12,10 @@
 //!   retention, refilled rate-limit budgets, and the retirement of replaced signing keys.
 //! - [`webhooks`]: events about users, sessions and organizations, delivered to the app's endpoints
 //!   by a background worker — signing, retries, the address policy, the HTTP client.
+//! - [`email`]: codes, links and invitations by email — templates, the SMTP transport, the mail
+//!   worker with its retries, the development mailbox; [`verification`]: one-time codes and link
+//!   tokens; [`auth_settings`]: which sign-up and sign-in steps the instance has (`GET
+//!   /v1/environment`).
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256; [`session_token`]: the
 //!   claims of session tokens, with the active organization; [`keyring`]: the signing keys at run
@@ -32,10 +36,12 @@
 //! socket, [`clock::ManualClock`] to move time.
 
 pub mod at_rest;
+pub mod auth_settings;
 pub mod client_addr;
 pub mod clock;
 pub mod common_passwords;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod housekeeping;
@@ -56,6 +62,7 @@ pub mod session_token;
 pub mod state;
 pub mod store;
 pub mod validate;
+pub mod verification;
 pub mod webhooks;
 
 pub use config::Config;
@@ -64,7 +71,8 @@ pub use state::{AppState, StartError};
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests, with
 /// the connection caps and timeouts of [`serve`]; runs [`housekeeping`], the webhook
-/// [`webhooks::worker`] and the signing keys' reload ([`keyring::spawn_poller`]) meanwhile.
+/// [`webhooks::worker`], the [`email::worker`] and the signing keys' reload ([`keyring::spawn_poller`])
+/// meanwhile.
 ///
 /// Without a configured public URL, the tokens' issuer becomes `http://<listener address>`.
 pub async fn run(
@@ -79,7 +87,8 @@ pub async fn run(
     let (stop_background, stop) = housekeeping::stop_signal();
     let poller = keyring::spawn_poller(state.clone(), stop.clone());
     let housekeeper = housekeeping::spawn(state.clone(), stop.clone());
-    let deliverer = webhooks::worker::spawn(state.clone(), stop);
+    let deliverer = webhooks::worker::spawn(state.clone(), stop.clone());
+    let mail = email::worker::spawn(state.clone(), stop);
     let served = serve::serve(listener, state, async move {
         shutdown.await;
         stop_background.stop();
@@ -90,5 +99,6 @@ pub async fn run(
     let _ = housekeeper.await;
     let _ = deliverer.await;
     let _ = poller.await;
+    let _ = mail.await;
     served
 }

@@ -109,6 +109,19 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ),
         SecretKeySource::Config => println!("  Secret key:      from HALLPASS_SECRET_KEY"),
     }
+    match (&state.mailer, state.auth.delivery) {
+        (Some(mailer), _) => println!("  Email:           sent through {}", mailer.server),
+        (None, hallpass_server::auth_settings::Delivery::App) => {
+            println!("  Email:           left to the app (the email.created webhook event)")
+        }
+        (None, _) => {
+            println!(
+                "  Email:           no mail server (HALLPASS_SMTP_URL): kept in the development mailbox, GET {}/v1/emails",
+                state.public_url()
+            );
+            tracing::warn!("no mail server configured: emails are kept in the development mailbox, not sent");
+        }
+    }
     if state.config.demo_dir.is_some() {
         println!("  Demo app:        {}/demo/", state.public_url());
     }

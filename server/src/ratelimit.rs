@@ -23,7 +23,10 @@
 //!   attacking address gets one guess per refill instead of a full budget, while an address without
 //!   failures — the owner's, typically — still gets its answer. The trade-off: people behind one
 //!   shared address (NAT, one IPv6 /64) share its budget.
-//! - a successful sign-in clears its (account, address) failures.
+//! - a successful sign-in clears its (account, address) failures;
+//! - every code or link sent by email counts against the address it goes to
+//!   (`email_sends_per_address`) and the client that asked (`email_sends_per_ip`), both over 15
+//!   minutes, whether or not the address has an account (the answer must not tell them apart).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -204,6 +207,10 @@ pub struct Limits {
     pub auth_per_ip: Rate,
     pub failures_per_account_and_ip: Rate,
     pub failures_per_account: Rate,
+    /// Codes and links sent to one address.
+    pub email_sends_per_address: Rate,
+    /// Codes and links requested from one client address.
+    pub email_sends_per_ip: Rate,
 }
 
 impl std::fmt::Debug for Limits {
@@ -214,6 +221,8 @@ impl std::fmt::Debug for Limits {
             .field("auth_per_ip", &self.auth_per_ip)
             .field("failures_per_account_and_ip", &self.failures_per_account_and_ip)
             .field("failures_per_account", &self.failures_per_account)
+            .field("email_sends_per_address", &self.email_sends_per_address)
+            .field("email_sends_per_ip", &self.email_sends_per_ip)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +238,8 @@ impl Limits {
             auth_per_ip: Rate::per_minute(config.rate_limit_auth_per_ip),
             failures_per_account_and_ip: lockout(config.sign_in_failures_per_account_and_ip),
             failures_per_account: lockout(config.sign_in_failures_per_account),
+            email_sends_per_address: lockout(config.email_sends_per_address),
+            email_sends_per_ip: lockout(config.email_sends_per_ip),
         }
     }
 
@@ -254,6 +265,27 @@ impl Limits {
     /// One sign-up or sign-in attempt from `addr`.
     pub async fn auth_attempt(&self, addr: &str, now_ms: i64) -> Result<Decision, CounterError> {
         self.take(&format!("auth|{addr}"), self.auth_per_ip, now_ms).await
+    }
+
+    /// One code or link to `email` requested from `addr`: the address's budget is checked first
+    /// (and taken only if the client's is not spent), so one client cannot use up someone else's
+    /// address for nothing. `Err(ms)` names which limit refused in the `&str`.
+    pub async fn email_send(
+        &self,
+        email: &str,
+        addr: &str,
+        now_ms: i64,
+    ) -> Result<Result<(), (&'static str, i64)>, CounterError> {
+        let ip_key = format!("mail|ip|{addr}");
+        let to_key = format!("mail|to|{email}");
+        if let Err(ms) = self.peek(&ip_key, self.email_sends_per_ip, now_ms).await? {
+            return Ok(Err(("email_per_ip", ms)));
+        }
+        if let Err(ms) = self.take(&to_key, self.email_sends_per_address, now_ms).await? {
+            return Ok(Err(("email_per_address", ms)));
+        }
+        self.take(&ip_key, self.email_sends_per_ip, now_ms).await?.ok();
+        Ok(Ok(()))
     }
 
     /// Whether `addr` may try a password for `account` now.

@@ -23,6 +23,8 @@ pub type TemplateKey = Secret;
 /// The key that seals signing keys and instance secrets at rest (`HALLPASS_KEY_ENCRYPTION_KEY`, 32
 /// bytes base64url; see `crate::at_rest`).
 pub type KeyEncryptionKey = Secret;
+/// The mail server's URL (it may hold a password) or its password.
+pub type SmtpSecret = Secret;
 
 /// Fills a fresh array with bytes from the operating system's CSPRNG.
 ///

@@ -80,6 +80,14 @@ pub struct Inner {
     pub webhook_client: crate::webhooks::client::Client,
     /// Who this process is when it leases webhook endpoints (`wrk_…`, new at every start).
     pub webhook_owner: String,
+    /// Sign-up and sign-in settings (`GET /v1/environment`).
+    pub auth: crate::auth_settings::AuthSettings,
+    /// The mail server, when one is configured (`crate::email::transport`).
+    pub mailer: Option<crate::email::transport::Mailer>,
+    /// Who this process is when it leases emails (`wrk_…`, new at every start).
+    pub mail_owner: String,
+    /// The key one-time codes are stored with (`crate::verification`).
+    pub code_key: crate::verification::CodeKey,
     public_url: RwLock<String>,
 }
 
@@ -137,6 +145,18 @@ impl AppState {
             .map(SuccessorKey::new)
             .ok_or(StartError::CorruptSecret("refresh_successor_key"))?;
 
+        let auth = crate::auth_settings::AuthSettings::from_config(&config).map_err(StartError::Config)?;
+        let mailer = crate::email::transport::Mailer::from_config(&config, &auth.instance_name)
+            .map_err(StartError::Config)?;
+        let fresh: [u8; 32] = random_bytes().map_err(|e| StartError::Task(e.to_string()))?;
+        let (stored, _) =
+            instance_secret(&store, sealer.as_ref(), "verification_code_key", b64url(&fresh), now).await?;
+        let code_key = b64url_decode(&stored)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(crate::verification::CodeKey::new)
+            .ok_or(StartError::CorruptSecret("verification_code_key"))?;
+        let mail_owner = new_id("wrk_").map_err(|e| StartError::Task(e.to_string()))?;
+
         // A key stored before leases may have signed session tokens and template tokens: its lease
         // covers the longest either lives.
         let longest_template = store.longest_instance_key_template_lifetime().await?.unwrap_or(0);
@@ -181,6 +201,10 @@ impl AppState {
             instance_id,
             webhook_client,
             webhook_owner,
+            auth,
+            mailer,
+            mail_owner,
+            code_key,
         })))
     }
 

@@ -2,7 +2,9 @@
 //! `fetch` with the session token.
 
 use hallpass_protocol::wire::js::ToJs;
-use hallpass_protocol::{RefreshRequest, Secret, SignInRequest, SignUpRequest, UpdateProfileRequest, paths};
+use hallpass_protocol::{
+    ErrorCode, RefreshRequest, Secret, SignInRequest, SignUpRequest, UpdateProfileRequest, paths,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -15,6 +17,10 @@ use crate::platform::http;
 impl Hallpass {
     /// Creates an account and signs in.
     pub async fn sign_up(&self, sign_up: SignUpRequest) -> Result<(), Error> {
+        // The server's passwordless, multi-step sign-up is not in the SDK yet.
+        if sign_up.password.expose().is_empty() {
+            return Err(Error::new(ErrorCode::FormParamMissing, "password is missing"));
+        }
         self.authenticate(paths::SIGN_UPS, &sign_up.to_js()).await
     }
 
@@ -26,6 +32,10 @@ impl Hallpass {
 
     /// [`sign_in`](Self::sign_in) with the request as it is.
     pub async fn sign_in_with(&self, request: &SignInRequest) -> Result<(), Error> {
+        // The server's multi-step sign-in (no password: `needs_first_factor`) is not in the SDK yet.
+        if request.password.expose().is_empty() {
+            return Err(Error::new(ErrorCode::FormParamMissing, "password is missing"));
+        }
         self.authenticate(paths::SIGN_INS, &request.to_js()).await
     }
 

@@ -53,6 +53,13 @@ export type Metadata = { [key: string]: JsonValue };
 export interface EmailAddress {
   id: string;
   emailAddress: string;
+  /** How the address was verified; `null` while it is not. (Its keys are as on the wire.) */
+  verification: {
+    status: "unverified" | "verified" | "failed" | "expired";
+    strategy: "email_code" | "email_link" | "reset_password_email_code" | "password";
+    attempts: number;
+    expire_at: number;
+  } | null;
 }
 
 /** The signed-in user, shaped like Clerk's `User`. Times are milliseconds since the epoch. */
@@ -211,7 +218,8 @@ export type ErrorCode =
   | "form_identifier_exists" | "form_password_length_too_short" | "form_password_validation_failed"
   | "form_password_incorrect" | "authentication_invalid" | "secret_key_not_allowed" | "secret_key_required"
   | "origin_not_allowed" | "form_password_pwned" | "form_password_not_strong_enough"
-  | "form_password_whitespace_only" | "form_identifier_confusable" | "refresh_token_invalid"
+  | "form_password_whitespace_only" | "form_code_incorrect" | "verification_expired" | "verification_failed"
+  | "verification_missing" | "verification_already_verified" | "form_identifier_confusable" | "refresh_token_invalid"
   | "refresh_token_reused" | "session_revoked" | "session_ended" | "session_expired" | "duplicate_record"
   | "jwt_template_reserved_claim" | "jwt_template_too_large" | "organization_permission_missing"
   | "organization_minimum_permissions_needed" | "organization_membership_quota_exceeded"

@@ -16,6 +16,7 @@ pub fn run() -> Result {
     wasm_bindgen_cli()?;
     wasm_pack()?;
     node_tools()?;
+    python_tools()?;
     chromium()?;
     postgres();
     Ok(())
@@ -113,6 +114,37 @@ fn node_tools() -> Result {
         ]),
         "npm ci in .tools",
     )
+}
+
+/// The Python tools the tests use — `aiosmtpd`, the real SMTP server the server's mail tests send
+/// through — in a virtual environment `.tools/python`, exactly as pinned in
+/// `xtask/tools/requirements.txt`.
+fn python_tools() -> Result {
+    let dir = tools_dir().join("python");
+    let python = dir.join("bin").join("python");
+    let wanted = fs::read(root().join("xtask").join("tools").join("requirements.txt"))
+        .map_err(|e| format!("reading xtask/tools/requirements.txt: {e}"))?;
+    let stamp = dir.join("requirements.installed");
+    if python.exists() && fs::read(&stamp).is_ok_and(|have| have == wanted) {
+        return Ok(());
+    }
+    if which("python3").is_none() {
+        return Err("Python 3 is needed for the mail tests (aiosmtpd). On Debian/Ubuntu run: sudo apt-get \
+             install -y python3 python3-venv"
+            .into());
+    }
+    println!("setup: installing aiosmtpd into .tools/python");
+    if !python.exists() {
+        exec(cmd("python3").arg("-m").arg("venv").arg(&dir), "python3 -m venv .tools/python")?;
+    }
+    let requirements = root().join("xtask").join("tools").join("requirements.txt");
+    exec(
+        cmd(&python.to_string_lossy())
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+        "pip install aiosmtpd",
+    )?;
+    fs::write(&stamp, wanted).map_err(|e| format!("writing {}: {e}", stamp.display()))
 }
 
 /// The browser for the test suites: whatever Chromium/ChromeDriver is on PATH, else Debian's packages

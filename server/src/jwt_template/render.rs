@@ -27,8 +27,8 @@ pub struct Context(Value);
 impl Context {
     /// The context for `user` signed in with `session`.
     ///
-    /// `user.email_verified` is `false`: Hallpass does not verify addresses yet, and a token must
-    /// never claim a verification that did not happen. Timestamps are seconds, as in JWTs.
+    /// `user.email_verified` is whether the primary address was verified (by a code or link at
+    /// sign-up, sign-in or later). Timestamps are seconds, as in JWTs.
     pub fn new(user: &UserRecord, session: &SessionRecord) -> Context {
         let full_name = [user.first_name.as_deref(), user.last_name.as_deref()]
             .into_iter()
@@ -45,7 +45,7 @@ impl Context {
         u.insert("image_url".into(), non_empty(&user.image_url));
         u.insert("has_image".into(), (!user.image_url.is_empty()).into());
         u.insert("primary_email_address".into(), user.email.clone().into());
-        u.insert("email_verified".into(), false.into());
+        u.insert("email_verified".into(), user.email_verified().into());
         u.insert("public_metadata".into(), Value::Object(user.public_metadata.clone()));
         u.insert("unsafe_metadata".into(), Value::Object(user.unsafe_metadata.clone()));
         u.insert("created_at".into(), user.created_at.div_euclid(1000).into());

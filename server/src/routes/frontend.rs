@@ -1,11 +1,13 @@
-//! Frontend API handlers (`/v1/client/…`): what the SDK calls from the browser.
+//! Frontend API handlers (`/v1/client/…`): refresh, sign-out, the user's profile and sessions — and the
+//! pieces every sign-up and sign-in step shares (`sign_ups`, `sign_ins`): the per-address attempt
+//! budget, starting a session, answering with tokens.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hallpass_protocol::{
-    AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionStatus, SignInRequest,
-    SignUpRequest, UpdateProfileRequest, id_prefix, paths,
+    AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionStatus,
+    UpdateProfileRequest, id_prefix,
 };
 
 use super::session_auth::{authenticate, session_over};
@@ -15,122 +17,14 @@ use crate::extract::{ApiJson, Origin};
 use crate::password::HashError;
 use crate::ratelimit::retry_after_secs;
 use crate::refresh;
-use crate::secret::{Password, RefreshToken, new_id};
+use crate::secret::{RefreshToken, new_id};
 use crate::security_log;
 use crate::session_token;
 use crate::state::AppState;
 use crate::store::{
-    CreateUserError, NewSession, NewUser, REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy, Rotation,
-    SessionRecord, UserRecord,
+    NewSession, REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy, Rotation, SessionRecord, UserRecord,
 };
 use crate::validate;
-
-/// `POST /v1/client/sign_ups`
-pub async fn sign_up(
-    State(state): State<AppState>,
-    addr: ClientAddr,
-    origin: Origin,
-    ApiJson(req): ApiJson<SignUpRequest>,
-) -> ApiResult<Json<AuthResponse>> {
-    auth_attempt(&state, addr, paths::SIGN_UPS).await?;
-    let email = validate::email(&req.email_address, "email_address")?;
-    validate::new_password(req.password.expose(), &email)?;
-    let first_name = validate::name(req.first_name, "first_name")?;
-    let last_name = validate::name(req.last_name, "last_name")?;
-    let unsafe_metadata = req.unsafe_metadata.unwrap_or_default();
-    validate::metadata(&unsafe_metadata, "unsafe_metadata")?;
-    if state.store.email_exists(&email).await? {
-        return Err(identifier_exists());
-    }
-    let password_hash =
-        state.hasher.hash(req.password).await.map_err(|e| hash_error(addr, paths::SIGN_UPS, e))?;
-    let now = state.now_ms();
-    let user = NewUser {
-        id: new_id(id_prefix::USER)?,
-        email_id: new_id(id_prefix::EMAIL_ADDRESS)?,
-        email,
-        password_hash,
-        first_name,
-        last_name,
-        unsafe_metadata,
-        now,
-    };
-    let session = new_session(&state, &user.id, now)?;
-    let token = refresh::generate()?;
-    let (user, session) =
-        match state.store.create_user_with_session(&user, &session, &refresh::hash(&token)).await {
-            Ok(v) => v,
-            Err(CreateUserError::EmailTaken) => return Err(identifier_exists()),
-            Err(CreateUserError::Store(e)) => return Err(e.into()),
-        };
-    tracing::info!(user_id = %user.id, session_id = %session.id, "signed up");
-    issue(&state, &user, &session, token, origin.0).await.map(Json)
-}
-
-/// `POST /v1/client/sign_ins`
-///
-/// Lockout (see `crate::ratelimit`): only failures count, per (account, address) with a looser
-/// per-account budget; a refused attempt is refused before any hashing.
-pub async fn sign_in(
-    State(state): State<AppState>,
-    addr: ClientAddr,
-    origin: Origin,
-    ApiJson(req): ApiJson<SignInRequest>,
-) -> ApiResult<Json<AuthResponse>> {
-    auth_attempt(&state, addr, paths::SIGN_INS).await?;
-    let email = validate::email(&req.identifier, "identifier")?;
-    let addr_key = addr.limit_key();
-    let allowed =
-        state.limits.sign_in_allowed(&email, &addr_key, state.now_ms()).await.map_err(ApiError::internal)?;
-    if let Err(lockout) = allowed {
-        security_log::sign_in_locked_out(addr, &email, lockout);
-        return Err(ApiError::rate_limited(retry_after_secs(lockout.retry_after_ms())));
-    }
-    if req.password.expose().is_empty() {
-        return Err(
-            ApiError::unprocessable(ErrorCode::FormParamMissing, "Enter your password").param("password")
-        );
-    }
-    let user = state.store.user_by_email(&email).await?;
-    // Unknown email or no password: verify against the dummy hash anyway, so the answer takes as
-    // long as a wrong password and says the same thing.
-    let (phc, known) = match user.as_ref().and_then(|u| u.password_hash.clone()) {
-        Some(h) => (h, true),
-        None => (state.dummy_hash.clone(), false),
-    };
-    let too_long = req.password.expose().chars().count() > validate::MAX_PASSWORD_CHARS;
-    let candidate = if too_long { Password::default() } else { req.password };
-    let ok = state.hasher.verify(candidate, phc).await.map_err(|e| hash_error(addr, paths::SIGN_INS, e))?;
-    let user = match user {
-        Some(u) if ok && known && !too_long => u,
-        other => {
-            let reason = match &other {
-                None => "unknown_account",
-                Some(_) if !known => "no_password",
-                Some(_) if too_long => "password_too_long",
-                Some(_) => "wrong_password",
-            };
-            state
-                .limits
-                .sign_in_failed(&email, &addr_key, state.now_ms())
-                .await
-                .map_err(ApiError::internal)?;
-            security_log::sign_in_failed(addr, &email, other.as_ref().map(|u| u.id.as_str()), reason);
-            return Err(password_incorrect());
-        }
-    };
-    state.limits.sign_in_succeeded(&email, &addr_key).await.map_err(ApiError::internal)?;
-    let now = state.now_ms();
-    let session = new_session(&state, &user.id, now)?;
-    let token = refresh::generate()?;
-    // `None`: the user was deleted since the password check; the account is unknown now.
-    let session =
-        state.store.create_session(&session, &refresh::hash(&token)).await?.ok_or_else(password_incorrect)?;
-    let user =
-        state.store.user(&user.id).await?.ok_or_else(|| ApiError::internal("user vanished at sign-in"))?;
-    tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
-    issue(&state, &user, &session, token, origin.0).await.map(Json)
-}
 
 /// `POST /v1/client/refresh`
 pub async fn refresh(
@@ -266,7 +160,7 @@ pub async fn revoke_session(
 }
 
 /// One sign-up or sign-in attempt against the client address's budget (flood control).
-async fn auth_attempt(state: &AppState, addr: ClientAddr, path: &str) -> ApiResult<()> {
+pub(super) async fn auth_attempt(state: &AppState, addr: ClientAddr, path: &str) -> ApiResult<()> {
     let decision =
         state.limits.auth_attempt(&addr.limit_key(), state.now_ms()).await.map_err(ApiError::internal)?;
     decision.map_err(|ms| {
@@ -276,7 +170,7 @@ async fn auth_attempt(state: &AppState, addr: ClientAddr, path: &str) -> ApiResu
     })
 }
 
-fn hash_error(addr: ClientAddr, path: &str, e: HashError) -> ApiError {
+pub(super) fn hash_error(addr: ClientAddr, path: &str, e: HashError) -> ApiError {
     match e {
         HashError::Busy { retry_after_secs } => {
             security_log::hashing_busy(addr, path);
@@ -286,7 +180,7 @@ fn hash_error(addr: ClientAddr, path: &str, e: HashError) -> ApiError {
     }
 }
 
-fn password_incorrect() -> ApiError {
+pub(super) fn password_incorrect() -> ApiError {
     ApiError::unprocessable(ErrorCode::FormPasswordIncorrect, "Password is incorrect. Try again.")
         .with_long_message("The email address or password is incorrect.")
         .param("password")
@@ -300,7 +194,7 @@ fn refresh_reused() -> ApiError {
     )
 }
 
-fn identifier_exists() -> ApiError {
+pub(super) fn identifier_exists() -> ApiError {
     ApiError::unprocessable(
         ErrorCode::FormIdentifierExists,
         "That email address is taken. Please try another.",
@@ -316,7 +210,7 @@ fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2)
 }
 
-fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSession> {
+pub(super) fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSession> {
     let abandon_at = now.saturating_add(secs_to_ms(state.config.session_lifetime_secs));
     let expire_at = now.saturating_add(secs_to_ms(state.config.session_idle_timeout_secs)).min(abandon_at);
     Ok(NewSession {
@@ -331,7 +225,7 @@ fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSessio
 /// Mints a session token for `session` — with its active organization, read now, on a signing slot,
 /// with the key that signs now (see `crate::keyring`) — and builds the response carrying
 /// `refresh_token`.
-async fn issue(
+pub(super) async fn issue(
     state: &AppState,
     user: &UserRecord,
     session: &SessionRecord,

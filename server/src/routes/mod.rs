@@ -11,6 +11,11 @@ mod backend;
 mod backend_organizations;
 pub mod demo;
 pub mod demo_webhooks;
+mod email_addresses;
+mod email_link;
+mod email_steps;
+mod emails;
+mod environment;
 mod frontend;
 mod jwt_templates;
 pub mod org_access;
@@ -18,6 +23,8 @@ mod org_errors;
 mod organization_roles;
 mod organizations;
 mod session_auth;
+mod sign_ins;
+mod sign_ups;
 mod template_tokens;
 mod webhooks;
 
@@ -45,8 +52,20 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let frontend = Router::new()
-        .route(paths::SIGN_UPS, post(frontend::sign_up))
-        .route(paths::SIGN_INS, post(frontend::sign_in))
+        .route(paths::ENVIRONMENT, get(environment::get))
+        .route(paths::SIGN_UPS, post(sign_ups::create))
+        .route(paths::SIGN_UP, get(sign_ups::get))
+        .route(paths::SIGN_UP_PREPARE_VERIFICATION, post(sign_ups::prepare_verification))
+        .route(paths::SIGN_UP_ATTEMPT_VERIFICATION, post(sign_ups::attempt_verification))
+        .route(paths::SIGN_INS, post(sign_ins::create))
+        .route(paths::SIGN_IN, get(sign_ins::get))
+        .route(paths::SIGN_IN_PREPARE_FIRST_FACTOR, post(sign_ins::prepare_first_factor))
+        .route(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, post(sign_ins::attempt_first_factor))
+        .route(paths::SIGN_IN_RESET_PASSWORD, post(sign_ins::reset_password))
+        .route(paths::MY_EMAIL_ADDRESSES, post(email_addresses::create))
+        .route(paths::MY_EMAIL_ADDRESS, get(email_addresses::get).delete(email_addresses::delete))
+        .route(paths::MY_EMAIL_ADDRESS_PREPARE_VERIFICATION, post(email_addresses::prepare_verification))
+        .route(paths::MY_EMAIL_ADDRESS_ATTEMPT_VERIFICATION, post(email_addresses::attempt_verification))
         .route(paths::REFRESH, post(frontend::refresh))
         .route(paths::SIGN_OUT, post(frontend::sign_out))
         .route(paths::ME, get(frontend::me).patch(frontend::update_me))
@@ -157,6 +176,9 @@ pub fn app(state: AppState) -> Router {
         .route(paths::WEBHOOK_DELIVERY_RESEND, post(webhooks::resend))
         .route(paths::WEBHOOK_ENDPOINT_ATTEMPTS, get(webhooks::attempts))
         .route(paths::WEBHOOK_ENDPOINT_RECOVER, post(webhooks::recover))
+        .route(paths::EMAILS, get(emails::list))
+        .route(paths::EMAIL, get(emails::get))
+        .route(paths::EMAIL_RETRY, post(emails::retry))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), backend::require_secret_key));
 
@@ -167,7 +189,14 @@ pub fn app(state: AppState) -> Router {
             .expose_headers([HeaderName::from_static(SERVER_TIME_HEADER)]),
     );
 
-    let mut router = Router::new().merge(frontend).merge(backend).merge(public);
+    // The email link's page: opened by a browser from an email (no Origin to check, no CORS), its form
+    // posted by itself; rate-limited per address like the Frontend API.
+    let link_page = Router::new()
+        .route(paths::VERIFY, get(email_link::show).post(email_link::confirm))
+        .layer(RequestBodyLimitLayer::new(4096))
+        .layer(middleware::from_fn_with_state(state.clone(), per_ip_budget));
+
+    let mut router = Router::new().merge(frontend).merge(backend).merge(public).merge(link_page);
     if let Some(www) = &state.config.demo_dir {
         router = router.merge(demo::router(www, state.config.demo_package_dir.as_deref()));
     }
@@ -229,6 +258,11 @@ async fn frontend_guard(State(state): State<AppState>, req: Request, next: Next)
         )
         .into_response();
     }
+    per_ip_budget(State(state), req, next).await
+}
+
+/// Every client address's overall request budget (`--rate-limit-requests-per-ip`).
+async fn per_ip_budget(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let addr = ClientAddr::of(req.extensions(), req.headers(), &state.trusted_proxies);
     match state.limits.request(&addr.limit_key(), state.now_ms()).await {
         Ok(Ok(())) => {}

@@ -333,7 +333,12 @@ pub async fn invite(
     )
     .await?;
     inv.inviter_user_id = Some(session.user_id.clone());
-    let created = state.store.create_invitation(&inv).await?;
+    let created = state
+        .store
+        .create_invitation(&inv, &|invitation, inviter| {
+            Ok(crate::email::outgoing::invitation(&state, invitation, inviter)?)
+        })
+        .await?;
     tracing::info!(organization_id = %grant.organization_id, invitation_id = %created.id, "invitation created");
     Ok(Json(created.to_frontend(inv.now)))
 }

@@ -19,8 +19,8 @@
 //! decode error naming the column (the handler's 500), never a panic.
 
 use hallpass_protocol::{
-    DeliveryStatus, DisabledReason, EventType, InvitationStatus, JwtAlgorithm, Metadata, PermissionType,
-    SessionStatus,
+    DeliveryStatus, DisabledReason, EmailStatus, EventType, InvitationStatus, JwtAlgorithm, Metadata,
+    PermissionType, SessionStatus, SignInStatus, SignUpStatus, Strategy, VerificationStatus,
 };
 use sqlx::any::{AnyTypeInfo, AnyValueRef};
 use sqlx::error::BoxDynError;
@@ -150,6 +150,26 @@ impl TryFrom<NameText> for DeliveryStatus {
     type Error = UnknownName;
     fn try_from(text: NameText) -> Result<Self, Self::Error> {
         DeliveryStatus::parse(&text.0).ok_or(UnknownName(text.0))
+    }
+}
+
+/// `TryFrom<NameText>` for unit enums with `parse` (their wire names).
+macro_rules! by_name {
+    ($($ty:ty),*) => {$(
+        impl TryFrom<NameText> for $ty {
+            type Error = UnknownName;
+            fn try_from(text: NameText) -> Result<Self, Self::Error> {
+                <$ty>::parse(&text.0).ok_or(UnknownName(text.0))
+            }
+        }
+    )*};
+}
+by_name!(EmailStatus, Strategy, VerificationStatus, SignUpStatus, SignInStatus);
+
+impl TryFrom<NullableNameText> for Option<Strategy> {
+    type Error = UnknownName;
+    fn try_from(text: NullableNameText) -> Result<Self, Self::Error> {
+        text.0.map(|name| Strategy::parse(&name).ok_or(UnknownName(name))).transpose()
     }
 }
 

@@ -16,6 +16,7 @@ use hallpass_protocol::{
 };
 
 use super::columns::json;
+use super::emails::NewEmail;
 use super::memberships::{self, MembershipRecord};
 use super::organizations::{self, OrgWriteError};
 use super::{Store, StoreError, WriteTx};
@@ -88,6 +89,10 @@ impl InvitationRecord {
         }
     }
 }
+
+/// Makes an invitation's email from the invitation and the inviter's name (if known).
+pub type InvitationMail<'a> =
+    dyn Fn(&InvitationRecord, Option<&str>) -> Result<NewEmail, StoreError> + Sync + 'a;
 
 /// An invitation to create.
 pub struct NewInvitation {
@@ -218,7 +223,13 @@ impl Store {
     /// Creates an invitation. Refused when the address belongs to a member (`AlreadyMember`), a
     /// pending one for it exists (`InvitationPending`), or members and pending invitations together
     /// reach `max_allowed_memberships` (`MembershipQuota`).
-    pub async fn create_invitation(&self, inv: &NewInvitation) -> Result<InvitationRecord, OrgWriteError> {
+    /// Creates a pending invitation and writes its email, made by `mail` from the invitation and the
+    /// inviter's name, on the same transaction (so an invitation is never without its email).
+    pub async fn create_invitation(
+        &self,
+        inv: &NewInvitation,
+        mail: &InvitationMail<'_>,
+    ) -> Result<InvitationRecord, OrgWriteError> {
         let mut tx = self.write_tx().await?;
         let max = organizations::lock(&mut tx, &inv.organization_id)
             .await?
@@ -282,6 +293,19 @@ impl Store {
         }
         let created = read(&mut tx, &inv.organization_id, &inv.id).await?;
         tx.emit(EventType::OrganizationInvitationCreated, &created.to_backend(inv.now), inv.now)?;
+        let inviter: Option<(Option<String>, Option<String>)> = match &inv.inviter_user_id {
+            Some(id) => {
+                sqlx::query_as("SELECT first_name, last_name FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(tx.conn())
+                    .await?
+            }
+            None => None,
+        };
+        let inviter_name = inviter
+            .map(|(first, last)| [first, last].into_iter().flatten().collect::<Vec<_>>().join(" "))
+            .filter(|n| !n.trim().is_empty());
+        super::emails::insert(&mut tx, &mail(&created, inviter_name.as_deref())?).await?;
         tx.commit().await?;
         Ok(created)
     }

@@ -76,6 +76,7 @@ const VERSIONS: &[Version] = &[
     both!(20261130100001, "rate_limits"),
     both!(20261130100002, "signing_key_rotation"),
     both!(20261130100003, "rotated_refresh_tokens"),
+    both!(20261201000001, "email"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

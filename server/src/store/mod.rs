@@ -5,7 +5,9 @@
 //! [`rate_limits`] (budgets shared by the replicas), organizations: [`organizations`] (with the
 //! active organization of a session and what a member may do), [`memberships`], [`invitations`],
 //! [`roles`] (roles and permissions), and webhooks: [`outbox`] (events), [`webhook_endpoints`],
-//! [`webhook_deliveries`] (the delivery queue, its leases, attempts).
+//! [`webhook_deliveries`] (the delivery queue, its leases, attempts); email: [`emails`] (the mail
+//! queue and the development mailbox), [`verifications`] (codes and links), [`sign_up_attempts`],
+//! [`sign_in_attempts`] and [`email_addresses`] (a user's further addresses and their verification).
 //! Around them: [`dialect`] (the one place SQLite and PostgreSQL differ), [`migrations`] (the schema,
 //! versioned, for both engines), [`columns`] (how JSON and enum columns are stored).
 //!
@@ -75,6 +77,8 @@
 
 pub mod columns;
 pub mod dialect;
+pub mod email_addresses;
+pub mod emails;
 pub mod group_commit;
 pub mod instance;
 pub mod invitations;
@@ -87,7 +91,10 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;
+pub mod sign_in_attempts;
+pub mod sign_up_attempts;
 pub mod users;
+pub mod verifications;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;
 
@@ -98,6 +105,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 pub use dialect::Engine;
+pub use emails::{EmailRecord, NewEmail, SendOutcome};
 pub use instance::StoredSigningKey;
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use jwt_templates::{JwtTemplateRecord, TemplateWriteError};
@@ -109,7 +117,10 @@ pub use organizations::{
 pub use refresh_tokens::{REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy, Rotation};
 pub use roles::{NewRole, PermissionRecord, ProtectedRoles, RoleChange, RoleRecord, RoleWriteError};
 pub use sessions::{NewSession, SessionRecord};
+pub use sign_in_attempts::SignInAttemptRecord;
+pub use sign_up_attempts::{NewSignUpAttempt, SignUpAttemptRecord};
 pub use users::{CreateUserError, NewUser, UserRecord};
+pub use verifications::{CheckOutcome, NewVerification, VerificationRecord};
 
 /// A storage failure (the handler turns it into a logged 500).
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +162,8 @@ pub struct Store {
     outbox: Arc<tokio::sync::Notify>,
     /// The refresh committer ([`group_commit`]); `None` in the committer's own handle.
     rotations: Option<Arc<group_commit::Rotations>>,
+    /// Woken after every commit that queued an email (this process's mail worker waits on it).
+    mail: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction (see the module doc). Dropping it without [`WriteTx::commit`] rolls back.
@@ -161,6 +174,9 @@ pub struct WriteTx {
     /// Webhook events emitted inside it, written by `commit` ([`outbox`]).
     events: Vec<outbox::NewEvent>,
     outbox: Arc<tokio::sync::Notify>,
+    /// An email was queued inside it: wake the mail worker at commit.
+    queued_mail: bool,
+    mail: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
@@ -174,6 +190,11 @@ impl WriteTx {
         self.engine
     }
 
+    /// Wakes this process's mail worker once the transaction commits.
+    pub(crate) fn wake_mail(&mut self) {
+        self.queued_mail = true;
+    }
+
     /// Writes the events emitted inside the transaction (see [`outbox`]), then commits.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let events = std::mem::take(&mut self.events);
@@ -184,6 +205,9 @@ impl WriteTx {
         self.tx.commit().await?;
         if emitted {
             self.outbox.notify_one();
+        }
+        if self.queued_mail {
+            self.mail.notify_one();
         }
         Ok(())
     }
@@ -219,7 +243,15 @@ impl Store {
         let engine = Engine::of_url(url)?;
         let (pool, relaxed) = dialect::connect(engine, url, max_connections).await?;
         let writer = (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let bare = Store { pool, relaxed, engine, writer, outbox: Arc::default(), rotations: None };
+        let bare = Store {
+            pool,
+            relaxed,
+            engine,
+            writer,
+            outbox: Arc::default(),
+            mail: Arc::default(),
+            rotations: None,
+        };
         let rotations = group_commit::Rotations::start(bare.clone(), refresh_batch_max);
         Ok(Store { rotations: Some(Arc::new(rotations)), ..bare })
     }
@@ -232,6 +264,12 @@ impl Store {
     /// returned (or at once, if one has): the delivery worker's wake-up.
     pub async fn outbox_written(&self) {
         self.outbox.notified().await;
+    }
+
+    /// Completes once a commit of this process has queued an email since the last call returned: the
+    /// mail worker's wake-up.
+    pub async fn mail_queued(&self) {
+        self.mail.notified().await;
     }
 
     /// Wakes this process's delivery worker: deliveries were queued (or an endpoint enabled) other
@@ -256,7 +294,15 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin_with(dialect::begin_write(self.engine)).await?;
-        Ok(WriteTx { tx, engine: self.engine, _turn: turn, events: Vec::new(), outbox: self.outbox.clone() })
+        Ok(WriteTx {
+            tx,
+            engine: self.engine,
+            _turn: turn,
+            events: Vec::new(),
+            outbox: self.outbox.clone(),
+            queued_mail: false,
+            mail: self.mail.clone(),
+        })
     }
 
     /// A connection for a single write statement that is atomic on its own (an upsert, say): on

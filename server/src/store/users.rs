@@ -7,7 +7,10 @@
 //! `session.removed` for each live session, then `user.deleted`. The
 //! user's `data` is the Backend API's (with `private_metadata`, as Clerk's webhooks carry it).
 
-use hallpass_protocol::{DeletedObject, EmailAddress, EventType, Metadata, SessionStatus, User};
+use hallpass_protocol::{
+    DeletedObject, EmailAddress, EventType, Metadata, SessionStatus, Strategy, User, Verification,
+    VerificationStatus,
+};
 
 use super::columns::json;
 use super::dialect::{locked, takes_row_locks};
@@ -27,6 +30,15 @@ pub struct UserRecord {
     pub email_id: Option<String>,
     #[sqlx(rename = "email_address")]
     pub email: Option<String>,
+    /// When the primary address was verified (`None`: it is not).
+    pub email_verified_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::NullableNameText")]
+    pub email_verification_strategy: Option<Strategy>,
+    /// How many addresses the user has (the others are read only when there are any).
+    pub email_count: i64,
+    /// The user's addresses other than the primary one, oldest first.
+    #[sqlx(skip)]
+    pub other_emails: Vec<AddressRow>,
     #[sqlx(try_from = "super::columns::JsonText")]
     pub public_metadata: Metadata,
     #[sqlx(try_from = "super::columns::JsonText")]
@@ -44,17 +56,58 @@ impl std::fmt::Debug for UserRecord {
     }
 }
 
+/// One email address of a user, as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AddressRow {
+    pub id: String,
+    pub email_address: String,
+    pub verified_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::NullableNameText")]
+    pub verification_strategy: Option<Strategy>,
+}
+
+impl AddressRow {
+    pub fn to_wire(&self) -> EmailAddress {
+        email_address(&self.id, &self.email_address, self.verified_at, self.verification_strategy)
+    }
+}
+
+/// An address on the wire: verified ones carry their verification.
+pub fn email_address(
+    id: &str,
+    email: &str,
+    verified_at: Option<i64>,
+    strategy: Option<Strategy>,
+) -> EmailAddress {
+    EmailAddress {
+        object: "email_address".into(),
+        id: id.to_owned(),
+        email_address: email.to_owned(),
+        verification: verified_at.map(|at| Verification {
+            object: "verification".into(),
+            status: VerificationStatus::Verified,
+            strategy: strategy.unwrap_or(Strategy::EmailCode),
+            attempts: 0,
+            expire_at: at,
+        }),
+    }
+}
+
 impl UserRecord {
+    /// Whether the primary address is verified.
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+
     /// The user as the browser sees it: no `private_metadata`.
     pub fn to_frontend(&self) -> User {
-        let email_addresses = match (&self.email_id, &self.email) {
-            (Some(id), Some(email)) => vec![EmailAddress {
-                object: "email_address".into(),
-                id: id.clone(),
-                email_address: email.clone(),
-            }],
+        let mut email_addresses = match (&self.email_id, &self.email) {
+            (Some(id), Some(email)) => {
+                vec![email_address(id, email, self.email_verified_at, self.email_verification_strategy)]
+            }
             _ => Vec::new(),
         };
+        email_addresses.extend(self.other_emails.iter().map(AddressRow::to_wire));
         User {
             object: "user".into(),
             id: self.id.clone(),
@@ -84,7 +137,10 @@ pub struct NewUser {
     pub id: String,
     pub email_id: String,
     pub email: String,
-    pub password_hash: String,
+    /// `None`: a passwordless account (it signs in by email code or link).
+    pub password_hash: Option<String>,
+    /// How the address was verified at sign-up (`None`: it was not).
+    pub email_verified_by: Option<Strategy>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub unsafe_metadata: Metadata,
@@ -104,8 +160,9 @@ pub enum CreateUserError {
 macro_rules! user_columns {
     () => {
         "u.id, u.first_name, u.last_name, u.image_url, u.password_hash, u.primary_email_address_id, \
-         e.email_address, u.public_metadata, u.private_metadata, u.unsafe_metadata, u.last_sign_in_at, \
-         u.created_at, u.updated_at"
+         e.email_address, e.verified_at AS email_verified_at, e.verification_strategy AS email_verification_strategy, \
+         (SELECT COUNT(*) FROM email_addresses x WHERE x.user_id = u.id) AS email_count, \
+         u.public_metadata, u.private_metadata, u.unsafe_metadata, u.last_sign_in_at, u.created_at, u.updated_at"
     };
 }
 
@@ -141,33 +198,14 @@ impl Store {
         token_hash: &str,
     ) -> Result<(UserRecord, SessionRecord), CreateUserError> {
         let mut tx = self.write_tx().await?;
-        insert(&mut tx, user).await?;
-        let res = sqlx::query(
-            "INSERT INTO email_addresses (id, user_id, email_address, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&user.email_id)
-        .bind(&user.id)
-        .bind(&user.email)
-        .bind(user.now)
-        .execute(tx.conn())
-        .await;
-        match res {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                return Err(CreateUserError::EmailTaken);
-            }
-            Err(e) => return Err(CreateUserError::Store(e.into())),
-        }
-        let created: UserRecord =
-            sqlx::query_as(USER_BY_ID).bind(&user.id).fetch_one(tx.conn()).await.map_err(StoreError::from)?;
-        tx.emit(EventType::UserCreated, &created.to_backend(), user.now)?;
-        let session = sessions::insert(&mut tx, session, token_hash).await?;
+        let created = create_in(&mut tx, user, session, token_hash).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok((created, session))
+        Ok(created)
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(sqlx::query_as(USER_BY_ID).bind(id).fetch_optional(&self.pool).await?)
+        let user = sqlx::query_as(USER_BY_ID).bind(id).fetch_optional(&self.pool).await?;
+        self.with_other_emails(user).await
     }
 
     /// The users with these ids (those that exist), in one query.
@@ -182,25 +220,43 @@ impl Store {
         for id in ids {
             query = query.bind(*id);
         }
-        Ok(query.fetch_all(&self.pool).await?)
+        let found: Vec<UserRecord> = query.fetch_all(&self.pool).await?;
+        let mut users = Vec::with_capacity(found.len());
+        for user in found {
+            users.extend(self.with_other_emails(Some(user)).await?);
+        }
+        Ok(users)
     }
 
+    /// `user` with the addresses besides the primary one, read only when it has any.
+    async fn with_other_emails(&self, user: Option<UserRecord>) -> Result<Option<UserRecord>, StoreError> {
+        let Some(mut user) = user else { return Ok(None) };
+        if user.email_count > 1 {
+            user.other_emails = other_emails(&self.pool, &user).await?;
+        }
+        Ok(Some(user))
+    }
+
+    /// The user who has `email` (any of their addresses).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM email_addresses e JOIN users u ON u.id = e.user_id WHERE e.email_address = $1"
-        );
-        Ok(sqlx::query_as(sql).bind(email).fetch_optional(&self.pool).await?)
+        const SQL: &str =
+            select_user!("WHERE u.id = (SELECT user_id FROM email_addresses WHERE email_address = $1)");
+        let user = sqlx::query_as(SQL).bind(email).fetch_optional(&self.pool).await?;
+        self.with_other_emails(user).await
     }
 
     /// A page of users, newest first, and the total count.
     pub async fn list_users(&self, limit: i64, offset: i64) -> Result<(Vec<UserRecord>, i64), StoreError> {
-        let users = sqlx::query_as(select_user!("ORDER BY u.created_at DESC, u.id LIMIT $1 OFFSET $2"))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let page: Vec<UserRecord> =
+            sqlx::query_as(select_user!("ORDER BY u.created_at DESC, u.id LIMIT $1 OFFSET $2"))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut users = Vec::with_capacity(page.len());
+        for user in page {
+            users.extend(self.with_other_emails(Some(user)).await?);
+        }
         let total = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
         Ok((users, total))
     }
@@ -269,6 +325,9 @@ impl Store {
         if let Err(e) = edit(&mut user) {
             return Ok(Err(e));
         }
+        if user.email_count > 1 {
+            user.other_emails = other_emails(tx.conn(), &user).await?;
+        }
         user.updated_at = now;
         sqlx::query(
             "UPDATE users SET first_name = $1, last_name = $2, public_metadata = $3, private_metadata = $4, \
@@ -287,6 +346,68 @@ impl Store {
         tx.commit().await?;
         Ok(Ok(Some(user)))
     }
+}
+
+/// The user's addresses other than the primary one, oldest first.
+pub(super) async fn other_emails<'c, E>(conn: E, user: &UserRecord) -> Result<Vec<AddressRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_as(
+        "SELECT id, email_address, verified_at, verification_strategy FROM email_addresses \
+         WHERE user_id = $1 AND id <> $2 ORDER BY created_at, id",
+    )
+    .bind(&user.id)
+    .bind(user.email_id.as_deref().unwrap_or_default())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The user `id` as stored, read inside `tx` (with all their addresses).
+pub(super) async fn read_in(tx: &mut WriteTx, id: &str) -> Result<Option<UserRecord>, StoreError> {
+    let Some(mut user): Option<UserRecord> =
+        sqlx::query_as(USER_BY_ID).bind(id).fetch_optional(tx.conn()).await?
+    else {
+        return Ok(None);
+    };
+    if user.email_count > 1 {
+        user.other_emails = other_emails(tx.conn(), &user).await?;
+    }
+    Ok(Some(user))
+}
+
+/// Creates a user, their (primary) email address, a session and its first refresh token inside
+/// `tx`; emits `user.created` and `session.created`. A taken address is `EmailTaken` (roll back).
+pub(super) async fn create_in(
+    tx: &mut WriteTx,
+    user: &NewUser,
+    session: &NewSession,
+    token_hash: &str,
+) -> Result<(UserRecord, SessionRecord), CreateUserError> {
+    insert(tx, user).await?;
+    let verified_at = user.email_verified_by.map(|_| user.now);
+    let res = sqlx::query(
+        "INSERT INTO email_addresses (id, user_id, email_address, created_at, verified_at, verification_strategy) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&user.email_id)
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(user.now)
+    .bind(verified_at)
+    .bind(user.email_verified_by.map(|s| s.as_str()))
+    .execute(tx.conn())
+    .await;
+    match res {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Err(CreateUserError::EmailTaken),
+        Err(e) => return Err(CreateUserError::Store(e.into())),
+    }
+    let created: UserRecord =
+        sqlx::query_as(USER_BY_ID).bind(&user.id).fetch_one(tx.conn()).await.map_err(StoreError::from)?;
+    tx.emit(EventType::UserCreated, &created.to_backend(), user.now)?;
+    let session = sessions::insert(tx, session, token_hash).await?;
+    Ok((created, session))
 }
 
 /// Inserts the user row (their email address is the caller's next statement).

@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod receiver;
+pub mod smtp;
 
 use std::sync::Arc;
 
@@ -136,6 +137,16 @@ impl TestApp {
 
     pub async fn sign_in_as(&self, email: &str) -> AuthResponse {
         self.post(paths::SIGN_INS, json!({"identifier": email, "password": PASSWORD})).await.auth()
+    }
+
+    /// A multi-step sign-in: `POST …/sign_ins {identifier}`, then `prepare_first_factor {strategy}`.
+    /// The attempt's id and the answer to the prepare.
+    pub async fn start_sign_in(&self, identifier: &str, strategy: &str) -> (String, Resp) {
+        let created = self.post(paths::SIGN_INS, json!({"identifier": identifier})).await;
+        assert_eq!(created.status, StatusCode::OK, "{}", String::from_utf8_lossy(&created.body));
+        let id = created.json()["sign_in"]["id"].as_str().unwrap().to_owned();
+        let prepare = paths::fill(paths::SIGN_IN_PREPARE_FIRST_FACTOR, &[&id]);
+        (id, self.post(&prepare, json!({"strategy": strategy})).await)
     }
 
     pub async fn refresh(&self, token: &str) -> Resp {

@@ -1,0 +1,556 @@
+//! Email verification, email-code and email-link sign-in, password reset and further addresses, on
+//! both engines, in-process on a manual clock, reading each code and link from the development
+//! mailbox (Backend API `GET /v1/emails`) as a developer would. Delivery through a real SMTP server
+//! is `tests/smtp.rs`.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use common::{Db, PASSWORD, TestApp, db_test};
+use hallpass_protocol::{AuthResponse, paths};
+use serde_json::{Value, json};
+
+/// The newest email to `to`, from the development mailbox.
+async fn newest_email(app: &TestApp, to: &str) -> Value {
+    let res = app.backend(Method::GET, &format!("{}?to={to}", paths::EMAILS), None).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    // The list is newest first by time: the next email is written a millisecond later.
+    app.clock.advance_ms(1);
+    res.json()["data"][0].clone()
+}
+
+async fn code_for(app: &TestApp, to: &str) -> String {
+    let email = newest_email(app, to).await;
+    email["data"]["otp_code"].as_str().unwrap_or_else(|| panic!("no code in {email}")).to_owned()
+}
+
+async fn link_token_for(app: &TestApp, to: &str) -> String {
+    let email = newest_email(app, to).await;
+    let link = email["data"]["magic_link"].as_str().unwrap_or_else(|| panic!("no link in {email}"));
+    link.split("token=").nth(1).unwrap().to_owned()
+}
+
+fn path(template: &str, id: &str) -> String {
+    paths::fill(template, &[id])
+}
+
+/// Posts the email link's form, as the page's button does.
+async fn open_link(app: &TestApp, token: &str) -> common::Resp {
+    let req = Request::builder()
+        .method("POST")
+        .uri(paths::VERIFY)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("token={token}")))
+        .unwrap();
+    app.send(req).await
+}
+
+async fn verified_app(db: &Db) -> TestApp {
+    TestApp::with(db, |c| c.sign_up_requires_verified_email = true).await
+}
+
+db_test!(environment_reports_the_settings);
+async fn environment_reports_the_settings(db: Db) {
+    let app = TestApp::with(&db, |c| {
+        c.instance_name = "Acme".into();
+        c.sign_in_strategies = vec!["email_code".into(), "password".into()];
+        c.sign_up_requires_verified_email = true;
+    })
+    .await;
+    let res = app.call(Method::GET, paths::ENVIRONMENT, &[("origin", "http://localhost:3000")], None).await;
+    assert_eq!(res.header("access-control-allow-origin"), Some("http://localhost:3000"));
+    let env: hallpass_protocol::Environment = serde_json::from_slice(&res.body).unwrap();
+    assert_eq!(env.instance_name, "Acme");
+    assert_eq!(
+        env.sign_in.first_factors,
+        [hallpass_protocol::Strategy::EmailCode, hallpass_protocol::Strategy::Password]
+    );
+    assert!(env.sign_up.requires_verified_email && !env.sign_up.password_required);
+    assert_eq!(env.sign_up.verification_strategies, [hallpass_protocol::Strategy::EmailCode]);
+    assert_eq!((env.password.min_length, env.password.max_length), (8, 256));
+    assert!(env.development_mailbox);
+}
+
+db_test!(a_password_sign_up_without_required_verification_completes_at_once_unverified);
+async fn a_password_sign_up_without_required_verification_completes_at_once_unverified(db: Db) {
+    let app = TestApp::new(&db).await;
+    let res =
+        app.post(paths::SIGN_UPS, json!({"email_address": "ada@example.com", "password": PASSWORD})).await;
+    let body = res.json();
+    assert_eq!(body["sign_up"]["status"], "complete");
+    let auth = res.auth();
+    assert_eq!(body["sign_up"]["created_session_id"], auth.session.id.as_str());
+    assert_eq!(auth.user.email_addresses[0].verification, None, "not verified");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM emails").await, 0, "no mail on this path");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM sign_up_attempts").await, 0, "nothing stored for it");
+}
+
+db_test!(sign_up_with_required_verification_completes_by_code_once);
+async fn sign_up_with_required_verification_completes_by_code_once(db: Db) {
+    let app = verified_app(&db).await;
+    let res = app
+        .post(
+            paths::SIGN_UPS,
+            json!({"email_address": "ada@example.com", "password": PASSWORD, "first_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let body = res.json();
+    let sign_up = &body["sign_up"];
+    assert!(body.get("jwt").is_none(), "no session before verification: {body}");
+    assert_eq!(sign_up["status"], "missing_requirements");
+    assert_eq!(sign_up["unverified_fields"], json!(["email_address"]));
+    assert_eq!(sign_up["verifications"]["email_address"], Value::Null);
+    let id = sign_up["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sua_"));
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM users").await, 0);
+
+    // Attempting before anything was sent.
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": "123456"}))
+        .await
+        .assert_error(422, "verification_missing");
+
+    let res =
+        app.post(&path(paths::SIGN_UP_PREPARE_VERIFICATION, &id), json!({"strategy": "email_code"})).await;
+    let v = &res.json()["sign_up"]["verifications"]["email_address"];
+    assert_eq!(
+        (v["status"].as_str(), v["strategy"].as_str(), v["attempts"].as_i64()),
+        (Some("unverified"), Some("email_code"), Some(0))
+    );
+    assert_eq!(v["expire_at"], app.clock_now() + 600_000);
+    let email = newest_email(&app, "ada@example.com").await;
+    assert_eq!(
+        (email["slug"].as_str(), email["status"].as_str()),
+        (Some("verification_code"), Some("development"))
+    );
+    let code = code_for(&app, "ada@example.com").await;
+    assert!(email["subject"].as_str().unwrap().starts_with(&code));
+    assert!(!res.json().to_string().contains(&code), "the code is never in an answer");
+
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let res = app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": wrong})).await;
+    res.assert_error(422, "form_code_incorrect");
+    assert_eq!(res.json()["errors"][0]["meta"]["attempts_left"], 4);
+
+    let res = app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": code})).await;
+    let body = res.json();
+    assert_eq!(body["sign_up"]["status"], "complete");
+    let auth = res.auth();
+    assert_eq!(auth.user.first_name.as_deref(), Some("Ada"));
+    let verification = auth.user.email_addresses[0].verification.clone().unwrap();
+    assert_eq!(verification.status, hallpass_protocol::VerificationStatus::Verified);
+    assert_eq!(app.verify(auth.jwt.expose()).sub, auth.user.id);
+    assert_eq!(body["sign_up"]["created_user_id"], auth.user.id.as_str());
+
+    // Single use: the same code again, and the password signs in.
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": code}))
+        .await
+        .assert_error(422, "verification_already_verified");
+    app.sign_in_as("ada@example.com").await;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM users").await, 1);
+}
+
+db_test!(codes_expire_and_run_out_of_tries);
+async fn codes_expire_and_run_out_of_tries(db: Db) {
+    let app = verified_app(&db).await;
+    let id = app
+        .post(paths::SIGN_UPS, json!({"email_address": "bo@example.com", "password": PASSWORD}))
+        .await
+        .json()["sign_up"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let prepare_path = path(paths::SIGN_UP_PREPARE_VERIFICATION, &id);
+    let prepare = || app.post(&prepare_path, json!({"strategy": "email_code"}));
+    prepare().await;
+    let code = code_for(&app, "bo@example.com").await;
+    app.clock.advance_secs(600);
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": code}))
+        .await
+        .assert_error(422, "verification_expired");
+
+    // A new code has its own five tries; the fifth wrong one fails it, and then even the right one.
+    prepare().await;
+    let code = code_for(&app, "bo@example.com").await;
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    for left in (1..=4).rev() {
+        let res = app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": wrong})).await;
+        res.assert_error(422, "form_code_incorrect");
+        assert_eq!(res.json()["errors"][0]["meta"]["attempts_left"], left);
+    }
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": wrong}))
+        .await
+        .assert_error(422, "verification_failed");
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": code}))
+        .await
+        .assert_error(422, "verification_failed");
+    let res = app.call(Method::GET, &path(paths::SIGN_UP, &id), &[], None).await;
+    assert_eq!(res.json()["sign_up"]["verifications"]["email_address"]["status"], "failed");
+
+    // Garbage is a wrong code, never an error of another kind.
+    prepare().await;
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": "１２３４５６"}))
+        .await
+        .assert_error(422, "form_code_incorrect");
+    app.post(&path(paths::SIGN_UP_ATTEMPT_VERIFICATION, &id), json!({"code": ""}))
+        .await
+        .assert_error(422, "form_param_missing");
+    // The attempt is given up after a day.
+    app.clock.advance_secs(24 * 3600);
+    let res = app.call(Method::GET, &path(paths::SIGN_UP, &id), &[], None).await;
+    assert_eq!(res.json()["sign_up"]["status"], "abandoned");
+    prepare().await.assert_error(404, "resource_not_found");
+}
+
+db_test!(a_passwordless_sign_up_verifies_by_link_and_the_asking_tab_gets_the_session);
+async fn a_passwordless_sign_up_verifies_by_link_and_the_asking_tab_gets_the_session(db: Db) {
+    let app = TestApp::new(&db).await;
+    let res = app.post(paths::SIGN_UPS, json!({"email_address": "cy@example.com"})).await;
+    let id = res.json()["sign_up"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(res.json()["sign_up"]["password_enabled"], false);
+    app.post(
+        &path(paths::SIGN_UP_PREPARE_VERIFICATION, &id),
+        json!({"strategy": "email_link", "redirect_url": "https://evil.example/"}),
+    )
+    .await
+    .assert_error(422, "form_param_value_invalid");
+    app.post(
+        &path(paths::SIGN_UP_PREPARE_VERIFICATION, &id),
+        json!({"strategy": "email_link", "redirect_url": "http://localhost:3000/verified"}),
+    )
+    .await;
+    let token = link_token_for(&app, "cy@example.com").await;
+    let poll_path = path(paths::SIGN_UP, &id);
+    let poll = || app.call(Method::GET, &poll_path, &[], None);
+    assert_eq!(poll().await.json()["sign_up"]["status"], "missing_requirements");
+
+    // Fetching the page uses nothing; its form does.
+    let page = app.call(Method::GET, &format!("{}?token={token}", paths::VERIFY), &[], None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(String::from_utf8_lossy(&page.body).contains("method=\"post\""));
+    assert_eq!(poll().await.json()["sign_up"]["status"], "missing_requirements");
+
+    let used = open_link(&app, &token).await;
+    assert_eq!(used.status, 303);
+    assert_eq!(used.header("location"), Some("http://localhost:3000/verified?hallpass_status=verified"));
+    assert!(used.header("set-cookie").is_none(), "the link's browser is not signed in");
+    // Opened again (another tab, a scanner after all): used already.
+    let reused = open_link(&app, &token).await;
+    assert_eq!(reused.header("location"), Some("http://localhost:3000/verified?hallpass_status=failed"));
+
+    let done = poll().await;
+    let auth: AuthResponse = done.auth();
+    assert_eq!(done.json()["sign_up"]["status"], "complete");
+    assert!(!auth.user.password_enabled);
+    assert_eq!(
+        auth.user.email_addresses[0].verification.as_ref().unwrap().strategy,
+        hallpass_protocol::Strategy::EmailLink
+    );
+    // Once: the next poll sees it complete, without a session.
+    let again = poll().await.json();
+    assert_eq!(again["sign_up"]["status"], "complete");
+    assert!(again.get("jwt").is_none());
+    // Once the sign-up is complete, its link is gone.
+    assert_eq!(open_link(&app, &token).await.status, 404);
+    let bogus = open_link(&app, &"A".repeat(43)).await;
+    assert_eq!(bogus.status, 404);
+    assert_eq!(open_link(&app, "short").await.status, 400);
+}
+
+db_test!(sign_in_by_email_code_and_by_link);
+async fn sign_in_by_email_code_and_by_link(db: Db) {
+    let app = TestApp::new(&db).await;
+    let user = app.sign_up_as("di@example.com").await.user;
+    let created = app.post(paths::SIGN_INS, json!({"identifier": "DI@example.com"})).await.json();
+    assert_eq!(created["sign_in"]["status"], "needs_first_factor");
+    assert_eq!(created["sign_in"]["first_factor_verification"], Value::Null);
+    let id = created["sign_in"]["id"].as_str().unwrap().to_owned();
+    let res =
+        app.post(&path(paths::SIGN_IN_PREPARE_FIRST_FACTOR, &id), json!({"strategy": "email_code"})).await;
+    let body = res.json();
+    assert!(body.get("jwt").is_none());
+    let sign_in = &body["sign_in"];
+    assert_eq!(sign_in["status"], "needs_first_factor");
+    assert_eq!(sign_in["identifier"], "di@example.com");
+    assert_eq!(sign_in["first_factor_verification"]["strategy"], "email_code");
+    let factors: Vec<&str> = sign_in["supported_first_factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(factors, ["password", "email_code", "email_link", "reset_password_email_code"]);
+    assert_eq!(sign_in["supported_first_factors"][1]["safe_identifier"], "d***@example.com");
+    assert_eq!(sign_in["id"], id.as_str());
+    let code = code_for(&app, "di@example.com").await;
+    assert_eq!(newest_email(&app, "di@example.com").await["slug"], "sign_in_code");
+    let res = app
+        .post(
+            &path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &id),
+            json!({"strategy": "email_code", "code": code}),
+        )
+        .await;
+    assert_eq!(res.json()["sign_in"]["status"], "complete");
+    let auth = res.auth();
+    assert_eq!(auth.user.id, user.id);
+    assert!(auth.user.email_addresses[0].verification.is_some(), "the code proved the address");
+
+    // The link: prepared on an attempt made with the identifier alone.
+    let id = app.post(paths::SIGN_INS, json!({"identifier": "di@example.com"})).await.json()["sign_in"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&path(paths::SIGN_IN_PREPARE_FIRST_FACTOR, &id), json!({"strategy": "email_link"})).await;
+    let token = link_token_for(&app, "di@example.com").await;
+    let poll_path = path(paths::SIGN_IN, &id);
+    let poll = || app.call(Method::GET, &poll_path, &[], None);
+    assert!(poll().await.json().get("jwt").is_none());
+    let used = open_link(&app, &token).await;
+    assert_eq!(used.status, 200, "no redirect_url: the page says it");
+    assert!(String::from_utf8_lossy(&used.body).contains("return to the one where you asked"));
+    let signed_in = poll().await;
+    assert_eq!(signed_in.auth().user.id, user.id);
+    assert!(poll().await.json().get("jwt").is_none(), "the session is handed out once");
+    // Attempting a link like a code is refused; a password attempt on a complete one too.
+    app.post(&path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &id), json!({"strategy": "email_link"}))
+        .await
+        .assert_error(422, "form_param_value_invalid");
+}
+
+/// The attempt's JSON without what legitimately differs between two attempts (ids, times, the
+/// address).
+fn shape(mut v: Value) -> Value {
+    for key in ["id", "identifier", "abandon_at"] {
+        v["sign_in"][key] = Value::Null;
+    }
+    if v["sign_in"]["first_factor_verification"].is_object() {
+        v["sign_in"]["first_factor_verification"]["expire_at"] = Value::Null;
+    }
+    for f in v["sign_in"]["supported_first_factors"].as_array_mut().into_iter().flatten() {
+        f["safe_identifier"] = json!(f["safe_identifier"].is_string());
+    }
+    v
+}
+
+db_test!(unknown_addresses_get_the_same_answers);
+async fn unknown_addresses_get_the_same_answers(db: Db) {
+    let app = TestApp::with(&db, |c| c.email_sends_per_address = 10).await;
+    app.sign_up_as("known@example.com").await;
+    for strategy in ["email_code", "email_link", "reset_password_email_code"] {
+        let created = |who: &'static str| app.post(paths::SIGN_INS, json!({"identifier": who}));
+        let (a, b) = (created("known@example.com").await, created("nobody@example.com").await);
+        assert_eq!((a.status, shape(a.json())), (b.status, shape(b.json())), "{strategy}");
+        let (known_id, known) = app.start_sign_in("known@example.com", strategy).await;
+        let (unknown_id, unknown) = app.start_sign_in("nobody@example.com", strategy).await;
+        assert_eq!(known.status, unknown.status, "{strategy}");
+        assert_eq!(shape(known.json()), shape(unknown.json()), "{strategy}");
+        // Preparing again, and a wrong code, answer alike.
+        let again = |id: &str| path(paths::SIGN_IN_PREPARE_FIRST_FACTOR, id);
+        let a = app.post(&again(&known_id), json!({"strategy": strategy})).await;
+        let b = app.post(&again(&unknown_id), json!({"strategy": strategy})).await;
+        assert_eq!((a.status, shape(a.json())), (b.status, shape(b.json())), "{strategy}");
+        if strategy != "email_link" {
+            let wrong = json!({"strategy": strategy, "code": "12345x"});
+            let a = app.post(&path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &known_id), wrong.clone()).await;
+            let b = app.post(&path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &unknown_id), wrong).await;
+            assert_eq!((a.status, a.json()), (b.status, b.json()), "{strategy}");
+        }
+    }
+    // The unknown address got nothing sent: its emails are suppressed, and have no event.
+    let unknown = newest_email(&app, "nobody@example.com").await;
+    assert_eq!(unknown["status"], "suppressed");
+    assert_eq!(newest_email(&app, "known@example.com").await["status"], "development");
+    let events = db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'email.created'").await;
+    let known_emails = db.scalar("SELECT COUNT(*) FROM emails WHERE status <> 'suppressed'").await;
+    assert_eq!(events, known_emails);
+    assert_eq!(known_emails, 6);
+}
+
+db_test!(reset_password_revokes_every_other_session);
+async fn reset_password_revokes_every_other_session(db: Db) {
+    let app = TestApp::new(&db).await;
+    let first = app.sign_up_as("ed@example.com").await;
+    let second = app.sign_in_as("ed@example.com").await;
+    let (id, _) = app.start_sign_in("ed@example.com", "reset_password_email_code").await;
+    // Not before the code.
+    app.post(&path(paths::SIGN_IN_RESET_PASSWORD, &id), json!({"password": "a brand new passphrase"}))
+        .await
+        .assert_error(422, "verification_missing");
+    let code = code_for(&app, "ed@example.com").await;
+    assert_eq!(newest_email(&app, "ed@example.com").await["slug"], "reset_password_code");
+    let res = app.post(&path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &id), json!({"code": code})).await;
+    assert_eq!(res.json()["sign_in"]["status"], "needs_new_password");
+    assert!(res.json().get("jwt").is_none());
+    // The new password meets the rules.
+    app.post(&path(paths::SIGN_IN_RESET_PASSWORD, &id), json!({"password": "password"}))
+        .await
+        .assert_error(422, "form_password_pwned");
+    let res = app
+        .post(&path(paths::SIGN_IN_RESET_PASSWORD, &id), json!({"password": "a brand new passphrase"}))
+        .await;
+    assert_eq!(res.json()["sign_in"]["status"], "complete");
+    let fresh = res.auth();
+    for old in [&first, &second] {
+        app.refresh(old.refresh_token.expose()).await.assert_error(401, "session_revoked");
+    }
+    assert_eq!(app.refresh(fresh.refresh_token.expose()).await.status, 200);
+    let revoked = db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'session.revoked'").await;
+    assert_eq!(revoked, 2);
+    app.post(paths::SIGN_INS, json!({"identifier": "ed@example.com", "password": PASSWORD}))
+        .await
+        .assert_error(422, "form_password_incorrect");
+    app.post(paths::SIGN_INS, json!({"identifier": "ed@example.com", "password": "a brand new passphrase"}))
+        .await
+        .auth();
+    // The attempt is done.
+    app.post(&path(paths::SIGN_IN_RESET_PASSWORD, &id), json!({"password": "another new passphrase"}))
+        .await
+        .assert_error(422, "verification_missing");
+}
+
+db_test!(sends_are_limited_per_address_and_per_client);
+async fn sends_are_limited_per_address_and_per_client(db: Db) {
+    let app = TestApp::with(&db, |c| {
+        c.email_sends_per_address = 2;
+        c.email_sends_per_ip = 3;
+    })
+    .await;
+    let app = &app;
+    let send = |email: &'static str| async move { app.start_sign_in(email, "email_code").await.1 };
+    assert_eq!(send("a@example.com").await.status, 200);
+    assert_eq!(send("a@example.com").await.status, 200);
+    let limited = send("a@example.com").await;
+    limited.assert_error(429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+    // The client's own budget: one more address, then nothing.
+    assert_eq!(send("b@example.com").await.status, 200);
+    send("c@example.com").await.assert_error(429, "rate_limited");
+    // A password sign-in sends nothing and is not limited by it.
+    app.sign_up_as("d@example.com").await;
+    app.sign_in_as("d@example.com").await;
+}
+
+db_test!(a_second_address_is_added_verified_used_and_removed);
+async fn a_second_address_is_added_verified_used_and_removed(db: Db) {
+    let app = TestApp::new(&db).await;
+    let auth = app.sign_up_as("fay@example.com").await;
+    let jwt = auth.jwt.expose().to_owned();
+    let res = app
+        .with_token(
+            Method::POST,
+            paths::MY_EMAIL_ADDRESSES,
+            &jwt,
+            Some(json!({"email_address": "Fay@Work.example"})),
+        )
+        .await;
+    let added = res.json();
+    assert_eq!(added["email_address"], "fay@work.example");
+    assert_eq!(added["verification"], Value::Null);
+    let id = added["id"].as_str().unwrap().to_owned();
+    // Not hers yet: another account can still sign up with it, and she cannot sign in with it.
+    let me = app.get_bearer(paths::ME, &jwt).await.json();
+    assert_eq!(me["user"]["email_addresses"].as_array().unwrap().len(), 1);
+    app.post(paths::SIGN_INS, json!({"identifier": "fay@work.example", "password": PASSWORD}))
+        .await
+        .assert_error(422, "form_password_incorrect");
+
+    let prepared = app
+        .with_token(
+            Method::POST,
+            &path(paths::MY_EMAIL_ADDRESS_PREPARE_VERIFICATION, &id),
+            &jwt,
+            Some(json!({"strategy": "email_code"})),
+        )
+        .await
+        .json();
+    assert_eq!(prepared["verification"]["status"], "unverified");
+    let code = code_for(&app, "fay@work.example").await;
+    let verified = app
+        .with_token(
+            Method::POST,
+            &path(paths::MY_EMAIL_ADDRESS_ATTEMPT_VERIFICATION, &id),
+            &jwt,
+            Some(json!({"code": code})),
+        )
+        .await
+        .json();
+    assert_eq!(verified["verification"]["status"], "verified");
+    let me = app.get_bearer(paths::ME, &jwt).await.json();
+    let addresses: Vec<&str> = me["user"]["email_addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["email_address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, ["fay@example.com", "fay@work.example"]);
+    assert_eq!(me["user"]["primary_email_address_id"], auth.user.email_addresses[0].id.as_str());
+    let by_second = app
+        .post(paths::SIGN_INS, json!({"identifier": "fay@work.example", "password": PASSWORD}))
+        .await
+        .auth();
+    assert_eq!(by_second.user.id, auth.user.id);
+    app.post(paths::SIGN_UPS, json!({"email_address": "fay@work.example", "password": PASSWORD}))
+        .await
+        .assert_error(422, "form_identifier_exists");
+
+    let primary = auth.user.email_addresses[0].id.clone();
+    app.with_token(Method::DELETE, &path(paths::MY_EMAIL_ADDRESS, &primary), &jwt, None)
+        .await
+        .assert_error(422, "form_param_value_invalid");
+    let removed =
+        app.with_token(Method::DELETE, &path(paths::MY_EMAIL_ADDRESS, &id), &jwt, None).await.json();
+    assert_eq!(removed["deleted"], true);
+    let me = app.get_bearer(paths::ME, &jwt).await.json();
+    assert_eq!(me["user"]["email_addresses"].as_array().unwrap().len(), 1);
+    // Someone else's address id is not hers to see.
+    let other = app.sign_up_as("gus@example.com").await;
+    app.with_token(
+        Method::GET,
+        &path(paths::MY_EMAIL_ADDRESS, &other.user.email_addresses[0].id),
+        &jwt,
+        None,
+    )
+    .await
+    .assert_error(404, "resource_not_found");
+}
+
+db_test!(invitations_are_emailed_with_the_configured_accept_link);
+async fn invitations_are_emailed_with_the_configured_accept_link(db: Db) {
+    let app = TestApp::with(&db, |c| {
+        c.organization_invitation_url = Some("https://app.example/accept?from=mail".into())
+    })
+    .await;
+    let admin = app
+        .post(
+            paths::SIGN_UPS,
+            json!({"email_address": "ann@example.com", "password": PASSWORD, "first_name": "Ann"}),
+        )
+        .await
+        .auth();
+    let jwt = admin.jwt.expose().to_owned();
+    let org = app
+        .with_token(Method::POST, paths::CLIENT_ORGANIZATIONS, &jwt, Some(json!({"name": "Acme <Labs>"})))
+        .await
+        .json();
+    let org_id = org["id"].as_str().unwrap();
+    let inv = app
+        .with_token(
+            Method::POST,
+            &paths::fill(paths::CLIENT_ORGANIZATION_INVITATIONS, &[org_id]),
+            &jwt,
+            Some(json!({"email_address": "ben@example.com"})),
+        )
+        .await
+        .json();
+    let email = newest_email(&app, "ben@example.com").await;
+    assert_eq!(email["slug"], "organization_invitation");
+    assert_eq!(email["subject"], "Ann has invited you to join Acme <Labs> on Hallpass");
+    let url = format!("https://app.example/accept?from=mail&invitation_id={}", inv["id"].as_str().unwrap());
+    assert_eq!(email["data"]["action_url"], url.as_str());
+    assert!(email["body"].as_str().unwrap().contains("Acme &lt;Labs&gt;"));
+    assert!(email["body_plain"].as_str().unwrap().contains(&url));
+    let events = db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'email.created'").await;
+    assert_eq!(events, 1);
+}
