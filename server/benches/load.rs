@@ -143,6 +143,31 @@ fn summary(mut lat: Vec<Duration>, errors: u64, elapsed: f64, concurrency: usize
     })
 }
 
+/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`; 0 where
+/// that cannot be read. The load generator runs in this process too, so a phase's CPU per request is
+/// what one request costs the machine, client included: comparable with the CPU of one signature.
+fn process_cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name (which may hold spaces, so split after its closing paren):
+    // utime and stime are the 14th and 15th fields of the line, in clock ticks.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz.max(1.0)
+}
+
+/// Adds a phase's CPU use to its summary: milliseconds of CPU per request and how many cores were
+/// busy on average (below the core count: the phase waited on something other than the CPU).
+fn with_cpu(mut summary: Value, cpu_secs: f64) -> Value {
+    let requests = summary["requests"].as_f64().unwrap_or(0.0);
+    let secs = summary["secs"].as_f64().unwrap_or(0.0);
+    summary["cpu_ms_per_request"] = json!(1000.0 * cpu_secs / requests.max(1.0));
+    summary["cores_busy"] = json!(cpu_secs / secs.max(1e-9));
+    summary
+}
+
 /// Runs `f` for `secs` on `threads` OS threads; returns operations per second.
 fn rate(threads: usize, secs: f64, f: impl Fn() + Sync) -> f64 {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
@@ -345,6 +370,7 @@ async fn refresh_load(
         per_worker[i % concurrency].push(t);
     }
     let started = Instant::now();
+    let cpu = process_cpu_secs();
     let mut handles = Vec::new();
     let workers = per_worker.iter().filter(|w| !w.is_empty()).count();
     for (w, mut mine) in per_worker.into_iter().filter(|w| !w.is_empty()).enumerate() {
@@ -381,7 +407,8 @@ async fn refresh_load(
         errors += e;
         jwts.extend(j.into_iter().filter(|j| !j.is_empty()));
     }
-    (summary(lat, errors, started.elapsed().as_secs_f64(), workers), jwts)
+    let cpu = process_cpu_secs() - cpu;
+    (with_cpu(summary(lat, errors, started.elapsed().as_secs_f64(), workers), cpu), jwts)
 }
 
 /// `GET /v1/client/me` with Bearer session tokens at fixed concurrency for `secs`.
@@ -389,6 +416,7 @@ async fn me_load(addr: SocketAddr, jwts: Vec<String>, concurrency: usize, secs: 
     let jwts = Arc::new(jwts);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
+    let cpu = process_cpu_secs();
     let mut handles = Vec::new();
     for w in 0..concurrency {
         let (stop, jwts) = (stop.clone(), jwts.clone());
@@ -417,7 +445,7 @@ async fn me_load(addr: SocketAddr, jwts: Vec<String>, concurrency: usize, secs: 
         lat.extend(l);
         errors += e;
     }
-    summary(lat, errors, started.elapsed().as_secs_f64(), concurrency)
+    with_cpu(summary(lat, errors, started.elapsed().as_secs_f64(), concurrency), process_cpu_secs() - cpu)
 }
 
 /// Sequential sign-ins on `streams` connections until `stop` (or `max` each); latencies.
@@ -818,16 +846,20 @@ async fn bench() -> Value {
 }
 
 /// RSA sign rates of `key` on one thread and on all cores (the refresh ceiling).
-fn sign_rates(key: &hallpass_server::jwt::SigningKey, secs: f64) -> (f64, f64) {
+/// The RS256 sign rate on one thread and on every core, and the CPU milliseconds one signature
+/// costs when every core signs (the denominator of "what share of the ceiling a phase can reach").
+fn sign_rates(key: &hallpass_server::jwt::SigningKey, secs: f64) -> (f64, f64, f64) {
     let msg = b"eyJhbGciOiJSUzI1NiIsImtpZCI6Imluc18xIn0.eyJzdWIiOiJ1c2VyXzEyMyIsInNpZCI6InNlc3NfMTIzIn0";
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let one = rate(1, secs, || {
         key.sign_rs256(msg).expect("sign");
     });
+    let (cpu, started) = (process_cpu_secs(), Instant::now());
     let all = rate(cores, secs, || {
         key.sign_rs256(msg).expect("sign");
     });
-    (one, all)
+    let signatures = all * started.elapsed().as_secs_f64();
+    (one, all, 1000.0 * (process_cpu_secs() - cpu) / signatures.max(1.0))
 }
 
 /// The refresh write path beside the sign ceiling, in alternating rounds on one machine: each round
@@ -856,8 +888,8 @@ async fn side_by_side(
     let mut per_round = Vec::new();
     for round in 0..rounds {
         let key = servers[0].3.state.signing_key();
-        let (_, sign_all) = sign_rates(&key, ceiling_secs);
-        let mut row = json!({ "sign_all": sign_all });
+        let (_, sign_all, sign_cpu_ms) = sign_rates(&key, ceiling_secs);
+        let mut row = json!({ "sign_all": sign_all, "sign_cpu_ms": sign_cpu_ms });
         for (name, db, seeded, server) in &servers {
             let tokens = known_tokens(db, *seeded, LOAD_SESSIONS, 100 + round as u64).await;
             let (refresh, _) = refresh_load(&[server.addr], tokens, concurrency, secs).await;
@@ -880,7 +912,8 @@ async fn side_by_side(
             .collect();
         ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (ratio, i) = ratios[ratios.len() / 2];
-        json!({ "ratio": ratio, "round": i, "refresh": per_round[i][name], "sign_all": per_round[i]["sign_all"] })
+        json!({ "ratio": ratio, "round": i, "refresh": per_round[i][name], "sign_all": per_round[i]["sign_all"],
+                "sign_cpu_ms": per_round[i]["sign_cpu_ms"] })
     };
     json!({ "rounds": per_round, "grouped": median("grouped"), "single": median("single") })
 }
@@ -1027,7 +1060,7 @@ async fn server_phases(
     let component = |name: &str| b64url_decode(jwk[name].as_str().unwrap_or_default()).expect("jwk");
     let public = aws_lc_rs::signature::RsaPublicKeyComponents { n: component("n"), e: component("e") };
     let ceiling_secs = (secs / 2.0).clamp(1.0, 3.0);
-    let (sign_1, sign_all) = sign_rates(&key, ceiling_secs);
+    let (sign_1, sign_all, sign_cpu_ms) = sign_rates(&key, ceiling_secs);
     let verify_raw = || {
         public.verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig).expect("verify");
     };
@@ -1100,7 +1133,7 @@ async fn server_phases(
     let more = json!({
         "rs256": {
             "bits": bits,
-            "sign_1": sign_1, "sign_all": sign_all,
+            "sign_1": sign_1, "sign_all": sign_all, "sign_cpu_ms": sign_cpu_ms,
             "verify_raw_1": verify_1, "verify_raw_all": verify_all,
             "verify_jwt_1": verify_full.map(|v| v.0), "verify_jwt_all": verify_full.map(|v| v.1),
         },

@@ -177,7 +177,7 @@ async fn phases(
     let key = hallpass_server::jwt::SigningKey::generate().expect("key").0;
     let mut out = json!({});
     for (name, n) in [("one", 1), ("two", 2)] {
-        let (_, sign_all) = sign_rates(&key, ceiling_secs);
+        let (_, sign_all, _) = sign_rates(&key, ceiling_secs);
         let addrs: Vec<SocketAddr> = replicas[..n].iter().map(|r| r.addr).collect();
         let tokens = known_tokens(conn, seeded, LOAD_SESSIONS, seed + n as u64).await;
         let (refresh, _) = refresh_load(&addrs, tokens, concurrency, secs).await;

@@ -302,7 +302,10 @@ from `setActive` resolving (and, in brackets, from its call) to the last tab.
 - **Server**: `server/benches/load.rs` (`--profile server`): hallpass-server in-process on 127.0.0.1 with its \
 production settings (SQLite WAL, Argon2id OWASP parameters), a hyper load generator with keep-alive \
 connections in the same process (so client and server share the cores), bounded phases; RS256 sign/verify \
-rates of the same key (aws-lc-rs) on all cores are the ceilings. Scale: users, email addresses, sessions and \
+rates of the same key (aws-lc-rs) on all cores are the ceilings. CPU per request: the process's user + system \
+CPU time (`/proc/self/stat`) over a phase divided by its requests, load generator included, beside the CPU of \
+one signature when every core signs; their ratio is the share of the sign ceiling a phase reaches with the \
+cores saturated, and CPU time over wall time is how many cores it kept busy. Scale: users, email addresses, sessions and \
 refresh tokens seeded in bulk with SQL (one transaction per 50k users, random ids and token hashes), then the \
 same refresh load.
 - **Refresh write path**: on SQLite, alternating rounds of the RS256 sign rate on all cores, refresh on a server \
