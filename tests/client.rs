@@ -194,7 +194,7 @@ async fn a_session_revoked_through_the_backend_api_signs_out_and_notifies() {
     clock.advance(3_500);
     let err = hp.get_token(GetTokenOptions::default()).await.unwrap_err();
     assert!(err.ends_session(), "{err:?}");
-    let expected = AuthState::SignedOut { reason: Some(SignOutReason::SessionEnded(err.code)) };
+    let expected = AuthState::SignedOut { reason: err.ending().map(SignOutReason::SessionEnded) };
     assert_eq!(hp.state(), expected);
     assert_eq!(seen.borrow().as_slice(), &[expected], "listeners hear the sign-out once");
     assert!(hallpass_keys(&local()).is_empty(), "the revoked session is wiped from storage");
@@ -245,7 +245,7 @@ async fn a_server_that_is_down_gives_a_typed_error_and_keeps_the_session() {
     assert_eq!(hallpass_keys(&local()).len(), 1, "still stored");
     control("fault?mode=status&code=503").await;
     let err = hp.get_token(GetTokenOptions::skip_cache()).await.unwrap_err();
-    assert_eq!((err.code, err.status), (ErrorCode::InternalError, Some(503)));
+    assert_eq!((err.code, err.status), (ErrorCode::InternalError.into(), Some(503)));
     assert!(hp.state().is_signed_in());
     control("reset").await;
     assert!(hp.get_token(GetTokenOptions::skip_cache()).await.unwrap().is_some(), "recovers");

@@ -40,8 +40,11 @@ macro_rules! error_codes {
             /// Every code, for documentation and tests.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
 
-            /// The code as it appears on the wire.
-            pub fn as_str(self) -> &'static str {
+            /// The code as it appears on the wire. Always inlined and `const`: with a constant
+            /// code it is that code's text alone, so a caller that names a few codes (the SDK) does
+            /// not ship the table of them all.
+            #[inline(always)]
+            pub const fn as_str(self) -> &'static str {
                 match self { $( ErrorCode::$variant => $code, )* }
             }
 
@@ -210,6 +213,25 @@ impl ErrorCode {
                 | ErrorCode::SessionExpired
         )
     }
+
+    /// The code for wire string `code` when it is one that ends the session ([`Self::ends_session`]),
+    /// else `None`. For a client that keeps the server's codes as the strings they came as (the
+    /// SDK): it knows these five without the table of every code that [`Self::parse`] scans.
+    pub fn ending(code: &str) -> Option<ErrorCode> {
+        const INVALID: &str = ErrorCode::RefreshTokenInvalid.as_str();
+        const REUSED: &str = ErrorCode::RefreshTokenReused.as_str();
+        const REVOKED: &str = ErrorCode::SessionRevoked.as_str();
+        const ENDED: &str = ErrorCode::SessionEnded.as_str();
+        const EXPIRED: &str = ErrorCode::SessionExpired.as_str();
+        Some(match code {
+            INVALID => ErrorCode::RefreshTokenInvalid,
+            REUSED => ErrorCode::RefreshTokenReused,
+            REVOKED => ErrorCode::SessionRevoked,
+            ENDED => ErrorCode::SessionEnded,
+            EXPIRED => ErrorCode::SessionExpired,
+            _ => return None,
+        })
+    }
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -234,6 +256,12 @@ mod tests {
 
     #[test]
     fn only_authoritative_codes_end_a_session() {
+        let ending: Vec<ErrorCode> = ErrorCode::ALL.iter().copied().filter(|c| c.ends_session()).collect();
+        assert_eq!(ending.len(), 5);
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::ending(code.as_str()), code.ends_session().then_some(*code), "{code}");
+        }
+        assert_eq!(ErrorCode::ending("Session_revoked"), None);
         assert!(ErrorCode::RefreshTokenReused.ends_session());
         assert!(ErrorCode::SessionRevoked.ends_session());
         assert!(!ErrorCode::RateLimited.ends_session());

@@ -2,6 +2,7 @@
 //! Lock (an optimisation only), answered by another tab's token when one arrived meanwhile, retried
 //! with backoff, and a failure applied only after the shared request has resolved.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use hallpass_protocol::wire::js::ToJs;
@@ -102,7 +103,7 @@ pub(super) async fn refresh(inner: Rc<Inner>, reason: &'static str) -> Result<St
         if let Some(token) = fresh
             && Some(&token) != before.as_ref()
         {
-            inner.record(reason, started, "other_tab");
+            inner.record(reason, started, Cow::Borrowed("other_tab"));
             return Ok(token);
         }
     }
@@ -111,8 +112,8 @@ pub(super) async fn refresh(inner: Rc<Inner>, reason: &'static str) -> Result<St
         reason,
         started,
         match &result {
-            Ok(_) => "network",
-            Err(e) => e.code.as_str(),
+            Ok(_) => Cow::Borrowed("network"),
+            Err(e) => e.code.clone().into_inner(),
         },
     );
     result

@@ -1,5 +1,7 @@
 //! The `debug` option's refresh trace: which tab refreshed, why, and what came of it.
 
+use std::borrow::Cow;
+
 use super::{Hallpass, Inner};
 
 /// One refresh, as the `debug` option records it.
@@ -14,7 +16,7 @@ pub struct TraceEntry {
     pub at: i64,
     /// `network` (this tab asked the server), `other_tab` (another tab's token arrived meanwhile), or
     /// the error code.
-    pub outcome: &'static str,
+    pub outcome: Cow<'static, str>,
 }
 
 impl Hallpass {
@@ -26,7 +28,7 @@ impl Hallpass {
 }
 
 impl Inner {
-    pub(super) fn record(&self, reason: &'static str, at: i64, outcome: &'static str) {
+    pub(super) fn record(&self, reason: &'static str, at: i64, outcome: Cow<'static, str>) {
         if let Some((tab, trace)) = &self.trace {
             let mut trace = trace.borrow_mut();
             // A debugging aid, not a log: bounded by starting over.

@@ -1,9 +1,17 @@
 //! The SDK's one error type, [`Error`], and the classifier that turns an HTTP answer into one.
 //!
 //! Every failure the SDK reports is an `Error { code, message, status, retry_after }` with a stable
-//! machine-readable [`ErrorCode`] from `hallpass-protocol`, so JavaScript and Rust callers can match on
-//! it. Messages are `&'static str` wherever possible: formatting machinery costs kilobytes in the wasm,
-//! and no message ever contains a token, password or key.
+//! machine-readable [`Code`]: one of the protocol's [`ErrorCode`]s, or the server's own code as it
+//! came, so JavaScript and Rust callers can match on it. Messages are `&'static str` wherever
+//! possible: formatting machinery costs kilobytes in the wasm, and no message ever contains a token,
+//! password or key.
+//!
+//! # Codes as strings
+//!
+//! The SDK hands the server's code on as the string it came as, and names only the codes it acts on
+//! itself (the five that end a session, the fallbacks below, its own): the protocol's table of every
+//! code, which the server needs, is never linked into the wasm (~40 server-only codes' texts and
+//! the table that maps them). A code this SDK is older than reaches the app unchanged.
 //!
 //! # Which answers sign the user out
 //!
@@ -14,16 +22,67 @@
 //! `session_expired`, `refresh_token_invalid`, `refresh_token_reused`). In particular:
 //!
 //! - network errors, 5xx and 429 keep the session (they are retried with backoff);
-//! - a 401 with an absent or unknown code — on the refresh endpoint as anywhere else — becomes
-//!   `authentication_invalid` and keeps the session. Our server always names the code when a refresh
-//!   token is bad; a bare 401 comes from a proxy, a captive portal or a misconfiguration, and the
-//!   circuit breaker (see `backoff`) stops the retries;
+//! - a bare 401 (or 403) becomes `authentication_invalid`, and a 401 with any other code keeps its
+//!   code; both keep the session and are retried — on the refresh endpoint as anywhere else. Our
+//!   server always names the code when a refresh token is bad; a bare 401 comes from a proxy, a
+//!   captive portal or a misconfiguration, and the circuit breaker (see `backoff`) stops the
+//!   retries;
 //! - a 5xx whose body carries an authoritative code still keeps the session: a server that is failing
 //!   is not trusted to be authoritative.
 
 use std::borrow::Cow;
 
-use hallpass_protocol::{ErrorBody, ErrorCode};
+use hallpass_protocol::{ApiError, ErrorBody, ErrorCode};
+
+/// An error's code: one of [`ErrorCode`]'s, or a code of the server's this SDK does not name (see
+/// the module doc). Compares with an [`ErrorCode`] (`error.code == ErrorCode::RateLimited`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Code(Cow<'static, str>);
+
+impl Code {
+    /// The code as it is on the wire and in JavaScript (`e.code`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The code as an [`ErrorCode`], if it is one this version knows. (Scans the protocol's table
+    /// of every code, so the npm build never calls it.)
+    pub fn known(&self) -> Option<ErrorCode> {
+        ErrorCode::parse(&self.0)
+    }
+
+    /// The code's text, owned or not.
+    pub fn into_inner(self) -> Cow<'static, str> {
+        self.0
+    }
+}
+
+impl From<ErrorCode> for Code {
+    #[inline(always)]
+    fn from(code: ErrorCode) -> Self {
+        Code(Cow::Borrowed(code.as_str()))
+    }
+}
+
+impl PartialEq<ErrorCode> for Code {
+    #[inline(always)]
+    fn eq(&self, other: &ErrorCode) -> bool {
+        *self.0 == *other.as_str()
+    }
+}
+
+impl PartialEq<Code> for ErrorCode {
+    #[inline(always)]
+    fn eq(&self, other: &Code) -> bool {
+        other == self
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A failed SDK operation.
 ///
@@ -34,11 +93,12 @@ use hallpass_protocol::{ErrorBody, ErrorCode};
 /// let e = Error::network();
 /// assert!(e.is_network() && e.is_retryable() && !e.ends_session());
 /// assert_eq!(e.code, ErrorCode::NetworkError);
+/// assert_eq!(e.code.as_str(), "network_error");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     /// The stable, machine-readable code.
-    pub code: ErrorCode,
+    pub code: Code,
     /// A short message for people. Never contains a secret.
     pub message: Cow<'static, str>,
     /// The HTTP status, when the error came from an HTTP answer.
@@ -48,14 +108,18 @@ pub struct Error {
 }
 
 impl Error {
-    /// An error with a static message.
+    /// An error with a static message. Always inlined, as every constructor that takes an
+    /// [`ErrorCode`]: a call with a constant code is that code's text alone (see the module doc).
+    #[inline(always)]
     pub const fn new(code: ErrorCode, message: &'static str) -> Self {
+        let code = Code(Cow::Borrowed(code.as_str()));
         Error { code, message: Cow::Borrowed(message), status: None, retry_after: None }
     }
 
     /// An error with a message that came from elsewhere (e.g. the server's error body).
-    pub fn with_message(code: ErrorCode, message: String) -> Self {
-        Error { code, message: Cow::Owned(message), status: None, retry_after: None }
+    #[inline(always)]
+    pub fn with_message(code: impl Into<Code>, message: String) -> Self {
+        Error { code: code.into(), message: Cow::Owned(message), status: None, retry_after: None }
     }
 
     /// Sets the HTTP status.
@@ -107,7 +171,7 @@ impl Error {
 
     /// Network failure, timeout or offline: the server never answered.
     pub fn is_network(&self) -> bool {
-        matches!(self.code, ErrorCode::NetworkError | ErrorCode::RequestTimeout | ErrorCode::Offline)
+        self.code == ErrorCode::NetworkError || self.code == ErrorCode::RequestTimeout || self.is_offline()
     }
 
     /// The browser is offline.
@@ -117,7 +181,12 @@ impl Error {
 
     /// The server has said, authoritatively, that the session is over: the SDK signs the user out.
     pub fn ends_session(&self) -> bool {
-        self.code.ends_session()
+        self.ending().is_some()
+    }
+
+    /// The code, when it is one that ends the session.
+    pub fn ending(&self) -> Option<ErrorCode> {
+        ErrorCode::ending(self.code.as_str())
     }
 
     /// 429 / `rate_limited`.
@@ -137,17 +206,18 @@ impl Error {
 
     /// Worth an automatic retry with backoff: the server never answered (but the browser is not known
     /// to be offline — then the SDK waits for `online` instead), failed, throttled us, answered
-    /// something unreadable, or gave a 401 that is not authoritative.
+    /// something unreadable, or gave a 401 (or a bare 403) that is not authoritative.
     pub fn is_retryable(&self) -> bool {
-        match self.code {
-            ErrorCode::NetworkError
-            | ErrorCode::RequestTimeout
-            | ErrorCode::RateLimited
-            | ErrorCode::InternalError
-            | ErrorCode::InvalidResponse
-            | ErrorCode::AuthenticationInvalid => true,
-            _ => self.is_server() || self.status == Some(408),
-        }
+        let code = &self.code;
+        *code == ErrorCode::NetworkError
+            || *code == ErrorCode::RequestTimeout
+            || *code == ErrorCode::RateLimited
+            || *code == ErrorCode::InternalError
+            || *code == ErrorCode::InvalidResponse
+            || *code == ErrorCode::AuthenticationInvalid
+            || self.is_server()
+            || self.status == Some(408)
+            || (self.status == Some(401) && !self.ends_session())
     }
 }
 
@@ -166,51 +236,44 @@ impl std::error::Error for Error {}
 ///
 /// `status` is the HTTP status (callers pass non-2xx answers), `body` the parsed error body if the
 /// answer had one that parsed, `retry_after` the raw `Retry-After` header. See the module doc for the
-/// rules; in short, only a 4xx with an authoritative code ends the session.
+/// rules; in short, only a 4xx with an authoritative code ends the session, and a code the server
+/// names is kept as it came (a 5xx's unless it would end the session).
 pub fn classify(status: u16, body: Option<&ErrorBody>, retry_after: Option<&str>) -> Error {
-    let first = body.and_then(|b| b.errors.first());
-    let parsed = first.and_then(|e| ErrorCode::parse(&e.code));
-    let code = match (status, parsed) {
-        (429, _) => ErrorCode::RateLimited,
-        (500..=599, Some(code)) if !code.ends_session() => code,
-        (500..=599, _) => ErrorCode::InternalError,
-        (400..=499, Some(code)) => code,
-        (401, None) => ErrorCode::AuthenticationInvalid,
+    let first = body.and_then(|b| b.errors.first()).filter(|e| !e.code.is_empty());
+    let ends = first.is_some_and(|e| ErrorCode::ending(&e.code).is_some());
+    let mut error = match (status, first) {
+        (429, _) => Error::new(ErrorCode::RateLimited, "too many requests; try again later"),
+        (500..=599, Some(e)) if !ends => server_error(e),
+        (500..=599, _) => Error::new(ErrorCode::InternalError, "the server failed to answer"),
+        (400..=499, Some(e)) => server_error(e),
         // Origin problems and bad keys come as 403 with a code; a bare 403 is like a bare 401.
-        (403, None) => ErrorCode::AuthenticationInvalid,
-        (404, None) => ErrorCode::ResourceNotFound,
-        (405, None) => ErrorCode::MethodNotAllowed,
-        (413, None) => ErrorCode::RequestBodyTooLarge,
-        (415, None) => ErrorCode::UnsupportedMediaType,
-        (400..=499, None) => ErrorCode::RequestBodyInvalid,
+        (401 | 403, None) => {
+            Error::new(ErrorCode::AuthenticationInvalid, "the server did not accept the credentials")
+        }
+        (404, None) => Error::new(ErrorCode::ResourceNotFound, "not found"),
+        (405, None) => Error::new(ErrorCode::MethodNotAllowed, "method not allowed"),
+        (413, None) => Error::new(ErrorCode::RequestBodyTooLarge, "the request is too large"),
+        (415, None) => Error::new(ErrorCode::UnsupportedMediaType, "unsupported media type"),
+        (400..=499, None) => Error::new(ErrorCode::RequestBodyInvalid, "the server rejected the request"),
         // 1xx/2xx/3xx passed as an error: the answer is not one we understand.
-        _ => ErrorCode::InvalidResponse,
+        _ => Error::invalid_response(),
     };
-    let message = match first {
-        Some(e) if !e.message.is_empty() && parsed == Some(code) => Cow::Owned(e.message.clone()),
-        _ => Cow::Borrowed(default_message(code)),
-    };
-    Error { code, message, status: Some(status), retry_after: retry_after.and_then(parse_retry_after) }
+    error.status = Some(status);
+    error.retry_after = retry_after.and_then(parse_retry_after);
+    error
 }
 
-/// A message for an answer whose body did not explain itself.
-fn default_message(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::RateLimited => "too many requests; try again later",
-        ErrorCode::InternalError => "the server failed to answer",
-        ErrorCode::AuthenticationInvalid => "the server did not accept the credentials",
-        ErrorCode::ResourceNotFound => "not found",
-        ErrorCode::MethodNotAllowed => "method not allowed",
-        ErrorCode::RequestBodyTooLarge => "the request is too large",
-        ErrorCode::UnsupportedMediaType => "unsupported media type",
-        ErrorCode::RequestBodyInvalid => "the server rejected the request",
-        ErrorCode::SessionRevoked => "the session was revoked",
-        ErrorCode::SessionEnded => "the session has ended",
-        ErrorCode::SessionExpired => "the session has expired",
-        ErrorCode::RefreshTokenInvalid => "the refresh token is invalid",
-        ErrorCode::RefreshTokenReused => "the refresh token was reused; the session was revoked",
-        _ => "the server's answer could not be understood",
-    }
+/// The server's error as it said it: its code, and its message (or, without one, a short one).
+fn server_error(e: &ApiError) -> Error {
+    let message = if e.message.is_empty() {
+        Cow::Borrowed(match ErrorCode::ending(&e.code) {
+            Some(_) => "the session has ended",
+            None => "the server rejected the request",
+        })
+    } else {
+        Cow::Owned(e.message.clone())
+    };
+    Error { code: Code(Cow::Owned(e.code.clone())), message, status: None, retry_after: None }
 }
 
 /// Parses `Retry-After` in its delta-seconds form (`"30"`), saturating at `u32::MAX`.
@@ -256,14 +319,39 @@ mod tests {
 
     #[test]
     fn bare_or_unknown_401_keeps_the_session() {
-        for b in [None, Some(body("some_future_code", "x")), Some(ErrorBody::default())] {
+        for b in [None, Some(body("", "x")), Some(ErrorBody::default())] {
             let e = classify(401, b.as_ref(), None);
             assert_eq!(e.code, ErrorCode::AuthenticationInvalid);
             assert!(!e.ends_session());
             assert!(e.is_retryable());
         }
+        // A code newer than this SDK: kept as it came, the session too, and retried like any 401.
+        let e = classify(401, Some(&body("some_future_code", "x")), None);
+        assert_eq!((e.code.as_str(), e.code.known()), ("some_future_code", None));
+        assert!(!e.ends_session() && e.is_retryable());
         let e = classify(401, Some(&body("authentication_invalid", "expired")), None);
         assert!(!e.ends_session());
+        assert_eq!(e.code.known(), Some(ErrorCode::AuthenticationInvalid));
+    }
+
+    #[test]
+    fn the_servers_codes_pass_as_they_came() {
+        let e = classify(422, Some(&body("form_password_incorrect", "wrong")), None);
+        assert_eq!(e.code, ErrorCode::FormPasswordIncorrect);
+        assert_eq!((e.message.as_ref(), e.status), ("wrong", Some(422)));
+        assert!(!e.is_retryable() && !e.ends_session());
+        let e = classify(403, Some(&body("organization_permission_missing", "")), None);
+        assert_eq!(e.code.as_str(), "organization_permission_missing");
+        assert_eq!(e.message, "the server rejected the request");
+        assert!(!e.is_retryable(), "a 403 with a code is the server's answer");
+        let e = classify(401, Some(&body("session_expired", "")), None);
+        assert_eq!(
+            (e.ending(), e.message.as_ref()),
+            (Some(ErrorCode::SessionExpired), "the session has ended")
+        );
+        let e = classify(503, Some(&body("server_busy", "busy")), Some("2"));
+        assert_eq!((e.code.known(), e.retry_after), (Some(ErrorCode::ServerBusy), Some(2)));
+        assert!(e.is_retryable() && !e.ends_session());
     }
 
     #[test]
@@ -275,7 +363,7 @@ mod tests {
         assert_eq!(e.message, "the server failed to answer");
 
         let e = classify(502, None, None);
-        assert_eq!((e.code, e.status), (ErrorCode::InternalError, Some(502)));
+        assert_eq!((e.code, e.status), (ErrorCode::InternalError.into(), Some(502)));
 
         let e = classify(429, None, Some(" 30 "));
         assert!(e.is_rate_limited() && !e.ends_session() && e.is_retryable());

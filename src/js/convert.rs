@@ -8,7 +8,7 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
 use crate::client::{GetTokenOptions, MAX_REQUEST_TIMEOUT_MS, Options};
-use crate::core::error::Error;
+use crate::core::error::{Code, Error};
 use crate::platform::storage::StorageKind;
 
 fn invalid(message: &'static str) -> Error {
@@ -90,7 +90,9 @@ pub fn param_error(e: ParamError, call: &'static str) -> Error {
     }
     let mut message = String::from(e.name);
     message.push_str(if e.missing { " is missing" } else { " has the wrong type" });
-    let code = if e.missing { ErrorCode::FormParamMissing } else { ErrorCode::FormParamFormatInvalid };
+    // Each branch names its code (a constant): no lookup of a code chosen at run time.
+    let code: Code =
+        if e.missing { ErrorCode::FormParamMissing.into() } else { ErrorCode::FormParamFormatInvalid.into() };
     Error::with_message(code, message)
 }
 
@@ -137,7 +139,7 @@ pub fn trace_to_js(trace: &[crate::client::TraceEntry]) -> JsValue {
         set(&o, "tab", entry.tab.as_str());
         set(&o, "reason", entry.reason);
         set(&o, "at", ms(entry.at));
-        set(&o, "outcome", entry.outcome);
+        set(&o, "outcome", &*entry.outcome);
         out.push(&o);
     }
     out.into()

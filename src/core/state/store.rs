@@ -260,8 +260,10 @@ impl SessionStore {
                 }
             }
             Event::RefreshFailed(error) => {
-                if error.ends_session() && self.state.is_signed_in() {
-                    self.sign_out(Some(SignOutReason::SessionEnded(error.code)));
+                if let Some(code) = error.ending()
+                    && self.state.is_signed_in()
+                {
+                    self.sign_out(Some(SignOutReason::SessionEnded(code)));
                     effects.push(Effect::CancelRequests);
                     effects.push(Effect::ClearStorage);
                 }
