@@ -42,6 +42,13 @@ impl Hallpass {
     /// Signs out. Always succeeds, offline too: the local session is gone at once, and the server is
     /// told in the background (if that fails, the session still ends at its idle timeout).
     pub async fn sign_out(&self) -> Result<(), Error> {
+        self.sign_out_now();
+        Ok(())
+    }
+
+    /// [`sign_out`](Self::sign_out), which waits for nothing, without the `async` (the JS facade's
+    /// `signOut`: no async state machine for it in the wasm).
+    pub fn sign_out_now(&self) {
         let refresh_token = self.inner.session.borrow().refresh_token().map(Secret::new);
         self.apply(Event::SignedOut(SignOutReason::SignedOut));
         if let Some(refresh_token) = refresh_token {
@@ -52,7 +59,6 @@ impl Hallpass {
                 let _ = http::call("POST", &url, Some(&body), None, &*clock, timeout_ms).await;
             });
         }
-        Ok(())
     }
 
     /// `fetch(request)` with `Authorization: Bearer <token>` added; after a 401 it forces a new token and

@@ -84,10 +84,12 @@ impl JsHallpass {
         run(self.client.clone(), Op::SignIn(params))
     }
 
-    /// Signs out. Resolves offline too; the local session is gone at once.
+    /// Signs out. Resolves offline too; the local session is gone at once (before this returns).
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
     pub fn sign_out(&self) -> Promise {
-        run(self.client.clone(), Op::SignOut)
+        // Synchronous inside: no async state machine for it.
+        self.client.sign_out_now();
+        Promise::resolve(&JsValue::UNDEFINED)
     }
 
     /// Updates the signed-in user's profile; every tab sees the change.
@@ -193,7 +195,6 @@ fn snapshot(client: &Client, cached: &Snapshot) -> JsValue {
 enum Op {
     SignUp(JsValue),
     SignIn(JsValue),
-    SignOut,
     GetToken(JsValue),
     UpdateUser(JsValue),
 }
@@ -212,7 +213,6 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
             let request = SignInRequest::from_js_params(&params).map_err(|e| param_error(e, "signIn"))?;
             client.sign_in_with(&request).await?
         }
-        Op::SignOut => client.sign_out().await?,
         Op::GetToken(options) => {
             let token = client.get_token(get_token_options_from_js(&options)?).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
