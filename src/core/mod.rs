@@ -1,6 +1,6 @@
 //! The SDK's pure core: everything that decides, nothing that does I/O.
 //!
-//! No web-sys, js-sys or gloo here, and no clock of its own: the platform layer (`crate::platform`)
+//! No web-sys or js-sys here, and no clock of its own: the platform layer (`crate::platform`)
 //! feeds in device times, server answers and browser events, and carries out what the core decides.
 //! Everything here is unit-tested natively (`cargo test -p hallpass --lib`) with a [`clock::FakeClock`].
 //!

@@ -2,8 +2,8 @@
 //!
 //! Browser storage fails in ordinary situations: Safari's private mode and disabled cookies make the
 //! `localStorage` getter throw, a full quota makes `setItem` throw, sandboxed iframes have none at
-//! all. `gloo-storage`'s `raw()` panics in the first case, and a panic in wasm kills the SDK for the
-//! rest of the page, so every access is probed and guarded here: the first failure logs one console
+//! all. A panic in wasm kills the SDK for the rest of the page, so every access is probed and guarded
+//! here (web-sys's `Result`s, never a panicking accessor): the first failure logs one console
 //! warning and the store carries on in memory with the data it already had. Nothing here panics.
 //!
 //! Keys are namespaced per instance (`hallpass:<instance>:<name>`), so two apps or two Hallpass
@@ -12,7 +12,6 @@
 
 use std::cell::RefCell;
 
-use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use wasm_bindgen::JsValue;
 
 /// Where the SDK keeps its session.
@@ -217,8 +216,8 @@ fn key_prefix(instance: &str) -> String {
     prefix
 }
 
-/// Checks that the storage of `kind` exists and accepts a write, without ever panicking; only then is
-/// `gloo-storage`'s (panicking) accessor used.
+/// The storage of `kind`, once its getter has answered without throwing and it answers `length`
+/// (Safari's private mode and disabled cookies throw there); never panics.
 fn probe(kind: StorageKind) -> Result<web_sys::Storage, JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let found = match kind {
@@ -228,12 +227,9 @@ fn probe(kind: StorageKind) -> Result<web_sys::Storage, JsValue> {
     // Reading, not a test write: a write costs time on every page load and fires a `storage` event
     // in every other tab of the origin. A write that fails later (a full quota) falls back to memory
     // with what it was writing, see `set`.
-    found.ok_or_else(|| JsValue::from_str("storage is null"))?.length()?;
-    // The getter answered twice without throwing, so gloo's `raw()` cannot panic here.
-    Ok(match kind {
-        StorageKind::Session => SessionStorage::raw(),
-        _ => LocalStorage::raw(),
-    })
+    let storage = found.ok_or_else(|| JsValue::from_str("storage is null"))?;
+    storage.length()?;
+    Ok(storage)
 }
 
 fn warn(message: &str, err: &JsValue) {
