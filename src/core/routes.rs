@@ -1,14 +1,15 @@
-//! The organization routes of the Frontend API as the SDK sends them: each one's method, the
-//! protocol's path and the kind of answer ([`ROUTES`]), and what may be put into a path
-//! ([`is_path_id`]). The JS facade keeps the same table (`src/js/facade.js`; `tests/typescript.rs`
-//! checks that they agree).
+//! The routes of the Frontend API that the SDK sends through its one path for calls with the session
+//! token (the organization calls and `updateUser`): each one's method, the protocol's path and the
+//! kind of answer ([`ROUTES`]), and what may be put into a path ([`is_path_id`]). The JS facade
+//! keeps the same table (`src/js/facade.js`; `tests/typescript.rs` checks that they agree).
 
 use hallpass_protocol::paths;
 
-/// The organization routes of the Frontend API: method, path (each `{…}` filled with an id, in
-/// order) and the kind of answer. facade.js has the same table (`ROUTES`, with the kinds as 0, 1,
-/// 2): `tests/facade.rs` checks that the two agree, so the protocol's paths stay the one definition.
-pub const ROUTES: [(&str, &str, Answer); 17] = [
+/// The routes sent with the session token through the one path (the organization calls and
+/// `updateUser`): method, path (each `{…}` filled with an id, in order) and the kind of answer.
+/// facade.js has the same table (`ROUTES`, with the kinds as 0, 1, 2): `tests/typescript.rs` checks
+/// that the two agree, so the protocol's paths stay the one definition.
+pub const ROUTES: [(&str, &str, Answer); 18] = [
     ("POST", paths::CLIENT_ORGANIZATIONS, One),
     ("GET", paths::MY_ORGANIZATION_MEMBERSHIPS, Page),
     ("GET", paths::MY_ORGANIZATION_INVITATIONS, Page),
@@ -27,10 +28,15 @@ pub const ROUTES: [(&str, &str, Answer); 17] = [
     ("DELETE", paths::MY_ORGANIZATION_MEMBERSHIP, One),
     // The session's own (its id is filled in here): `setActive`.
     ("POST", paths::SESSION_TOUCH, Touch),
+    // The user's own profile: `updateUser` (a refresh then carries it to every tab).
+    ("PATCH", paths::ME, One),
 ];
 
 /// `ROUTES` index of `setActive` (`POST …/sessions/{session_id}/touch`).
 pub const TOUCH: usize = 16;
+
+/// `ROUTES` index of `updateUser` (`PATCH /v1/client/me`).
+pub const UPDATE_ME: usize = 17;
 
 /// What a route answers, checked before JavaScript gets it: a malformed 200 is `invalid_response`,
 /// as for every other call.
@@ -75,6 +81,7 @@ mod tests {
     #[test]
     fn every_route_has_as_many_ids_as_its_path_names() {
         assert_eq!(ROUTES[TOUCH].1, paths::SESSION_TOUCH);
+        assert_eq!(ROUTES[UPDATE_ME], ("PATCH", paths::ME, One));
         for (method, path, _) in ROUTES {
             assert!(["GET", "POST", "PATCH", "DELETE"].contains(&method));
             assert_eq!(path.matches('{').count(), path.matches('}').count());

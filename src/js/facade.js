@@ -80,6 +80,14 @@ export function attach(hp, options) {
   hp.subscribe = (callback) => hp.addListener(() => callback());
   hp.setActive = (p) => call(hp, TOUCH, [hp.getSnapshot().sessionId], { active_organization_id: p?.organization?.id ?? p?.organization });
   hp.createOrganization = (p) => call(hp, CREATE, [], { name: p?.name, slug: p?.slug }).then(shape);
+  // The wasm reads the parameters (and names the one that does not read); a refresh then brings
+  // the new user to this tab and, through it, to every tab.
+  hp.updateUser = async (p) => {
+    const body = hp._settle(6, p);
+    if (body instanceof Error) throw body;
+    await call(hp, ME, [], body);
+    await slow.call(hp, { skipCache: true });
+  };
   // For hallpass/organizations (the other routes, the resources' methods, paging).
   hp._org = (route, ids, body, query) => call(hp, route, ids, body, query);
   hp._shape = shape;
@@ -112,13 +120,14 @@ export function attach(hp, options) {
 // these calls). Answers are shaped and paged here, where it is smallest.
 
 /**
- * `[method, path, answer]` of the two organization routes every app may need; hallpass/organizations
- * has the others. They are the protocol's paths: src/client/organizations.rs `ROUTES` has them all,
- * and tests/facade.rs checks that the tables agree. Answers: 0 a resource, 1 a page, 2 a session
- * token (`setActive`).
+ * `[method, path, answer]` of the two organization routes every app may need and `updateUser`'s;
+ * hallpass/organizations has the others. They are the protocol's paths: src/core/routes.rs `ROUTES`
+ * has them all, and tests/typescript.rs checks that the tables agree. Answers: 0 a resource, 1 a
+ * page, 2 a session token (`setActive`).
  */
 const CREATE = ["POST", "/v1/client/organizations", 0];
 const TOUCH = ["POST", "/v1/client/sessions/{session_id}/touch", 2];
+const ME = ["PATCH", "/v1/client/me", 0];
 
 /**
  * `[method, path, answer]` with `ids` in the path (ids and slugs only, as the wasm's `is_path_id`:

@@ -92,15 +92,6 @@ impl JsHallpass {
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
-    /// Updates the signed-in user's profile; every tab sees the change.
-    #[wasm_bindgen(js_name = updateUser, unchecked_return_type = "Promise<void>")]
-    pub fn update_user(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "UpdateUserParams")] params: JsValue,
-    ) -> Promise {
-        run(self.client.clone(), Op::UpdateUser(params))
-    }
-
     /// Settles an organization call that facade.js sent through http.js's `exchange` (it has the
     /// routes, builds the bodies and shapes the answers): `outcome` is what `exchange` resolved
     /// (`ok`) or rejected with, sent at device time `sent_at`; `kind` the route's answer (0: a
@@ -108,7 +99,8 @@ impl JsHallpass {
     /// checked answer (`undefined` for `setActive`) or the `HallpassError` for facade.js to throw
     /// (a value, not a throw: less glue). Synchronous: no async state machine in the wasm for these
     /// calls. Kinds 3 and 4 are the facade's own failures: ids that are not ids, nobody signed in;
-    /// kind 5 answers the request deadline in milliseconds.
+    /// kind 5 answers the request deadline in milliseconds; kind 6 reads `updateUser`'s parameters
+    /// (`outcome`) and answers the wire body, or the error naming the field that did not read.
     #[wasm_bindgen(js_name = _settle, skip_typescript)]
     pub fn settle(&self, kind: u32, outcome: JsValue, ok: bool, sent_at: f64) -> JsValue {
         let kind = match kind {
@@ -117,6 +109,12 @@ impl JsHallpass {
             2 => Answer::Touch,
             3 => return error_to_js(&Error::new(ErrorCode::InvalidOptions, "ids must be ids or slugs")),
             4 => return error_to_js(&Error::not_signed_in()),
+            6 => {
+                return match UpdateProfileRequest::from_js_params(&outcome) {
+                    Ok(profile) => profile.to_js(),
+                    Err(e) => error_to_js(&param_error(e, "updateUser")),
+                };
+            }
             // The request deadline (one export less than a getter of its own).
             _ => return self.client.request_timeout_ms().into(),
         };
@@ -196,7 +194,6 @@ enum Op {
     SignUp(JsValue),
     SignIn(JsValue),
     GetToken(JsValue),
-    UpdateUser(JsValue),
 }
 
 fn run(client: Client, op: Op) -> Promise {
@@ -216,11 +213,6 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
         Op::GetToken(options) => {
             let token = client.get_token(get_token_options_from_js(&options)?).await?;
             return Ok(token.map(JsValue::from).unwrap_or(JsValue::NULL));
-        }
-        Op::UpdateUser(params) => {
-            let profile =
-                UpdateProfileRequest::from_js_params(&params).map_err(|e| param_error(e, "updateUser"))?;
-            client.update_user(&profile).await?
         }
     }
     Ok(JsValue::UNDEFINED)

@@ -38,8 +38,7 @@ export interface UpdateUserParams {
 export interface RefreshTraceEntry {
   /** The tab that did it (random per instance). */
   tab: string;
-  reason: "load" | "get_token" | "timer" | "retry" | "visibilitychange" | "focus" | "pageshow" | "online"
-    | "user_update";
+  reason: "load" | "get_token" | "timer" | "retry" | "visibilitychange" | "focus" | "pageshow" | "online";
   /** Device time it started, ms since the epoch. */
   at: number;
   /** `network`: this tab asked the server; `other_tab`: another tab's token arrived; else an error code. */
@@ -195,6 +194,8 @@ export interface Hallpass {
   setActive(params: SetActiveParams): Promise<void>;
   /** Creates an organization with you as its admin (it does not become active). */
   createOrganization(params: CreateOrganizationParams): Promise<Organization>;
+  /** Updates the signed-in user's profile; resolves once this tab (and then every tab) has it. */
+  updateUser(params: UpdateUserParams): Promise<void>;
 }
 
 export interface SignUpParams {
