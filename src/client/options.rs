@@ -101,6 +101,10 @@ pub struct GetTokenOptions {
     /// A token from this JWT template (made on the server with the Backend API) instead of the
     /// session token, like Clerk's `getToken({ template })`.
     pub template: Option<String>,
+    /// A session token for this organization (an id or slug of one of the user's; `Some(None)`: the
+    /// personal account) instead of the active one, without changing the active one — like Clerk's
+    /// `getToken({ organizationId })`. Ignored with a template (a template token carries none).
+    pub organization_id: Option<Option<String>>,
 }
 
 impl GetTokenOptions {
@@ -111,6 +115,12 @@ impl GetTokenOptions {
     /// A token from JWT template `name`.
     pub fn template(name: impl Into<String>) -> GetTokenOptions {
         GetTokenOptions { template: Some(name.into()), ..GetTokenOptions::default() }
+    }
+
+    /// A session token for organization `id` (an id or slug; `None`: the personal account), the
+    /// active one staying as it is.
+    pub fn organization(id: Option<String>) -> GetTokenOptions {
+        GetTokenOptions { organization_id: Some(id), ..GetTokenOptions::default() }
     }
 
     /// The same, ignoring the cache.

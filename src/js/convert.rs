@@ -98,8 +98,8 @@ pub fn param_error(e: ParamError, call: &'static str) -> Error {
 
 /// `getToken`'s options, by the one rule both of its paths use: `undefined`/`null` is a plain call
 /// (the JS fast path answers only those, from the cache the wasm published); otherwise `template`
-/// must be a string if given, `skipCache: true` skips the cache, and `organizationId` is refused
-/// (better than the token of whichever organization is active).
+/// must be a string if given, `skipCache: true` skips the cache, and `organizationId` is an id or
+/// slug (or `null`: a token without an organization).
 pub fn get_token_options_from_js(value: &JsValue) -> Result<GetTokenOptions, Error> {
     let template = get(value, "template");
     let template = match template.as_string() {
@@ -107,12 +107,14 @@ pub fn get_token_options_from_js(value: &JsValue) -> Result<GetTokenOptions, Err
         None if template.is_undefined() => None,
         None => return Err(invalid("template must be a string")),
     };
-    // Refused rather than answered with the active organization's token: its mint path does not fit
-    // the size budget yet (see README, "Not there yet").
-    if !get(value, "organizationId").is_undefined() {
-        return Err(invalid("getToken({ organizationId }) is not available yet"));
-    }
-    let mut options = GetTokenOptions { template, ..GetTokenOptions::default() };
+    let org = get(value, "organizationId");
+    let organization_id = match org.as_string() {
+        Some(id) => Some(Some(id)),
+        None if org.is_null() => Some(None),
+        None if org.is_undefined() => None,
+        None => return Err(invalid("organizationId must be a string or null")),
+    };
+    let mut options = GetTokenOptions { template, organization_id, ..GetTokenOptions::default() };
     options.skip_cache = get(value, "skipCache").as_bool() == Some(true);
     Ok(options)
 }

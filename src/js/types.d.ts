@@ -120,6 +120,12 @@ export interface GetTokenOptions {
    * `POST /v1/jwt_templates`) instead of the session token, e.g. `"supabase"`.
    */
   template?: string;
+  /**
+   * A session token for this organization (an id or slug of one of yours; `null`: the personal
+   * account) instead of the active one, which stays as it is. Cached per organization. Ignored with
+   * a `template`.
+   */
+  organizationId?: string | null;
 }
 
 export type HasParams = { role: string; permission?: never } | { permission: string; role?: never };

@@ -42,7 +42,19 @@ test("create, switch, has(), tokens carrying o, the personal account, reload", a
       a.has({ permission: "org:sys_memberships:manage" }), a.has({ permission: "org:x:y" })];
     const bad = await hp.setActive({ organization: "org_does_not_exist" }).catch((e) => [e.name, e.code]);
     const stillActive = hp.useAuth().orgId;
-    return { before: [before.orgId, before.orgRole, before.orgPermissions], acme, afterCreate,
+    // A token for another organization: minted for it, cached per organization, the active one untouched.
+    const beta = await hp.createOrganization({ name: "Beta" });
+    const forBeta = await hp.getToken({ organizationId: beta.id });
+    const other = {
+      beta: beta.id,
+      forBeta: org(forBeta),
+      cached: (await hp.getToken({ organizationId: beta.id })) === forBeta,
+      bySlug: org(await hp.getToken({ organizationId: beta.slug })),
+      personal: org(await hp.getToken({ organizationId: null })),
+      active: [hp.useAuth().orgId, org(await hp.getToken())],
+      notMine: await hp.getToken({ organizationId: "org_not_mine" }).catch((e) => e.code),
+    };
+    return { other, before: [before.orgId, before.orgRole, before.orgPermissions], acme, afterCreate,
       auth: [a.orgId, a.orgRole, a.orgSlug], permissions: a.orgPermissions, has,
       tokenOrg: org(token), frozen: Object.isFrozen(snapshot.orgPermissions), bad, stillActive,
       session: snapshot.session.lastActiveOrganizationId };
@@ -60,6 +72,12 @@ test("create, switch, has(), tokens carrying o, the personal account, reload", a
   assert.equal(r.session, r.acme.id);
   assert.equal(r.bad[0], "HallpassError");
   assert.equal(r.stillActive, r.acme.id, "a refused switch changes nothing");
+  assert.equal(r.other.forBeta, r.other.beta, "getToken({ organizationId }) carries that organization");
+  assert.equal(r.other.cached, true, "cached per organization");
+  assert.equal(r.other.bySlug, r.other.beta);
+  assert.equal(r.other.personal, null, "organizationId: null is the personal account");
+  assert.deepEqual(r.other.active, [r.acme.id, r.acme.id], "the active organization is untouched");
+  assert.equal(r.other.notMine, "resource_not_found");
 
   // Reload: the choice survives, before any request.
   await page.reload();

@@ -181,7 +181,7 @@ test("getToken({ template }) mints and caches a template token; useAuth() keeps 
   assert.match(result.claims.sid, /^sess_/);
   assert.equal(result.bad, "invalid_options");
   assert.equal(result.unknown, "resource_not_found");
-  assert.equal(result.org, "invalid_options", "refused: never the active organization's token instead");
+  assert.equal(result.org, "resource_not_found", "never a token for an organization the user is not in");
   assert.equal(result.same, true);
   assert.equal(result.cached, true, "the session token is still the cached one");
   assert.equal(result.afterSignOut, null);
@@ -216,7 +216,7 @@ test("getToken's options are read by one rule, whether the cached token is fresh
     return answers;
   }, { api, email: uniqueEmail("rule"), password: PASSWORD });
   const expected = { empty: "invalid_options", number: "invalid_options", slash: "invalid_options",
-    org: "invalid_options", orgPath: "invalid_options", orgNumber: "invalid_options", orgNull: "invalid_options",
+    org: "resource_not_found", orgPath: "invalid_options", orgNumber: "invalid_options", orgNull: "token",
     plain: "token", noSkip: "token" };
   assert.deepEqual(result.warm, expected);
   assert.deepEqual(result.cold, expected);
