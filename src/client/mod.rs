@@ -56,6 +56,7 @@ use crate::platform::timer::Timeout;
 use listeners::Listener;
 pub use listeners::ListenerHandle;
 pub use options::{DEFAULT_REQUEST_TIMEOUT_MS, GetTokenOptions, MAX_REQUEST_TIMEOUT_MS, Options, SignUp};
+pub use organizations::{Page, PageParams};
 pub use trace::TraceEntry;
 
 /// The storage name of the session snapshot; the store versions it (`StoredSession::v`).

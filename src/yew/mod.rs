@@ -1,8 +1,12 @@
 //! Yew bindings (feature `yew`): [`HallpassProvider`] loads one [`Hallpass`] client and shares its
 //! state through a context; the hooks [`use_user`], [`use_session`], [`use_auth`] and
 //! [`use_hallpass`] read it as typed Rust values, and every component using them re-renders when the
-//! state changes (the provider listens with [`Hallpass::add_listener`]). Thin wrappers over
-//! [`crate::client`], which does all the work.
+//! state changes (the provider listens with [`Hallpass::add_listener`]). [`use_organization`] and
+//! [`use_organization_list`] are Clerk's organization hooks: the active organization, the user's
+//! membership of it, and its members, invitations and the user's own, as Clerk's paginated
+//! resources ([`Paginated`]), the protocol's types throughout. Thin wrappers over
+//! [`crate::client`], which does all the work (every organization call through its one path,
+//! `Hallpass::request`).
 //!
 //! ```ignore
 //! use hallpass::client::Options;
@@ -32,11 +36,14 @@ use std::cell::{Cell, RefCell};
 use std::ops::Deref;
 use std::rc::Rc;
 
-use hallpass_protocol::{Session, User};
+use hallpass_protocol::wire::js::FromJs;
+use hallpass_protocol::{Organization, OrganizationInvitation, OrganizationMembership, Session, User};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::client::{Hallpass, ListenerHandle, Options};
+use crate::client::{Hallpass, ListenerHandle, Options, PageParams};
+use crate::core::error::Error;
+use crate::core::routes;
 use crate::core::state::AuthState;
 
 /// What the provider shares: the client once loaded, and the state it last reported.
@@ -223,4 +230,301 @@ pub fn use_auth() -> Auth {
 #[hook]
 pub fn use_hallpass() -> Option<Hallpass> {
     use_context_or_loading().client
+}
+
+/// What a paginated list of a hook asks for: Clerk's `{ initialPage, pageSize, query, role, status }`
+/// ([`PageParams`]), `infinite` (each next page is appended to the ones before) and
+/// `keep_previous_data` (the page shown stays until the next one has arrived).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    pub params: PageParams,
+    pub infinite: bool,
+    pub keep_previous_data: bool,
+}
+
+impl From<PageParams> for ListOptions {
+    fn from(params: PageParams) -> Self {
+        ListOptions { params, ..ListOptions::default() }
+    }
+}
+
+/// One of Clerk's paginated resources: a page of a list, where it stands, and how to move.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paginated<T> {
+    /// The page's items (with `infinite`, every page so far).
+    pub data: Vec<T>,
+    /// How many there are in all.
+    pub count: i64,
+    /// Why the last fetch failed (none while fetching).
+    pub error: Option<Error>,
+    pub is_error: bool,
+    /// Fetching with nothing to show yet.
+    pub is_loading: bool,
+    pub is_fetching: bool,
+    /// From 1.
+    pub page: u32,
+    pub page_count: u32,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    go: Callback<u32>,
+    revalidate: Callback<()>,
+}
+
+impl<T> Paginated<T> {
+    /// Shows page `page` (from 1).
+    pub fn fetch_page(&self, page: u32) {
+        self.go.emit(page.max(1));
+    }
+
+    pub fn fetch_next(&self) {
+        self.go.emit(self.page.saturating_add(1));
+    }
+
+    pub fn fetch_previous(&self) {
+        self.go.emit(self.page.saturating_sub(1).max(1));
+    }
+
+    /// Fetches the page again (after a change the list does not know of).
+    pub fn revalidate(&self) {
+        self.revalidate.emit(());
+    }
+}
+
+/// Which list: its route (`crate::core::routes`), the ids in its path, and what else names it (the
+/// user's id for the user's own lists). A change starts again from the first page.
+type ListKey = (usize, Vec<String>, Option<String>);
+
+/// The list and the options that decide its pages, except which page.
+type Filters = (ListKey, PageParams, bool);
+
+/// What a list hook last got: for which `(filters, page, revalidation)`, and what.
+struct Got<T> {
+    at: Option<(Filters, u32, u32)>,
+    data: Vec<T>,
+    count: i64,
+    error: Option<Error>,
+}
+
+/// A paginated resource over `list` (or `None` when `list` or `options` is `None`, or before the
+/// client has loaded), as Clerk's hooks page theirs.
+#[hook]
+fn use_pages<T: FromJs + Clone + PartialEq + 'static>(
+    client: Option<Hallpass>,
+    list: Option<ListKey>,
+    options: Option<ListOptions>,
+) -> Option<Paginated<T>> {
+    let on = client.is_some() && list.is_some() && options.is_some();
+    let options = options.unwrap_or_default();
+    let first = options.params.initial_page.max(1);
+    let page_size = options.params.page_size;
+    let filters: Filters = (
+        list.unwrap_or_default(),
+        PageParams { initial_page: 0, ..options.params.clone() },
+        options.infinite,
+    );
+    let page = use_state(|| (filters.clone(), first));
+    let nonce = use_state(|| 0u32);
+    // Counted apart from the state: a `revalidate` of an older render still asks for a new fetch.
+    let revalidations = use_mut_ref(|| 0u32);
+    let got = use_state(|| Got::<T> { at: None, data: Vec::new(), count: 0, error: None });
+    // Another list, size or filter: back to the first page.
+    let n = if page.0 == filters { page.1 } else { first };
+    let at = (filters.clone(), n, *nonce);
+    {
+        let got = got.clone();
+        let infinite = options.infinite;
+        use_effect_with((on, at.clone()), move |(on, at)| {
+            let live = Rc::new(Cell::new(true));
+            if let (true, Some(client)) = (*on, client) {
+                let (live, at) = (live.clone(), at.clone());
+                let before = (got.at.clone(), got.data.clone(), got.count);
+                spawn_local(async move {
+                    let ((route, ids, _), params, _) = &at.0;
+                    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    let params = PageParams { initial_page: at.1, ..params.clone() };
+                    let result = client.page::<T>(*route, &ids, &params).await;
+                    if !live.get() {
+                        return;
+                    }
+                    got.set(match result {
+                        Ok(page) => {
+                            let more =
+                                infinite && at.1 > first && before.0.as_ref().is_some_and(|b| b.0 == at.0);
+                            let data = if more { [before.1, page.data].concat() } else { page.data };
+                            Got { at: Some(at), data, count: page.total_count, error: None }
+                        }
+                        Err(error) => {
+                            Got { at: Some(at), data: before.1, count: before.2, error: Some(error) }
+                        }
+                    });
+                });
+            }
+            move || live.set(false)
+        });
+    }
+    if !on {
+        return None;
+    }
+    let fetching = got.at.as_ref() != Some(&at);
+    let same_list = got.at.as_ref().is_some_and(|a| a.0 == filters);
+    let stale = fetching && !options.keep_previous_data && !options.infinite;
+    let data = if same_list && !stale { got.data.clone() } else { Vec::new() };
+    let count = if same_list { got.count } else { 0 };
+    let size = i64::from(page_size.max(1));
+    let pages = ((count.max(0) + size - 1) / size).max(1);
+    let page_count = u32::try_from(pages).unwrap_or(u32::MAX);
+    let error = if fetching { None } else { got.error.clone() };
+    let go = {
+        let (page, filters) = (page.clone(), filters.clone());
+        Callback::from(move |to: u32| page.set((filters.clone(), to.max(1))))
+    };
+    let revalidate = {
+        let nonce = nonce.clone();
+        Callback::from(move |()| {
+            let mut count = revalidations.borrow_mut();
+            *count = count.wrapping_add(1);
+            nonce.set(*count);
+        })
+    };
+    Some(Paginated {
+        is_loading: fetching && data.is_empty(),
+        is_fetching: fetching,
+        is_error: error.is_some(),
+        error,
+        data,
+        count,
+        page: n,
+        page_count,
+        has_next_page: n < page_count,
+        has_previous_page: n > 1,
+        go,
+        revalidate,
+    })
+}
+
+/// What [`use_organization`] lists besides the organization: its members (`memberships`) and its
+/// invitations (`invitations`), each when asked for (Clerk's `useOrganization` params).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UseOrganizationParams {
+    pub memberships: Option<ListOptions>,
+    pub invitations: Option<ListOptions>,
+}
+
+/// Clerk's `useOrganization()`: the active organization (`None` for the personal account, or while
+/// loading: see `is_loaded`), the user's membership of it, and the lists asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganizationState {
+    pub is_loaded: bool,
+    pub organization: Option<Organization>,
+    pub membership: Option<OrganizationMembership>,
+    pub memberships: Option<Paginated<OrganizationMembership>>,
+    pub invitations: Option<Paginated<OrganizationInvitation>>,
+}
+
+/// The active organization as the token says it: id, role, slug (`None` until loaded).
+type ActiveKey = Option<(Option<String>, Option<String>, Option<String>)>;
+
+/// The active organization, the user's membership of it and (when asked for) its members and
+/// invitations, a page at a time. Fetched again whenever the token's organization, role or slug
+/// changes — a switch or a role change in any tab re-renders every component using it.
+#[hook]
+pub fn use_organization(params: UseOrganizationParams) -> OrganizationState {
+    let context = use_context_or_loading();
+    let state = &context.state;
+    let key: ActiveKey = state.is_loaded().then(|| {
+        let own = |v: Option<&str>| v.map(str::to_owned);
+        (own(state.org_id()), own(state.org_role()), own(state.org_slug()))
+    });
+    let got = use_state(|| None::<(ActiveKey, Option<Organization>, Option<OrganizationMembership>)>);
+    {
+        let (got, client) = (got.clone(), context.client.clone());
+        use_effect_with((context.client.is_some(), key.clone()), move |(_, key)| {
+            let live = Rc::new(Cell::new(true));
+            match (client, key.clone()) {
+                (Some(client), Some((Some(org_id), role, slug))) => {
+                    let live = live.clone();
+                    let key = Some((Some(org_id.clone()), role, slug));
+                    spawn_local(async move {
+                        let organization = client.get_organization(&org_id).await;
+                        // Any member may list their own memberships: the server's largest page.
+                        let mine = client.user_memberships(&PageParams::default().page_size(500)).await;
+                        if !live.get() {
+                            return;
+                        }
+                        got.set(Some(match (organization, mine) {
+                            (Ok(organization), Ok(mine)) => {
+                                let membership = mine.data.into_iter().find(|m| m.organization.id == org_id);
+                                (key, Some(organization), membership)
+                            }
+                            _ => (key, None, None),
+                        }));
+                    });
+                }
+                (Some(_), Some(personal)) => got.set(Some((Some(personal), None, None))),
+                _ => {}
+            }
+            move || live.set(false)
+        });
+    }
+    let loaded = key.is_some() && got.as_ref().is_some_and(|g| g.0 == key);
+    let (organization, membership) = match (&*got, loaded) {
+        (Some((_, organization, membership)), true) => (organization.clone(), membership.clone()),
+        _ => (None, None),
+    };
+    let list = |route| organization.as_ref().map(|o| (route, vec![o.id.clone()], None));
+    let memberships =
+        use_pages(context.client.clone(), list(routes::MEMBERSHIPS), params.memberships.clone());
+    let invitations =
+        use_pages(context.client.clone(), list(routes::INVITATIONS), params.invitations.clone());
+    OrganizationState { is_loaded: loaded, organization, membership, memberships, invitations }
+}
+
+/// What [`use_organization_list`] lists: the user's memberships (`user_memberships`) and the
+/// invitations addressed to them (`user_invitations`), each when asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UseOrganizationListParams {
+    pub user_memberships: Option<ListOptions>,
+    pub user_invitations: Option<ListOptions>,
+}
+
+/// Clerk's `useOrganizationList()`: the lists asked for, and `create_organization` / `set_active`.
+#[derive(Clone)]
+pub struct OrganizationListState {
+    pub is_loaded: bool,
+    pub user_memberships: Option<Paginated<OrganizationMembership>>,
+    pub user_invitations: Option<Paginated<OrganizationInvitation>>,
+    client: Option<Hallpass>,
+}
+
+impl OrganizationListState {
+    /// Creates an organization with the user as its admin ([`Hallpass::create_organization`]).
+    pub async fn create_organization(&self, name: &str, slug: Option<&str>) -> Result<Organization, Error> {
+        self.client.as_ref().ok_or_else(Error::not_signed_in)?.create_organization(name, slug).await
+    }
+
+    /// Makes `organization` (an id or slug; `None`: the personal account) the active one
+    /// ([`Hallpass::set_active`]).
+    pub async fn set_active(&self, organization: Option<&str>) -> Result<(), Error> {
+        let client = self.client.as_ref().ok_or_else(Error::not_signed_in)?;
+        client.set_active(Some(organization.map(str::to_owned))).await
+    }
+}
+
+/// The user's memberships and invitations, a page at a time, and the calls that create and switch
+/// organizations. A new user starts the lists again from their first page.
+#[hook]
+pub fn use_organization_list(params: UseOrganizationListParams) -> OrganizationListState {
+    let context = use_context_or_loading();
+    let user = context.state.user_id().map(str::to_owned);
+    let list = |route| user.as_ref().map(|u| (route, Vec::new(), Some(u.clone())));
+    let user_memberships =
+        use_pages(context.client.clone(), list(routes::MY_MEMBERSHIPS), params.user_memberships.clone());
+    let user_invitations =
+        use_pages(context.client.clone(), list(routes::MY_INVITATIONS), params.user_invitations.clone());
+    OrganizationListState {
+        is_loaded: context.state.is_loaded() && context.client.is_some(),
+        user_memberships,
+        user_invitations,
+        client: context.client.clone(),
+    }
 }

@@ -1,6 +1,7 @@
 //! A small Yew app on `hallpass`'s `yew` feature: a sign-in/sign-up form while signed out; the user,
-//! a session token and a sign-out button while signed in. Every view reads the hooks; nothing here
-//! keeps its own copy of the auth state.
+//! a session token, the organizations (the active one and its members, yours to switch to, create
+//! and switch, the personal account) and a sign-out button while signed in. Every view reads the
+//! hooks; nothing here keeps its own copy of the auth state.
 //!
 //! Build and serve it (see README.md), or mount [`App`] yourself:
 //! `yew::Renderer::<App>::with_props(AppProps { frontend_api: "http://127.0.0.1:8787".into() }).render()`.
@@ -8,7 +9,8 @@
 
 use hallpass::client::{GetTokenOptions, Options, SignUp};
 use hallpass::yew::{
-    HallpassProvider, SessionState, UserState, use_auth, use_hallpass, use_session, use_user,
+    HallpassProvider, ListOptions, SessionState, UseOrganizationListParams, UseOrganizationParams, UserState,
+    use_auth, use_hallpass, use_organization, use_organization_list, use_session, use_user,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlInputElement;
@@ -51,6 +53,7 @@ fn Page() -> Html {
                     <p id="greeting">{ format!("Signed in as {name}") }</p>
                     <SessionInfo />
                     <TokenButton />
+                    <Organizations />
                     <SignOutButton />
                 </section>
             }
@@ -138,6 +141,98 @@ fn TokenButton() -> Html {
             <button {onclick}>{ "Get a session token" }</button>
             if let Some(t) = &*token { <code id="token">{ t }</code> }
         </p>
+    }
+}
+
+/// The active organization with its members (`use_organization`), your organizations to switch to
+/// (`use_organization_list`), a form that creates one and makes it active, and the personal account.
+#[function_component]
+fn Organizations() -> Html {
+    let active = use_organization(UseOrganizationParams {
+        memberships: Some(ListOptions::default()),
+        ..UseOrganizationParams::default()
+    });
+    let list = use_organization_list(UseOrganizationListParams {
+        user_memberships: Some(ListOptions::default()),
+        ..UseOrganizationListParams::default()
+    });
+    let name = use_node_ref();
+    let error = use_state(|| None::<String>);
+    // Every action: the list's call, then the lists again (a new organization is a new membership).
+    let act = {
+        let (list, error) = (list.clone(), error.clone());
+        move |target: Option<String>, create: Option<String>| {
+            let (list, error) = (list.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = match create {
+                    Some(name) => match list.create_organization(&name, None).await {
+                        Ok(organization) => list.set_active(Some(&organization.id)).await,
+                        Err(e) => Err(e),
+                    },
+                    None => list.set_active(target.as_deref()).await,
+                };
+                match result {
+                    Ok(()) => error.set(None),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+                if let Some(mine) = &list.user_memberships {
+                    mine.revalidate();
+                }
+            });
+        }
+    };
+    let create = {
+        let (act, name) = (act.clone(), name.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let value = name.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            act(None, Some(value));
+        })
+    };
+    let personal = {
+        let act = act.clone();
+        Callback::from(move |_: MouseEvent| act(None, None))
+    };
+    let status = match (&active.organization, &active.membership) {
+        _ if !active.is_loaded => "Loading…".to_owned(),
+        (None, _) => "Personal account".to_owned(),
+        (Some(o), membership) => {
+            let role = membership.as_ref().map_or("", |m| m.role.as_str());
+            format!("Active organization: {} ({role})", o.name)
+        }
+    };
+    let members = active.memberships.as_ref().map(|page| {
+        page.data
+            .iter()
+            .map(|m| html! { <li>{ format!("{} {}", m.public_user_data.identifier, m.role) }</li> })
+    });
+    let mine = list.user_memberships.as_ref().map(|page| {
+        page.data
+            .iter()
+            .map(|m| {
+                let (act, id) = (act.clone(), m.organization.id.clone());
+                let onclick = Callback::from(move |_: MouseEvent| act(Some(id.clone()), None));
+                html! { <li><button class="switch" {onclick}>{ format!("Switch to {}", m.organization.name) }</button></li> }
+            })
+            .collect::<Html>()
+    });
+    html! {
+        <section class="organizations">
+            <h2>{ "Organizations" }</h2>
+            <p id="active-organization">{ status }</p>
+            if let Some(message) = &*error {
+                <p class="error" role="alert">{ message }</p>
+            }
+            if let Some(members) = members {
+                <ul id="members">{ for members }</ul>
+            }
+            <ul id="my-organizations">{ mine.unwrap_or_default() }</ul>
+            <form class="create-organization" onsubmit={create}>
+                <label>{ "Organization name" }<input ref={name} name="organization" /></label>
+                <button type="submit">{ "Create and switch" }</button>
+            </form>
+            <button id="personal" onclick={personal}>{ "Personal account" }</button>
+        </section>
     }
 }
 

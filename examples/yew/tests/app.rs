@@ -81,3 +81,59 @@ async fn signs_up_then_out_and_the_hooks_re_render() {
     wait_for_text(&root, "Sign in").await;
     assert!(!root.text_content().unwrap_or_default().contains("Signed in as"));
 }
+
+fn button(root: &Element, selector: &str) -> HtmlElement {
+    root.query_selector(selector).unwrap().unwrap().unchecked_into()
+}
+
+/// Waits up to 10 s for the element `selector` to contain `text`.
+async fn wait_for_in(root: &Element, selector: &str, text: &str) {
+    for _ in 0..200 {
+        let found = root.query_selector(selector).ok().flatten().and_then(|e| e.text_content());
+        if found.as_deref().is_some_and(|t| t.contains(text)) {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("`{text}` never appeared in {selector}; the page shows: {:?}", root.text_content());
+}
+
+#[wasm_bindgen_test]
+async fn organizations_through_the_hooks_create_switch_and_list_members() {
+    if option_env!("HALLPASS_TEST_FRONTEND_API").is_none() {
+        return; // needs the server that `cargo xtask test` starts
+    }
+    let root = mount();
+    wait_for_text(&root, "Create an account instead").await;
+    button(&root, "button.link").click();
+    wait_for_text(&root, "Create account").await;
+    let email = format!("yew-org-{}@example.com", js_sys::Math::random().to_bits());
+    input(&root, "email").set_value(&email);
+    input(&root, "password").set_value("correct horse battery staple");
+    let form: HtmlFormElement = root.query_selector("form").unwrap().unwrap().unchecked_into();
+    form.request_submit().unwrap();
+    // Signed in: the personal account, no memberships yet.
+    wait_for_in(&root, "#active-organization", "Personal account").await;
+    assert_eq!(root.query_selector("#my-organizations li").unwrap(), None);
+
+    // Create and switch: use_organization shows it with the creator's role and its one member.
+    let name = format!("Acme {}", js_sys::Math::random().to_bits() % 100_000);
+    input(&root, "organization").set_value(&name);
+    let create: HtmlFormElement =
+        root.query_selector("form.create-organization").unwrap().unwrap().unchecked_into();
+    create.request_submit().unwrap();
+    wait_for_in(&root, "#active-organization", &format!("Active organization: {name} (org:admin)")).await;
+    wait_for_in(&root, "#members", &format!("{email} org:admin")).await;
+    // use_organization_list: the new membership, after the list's revalidation.
+    wait_for_in(&root, "#my-organizations", &format!("Switch to {name}")).await;
+
+    // The personal account, then back through the list: the hooks follow the token's organization.
+    button(&root, "#personal").click();
+    wait_for_in(&root, "#active-organization", "Personal account").await;
+    assert_eq!(root.query_selector("#members").unwrap(), None, "no members list without an organization");
+    button(&root, "#my-organizations button.switch").click();
+    wait_for_in(&root, "#active-organization", &format!("Active organization: {name} (org:admin)")).await;
+    wait_for_in(&root, "#members", &email).await;
+    button(&root, "#sign-out").click();
+    wait_for_text(&root, "Sign in").await;
+}
