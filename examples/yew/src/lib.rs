@@ -158,12 +158,14 @@ fn Organizations() -> Html {
     });
     let name = use_node_ref();
     let error = use_state(|| None::<String>);
-    // Every action: the list's call, then the lists again (a new organization is a new membership).
+    // Every action is the list's call; after a create, the list again (a new organization is a new
+    // membership). A switch changes no membership: the list stays as it is.
     let act = {
         let (list, error) = (list.clone(), error.clone());
         move |target: Option<String>, create: Option<String>| {
             let (list, error) = (list.clone(), error.clone());
             wasm_bindgen_futures::spawn_local(async move {
+                let created = create.is_some();
                 let result = match create {
                     Some(name) => match list.create_organization(&name, None).await {
                         Ok(organization) => list.set_active(Some(&organization.id)).await,
@@ -175,7 +177,7 @@ fn Organizations() -> Html {
                     Ok(()) => error.set(None),
                     Err(e) => error.set(Some(e.to_string())),
                 }
-                if let Some(mine) = &list.user_memberships {
+                if let (true, Some(mine)) = (created, &list.user_memberships) {
                     mine.revalidate();
                 }
             });

@@ -131,6 +131,7 @@ async fn organizations_through_the_hooks_create_switch_and_list_members() {
     button(&root, "#personal").click();
     wait_for_in(&root, "#active-organization", "Personal account").await;
     assert_eq!(root.query_selector("#members").unwrap(), None, "no members list without an organization");
+    wait_for_in(&root, "#my-organizations", &format!("Switch to {name}")).await;
     button(&root, "#my-organizations button.switch").click();
     wait_for_in(&root, "#active-organization", &format!("Active organization: {name} (org:admin)")).await;
     wait_for_in(&root, "#members", &email).await;
