@@ -232,6 +232,8 @@ pub mod paths {
     pub const ORGANIZATION_PERMISSION: &str = "/v1/organization_permissions/{id}";
     /// `GET` → `OrganizationSettings`.
     pub const ORGANIZATION_SETTINGS: &str = "/v1/instance/organization_settings";
+    /// `GET` → `Instance`; `PATCH` (`UpdateInstanceRequest`) → `Instance`, the settings now in force.
+    pub const INSTANCE: &str = "/v1/instance";
 }
 
 /// `POST /v1/client/sign_ups`

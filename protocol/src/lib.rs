@@ -25,6 +25,7 @@
 //!   reset): the attempts, their verifications, the requests that move them on.
 //! - [`environment`]: the instance's settings as clients read them (`GET /v1/environment`).
 //! - [`emails`]: the emails the server writes (Backend API, `email.created`).
+//! - [`instance`]: the instance and the settings the Backend API changes (`GET`/`PATCH /v1/instance`).
 
 pub mod api;
 pub mod attempts;
@@ -32,6 +33,7 @@ pub mod claims;
 pub mod emails;
 pub mod environment;
 pub mod error;
+pub mod instance;
 pub mod keys;
 pub mod metadata;
 pub mod organizations;
@@ -54,6 +56,7 @@ pub use emails::{Email, EmailStatus};
 pub use environment::{Environment, PasswordSettings, SignInSettings, SignUpSettings};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use hallpass_protocol_derive::Wire;
+pub use instance::{Instance, UpdateInstanceRequest};
 pub use metadata::Metadata;
 pub use organizations::{
     InvitationStatus, Organization, OrganizationInvitation, OrganizationMembership, OrganizationSettings,

@@ -1,11 +1,16 @@
-//! The instance's sign-up and sign-in settings, read from the configuration once at start and checked
-//! there: which first factors are on, whether sign-ups verify their email address, the password
-//! rules. [`AuthSettings::environment`] is what `GET /v1/environment` answers, so clients show only
-//! what the server accepts, and the handlers ask the same struct.
+//! The instance's sign-up and sign-in settings: which first factors are on, whether sign-ups verify
+//! their email address, the instance name mail is branded with, the password rules. The flags give
+//! them at start ([`AuthSettings::from_config`]); the Backend API changes them while the server runs
+//! (`PATCH /v1/instance`, stored in the database, over the flags: [`AuthSettings::with_stored`]), and
+//! `crate::instance_settings` keeps every replica on what is in force. One rule checks both
+//! ([`first_factors`], [`instance_name`]): the instance always keeps a way to sign in.
+//! [`AuthSettings::environment`] is what `GET /v1/environment` answers, so clients show only what the
+//! server accepts, and the handlers ask the same struct.
 
 use hallpass_protocol::{Environment, PasswordSettings, SignInSettings, SignUpSettings, Strategy};
 
 use crate::config::Config;
+use crate::store::instance_settings::StoredSettings;
 use crate::validate;
 
 /// Who sends the emails (`--email-delivery`, with `auto` resolved).
@@ -33,29 +38,20 @@ impl AuthSettings {
     /// The settings `config` names; an unknown strategy, none at all, or a reset without passwords is
     /// a configuration error.
     pub fn from_config(config: &Config) -> Result<AuthSettings, String> {
-        let mut first_factors = Vec::new();
+        let mut named = Vec::new();
         for name in &config.sign_in_strategies {
             let name = name.trim();
             if name.is_empty() {
                 continue;
             }
-            let strategy = Strategy::parse(name).ok_or_else(|| {
+            named.push(Strategy::parse(name).ok_or_else(|| {
                 format!(
                     "HALLPASS_SIGN_IN_STRATEGIES: unknown strategy `{name}` (password, email_code, email_link, \
                      reset_password_email_code)"
                 )
-            })?;
-            if !first_factors.contains(&strategy) {
-                first_factors.push(strategy);
-            }
+            })?);
         }
-        let signs_in = |s| first_factors.contains(&s);
-        if ![Strategy::Password, Strategy::EmailCode, Strategy::EmailLink].into_iter().any(signs_in) {
-            return Err("HALLPASS_SIGN_IN_STRATEGIES: turn on password, email_code or email_link".into());
-        }
-        if signs_in(Strategy::ResetPasswordEmailCode) && !signs_in(Strategy::Password) {
-            return Err("HALLPASS_SIGN_IN_STRATEGIES: reset_password_email_code needs password".into());
-        }
+        let first_factors = first_factors(&named).map_err(|e| format!("HALLPASS_SIGN_IN_STRATEGIES: {e}"))?;
         let smtp_configured = config.smtp_url.is_some() || config.smtp_host.is_some();
         let delivery = match config.email_delivery.as_str() {
             "smtp" if !smtp_configured => {
@@ -75,16 +71,36 @@ impl AuthSettings {
                 return Err("HALLPASS_ORGANIZATION_INVITATION_URL: an absolute http(s) URL".into());
             }
         }
-        let instance_name = config.instance_name.trim().to_owned();
-        if instance_name.is_empty() || instance_name.chars().count() > 100 {
-            return Err("HALLPASS_INSTANCE_NAME: 1 to 100 characters".into());
-        }
+        let instance_name =
+            instance_name(&config.instance_name).map_err(|e| format!("HALLPASS_INSTANCE_NAME: {e}"))?;
         Ok(AuthSettings {
             instance_name,
             first_factors,
             requires_verified_email: config.sign_up_requires_verified_email,
             delivery,
         })
+    }
+
+    /// These settings (the flags') with the changes `stored` holds over them. A stored value the rules
+    /// refuse (written past the API) is left out, with a warning: the flag's value applies.
+    pub fn with_stored(&self, stored: &StoredSettings) -> AuthSettings {
+        let mut out = self.clone();
+        if let Some(name) = &stored.instance_name {
+            match instance_name(name) {
+                Ok(name) => out.instance_name = name,
+                Err(e) => tracing::warn!("stored instance_name ignored: {e}"),
+            }
+        }
+        if let Some(list) = &stored.first_factors {
+            match first_factors(list) {
+                Ok(list) => out.first_factors = list,
+                Err(e) => tracing::warn!("stored first_factors ignored: {e}"),
+            }
+        }
+        if let Some(verified) = stored.sign_up_requires_verified_email {
+            out.requires_verified_email = verified;
+        }
+        out
     }
 
     /// Whether users may sign in with `strategy`.
@@ -128,6 +144,36 @@ impl AuthSettings {
     }
 }
 
+/// The first factors `list` names, each once, in its order — if they leave the instance usable: a
+/// way to sign in (`password`, `email_code` or `email_link`), and a password reset only where there
+/// are passwords. The one rule for the flags and the Backend API.
+pub fn first_factors(list: &[Strategy]) -> Result<Vec<Strategy>, String> {
+    let mut out = Vec::new();
+    for &strategy in list {
+        if !out.contains(&strategy) {
+            out.push(strategy);
+        }
+    }
+    let signs_in = |s| out.contains(&s);
+    if ![Strategy::Password, Strategy::EmailCode, Strategy::EmailLink].into_iter().any(signs_in) {
+        return Err("turn on password, email_code or email_link".into());
+    }
+    if signs_in(Strategy::ResetPasswordEmailCode) && !signs_in(Strategy::Password) {
+        return Err("reset_password_email_code needs password".into());
+    }
+    Ok(out)
+}
+
+/// The instance name, trimmed: 1 to 100 characters, none of them a control character (it goes into
+/// mail headers and subjects).
+pub fn instance_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("1 to 100 characters, no control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +212,33 @@ mod tests {
         let only_password = settings(|c| c.sign_in_strategies = vec!["password".into()]).unwrap();
         assert!(only_password.password_required());
         assert_eq!(only_password.verification_strategies(), [Strategy::EmailCode]);
+    }
+
+    #[test]
+    fn stored_changes_apply_over_the_flags_and_invalid_ones_are_left_out() {
+        let flags = settings(|_| {}).unwrap();
+        let stored = StoredSettings {
+            instance_name: Some("  Acme  ".into()),
+            first_factors: Some(vec![Strategy::EmailCode, Strategy::EmailCode]),
+            sign_up_requires_verified_email: Some(true),
+            version: 1,
+            updated_at: 1,
+        };
+        let s = flags.with_stored(&stored);
+        assert_eq!(s.instance_name, "Acme");
+        assert_eq!(s.first_factors, [Strategy::EmailCode]);
+        assert!(s.requires_verified_email && !s.password_required());
+        assert_eq!(flags.with_stored(&StoredSettings::default()).first_factors, flags.first_factors);
+        let broken = StoredSettings {
+            first_factors: Some(vec![Strategy::ResetPasswordEmailCode]),
+            instance_name: Some("a\nBcc: x".into()),
+            ..StoredSettings::default()
+        };
+        let s = flags.with_stored(&broken);
+        assert_eq!(
+            (s.first_factors, s.instance_name),
+            (flags.first_factors.clone(), flags.instance_name.clone())
+        );
     }
 
     #[test]

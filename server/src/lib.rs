@@ -15,7 +15,8 @@
 //! - [`email`]: codes, links and invitations by email — templates, the SMTP transport, the mail
 //!   worker with its retries, the development mailbox; [`verification`]: one-time codes and link
 //!   tokens; [`auth_settings`]: which sign-up and sign-in steps the instance has (`GET
-//!   /v1/environment`).
+//!   /v1/environment`) and the rules they keep; [`instance_settings`]: the ones in force on every
+//!   replica, as the flags and the Backend API (`PATCH /v1/instance`) set them.
 //! - [`refresh`]: refresh tokens — hashing and the derived successor used by the grace window.
 //! - [`jwt`]: RS256 signing (aws-lc-rs) and verification pinned to RS256; [`session_token`]: the
 //!   claims of session tokens, with the active organization; [`keyring`]: the signing keys at run
@@ -45,6 +46,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod housekeeping;
+pub mod instance_settings;
 pub mod jwt;
 pub mod jwt_template;
 pub mod key_rotation;

@@ -109,7 +109,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ),
         SecretKeySource::Config => println!("  Secret key:      from HALLPASS_SECRET_KEY"),
     }
-    match (&state.mailer, state.auth.delivery) {
+    match (&state.mailer, state.settings.flags().delivery) {
         (Some(mailer), _) => println!("  Email:           sent through {}", mailer.server),
         (None, hallpass_server::auth_settings::Delivery::App) => {
             println!("  Email:           left to the app (the email.created webhook event)")

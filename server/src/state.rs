@@ -80,8 +80,9 @@ pub struct Inner {
     pub webhook_client: crate::webhooks::client::Client,
     /// Who this process is when it leases webhook endpoints (`wrk_…`, new at every start).
     pub webhook_owner: String,
-    /// Sign-up and sign-in settings (`GET /v1/environment`).
-    pub auth: crate::auth_settings::AuthSettings,
+    /// Sign-up and sign-in settings in force (`GET /v1/environment`, `GET`/`PATCH /v1/instance`): read
+    /// them with [`AppState::auth`].
+    pub settings: crate::instance_settings::InstanceSettings,
     /// The mail server, when one is configured (`crate::email::transport`).
     pub mailer: Option<crate::email::transport::Mailer>,
     /// Who this process is when it leases emails (`wrk_…`, new at every start).
@@ -146,8 +147,7 @@ impl AppState {
             .ok_or(StartError::CorruptSecret("refresh_successor_key"))?;
 
         let auth = crate::auth_settings::AuthSettings::from_config(&config).map_err(StartError::Config)?;
-        let mailer = crate::email::transport::Mailer::from_config(&config, &auth.instance_name)
-            .map_err(StartError::Config)?;
+        let mailer = crate::email::transport::Mailer::from_config(&config).map_err(StartError::Config)?;
         let fresh: [u8; 32] = random_bytes().map_err(|e| StartError::Task(e.to_string()))?;
         let (stored, _) =
             instance_secret(&store, sealer.as_ref(), "verification_code_key", b64url(&fresh), now).await?;
@@ -201,11 +201,16 @@ impl AppState {
             instance_id,
             webhook_client,
             webhook_owner,
-            auth,
+            settings: crate::instance_settings::InstanceSettings::new(auth),
             mailer,
             mail_owner,
             code_key,
         })))
+    }
+
+    /// The sign-up and sign-in settings in force (see [`crate::instance_settings`]).
+    pub async fn auth(&self) -> Result<Arc<crate::auth_settings::AuthSettings>, StoreError> {
+        Ok(self.settings.current(&self.store).await?.0)
     }
 
     /// Now, in milliseconds, on the state's clock.

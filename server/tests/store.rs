@@ -246,7 +246,7 @@ fn both_engines_migrate_to_the_same_schema() {
         Store::open(&db.url, 1).await.unwrap();
         let (sqlite, postgres) = (sqlite_schema(&sqlite_url).await, postgres_schema(&db.url).await);
         // The introspection sees what is there (a comparison of two empty maps proves nothing).
-        assert_eq!(sqlite.len(), 24, "{sqlite:#?}");
+        assert_eq!(sqlite.len(), 25, "{sqlite:#?}");
         assert_eq!(sqlite["sessions"].indexes.len(), 5, "{:#?}", sqlite["sessions"]);
         assert_eq!(sqlite["refresh_tokens"].foreign_keys.len(), 1);
         assert_eq!(sqlite, postgres);

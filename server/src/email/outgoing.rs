@@ -8,7 +8,7 @@ use hallpass_protocol::{EmailStatus, Metadata, id_prefix};
 use serde_json::json;
 
 use super::templates::Template;
-use crate::auth_settings::Delivery;
+use crate::auth_settings::{AuthSettings, Delivery};
 use crate::secret::new_id;
 use crate::state::AppState;
 use crate::store::NewEmail;
@@ -24,13 +24,15 @@ pub struct Recipient {
     pub has_account: bool,
 }
 
-/// The email `template` makes for `to`, ready for the store to write.
+/// The email `template` makes for `to` under the settings `auth` in force, ready for the store to
+/// write.
 pub fn compose(
     state: &AppState,
+    auth: &AuthSettings,
     template: &Template<'_>,
     to: &Recipient,
 ) -> Result<NewEmail, getrandom::Error> {
-    let app = &state.auth.instance_name;
+    let app = &auth.instance_name;
     let rendered = template.render(app);
     let mut data = json!({ "app": { "name": app } });
     match template {
@@ -62,7 +64,7 @@ pub fn compose(
     let status = if !to.has_account {
         EmailStatus::Suppressed
     } else {
-        match state.auth.delivery {
+        match auth.delivery {
             Delivery::Smtp => EmailStatus::Queued,
             Delivery::Development => EmailStatus::Development,
             Delivery::App => EmailStatus::App,
@@ -92,6 +94,7 @@ pub fn compose(
 /// `--organization-invitation-url` with `invitation_id` added when the instance sets one.
 pub fn invitation(
     state: &AppState,
+    auth: &AuthSettings,
     invitation: &crate::store::InvitationRecord,
     inviter: Option<&str>,
 ) -> Result<NewEmail, getrandom::Error> {
@@ -111,5 +114,5 @@ pub fn invitation(
         has_account: true,
         ..Default::default()
     };
-    compose(state, &template, &to)
+    compose(state, auth, &template, &to)
 }

@@ -34,7 +34,9 @@ pub struct SendError {
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
+    /// `HALLPASS_EMAIL_FROM`; the display name is each email's `from_email_name` (the instance name
+    /// when it was written, which the Backend API may change).
+    from: lettre::Address,
     /// `host:port`, for log lines (never the credentials).
     pub server: String,
 }
@@ -47,7 +49,7 @@ impl std::fmt::Debug for Mailer {
 
 impl Mailer {
     /// The mailer `config` describes, `None` when no mail server is configured.
-    pub fn from_config(config: &Config, instance_name: &str) -> Result<Option<Mailer>, String> {
+    pub fn from_config(config: &Config) -> Result<Option<Mailer>, String> {
         let Some(url) = smtp_url(config)? else { return Ok(None) };
         let parsed = url::Url::parse(&url).map_err(|e| format!("HALLPASS_SMTP_URL: {e}"))?;
         let host = parsed.host_str().unwrap_or_default().to_owned();
@@ -63,8 +65,7 @@ impl Mailer {
             .map_err(|e| format!("HALLPASS_SMTP_URL: {e}"))?
             .timeout(Some(COMMAND_TIMEOUT))
             .build();
-        let address = config.email_from.parse().map_err(|e| format!("HALLPASS_EMAIL_FROM: {e}"))?;
-        let from = Mailbox::new(Some(instance_name.to_owned()), address);
+        let from = config.email_from.parse().map_err(|e| format!("HALLPASS_EMAIL_FROM: {e}"))?;
         let port = parsed.port().map_or_else(String::new, |p| format!(":{p}"));
         Ok(Some(Mailer {
             transport,
@@ -98,7 +99,7 @@ impl Mailer {
         })?;
         let to: lettre::Address = to.parse().map_err(|e| invalid("recipient", &e))?;
         Message::builder()
-            .from(self.from.clone())
+            .from(Mailbox::new(Some(email.from_email_name.clone()), self.from.clone()))
             .to(Mailbox::new(None, to))
             .subject(super::templates::one_line(&email.subject))
             .multipart(MultiPart::alternative_plain_html(email.body_text.clone(), email.body_html.clone()))
@@ -194,7 +195,7 @@ mod tests {
             let mut c = Config::defaults();
             c.smtp_url = Some(Secret::new(u));
             c.email_from = from.into();
-            Mailer::from_config(&c, "App").map(|m| m.map(|m| m.server))
+            Mailer::from_config(&c).map(|m| m.map(|m| m.server))
         };
         assert_eq!(mailer("smtp://127.0.0.1:2525", "a@b.co"), Ok(Some("127.0.0.1:2525".into())));
         assert!(mailer("smtp://mail.example.com:25", "a@b.co").unwrap_err().contains("not loopback"));

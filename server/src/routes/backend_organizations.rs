@@ -306,10 +306,11 @@ pub async fn create_invitation(
     }
     inv.public_metadata = metadata_or_empty(req.public_metadata, "public_metadata")?;
     inv.private_metadata = metadata_or_empty(req.private_metadata, "private_metadata")?;
+    let auth = state.auth().await?;
     let created = state
         .store
         .create_invitation(&inv, &|invitation, inviter| {
-            Ok(crate::email::outgoing::invitation(&state, invitation, inviter)?)
+            Ok(crate::email::outgoing::invitation(&state, &auth, invitation, inviter)?)
         })
         .await?;
     Ok(Json(created.to_backend(inv.now)))

@@ -67,7 +67,8 @@ pub async fn prepare_verification(
     ApiJson(req): ApiJson<PrepareVerificationRequest>,
 ) -> ApiResult<Json<EmailAddress>> {
     let session = authenticate(&state, &headers).await?;
-    if !state.auth.verification_strategies().contains(&req.strategy) {
+    let settings = state.auth().await?;
+    if !settings.verification_strategies().contains(&req.strategy) {
         return Err(email_steps::strategy_invalid("verify an address with email_code or email_link"));
     }
     let redirect_url = email_steps::redirect_url(&state, req.redirect_url)?;
@@ -93,7 +94,7 @@ pub async fn prepare_verification(
         has_account: true,
     };
     let (verification, email) =
-        email_steps::prepare(&state, &id, req.strategy, Purpose::Verify, &to, redirect_url)?;
+        email_steps::prepare(&state, &settings, &id, req.strategy, Purpose::Verify, &to, redirect_url)?;
     let (address, stored) = state
         .store
         .prepare_address_verification(&session.user_id, &verification, &email)

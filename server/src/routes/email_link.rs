@@ -28,7 +28,7 @@ pub struct TokenParam {
 
 /// `GET /v1/verify?token=…`: the button.
 pub async fn show(State(state): State<AppState>, Query(q): Query<TokenParam>) -> Response {
-    let app = escape(&state.auth.instance_name);
+    let app = escape(&app_name(&state).await);
     if !link_token_well_formed(&q.token) {
         return page(
             StatusCode::BAD_REQUEST,
@@ -49,7 +49,7 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<TokenParam>) ->
 
 /// `POST /v1/verify` (form: `token`): uses the link.
 pub async fn confirm(State(state): State<AppState>, Form(q): Form<TokenParam>) -> Response {
-    let app = escape(&state.auth.instance_name);
+    let app = escape(&app_name(&state).await);
     if !link_token_well_formed(&q.token) {
         return page(
             StatusCode::BAD_REQUEST,
@@ -113,6 +113,18 @@ pub async fn confirm(State(state): State<AppState>, Form(q): Form<TokenParam>) -
     }
     let code = if status == "verified" { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     page(code, &app, title, text, "")
+}
+
+/// The instance name in force; the flags' when the settings cannot be read (the page still says
+/// what it can).
+async fn app_name(state: &AppState) -> String {
+    match state.auth().await {
+        Ok(settings) => settings.instance_name.clone(),
+        Err(e) => {
+            tracing::error!(error = %e, "email link: reading the instance settings failed");
+            state.settings.flags().instance_name.clone()
+        }
+    }
 }
 
 /// A small page (`app` is already escaped; `title` and `text` are the code's own).

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use hallpass_protocol::{ErrorCode, Strategy, Verification, paths};
 
+use crate::auth_settings::AuthSettings;
 use crate::client_addr::ClientAddr;
 use crate::email::outgoing::{Recipient, compose};
 use crate::email::templates::Template;
@@ -45,6 +46,7 @@ pub async fn send_allowed(state: &AppState, addr: ClientAddr, email: &str, path:
 /// writes on one transaction. A link's page sends the browser to `redirect_url` afterwards.
 pub fn prepare(
     state: &AppState,
+    auth: &AuthSettings,
     owner_id: &str,
     strategy: Strategy,
     purpose: Purpose,
@@ -70,7 +72,7 @@ pub fn prepare(
                 Purpose::SignIn => Template::SignInCode { code: code.expose() },
                 Purpose::Reset => Template::ResetPasswordCode { code: code.expose() },
             };
-            compose(state, &template, to)?
+            compose(state, auth, &template, to)?
         }
         Strategy::EmailLink => {
             let (token, hash) = new_link_token()?;
@@ -81,7 +83,7 @@ pub fn prepare(
                 Purpose::SignIn => Template::SignInLink { link: &link },
                 _ => Template::VerificationLink { link: &link },
             };
-            compose(state, &template, to)?
+            compose(state, auth, &template, to)?
         }
         Strategy::Password => return Err(strategy_invalid("password is not sent by email")),
     };

@@ -17,6 +17,7 @@ mod email_steps;
 mod emails;
 mod environment;
 mod frontend;
+mod instance;
 mod jwt_templates;
 pub mod org_access;
 mod org_errors;
@@ -145,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .route(paths::ORGANIZATION_INVITATION_REVOKE, post(backend_organizations::revoke_invitation))
         .route(paths::USER_ORGANIZATION_MEMBERSHIPS, get(backend_organizations::user_memberships))
         .route(paths::ORGANIZATION_SETTINGS, get(backend_organizations::settings))
+        .route(paths::INSTANCE, get(instance::get).patch(instance::update))
         .route(
             paths::ORGANIZATION_ROLES,
             get(organization_roles::list_roles).post(organization_roles::create_role),

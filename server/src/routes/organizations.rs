@@ -333,10 +333,11 @@ pub async fn invite(
     )
     .await?;
     inv.inviter_user_id = Some(session.user_id.clone());
+    let auth = state.auth().await?;
     let created = state
         .store
         .create_invitation(&inv, &|invitation, inviter| {
-            Ok(crate::email::outgoing::invitation(&state, invitation, inviter)?)
+            Ok(crate::email::outgoing::invitation(&state, &auth, invitation, inviter)?)
         })
         .await?;
     tracing::info!(organization_id = %grant.organization_id, invitation_id = %created.id, "invitation created");

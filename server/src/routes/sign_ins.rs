@@ -18,6 +18,7 @@ use hallpass_protocol::{
 
 use super::email_steps::{self, Purpose};
 use super::frontend::{auth_attempt, hash_error, issue, new_session, password_incorrect};
+use crate::auth_settings::AuthSettings;
 use crate::client_addr::ClientAddr;
 use crate::email::outgoing::Recipient;
 use crate::error::{ApiError, ApiResult};
@@ -41,8 +42,9 @@ pub async fn create(
 ) -> ApiResult<Json<SignInResponse>> {
     auth_attempt(&state, addr, paths::SIGN_INS).await?;
     let email = validate::email(&req.identifier, "identifier")?;
+    let settings = state.auth().await?;
     if !req.password.expose().is_empty() {
-        if !state.auth.allows(Strategy::Password) {
+        if !settings.allows(Strategy::Password) {
             return Err(email_steps::strategy_invalid("passwords are off on this instance"));
         }
         let user = check_password(&state, addr, &email, req.password, paths::SIGN_INS).await?;
@@ -66,7 +68,7 @@ pub async fn create(
             id: new_id(id_prefix::SIGN_IN_ATTEMPT)?,
             status: SignInStatus::Complete,
             identifier: email.clone(),
-            supported_first_factors: factors(&state, &email),
+            supported_first_factors: factors(&settings, &email),
             first_factor_verification: None,
             created_session_id: Some(session.id.clone()),
             abandon_at: now,
@@ -80,7 +82,7 @@ pub async fn create(
     let now = state.now_ms();
     let attempt =
         state.store.create_sign_in_attempt(&id, &email, user.as_ref().map(|u| u.id.as_str()), now).await?;
-    Ok(Json(answer(&state, &attempt, None, now)))
+    Ok(Json(answer(&settings, &attempt, None, now)))
 }
 
 /// `GET /v1/client/sign_ins/{id}`: the attempt. Once its email link was opened, the first call signs
@@ -91,6 +93,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SignInResponse>> {
     let now = state.now_ms();
+    let settings = state.auth().await?;
     let (attempt, verification) = read(&state, &id, now).await?;
     let link_used =
         verification.as_ref().is_some_and(|v| v.strategy == Strategy::EmailLink && v.verified_at.is_some());
@@ -102,9 +105,9 @@ pub async fn get(
             return signed_in(&state, attempt, &session, token, origin, now).await;
         }
         let (attempt, verification) = read(&state, &id, now).await?;
-        return Ok(Json(answer(&state, &attempt, verification.as_ref(), now)));
+        return Ok(Json(answer(&settings, &attempt, verification.as_ref(), now)));
     }
-    Ok(Json(answer(&state, &attempt, verification.as_ref(), now)))
+    Ok(Json(answer(&settings, &attempt, verification.as_ref(), now)))
 }
 
 /// `POST /v1/client/sign_ins/{id}/prepare_first_factor`
@@ -114,7 +117,8 @@ pub async fn prepare_first_factor(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<PrepareVerificationRequest>,
 ) -> ApiResult<Json<SignInResponse>> {
-    first_factor_sendable(&state, req.strategy)?;
+    let settings = state.auth().await?;
+    first_factor_sendable(&settings, req.strategy)?;
     let redirect_url = email_steps::redirect_url(&state, req.redirect_url)?;
     let now = state.now_ms();
     let (attempt, _) = read(&state, &id, now).await?;
@@ -130,10 +134,10 @@ pub async fn prepare_first_factor(
         .filter(|u| Some(&u.id) == attempt.user_id.as_ref());
     let to = recipient(&attempt.identifier, user.as_ref());
     let (verification, email) =
-        email_steps::prepare(&state, &id, req.strategy, purpose(req.strategy), &to, redirect_url)?;
+        email_steps::prepare(&state, &settings, &id, req.strategy, purpose(req.strategy), &to, redirect_url)?;
     let (attempt, stored) =
         state.store.prepare_first_factor(&verification, &email).await?.ok_or_else(email_steps::missing)?;
-    Ok(Json(answer(&state, &attempt, Some(&stored), now)))
+    Ok(Json(answer(&settings, &attempt, Some(&stored), now)))
 }
 
 /// `POST /v1/client/sign_ins/{id}/attempt_first_factor`
@@ -151,7 +155,8 @@ pub async fn attempt_first_factor(
         (None, Some(v)) => v.strategy,
         (None, None) => return Err(email_steps::missing()),
     };
-    if !state.auth.allows(strategy) {
+    let settings = state.auth().await?;
+    if !settings.allows(strategy) {
         return Err(email_steps::strategy_invalid("it is off on this instance"));
     }
     match strategy {
@@ -195,7 +200,7 @@ pub async fn attempt_first_factor(
                 Step::SignedIn(session) => signed_in(&state, attempt, &session, token, origin, now).await,
                 Step::NeedsNewPassword => {
                     let verification = state.store.verification(&id).await?;
-                    Ok(Json(answer(&state, &attempt, verification.as_ref(), now)))
+                    Ok(Json(answer(&settings, &attempt, verification.as_ref(), now)))
                 }
                 Step::NotVerified(outcome) => Err(email_steps::not_verified(outcome)),
                 Step::WrongState => Err(email_steps::missing()),
@@ -291,10 +296,9 @@ async fn check_password(
 }
 
 /// The first factors the instance offers, for `email` (the same for every address).
-fn factors(state: &AppState, email: &str) -> Vec<SignInFactor> {
+fn factors(settings: &AuthSettings, email: &str) -> Vec<SignInFactor> {
     let masked = mask_email(email);
-    state
-        .auth
+    settings
         .first_factors
         .iter()
         .map(|&strategy| SignInFactor {
@@ -305,14 +309,14 @@ fn factors(state: &AppState, email: &str) -> Vec<SignInFactor> {
 }
 
 fn answer(
-    state: &AppState,
+    settings: &AuthSettings,
     attempt: &SignInAttemptRecord,
     verification: Option<&VerificationRecord>,
     now: i64,
 ) -> SignInResponse {
     let verification = verification.filter(|_| attempt.status != SignInStatus::Complete);
     SignInResponse {
-        sign_in: attempt.to_wire(&factors(state, &attempt.identifier), verification, now),
+        sign_in: attempt.to_wire(&factors(settings, &attempt.identifier), verification, now),
         auth: None,
     }
 }
@@ -332,7 +336,8 @@ async fn signed_in(
         .ok_or_else(|| ApiError::internal("user vanished at sign-in"))?;
     tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
     let auth = issue(state, &user, session, token, origin.0).await?;
-    let sign_in = attempt.to_wire(&factors(state, &attempt.identifier), None, now);
+    let settings = state.auth().await?;
+    let sign_in = attempt.to_wire(&factors(&settings, &attempt.identifier), None, now);
     Ok(Json(SignInResponse { sign_in, auth: Some(auth) }))
 }
 
@@ -373,11 +378,11 @@ fn new_session_and_token(
 }
 
 /// A first factor that is sent by email and on.
-fn first_factor_sendable(state: &AppState, strategy: Strategy) -> ApiResult<()> {
+fn first_factor_sendable(settings: &AuthSettings, strategy: Strategy) -> ApiResult<()> {
     if strategy == Strategy::Password {
         return Err(email_steps::strategy_invalid("a password is attempted, not prepared"));
     }
-    if !state.auth.allows(strategy) {
+    if !settings.allows(strategy) {
         return Err(email_steps::strategy_invalid("it is off on this instance"));
     }
     Ok(())

@@ -34,7 +34,8 @@ pub async fn create(
     auth_attempt(&state, addr, paths::SIGN_UPS).await?;
     let email = validate::email(&req.email_address, "email_address")?;
     let has_password = !req.password.expose().is_empty();
-    if !has_password && state.auth.password_required() {
+    let settings = state.auth().await?;
+    if !has_password && settings.password_required() {
         return Err(
             ApiError::unprocessable(ErrorCode::FormParamMissing, "Enter a password").param("password")
         );
@@ -56,7 +57,7 @@ pub async fn create(
         false => None,
     };
     let now = state.now_ms();
-    let needs_verification = state.auth.requires_verified_email || password_hash.is_none();
+    let needs_verification = settings.requires_verified_email || password_hash.is_none();
     if needs_verification {
         let attempt = state
             .store
@@ -138,7 +139,8 @@ pub async fn prepare_verification(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<PrepareVerificationRequest>,
 ) -> ApiResult<Json<SignUpResponse>> {
-    if !state.auth.verification_strategies().contains(&req.strategy) {
+    let settings = state.auth().await?;
+    if !settings.verification_strategies().contains(&req.strategy) {
         return Err(email_steps::strategy_invalid("verify an address with email_code or email_link"));
     }
     let redirect_url = email_steps::redirect_url(&state, req.redirect_url)?;
@@ -150,7 +152,7 @@ pub async fn prepare_verification(
     let to =
         Recipient { email_address: attempt.email_address.clone(), has_account: true, ..Default::default() };
     let (verification, email) =
-        email_steps::prepare(&state, &id, req.strategy, Purpose::Verify, &to, redirect_url)?;
+        email_steps::prepare(&state, &settings, &id, req.strategy, Purpose::Verify, &to, redirect_url)?;
     let (attempt, stored) =
         state.store.prepare_sign_up_verification(&verification, &email).await?.ok_or_else(not_found)?;
     Ok(Json(SignUpResponse { sign_up: attempt.to_wire(Some(&stored), now), auth: None }))

@@ -77,6 +77,7 @@ const VERSIONS: &[Version] = &[
     both!(20261130100002, "signing_key_rotation"),
     both!(20261130100003, "rotated_refresh_tokens"),
     both!(20261201000001, "email"),
+    both!(20261202000001, "instance_settings"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

@@ -1,6 +1,7 @@
 //! All SQL lives here, behind [`Store`]: handlers call its methods and never see a query. One file per
 //! resource, each holding its typed rows and the statements that read and write them:
-//! [`instance`] (instance secrets, signing keys), [`users`] (users and their email addresses),
+//! [`instance`] (instance secrets, signing keys), [`instance_settings`] (the sign-up and sign-in
+//! settings changed through the Backend API), [`users`] (users and their email addresses),
 //! [`sessions`], [`refresh_tokens`] (rotation, grace window, reuse detection), [`jwt_templates`],
 //! [`rate_limits`] (budgets shared by the replicas), organizations: [`organizations`] (with the
 //! active organization of a session and what a member may do), [`memberships`], [`invitations`],
@@ -81,6 +82,7 @@ pub mod email_addresses;
 pub mod emails;
 pub mod group_commit;
 pub mod instance;
+pub mod instance_settings;
 pub mod invitations;
 pub mod jwt_templates;
 pub mod memberships;
