@@ -2,8 +2,9 @@
 //! (behind a barrier, on a multi-threaded runtime, each on its own pooled connection on PostgreSQL)
 //! where only locks keep the invariant — two admins demoting each other, a role losing its admin
 //! permission while an admin is demoted, joins past the membership limit, creates onto one slug or
-//! past the create limit, and switching to an organization while being removed from it. Each race
-//! is run for several rounds; every round must end with the invariant intact.
+//! past the create limit, switching to an organization while being removed from it, and one session
+//! switched to several organizations at once (each answer's token carries what that switch wrote).
+//! Each race is run for several rounds; every round must end with the invariant intact.
 
 mod common;
 
@@ -237,5 +238,56 @@ async fn switching_to_an_organization_while_being_removed_never_leaves_it_active
         assert!(matches!(answers[0].status.as_u16(), 200 | 404), "round {round}");
         let me = app.get_bearer(paths::ME, bob.jwt.expose()).await.json();
         assert_eq!(me["session"]["last_active_organization_id"], Value::Null, "round {round}");
+    }
+}
+
+db_test!(touches_at_once_each_answer_the_organization_they_wrote);
+async fn touches_at_once_each_answer_the_organization_they_wrote(db: Db) {
+    let app = Arc::new(TestApp::new(&db).await);
+    let ada = app.sign_up_as("ada@example.com").await;
+    let mut orgs = Vec::new();
+    for i in 0..4 {
+        orgs.push(org_with_admins(&app, i, &[&ada]).await);
+    }
+    let touch = paths::fill(paths::SESSION_TOUCH, &[&ada.session.id]);
+    let jwt = ada.jwt.expose().to_owned();
+    let mut refresh_token = ada.refresh_token.expose().to_owned();
+    // Four organizations (one by its slug) and the personal account, set at once on one session.
+    let targets = [json!(orgs[0].id), json!(orgs[1].slug), json!(orgs[2].id), json!(orgs[3].id), Value::Null];
+    let wanted: Vec<Option<String>> =
+        orgs.iter().map(|o| Some(o.id.clone())).chain(std::iter::once(None)).collect();
+    for round in 0..ROUNDS {
+        let calls = targets
+            .iter()
+            .map(|target| {
+                let (touch, jwt, body) =
+                    (touch.clone(), jwt.clone(), json!({ "active_organization_id": target }));
+                call(&app, |app| async move { app.with_token(Method::POST, &touch, &jwt, Some(body)).await })
+            })
+            .collect();
+        let answers = race(calls).await;
+        for (answer, want) in answers.iter().zip(&wanted) {
+            assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
+            let body = answer.json();
+            let claims = app.verify(body["jwt"].as_str().unwrap());
+            assert_eq!(
+                claims.o.map(|o| o.id),
+                *want,
+                "round {round}: the token carries what this touch wrote"
+            );
+            assert_eq!(
+                body["session"]["last_active_organization_id"].as_str().map(str::to_owned),
+                *want,
+                "round {round}: the session answered is the one this touch left"
+            );
+            assert_eq!(body["organization"]["id"].as_str().map(str::to_owned), *want, "round {round}");
+        }
+        // The row holds the last writer's organization, and the next refresh's token carries it.
+        let me = app.get_bearer(paths::ME, &jwt).await.json();
+        let held = me["session"]["last_active_organization_id"].as_str().map(str::to_owned);
+        assert!(wanted.contains(&held), "round {round}: {held:?}");
+        let refreshed = app.refresh(&refresh_token).await.auth();
+        refresh_token = refreshed.refresh_token.expose().to_owned();
+        assert_eq!(app.verify(refreshed.jwt.expose()).o.map(|o| o.id), held, "round {round}");
     }
 }

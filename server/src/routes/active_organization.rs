@@ -54,28 +54,39 @@ pub async fn touch(
     Path(session_id): Path<String>,
     ApiJson(req): ApiJson<TouchSessionRequest>,
 ) -> ApiResult<Json<SessionTokenResponse>> {
-    let mut session = own_session(&state, &headers, &session_id).await?;
-    let grant = match req.active_organization_id {
+    let session = own_session(&state, &headers, &session_id).await?;
+    let (session, grant) = match req.active_organization_id {
         // Absent: the active one stays; the answer is a fresh token for it.
         None => {
-            session_token::active_grant(&state, session.active_organization_id.as_deref(), &session.user_id)
-                .await?
+            let grant = session_token::active_grant(
+                &state,
+                session.active_organization_id.as_deref(),
+                &session.user_id,
+            )
+            .await?;
+            (session, grant)
         }
         Some(target) => {
-            let grant = grant_for(&state, &session, target.as_deref(), &org_access::SET_ACTIVE).await?;
-            let organization_id = grant.as_ref().map(|g| g.organization_id.as_str());
+            // Resolves a slug and refuses outsiders (404) before anything is written.
+            let asked = grant_for(&state, &session, target.as_deref(), &org_access::SET_ACTIVE).await?;
+            let organization_id = asked.as_ref().map(|g| g.organization_id.as_str());
             let now = state.now_ms();
-            if !state.store.set_active_organization(&session.id, organization_id, now).await? {
-                // The membership went between the check and the write, or the session ended.
-                let current = state.store.session_checked(&session.id, now).await?;
-                return Err(match current {
-                    Some(s) if s.status != hallpass_protocol::SessionStatus::Active => session_over(s.status),
-                    _ => ApiError::not_found("Organization"),
-                });
+            // The session and the grant as this write left them (one transaction): the token below
+            // carries exactly the organization this touch wrote, even when another touch of the same
+            // session writes another one at the same moment.
+            match state.store.set_active_organization(&session.id, organization_id, now).await? {
+                Some(written) => written,
+                None => {
+                    // The membership went between the check and the write, or the session ended.
+                    let current = state.store.session_checked(&session.id, now).await?;
+                    return Err(match current {
+                        Some(s) if s.status != hallpass_protocol::SessionStatus::Active => {
+                            session_over(s.status)
+                        }
+                        _ => ApiError::not_found("Organization"),
+                    });
+                }
             }
-            session =
-                state.store.session(&session.id).await?.ok_or_else(|| ApiError::not_found("Session"))?;
-            grant
         }
     };
     let minted = session_token::mint(&state, &session.user_id, &session.id, grant.as_ref(), origin.0).await?;

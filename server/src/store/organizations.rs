@@ -19,6 +19,7 @@ use hallpass_protocol::{
 
 use super::columns::{flag, json};
 use super::dialect::{Sql, locked, share_locked};
+use super::sessions::{SessionRecord, session_columns};
 use super::{Store, StoreError, WriteTx};
 
 /// The columns of an [`OrganizationRecord`] from `organizations o`; `$1` must be "now" (a pending
@@ -459,35 +460,47 @@ impl Store {
         grant(&self.pool, GRANT_BY_REF, id_or_slug, user_id).await
     }
 
-    /// Sets (or, with `None`, clears) the session's active organization. With an organization, the
-    /// user must be a member of it at the instant of the write: its row is locked first, so a
-    /// concurrent removal either ran before (then this finds no membership: `Ok(false)`) or runs
-    /// after (and clears it again). `Ok(false)` also when the session is not active.
+    /// Sets (or, with `None`, clears) the session's active organization, and answers the session as
+    /// this write left it with what its user may do in that organization, read on the same
+    /// transaction: a session token minted from them carries exactly what this call wrote, whatever
+    /// other calls write around it. With an organization, the user must be a member of it at the
+    /// instant of the write: its row is locked first (which also holds its memberships still: every
+    /// change of one locks it too), so a concurrent removal either ran before (then this finds no membership: `Ok(None)`)
+    /// or runs after (and clears it again). `Ok(None)` also when the session is not active.
     pub async fn set_active_organization(
         &self,
         session_id: &str,
         organization_id: Option<&str>,
         now: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<(SessionRecord, Option<MemberGrant>)>, StoreError> {
         let mut tx = self.write_tx().await?;
         if let Some(org) = organization_id
             && lock(&mut tx, org).await?.is_none()
         {
-            return Ok(false);
+            return Ok(None);
         }
-        let n = sqlx::query(
+        let session: Option<SessionRecord> = sqlx::query_as(concat!(
             "UPDATE sessions SET active_organization_id = $1, updated_at = $2 WHERE id = $3 AND status = 'active' \
              AND (CAST($1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM organization_memberships m \
-             WHERE m.organization_id = $1 AND m.user_id = sessions.user_id))",
-        )
+             WHERE m.organization_id = $1 AND m.user_id = sessions.user_id)) RETURNING ",
+            session_columns!()
+        ))
         .bind(organization_id)
         .bind(now)
         .bind(session_id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+        .fetch_optional(tx.conn())
+        .await?;
+        let Some(session) = session else { return Ok(None) };
+        let granted = match organization_id {
+            Some(org) => match grant(tx.conn(), GRANT_BY_ID, org, &session.user_id).await? {
+                Some(g) => Some(g),
+                // The membership was checked under the organization's lock by the UPDATE itself.
+                None => return Err(StoreError::Corrupt("a member without a membership".into())),
+            },
+            None => None,
+        };
         tx.commit().await?;
-        Ok(n == 1)
+        Ok(Some((session, granted)))
     }
 }
 
