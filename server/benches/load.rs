@@ -11,7 +11,8 @@
 //! ([`postgres`]); and webhooks: sign-up latency with and without three subscribed endpoints (rounds
 //! alternating between two servers, with the production Argon2 parameters and with cheap ones that
 //! leave the database path exposed), and how many deliveries per second the worker makes to a
-//! loopback receiver from a backlog, to one endpoint and to eight.
+//! loopback receiver from a backlog, to one endpoint and to eight; and no enumeration: the email-code
+//! sign-in and the password reset for addresses with and without an account, side by side.
 //!
 //! Run: `cargo bench -p hallpass-server --bench load --profile server` (prints JSON; `cargo xtask
 //! bench` runs it and reads the file). Knobs, all bounded:
@@ -22,7 +23,7 @@
 //! - `HALLPASS_BENCH_PG_SESSIONS` (sessions in the large PostgreSQL database, default 1,000,000)
 //! - `HALLPASS_BENCH_SEED_SECS` (time budget for seeding one SQLite database, default 300)
 //! - `HALLPASS_BENCH_PHASES` (comma-separated subset of `server,webhooks,side_by_side,rate_limits,
-//!   scale,postgres`; default all; `webhooks` alone for working on that phase)
+//!   scale,postgres,no_enumeration`; default all; `webhooks` alone for working on that phase)
 //! - `HALLPASS_BENCH_OUT` (write the JSON here too)
 //! - `HALLPASS_BENCH_DIR` (where the temporary databases go; default the system temp folder)
 //!
@@ -842,7 +843,108 @@ async fn bench() -> Value {
             postgres::run(&phc, secs, ceiling_secs, concurrency, pg_sessions).await,
         );
     }
+    if phase("no_enumeration") {
+        report.insert("no_enumeration".into(), no_enumeration(dir.path(), secs).await);
+    }
     Value::Object(report)
+}
+
+/// Addresses with and without an account asked for an email code (`email_code`) and for a password
+/// reset (`reset_password_email_code`), side by side: each is two requests — `POST
+/// /v1/client/sign_ins {identifier}`, then `prepare_first_factor {strategy}` — and every worker
+/// alternates a known and an unknown address (which goes first alternating too), so drift and load
+/// touch both alike. Latencies of each request, per kind of address; the answer must be 200 for both.
+/// Emails go to the development mailbox (known addresses) or are written `suppressed` (unknown ones),
+/// as in production without SMTP; the send limits are lifted (they have their own tests).
+async fn no_enumeration(dir: &Path, secs: f64) -> Value {
+    const USERS: usize = 32;
+    const WORKERS: usize = 4;
+    let db = dir.join("no-enumeration.db");
+    let mut config = limited(Config::for_tests(&db));
+    config.email_sends_per_address = 100_000_000;
+    config.email_sends_per_ip = 100_000_000;
+    let server = start(config).await;
+    let mut conn = Conn::open(server.addr).await;
+    for i in 0..USERS {
+        let body = json!({"email_address": format!("known{i}@example.com"), "password": PASSWORD});
+        let (status, answer) = conn.post(paths::SIGN_UPS, &body).await;
+        assert_eq!(status, 200, "sign-up: {}", String::from_utf8_lossy(&answer));
+    }
+    let mut out = serde_json::Map::new();
+    for strategy in ["email_code", "reset_password_email_code"] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|w| {
+                let (stop, addr) = (stop.clone(), server.addr);
+                tokio::spawn(async move {
+                    let mut conn = Conn::open_as(addr, w).await;
+                    // [known, unknown] × [create, prepare]
+                    let mut lat: [[Vec<Duration>; 2]; 2] = Default::default();
+                    let mut errors = [0u64; 2];
+                    let mut i = w;
+                    while !stop.load(Ordering::Relaxed) && lat[0][0].len() < 1_000_000 {
+                        for turn in 0..2 {
+                            let unknown = (turn + i) % 2;
+                            let who = if unknown == 1 { "nobody" } else { "known" };
+                            let identifier = format!("{who}{}@example.com", i % USERS);
+                            let t = Instant::now();
+                            let (status, body) =
+                                conn.post(paths::SIGN_INS, &json!({"identifier": identifier})).await;
+                            lat[unknown][0].push(t.elapsed());
+                            let id = serde_json::from_slice::<Value>(&body)
+                                .ok()
+                                .and_then(|v| v["sign_in"]["id"].as_str().map(str::to_owned));
+                            let Some(id) = id.filter(|_| status == 200) else {
+                                errors[unknown] += 1;
+                                continue;
+                            };
+                            let prepare = paths::fill(paths::SIGN_IN_PREPARE_FIRST_FACTOR, &[&id]);
+                            let t = Instant::now();
+                            let (status, _) = conn.post(&prepare, &json!({"strategy": strategy})).await;
+                            lat[unknown][1].push(t.elapsed());
+                            if status != 200 {
+                                errors[unknown] += 1;
+                            }
+                        }
+                        i += WORKERS;
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut lat: [[Vec<Duration>; 2]; 2] = Default::default();
+        let mut errors = [0u64; 2];
+        for worker in workers {
+            let (l, e) = worker.await.expect("no-enumeration worker");
+            for (kind, requests) in l.into_iter().enumerate() {
+                for (step, durations) in requests.into_iter().enumerate() {
+                    lat[kind][step].extend(durations);
+                }
+                errors[kind] += e[kind];
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let [[known_create, known_prepare], [unknown_create, unknown_prepare]] = lat;
+        let side = |known: Vec<Duration>, unknown: Vec<Duration>| {
+            let (k, u) =
+                (summary(known, errors[0], elapsed, WORKERS), summary(unknown, errors[1], elapsed, WORKERS));
+            let ratio =
+                |field: &str| u[field].as_f64().unwrap_or(0.0) / k[field].as_f64().unwrap_or(0.0).max(1e-9);
+            json!({ "p50_ratio": ratio("p50_ms"), "p99_ratio": ratio("p99_ms"), "known": k, "unknown": u })
+        };
+        out.insert(
+            strategy.into(),
+            json!({
+                "create": side(known_create, unknown_create),
+                "prepare": side(known_prepare, unknown_prepare),
+            }),
+        );
+    }
+    server.stop().await;
+    Value::Object(out)
 }
 
 /// RSA sign rates of `key` on one thread and on all cores (the refresh ceiling).

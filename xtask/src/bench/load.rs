@@ -209,6 +209,7 @@ fn rows(v: &Value) -> (Vec<Row>, String) {
         )),
     );
     rows.extend(write_path_rows(v));
+    rows.extend(no_enumeration_rows(v));
     let mut md = format!(
         "\n### Scale: refresh with N stored users (one session each)\n\n{conc:.0} connections, {:.0} s per point.\n\n\
          | users | seeded in | DB size | refresh req/s | p50 | p99 | errors |\n|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -357,6 +358,47 @@ fn write_path_rows(v: &Value) -> Vec<Row> {
         rows.push(
             Row::new(AREA, "A rate-limit check (one per Frontend API request)", cost("memory"))
                 .reference(format!("in the database: {} · {}", cost("sqlite"), cost("postgres"))),
+        );
+    }
+    rows
+}
+
+/// Addresses without an account against addresses with one, in the email-code sign-in and the password
+/// reset: the same answers, and — what these rows show — the same time, as ratios (unknown / known).
+fn no_enumeration_rows(v: &Value) -> Vec<Row> {
+    let ne = &v["no_enumeration"];
+    let mut rows = Vec::new();
+    if !ne.is_object() {
+        return rows;
+    }
+    for (key, what) in [("email_code", "email-code sign-in"), ("reset_password_email_code", "password reset")]
+    {
+        let (create, prepare) = (&ne[key]["create"], &ne[key]["prepare"]);
+        let within = |x: &Value| (0.8..=1.25).contains(&num(x, &["p50_ratio"]));
+        rows.push(
+            Row::new(
+                "Server",
+                format!("No enumeration, {what}: an unknown address against a known one (unknown / known)"),
+                format!(
+                    "sending the code: p50 {:.2}×, p99 {:.2}× · starting the sign-in: p50 {:.2}×, p99 {:.2}×",
+                    num(prepare, &["p50_ratio"]),
+                    num(prepare, &["p99_ratio"]),
+                    num(create, &["p50_ratio"]),
+                    num(create, &["p99_ratio"])
+                ),
+            )
+            .reference(format!(
+                "known: {} ({:.0} sends), start {}; unknown: {} ({:.0} sends), start {}; 4 connections alternating{}{}",
+                lat(&prepare["known"]),
+                num(&prepare["known"], &["requests"]),
+                lat(&create["known"]),
+                lat(&prepare["unknown"]),
+                num(&prepare["unknown"], &["requests"]),
+                lat(&create["unknown"]),
+                errs(&prepare["known"]),
+                errs(&prepare["unknown"])
+            ))
+            .budget("p50 within 0.8–1.25×", within(prepare) && within(create)),
         );
     }
     rows
