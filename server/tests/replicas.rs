@@ -315,8 +315,8 @@ fn key_rotation_while_both_replicas_run_keeps_every_token_verifiable() {
         stop.store(true, Ordering::Relaxed);
         let seen: Vec<(String, i64)> = clients.into_iter().flat_map(|c| c.join().unwrap().unwrap()).collect();
 
-        let sql = format!("SELECT active_from FROM signing_keys WHERE kid = '{new}'");
-        let active_from = block_on(db.scalar(Box::leak(sql.into_boxed_str())));
+        let active_from =
+            block_on(db.scalar_with("SELECT active_from FROM signing_keys WHERE kid = $1", &new));
         let (by_new, by_old): (Vec<_>, Vec<_>) = seen.iter().partition(|(kid, _)| *kid == new);
         assert!(!by_old.is_empty() && !by_new.is_empty(), "tokens of both keys: {seen:?}");
         // `iat` is whole seconds, rounded down.

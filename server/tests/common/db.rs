@@ -43,6 +43,20 @@ impl Db {
         config
     }
 
+    /// [`Db::scalar`] with one text parameter (`$1`).
+    pub async fn scalar_with(&self, sql: &'static str, param: &str) -> i64 {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut c = SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).bind(param).fetch_one(&mut c).await.unwrap()
+            }
+            Engine::Postgres => {
+                let mut c = PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).bind(param).fetch_one(&mut c).await.unwrap()
+            }
+        }
+    }
+
     /// One integer from a query on this database, past the store (`SELECT COUNT(*) FROM …`).
     pub async fn scalar(&self, sql: &'static str) -> i64 {
         match self.engine {
