@@ -1,6 +1,6 @@
 //! The verifier against tokens of a real `hallpass-server`: what it accepts, every refusal, and the
 //! JWKS cache's rules (counted through a loopback relay of the server's own JWKS, which can also play
-//! the server down).
+//! the server down), across a real signing-key rotation (`hallpass-server keys rotate`).
 
 mod common;
 
@@ -280,72 +280,100 @@ async fn authenticate_reads_the_bearer_token_then_the_session_cookie() {
     }
 }
 
-/// A loopback JWKS whose keys the test publishes, counting fetches.
-struct PublishedJwks {
-    url: String,
-    keys: Arc<std::sync::Mutex<Vec<Value>>>,
-    fetches: Arc<AtomicUsize>,
-}
-
-async fn published_jwks(keys: Vec<Value>) -> PublishedJwks {
-    let keys = Arc::new(std::sync::Mutex::new(keys));
-    let fetches = Arc::new(AtomicUsize::new(0));
-    let (k, f) = (keys.clone(), fetches.clone());
-    let app = axum::Router::new().route(
-        "/jwks",
-        axum::routing::get(move || {
-            let (k, f) = (k.clone(), f.clone());
-            async move {
-                f.fetch_add(1, Ordering::SeqCst);
-                let keys = k.lock().unwrap().clone();
-                axum::Json(json!({ "keys": keys }))
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    PublishedJwks { url, keys, fetches }
-}
-
-async fn jwks_keys(server: &TestServer) -> Vec<Value> {
+async fn jwks_kids(server: &TestServer) -> Vec<String> {
     let jwks: Value =
         reqwest::get(format!("{}/.well-known/jwks.json", server.url)).await.unwrap().json().await.unwrap();
-    jwks["keys"].as_array().unwrap().clone()
+    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
 }
 
-/// A signing-key rotation as the JWKS shows it: the old key alone, the new one beside it, then the
-/// new one alone. The keys are two real servers' (the second one's is the "new" key); the verifier
-/// checks no issuer, since each server names its own.
+/// Polls until `done` holds, for at most `secs` (the server picks key changes up within 5 s).
+async fn until(secs: u64, mut done: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    false
+}
+
+/// A real signing-key rotation (`hallpass-server keys rotate` against the running server's database,
+/// as an operator runs it): the old key alone, the new one published beside it before it signs, then
+/// signing, then the old one retired. The verifier reads the server's own JWKS through the counting
+/// relay.
 #[tokio::test]
 async fn a_rotated_signing_key_refetches_once_and_the_old_key_verifies_until_retired() {
-    let (old, new) = (TestServer::start(60), TestServer::start(60));
-    let (before, after) = (old.sign_up(ORIGIN).await, new.sign_up(ORIGIN).await);
-    let (before, after) = (before["jwt"].as_str().unwrap(), after["jwt"].as_str().unwrap());
-    assert_ne!(kid_of(before), kid_of(after));
-    let (old_keys, new_keys) = (jwks_keys(&old).await, jwks_keys(&new).await);
-    let jwks = published_jwks(old_keys.clone()).await;
+    let server = TestServer::start(60);
+    let before = server.sign_up(ORIGIN).await["jwt"].as_str().unwrap().to_owned();
+    let old_kid = kid_of(&before);
+    let relay = relay(&server.url).await;
     let options = JwksOptions { cooldown: Duration::ZERO, ..JwksOptions::default() };
-    let v = Verifier::jwks_url(&jwks.url, Http::new().unwrap(), options).build();
+    let v = Verifier::jwks_url(&relay.url, Http::new().unwrap(), options).issuer(server.url.clone()).build();
+    v.verify(&before).await.expect("the old key");
+    assert_eq!(relay.fetches.load(Ordering::SeqCst), 1);
 
-    v.verify(before).await.expect("the old key");
-    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 1);
-    assert!(matches!(v.verify(after).await, Err(Error::KidMismatch(_))), "not published yet");
-    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 2);
-    // Published beside the old key: the new kid refetches at once, though the cache is fresh.
-    *jwks.keys.lock().unwrap() = [old_keys.clone(), new_keys.clone()].concat();
-    v.verify(after).await.expect("the new key, after a refetch");
-    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 3);
-    for token in [before, after, before, after] {
+    let printed = server.keys(&["rotate", "--delay-secs", "10"]);
+    let new_kid = printed
+        .split("New signing key ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_kid, old_kid);
+    // Published before it signs; the old key still signs meanwhile, verified from the cache.
+    assert!(
+        until(30, async || jwks_kids(&server).await.contains(&new_kid)).await,
+        "the new key is published"
+    );
+    let meanwhile = server.sign_up(ORIGIN).await["jwt"].as_str().unwrap().to_owned();
+    assert_eq!(kid_of(&meanwhile), old_kid, "the new key waits for its time");
+    v.verify(&meanwhile).await.expect("the old key, from the cache");
+    assert_eq!(relay.fetches.load(Ordering::SeqCst), 1);
+
+    // Signing: the new kid refetches at once, though the cache is fresh; then both keys verify from it.
+    let mut after = String::new();
+    let signed = until(40, async || {
+        after = server.sign_up(ORIGIN).await["jwt"].as_str().unwrap().to_owned();
+        kid_of(&after) == new_kid
+    })
+    .await;
+    assert!(signed, "the new key signs after its delay");
+    v.verify(&after).await.expect("the new key, after a refetch");
+    assert_eq!(relay.fetches.load(Ordering::SeqCst), 2);
+    for token in [&before, &after, &before, &after] {
         v.verify(token).await.expect("both keys, from the cache");
     }
-    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 3);
+    assert_eq!(relay.fetches.load(Ordering::SeqCst), 2);
 
-    // The old key retired: a cache past its max age refetches and refuses the old key's tokens.
+    // The old key retired. Housekeeping retires it once no token it signed can still be valid (its
+    // lease plus five minutes of skew); the test does now what that sweep does then.
+    retire(&server, &old_kid).await;
+    assert!(
+        until(30, async || !jwks_kids(&server).await.contains(&old_kid)).await,
+        "the old key leaves the JWKS"
+    );
+    // A cache past its max age refetches and refuses the old key's tokens; the cache above, still
+    // fresh, keeps verifying them until it refetches.
     let stale = JwksOptions { max_age: Duration::ZERO, cooldown: Duration::ZERO, ..JwksOptions::default() };
-    let v = Verifier::jwks_url(&jwks.url, Http::new().unwrap(), stale).build();
-    v.verify(before).await.expect("still published");
-    *jwks.keys.lock().unwrap() = new_keys;
-    assert!(matches!(v.verify(before).await, Err(Error::KidMismatch(_))), "retired");
-    v.verify(after).await.expect("the new key");
+    let fresh =
+        Verifier::jwks_url(&relay.url, Http::new().unwrap(), stale).issuer(server.url.clone()).build();
+    assert!(matches!(fresh.verify(&before).await, Err(Error::KidMismatch(_))), "retired");
+    fresh.verify(&after).await.expect("the new key");
+    v.verify(&before).await.expect("a cache within its max age keeps the keys it has");
+}
+
+/// What housekeeping's retirement writes for `kid` (the key leaves the JWKS, its private key erased).
+async fn retire(server: &TestServer, kid: &str) {
+    use sqlx::Connection as _;
+    let mut db = sqlx::SqliteConnection::connect(&server.database_url).await.unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+    let n = sqlx::query("UPDATE signing_keys SET retired_at = $1, private_key = '' WHERE kid = $2")
+        .bind(now)
+        .bind(kid)
+        .execute(&mut db)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
 }

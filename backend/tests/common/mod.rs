@@ -15,6 +15,8 @@ pub struct TestServer {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     pub secret_key: String,
+    /// Its database (`sqlite://…`), for `hallpass-server keys …` beside it.
+    pub database_url: String,
 }
 
 impl Drop for TestServer {
@@ -55,6 +57,7 @@ impl TestServer {
     pub fn start(token_secs: u32) -> TestServer {
         let dir = tempfile::tempdir().expect("a temp dir");
         let ready = dir.path().join("ready.json");
+        let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display());
         let mut command = Command::new(binary());
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("HALLPASS_")) {
             command.env_remove(key);
@@ -63,7 +66,7 @@ impl TestServer {
             .args(["--addr", "127.0.0.1:0", "--ready-file"])
             .arg(&ready)
             .arg("--database-url")
-            .arg(format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display()))
+            .arg(&database_url)
             .args(["--token-lifetime-secs", &token_secs.to_string(), "--disable-rate-limits"])
             .args(["--argon2-memory-kib", "1024", "--argon2-iterations", "1"])
             // The webhook test's receiver listens on loopback.
@@ -73,7 +76,8 @@ impl TestServer {
             .spawn()
             .expect("starting hallpass-server");
         // Owned by the guard from here on: dropped (killed and reaped) on any panic below.
-        let mut server = TestServer { child, _dir: dir, url: String::new(), secret_key: String::new() };
+        let mut server =
+            TestServer { child, _dir: dir, url: String::new(), secret_key: String::new(), database_url };
         let deadline = Instant::now() + Duration::from_secs(60);
         while server.url.is_empty() {
             if let Ok(text) = std::fs::read_to_string(&ready) {
@@ -86,6 +90,24 @@ impl TestServer {
             }
         }
         server
+    }
+
+    /// `hallpass-server keys <args>` on this server's database while it runs, as an operator would:
+    /// what it printed. Panics when it fails.
+    pub fn keys(&self, args: &[&str]) -> String {
+        let mut command = Command::new(binary());
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("HALLPASS_")) {
+            command.env_remove(key);
+        }
+        let out = command
+            .env("HALLPASS_DATABASE_URL", &self.database_url)
+            .arg("keys")
+            .args(args)
+            .output()
+            .expect("hallpass-server keys");
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "keys {args:?}: {printed}{}", String::from_utf8_lossy(&out.stderr));
+        printed
     }
 
     /// A new user signed up from a page of `origin`: the answer (`user`, `session`, `jwt`, …).
