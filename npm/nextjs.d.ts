@@ -5,6 +5,7 @@ import type { HallpassOptions } from "./index.js";
 import type { UseAuthReturn } from "./index.js";
 
 export { Protect, SignedIn, SignedOut, useAuthState, useHallpass, useSession, useUser } from "./react.js";
+export { SignIn, SignUp, UserButton, OrganizationSwitcher, CreateOrganization, OrganizationProfile } from "./react.js";
 export type { ProtectProps, UseSessionReturn } from "./react.js";
 
 /** Each member of `UseAuthReturn` with a `signOut` that also takes Clerk's `{ redirectUrl }`. */
@@ -20,7 +21,12 @@ export type NextUseAuthReturn = UseAuthReturn extends infer T
 /** hallpass/react's `useAuth()`, whose `signOut` also takes Clerk's `{ redirectUrl }`. */
 export function useAuth(): NextUseAuthReturn;
 
-export type HallpassProviderProps = Partial<HallpassOptions> & { children?: ReactNode };
+export type HallpassProviderProps = Partial<HallpassOptions> & {
+  children?: ReactNode;
+  /** The drop-in components' appearance and strings (see hallpass/react). */
+  appearance?: import("./ui.js").Appearance;
+  localization?: import("./ui.js").Localization;
+};
 
 /**
  * For `app/layout.tsx`. On the server it reads `HALLPASS_PUBLISHABLE_KEY` (or `HALLPASS_FRONTEND_API`)

@@ -22,11 +22,25 @@ import type {
   OrganizationResource,
   PageParams,
 } from "./organizations.js";
+import type {
+  Appearance,
+  CreateOrganizationProps,
+  Localization,
+  OrganizationProfileProps,
+  OrganizationSwitcherProps,
+  SignInProps,
+  SignUpProps,
+  UserButtonProps,
+} from "./ui.js";
 
 export type HallpassProviderProps = HallpassOptions & {
   children?: ReactNode;
   /** An instance the app already loaded; the options are then ignored. */
   client?: Hallpass;
+  /** The drop-in components' appearance, for every one below (a component's own wins). */
+  appearance?: Appearance;
+  /** The drop-in components' strings (`frFR` from `hallpass/localizations`, or overrides). */
+  localization?: Localization;
 };
 
 /**
@@ -142,3 +156,16 @@ export interface UseOrganizationListReturn {
 export function useOrganizationList(params?: UseOrganizationListParams): UseOrganizationListReturn;
 
 export type { GetTokenOptions };
+
+/** Clerk's `<SignIn>`, over hallpass/ui's `<hallpass-sign-in>` (loaded when it first renders). */
+export function SignIn(props: SignInProps): ReactNode;
+/** Clerk's `<SignUp>`, over hallpass/ui's `<hallpass-sign-up>`. */
+export function SignUp(props: SignUpProps): ReactNode;
+/** Clerk's `<UserButton>`, over hallpass/ui's `<hallpass-user-button>`. */
+export function UserButton(props: UserButtonProps): ReactNode;
+/** Clerk's `<OrganizationSwitcher>`, over hallpass/ui's `<hallpass-organization-switcher>`. */
+export function OrganizationSwitcher(props: OrganizationSwitcherProps): ReactNode;
+/** Clerk's `<CreateOrganization>`, over hallpass/ui's `<hallpass-create-organization>`. */
+export function CreateOrganization(props: CreateOrganizationProps): ReactNode;
+/** Clerk's `<OrganizationProfile>`, over hallpass/ui's `<hallpass-organization-profile>`. */
+export function OrganizationProfile(props: OrganizationProfileProps): ReactNode;

@@ -4,7 +4,7 @@
 // One client per set of options for the whole page: `<HallpassProvider>` takes its instance from a
 // module-level cache keyed by the options, so StrictMode's double render and double mount (and two
 // providers with the same options) share one `Hallpass.load()`.
-import { createContext, createElement, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { Hallpass } from "./index.js";
 import { getOrganization, getOrganizationInvitations, getOrganizationMemberships } from "./organizations.js";
 
@@ -45,9 +45,10 @@ const Context = createContext(null);
 
 /**
  * Makes one Hallpass client available to the hooks below it. Takes the options of
- * `Hallpass.load` as props (`frontendApi` or `publishableKey`, `storage`, …), or a loaded `client`.
+ * `Hallpass.load` as props (`frontendApi` or `publishableKey`, `storage`, …), or a loaded `client`;
+ * `appearance` and `localization` apply to every drop-in component below it (`<SignIn>`, …).
  */
-export function HallpassProvider({ children, client, ...options }) {
+export function HallpassProvider({ children, client, appearance, localization, ...options }) {
   const key = JSON.stringify(options);
   // `key` stands for `options`, whose object is new on every render.
   // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -72,7 +73,7 @@ export function HallpassProvider({ children, client, ...options }) {
   // Invalid options are a programming error: let the nearest error boundary show it.
   if (current && loaded.error) throw loaded.error;
   const hp = current ? loaded.hp : (client ?? null);
-  const value = useMemo(() => ({ hp, pending }), [hp, pending]);
+  const value = useMemo(() => ({ hp, pending, appearance, localization }), [hp, pending, appearance, localization]);
   return createElement(Context.Provider, { value }, children);
 }
 
@@ -323,3 +324,48 @@ export function useOrganizationList(params) {
     userInvitations,
   };
 }
+
+// The drop-in components: thin wrappers over hallpass/ui's custom elements (one implementation), which
+// is loaded — a separate file, outside the headless budget — when the first of them renders. Each
+// renders a `<div style="display: contents">` and mounts the element in it with its props and the
+// provider's client, appearance and localization (the component's own `appearance` wins). Marked
+// pure, so an app that renders none of them bundles none of this (nor the `import()`).
+
+let ui = null;
+const loadUi = () => (ui ??= import("./ui.js"));
+
+function dropIn(mountName, displayName) {
+  function Component(props) {
+    const { hp, appearance, localization } = useContextOrThrow(displayName);
+    const ref = useRef(null);
+    const [module, setModule] = useState(null);
+    useEffect(() => {
+      const node = ref.current;
+      let live = true;
+      loadUi().then((m) => live && setModule(m));
+      return () => {
+        live = false;
+        node?.replaceChildren();
+      };
+    }, []);
+    useEffect(() => {
+      if (module && hp && ref.current) module[mountName](ref.current, props, { client: hp, appearance, localization });
+    });
+    return createElement("div", { ref, style: { display: "contents" } });
+  }
+  Component.displayName = displayName;
+  return Component;
+}
+
+/** Clerk's `<SignIn>`: `forceRedirectUrl`, `fallbackRedirectUrl`, `signUpUrl`, `appearance`, … */
+export const SignIn = /* @__PURE__ */ dropIn("mountSignIn", "SignIn");
+/** Clerk's `<SignUp>`: `forceRedirectUrl`, `fallbackRedirectUrl`, `signInUrl`, `unsafeMetadata`, `appearance`, … */
+export const SignUp = /* @__PURE__ */ dropIn("mountSignUp", "SignUp");
+/** Clerk's `<UserButton>`: `afterSignOutUrl`, `userProfileUrl`, `showName`, `appearance`. */
+export const UserButton = /* @__PURE__ */ dropIn("mountUserButton", "UserButton");
+/** Clerk's `<OrganizationSwitcher>`: `hidePersonal`, `afterSelectOrganizationUrl`, `afterCreateOrganizationUrl`, `appearance`. */
+export const OrganizationSwitcher = /* @__PURE__ */ dropIn("mountOrganizationSwitcher", "OrganizationSwitcher");
+/** Clerk's `<CreateOrganization>`: `afterCreateOrganizationUrl`, `appearance`. */
+export const CreateOrganization = /* @__PURE__ */ dropIn("mountCreateOrganization", "CreateOrganization");
+/** Clerk's `<OrganizationProfile>`: `afterLeaveOrganizationUrl`, `appearance`. */
+export const OrganizationProfile = /* @__PURE__ */ dropIn("mountOrganizationProfile", "OrganizationProfile");

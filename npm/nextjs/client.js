@@ -6,10 +6,16 @@
 import { createElement, useEffect, useMemo, useRef } from "react";
 import { useRouter } from "next/navigation";
 import {
+  CreateOrganization,
   HallpassProvider as ReactProvider,
+  OrganizationProfile,
+  OrganizationSwitcher,
   Protect,
   SignedIn,
   SignedOut,
+  SignIn,
+  SignUp,
+  UserButton,
   useAuth as useReactAuth,
   useAuthState,
   useHallpass,
@@ -66,3 +72,4 @@ export function HallpassProvider({ children, ...options }) {
 }
 
 export { Protect, SignedIn, SignedOut, useAuthState, useHallpass, useSession, useUser };
+export { SignIn, SignUp, UserButton, OrganizationSwitcher, CreateOrganization, OrganizationProfile };

@@ -7,10 +7,16 @@ import { headers } from "next/headers";
 
 import { envOptions } from "../server/env.js";
 import {
+  CreateOrganization,
   HallpassProvider as ClientProvider,
+  OrganizationProfile,
+  OrganizationSwitcher,
   Protect,
   SignedIn,
   SignedOut,
+  SignIn,
+  SignUp,
+  UserButton,
   useAuth,
   useAuthState,
   useHallpass,
@@ -38,3 +44,4 @@ export async function HallpassProvider({ children, ...props }) {
 }
 
 export { Protect, SignedIn, SignedOut, useAuth, useAuthState, useHallpass, useSession, useUser };
+export { SignIn, SignUp, UserButton, OrganizationSwitcher, CreateOrganization, OrganizationProfile };

@@ -1,6 +1,7 @@
 // hallpass/react in real Chromium: a page bundled with esbuild from the package in pkg/npm and React 19
 // from npm, under StrictMode. The hooks re-render on sign-in and sign-out, <SignedIn>/<SignedOut> and
-// <Protect> show and hide their content, and the double mount makes one client. To run it against
+// <Protect> show and hide their content, the double mount makes one client, and the drop-in
+// components (<SignUp>, <UserButton>, <OrganizationSwitcher>) work with the provider's appearance. To run it against
 // another React (e.g. 18), point HALLPASS_REACT_MODULES at a node_modules folder holding react and
 // react-dom: `HALLPASS_REACT_MODULES=/tmp/r18/node_modules HALLPASS_E2E=react cargo xtask test browser`.
 import { test, before, after } from "node:test";
@@ -136,6 +137,37 @@ test("useOrganization, useOrganizationList and <Protect role/permission> follow 
   await until("org", "personal");
   assert.equal(await present(page, "admin"), false);
   assert.equal(await present(page, "manage"), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("drop-in components: <SignUp> signs up, <UserButton> signs out, <OrganizationSwitcher> shows the account; the provider's appearance and the component's", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(`${site.origin}/target/tmp/react-page/index.html?api=${encodeURIComponent(api)}`);
+  const button = page.locator("hallpass-sign-up .hp-formButtonPrimary");
+  await button.waitFor();
+  assert.equal(await button.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(4, 5, 6)", "<SignUp appearance> wins");
+  assert.equal(await page.locator("hallpass-sign-up").count(), 1, "one element under StrictMode");
+  await page.getByLabel("First name").fill("Ada");
+  await page.getByLabel("Email address").fill(uniqueEmail("react-ui"));
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await button.click();
+  await page.locator("#signed-in").waitFor();
+  const trigger = page.locator(".hp-userButtonTrigger");
+  await trigger.waitFor();
+  assert.equal(await page.locator("hallpass-sign-up").count(), 0, "unmounted with <SignedOut>");
+  assert.ok((await trigger.getAttribute("class")).split(" ").includes("app-trigger"), "the provider's element class");
+  assert.equal(await page.locator(".hp-userButtonAvatarBox").evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(1, 2, 3)",
+    "the provider's variable");
+  assert.equal(await page.locator(".hp-organizationSwitcherTrigger .hp-srOnly").textContent(),
+    "Switch organization, currently Personal account");
+  await trigger.click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#signed-out").waitFor();
+  await page.locator("hallpass-sign-up .hp-formButtonPrimary").waitFor();
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,7 +1,9 @@
 //! The npm package `hallpass`, assembled in `pkg/npm/` at the end of `cargo xtask build`: the `--target
 //! web` build (wasm-opt'd, names minified) plus the hand-written files in `npm/` (the auto-initialising
-//! entry, `hallpass/react`, their `.d.ts`, the README and the `package.json` template). The folder is
-//! what `npm publish` would upload, and what the packaging test packs and installs into a Vite app.
+//! entry, `hallpass/react`, their `.d.ts`, the README and the `package.json` template), and the drop-in
+//! UI (`hallpass/ui`, `hallpass/localizations`) bundled from `npm/ui/` and minified, with its own
+//! budget. The folder is what `npm publish` would upload, and what the packaging test packs and
+//! installs into a Vite app.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use crate::util::{Result, cmd, exec, gzip_size, root, tmp_dir};
 /// Files of `pkg/web` that go into the package.
 const FROM_WASM_PACK: [&str; 3] = ["hallpass.js", "hallpass.d.ts", "hallpass_bg.wasm"];
 /// Hand-written files of `npm/` copied as they are.
-const FROM_NPM: [&str; 13] = [
+const FROM_NPM: [&str; 17] = [
     "index.js",
     "index.d.ts",
     "react.js",
@@ -24,8 +26,18 @@ const FROM_NPM: [&str; 13] = [
     "handshake.js",
     "organizations.js",
     "organizations.d.ts",
+    "ui.d.ts",
+    "themes.js",
+    "themes.d.ts",
+    "localizations.d.ts",
     "README.md",
 ];
+/// Entries bundled from `npm/<name>` and the modules of `npm/ui/` into one minified file each; the
+/// SDK and hallpass/organizations stay the package's own files (`./index.js`, `./organizations.js`).
+const BUNDLED: [&str; 2] = ["ui.js", "localizations.js"];
+
+/// The drop-in UI's budget (`hallpass/ui` minified, gzip -9), on top of the headless SDK's.
+pub const UI_BUDGET_GZ: u64 = 25 * 1024;
 /// Hand-written folders of `npm/` copied whole: the modules of the server-side entries.
 const FROM_NPM_DIRS: [&str; 2] = ["server", "nextjs"];
 
@@ -54,6 +66,16 @@ pub fn assemble() -> Result {
     }
     for name in FROM_NPM_DIRS {
         copy_dir(&npm.join(name), &out.join(name))?;
+    }
+    for name in BUNDLED {
+        exec(
+            cmd("esbuild")
+                .arg(npm.join(name))
+                .args(["--bundle", "--minify", "--format=esm", "--log-level=error"])
+                .args(["--external:./index.js", "--external:./organizations.js"])
+                .arg(format!("--outfile={}", out.join(name).display())),
+            "esbuild --bundle --minify (the drop-in UI)",
+        )?;
     }
     copy(&root().join("LICENSE"), &out.join("LICENSE"))?;
     write_handshake_assets(&out)?;
@@ -149,6 +171,16 @@ fn js_files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// The size of `hallpass/ui` in the package (minified by the build), gzip -9, or an error when it is
+/// over [`UI_BUDGET_GZ`].
+pub fn check_ui_budget() -> Result<u64> {
+    let size = gzip_size(&dir().join("ui.js"))?;
+    if size > UI_BUDGET_GZ {
+        return Err(format!("hallpass/ui is {size} bytes gzip, over its budget of {UI_BUDGET_GZ} bytes"));
+    }
+    Ok(size)
+}
+
 fn copy(from: &Path, to: &Path) -> Result {
     fs::copy(from, to).map(|_| ()).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }
@@ -193,7 +225,7 @@ fn print_sizes(out: &Path) -> Result {
     println!();
     println!("package: pkg/npm ({} unpacked)", kib(total));
     // The opt-in entries are outside the headless budget: printed so that their cost stays visible.
-    for name in ["index.js", "react.js", "organizations.js"] {
+    for name in ["index.js", "react.js", "organizations.js", "ui.js"] {
         let min = tmp.join(name);
         // Only this file: the glue and React are bundled (and measured) elsewhere.
         exec(

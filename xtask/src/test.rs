@@ -3,8 +3,9 @@
 //! Order: the cheap checks first (fmt, clippy), then native tests of the whole workspace, then the
 //! browser suites (`tests/*.rs`) with wasm-pack in real headless Chromium, then the release package's
 //! end-to-end suites — and the size of that release build against its budget
-//! ([`crate::build::BUDGET_GZ`]). Every step runs even after a failure, so one run shows everything
-//! that is wrong; the exit code is non-zero if any failed.
+//! ([`crate::build::BUDGET_GZ`]), and the drop-in UI's against its own
+//! ([`crate::package::UI_BUDGET_GZ`]). Every step runs even after a failure, so one run shows
+//! everything that is wrong; the exit code is non-zero if any failed.
 //!
 //! The server's tests run each database test on SQLite and on PostgreSQL: one throwaway cluster
 //! (`temp-postgres`) serves the whole run through `HALLPASS_TEST_POSTGRES_URL`, and
@@ -30,7 +31,11 @@ pub fn run(only: Option<&str>) -> Result {
                 _ => e2e_suites(&tmp, None)?,
             };
             println!("{} passed, {} failed", counts.passed, counts.failed);
-            return if selection == "wasm" { Ok(()) } else { crate::build::check_budget().map(|_| ()) };
+            if selection == "wasm" {
+                return Ok(());
+            }
+            crate::build::check_budget()?;
+            return crate::package::check_ui_budget().map(|_| ());
         }
         Some(other) => return Err(format!("unknown test selection `{other}` (known: browser, wasm, e2e)")),
     }
@@ -102,6 +107,17 @@ pub fn run(only: Option<&str>) -> Result {
         Err(_) => "SDK size not measured".to_owned(),
     };
     record("size budget", size.map(|_| ()));
+    // The drop-in UI's own budget, on the package the same build assembled.
+    let ui = if crate::build::built_since(started) {
+        crate::package::check_ui_budget()
+    } else {
+        Err("the release build did not run".to_owned())
+    };
+    let size_text = match &ui {
+        Ok(bytes) => format!("{size_text}, UI {bytes} of {} bytes gzip", crate::package::UI_BUDGET_GZ),
+        Err(_) => format!("{size_text}, UI size not measured"),
+    };
+    record("UI size budget", ui.map(|_| ()));
 
     let mut total = native_counts;
     total.add(browser_counts);

@@ -88,6 +88,7 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     // The npm package: its auto-initialising entry, and `hallpass/react` with React external.
     let npm = crate::package::dir();
     let mut react_total = None;
+    let mut ui_size = None;
     if npm.join("react.js").is_file() && npm.join("index.js").is_file() {
         let entry_min = dir.join("npm-entry.min.js");
         bundle(&npm.join("index.js"), &entry_min, &[])?;
@@ -132,6 +133,13 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
             );
             data["organizations"] = orgs.json();
         }
+        // The drop-in UI (`hallpass/ui`, as the package ships it: bundled and minified by the build),
+        // loaded only when an app renders a component; Clerk's beside it once the peers are measured.
+        if npm.join("ui.js").is_file() {
+            let ui = measure(&[&npm.join("ui.js")])?;
+            data["ui"] = ui.json();
+            ui_size = Some(ui);
+        }
         react_total = Some(react);
     } else {
         rows.push(Row::new(AREA, "With the React adapter", "not built yet (no pkg/npm/react.js)"));
@@ -142,11 +150,17 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     match anchors(mode) {
         Ok(peers) => {
             let (peer_rows, table) = peer_table(&peers, headless, react_total);
+            if let Some(ui) = ui_size {
+                rows.push(ui_row(ui, &peers));
+            }
             rows.extend(peer_rows);
             md.push_str(&table);
             data["peers"] = peers;
         }
         Err(e) => {
+            if let Some(ui) = ui_size {
+                rows.push(ui_row(ui, &Value::Null));
+            }
             rows.push(Row::new(AREA, "Peers (anchor-sizes)", format!("not measured: {e}")));
             data["peers"] = json!({"error": e});
         }
@@ -184,6 +198,30 @@ pub fn run(mode: Mode) -> Result<(Vec<Row>, Value)> {
     data["markdown"] = json!(md);
     data["benchmarks_md"] = json!(md.split("\n### Where").next().unwrap_or_default());
     Ok((rows, data))
+}
+
+/// The drop-in UI's row: its size beside Clerk's UI — the lazy chunks of `clerk.browser.js` (the
+/// components, loaded when the first one renders), from the peers' run.
+fn ui_row(ui: Size, peers: &Value) -> Row {
+    let clerk = peers["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"] == "clerk-cdn")
+        .map(|p| super::num(p, &["lazy", "gz"]));
+    let reference = match clerk {
+        Some(gz) if gz > 0.0 => {
+            format!("Clerk's UI (clerk.browser.js's lazy chunks) {} gzip; ratio {:.3}×", kib(gz), ui.gz / gz)
+        }
+        _ => "Clerk's UI not measured".to_owned(),
+    };
+    Row::new(
+        AREA,
+        "Drop-in UI `hallpass/ui` (custom elements; on top of the SDK, loaded on first render)",
+        ui.text(),
+    )
+    .reference(reference)
+    .budget("≤ 25 KiB gzip", ui.gz <= crate::package::UI_BUDGET_GZ as f64)
 }
 
 /// The peers' sizes: `bench/anchor-sizes/measure.sh` installs their pinned versions from its lock file

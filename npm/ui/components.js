@@ -1,0 +1,117 @@
+// The custom elements: `<hallpass-sign-in>`, `<hallpass-sign-up>`, `<hallpass-user-button>`,
+// `<hallpass-organization-switcher>`, `<hallpass-create-organization>`,
+// `<hallpass-organization-profile>`, each a `HallpassElement` around its view, and the imperative
+// `mount…` / `unmount…` pairs of Clerk's (`mountSignIn(node, props)`), which React's components use.
+
+import { environment } from "./context.js";
+import { createOrganizationView } from "./create-organization.js";
+import { HallpassElement } from "./element.js";
+import { organizationProfileView } from "./organization-profile.js";
+import { organizationSwitcherView } from "./organization-switcher.js";
+import { signInView } from "./sign-in.js";
+import { signUpView } from "./sign-up.js";
+import { userButtonView } from "./user-button.js";
+
+/** Sign-in and sign-up share one element kind: each can switch to the other in place. */
+class AuthForm extends HallpassElement {
+  view = null;
+  async prepare(hp) {
+    this.env = await environment(hp);
+  }
+  /** Forms keep what was typed: the auth state changing does not redraw them. */
+  authChanged() {}
+  render(hp, props) {
+    if (!this.env) return this.loading(); // the client is there, the settings not yet
+    this.applicationName = this.env.instance_name;
+    const switchTo = (view) => {
+      this.view = view;
+      this.refresh();
+    };
+    const view = this.view ?? this.constructor.initialView;
+    return (view === "signIn" ? signInView : signUpView)(this, hp, props, this.env, switchTo);
+  }
+}
+
+export class SignIn extends AuthForm {
+  static initialView = "signIn";
+}
+
+export class SignUp extends AuthForm {
+  static initialView = "signUp";
+}
+
+export class UserButton extends HallpassElement {
+  render(hp, props) {
+    this.menu?.release();
+    return userButtonView(this, hp, props);
+  }
+  closed() {
+    this.menu?.release();
+  }
+}
+
+export class OrganizationSwitcher extends HallpassElement {
+  render(hp, props) {
+    this.menu?.release();
+    return organizationSwitcherView(this, hp, props);
+  }
+  closed() {
+    this.menu?.release();
+  }
+}
+
+export class CreateOrganization extends HallpassElement {
+  /** Drawn again only when signing in or out: what was typed is kept. */
+  authChanged() {
+    const signedIn = this.hp.useAuth().isSignedIn;
+    if (signedIn !== this.signedIn) this.refresh();
+  }
+  render(hp, props) {
+    this.signedIn = hp.useAuth().isSignedIn;
+    return createOrganizationView(this, hp, props);
+  }
+}
+
+export class OrganizationProfile extends HallpassElement {
+  render(hp, props) {
+    return organizationProfileView(this, hp, props);
+  }
+}
+
+/** Tag → class. */
+export const ELEMENTS = {
+  "hallpass-sign-in": SignIn,
+  "hallpass-sign-up": SignUp,
+  "hallpass-user-button": UserButton,
+  "hallpass-organization-switcher": OrganizationSwitcher,
+  "hallpass-create-organization": CreateOrganization,
+  "hallpass-organization-profile": OrganizationProfile,
+};
+
+/** Defines every element not yet defined (a second copy of the entry on the page defines nothing). */
+export function defineAll(organizations) {
+  HallpassElement.prototype.organizations = organizations;
+  for (const [tag, cls] of Object.entries(ELEMENTS)) if (!customElements.get(tag)) customElements.define(tag, cls);
+}
+
+/**
+ * `mount(tag)`: `(node, props, provider?) => element` renders the component into `node` (replacing
+ * its content) with `props`; mounting again into the same node updates the props. `provider`
+ * (`{ client, appearance, localization }`) stands in for the page's defaults, as React's provider does.
+ */
+export const mount = (tag) => (node, props, provider) => {
+  let el = node.firstElementChild;
+  if (el?.localName !== tag) {
+    el = document.createElement(tag);
+    el.props = props ?? {};
+    if (provider) el.provider = provider;
+    node.replaceChildren(el);
+  } else {
+    if (provider) el.provider = provider;
+    el.props = props ?? {};
+  }
+  return el;
+};
+
+/** `unmount(node)`: removes what `mount…` put there. */
+export const unmount = (node) => node.replaceChildren();

@@ -1,0 +1,153 @@
+// The base of every component: a custom element that renders into itself (light DOM, see
+// appearance.js), finds its client (context.js), follows the auth state, and re-renders when its
+// props, its provider or the page's defaults change — keeping what the user typed and where the focus was.
+
+import { applyVariables, dress, resolve } from "./appearance.js";
+import { clientFor, live, providerOf } from "./context.js";
+import { h } from "./dom.js";
+import { errorText, translator } from "./localize.js";
+import { ensureStyles } from "./styles.js";
+
+/** Attributes that configure the client rather than the component. */
+const CLIENT_ATTRIBUTES = new Set(["frontend-api", "publishable-key", "class", "style", "id", "lang"]);
+
+export class HallpassElement extends HTMLElement {
+  #props = {};
+  #provider = null;
+  #unsubscribe = null;
+  #started = false;
+  #hostClasses = [];
+  #ownLang = false;
+  /** The loaded client, once there is one. */
+  hp = null;
+  /** A failure to load the client or the instance's settings, shown in place of the component. */
+  failure = null;
+
+  /** Props as Clerk's components take them (`appearance`, `forceRedirectUrl`, `afterSignOutUrl`, …). */
+  get props() {
+    const fromAttributes = {};
+    // `after-sign-out-url="/"` is `afterSignOutUrl: "/"`; a bare `hide-personal` is `hidePersonal: true`.
+    for (const { name, value } of this.attributes)
+      if (!CLIENT_ATTRIBUTES.has(name))
+        fromAttributes[name.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = value === "" ? true : value === "false" ? false : value;
+    return { ...fromAttributes, ...this.#props };
+  }
+  set props(value) {
+    this.#props = value && typeof value === "object" ? value : {};
+    this.refresh();
+  }
+
+  /** The provider level (`{ client, appearance, localization }`), when not the page's defaults. */
+  get provider() {
+    return this.#provider;
+  }
+  set provider(value) {
+    this.#provider = value ?? null;
+    this.refresh();
+  }
+
+  connectedCallback() {
+    live.add(this);
+    if (this.#started) return;
+    this.#started = true;
+    this.#start();
+  }
+
+  /** Finds the client and what the component needs from the server; again after a failure (Retry). */
+  #start() {
+    this.failure = null;
+    this.refresh();
+    clientFor(this).then(
+      async (hp) => {
+        this.hp = hp;
+        if (!this.isConnected) return;
+        this.#unsubscribe ??= hp.addListener(() => this.authChanged());
+        try {
+          await this.prepare?.(hp);
+        } catch (error) {
+          this.failure = error;
+        }
+        this.refresh();
+      },
+      (error) => {
+        this.failure = error;
+        this.refresh();
+      },
+    );
+  }
+
+  disconnectedCallback() {
+    live.delete(this);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#started = false;
+    this.closed?.();
+  }
+
+  /** The auth state changed: components that show it re-render (forms do not, so typing is kept). */
+  authChanged() {
+    this.refresh();
+  }
+
+  /** Re-renders with the current props, provider and defaults. */
+  refresh() {
+    if (!this.isConnected) return;
+    const provider = providerOf(this);
+    const props = this.props;
+    this.look = resolve(provider.appearance, props.appearance);
+    this.t = translator(provider.localization, props.localization);
+    ensureStyles(this.ownerDocument, this.look.cssLayerName);
+    this.#dressHost();
+    const kept = this.#typed();
+    const body = this.hp === null && this.failure === null ? this.loading() : this.failure ? this.broken() : this.render(this.hp, props);
+    this.replaceChildren(...[body].flat().filter(Boolean));
+    this.#restore(kept);
+  }
+
+  /**
+   * A part: `h(tag, attrs, …children)` with the part's class and the app's `elements` for it. (Not
+   * called `part`: that is the element's own `part` attribute. Nor is any state of a component named
+   * after an `HTMLElement` property — `popover` was, and made the component a popover.)
+   */
+  node(name, tag, attrs, ...children) {
+    return dress(h(tag, attrs, ...children), name, this.look.elements);
+  }
+
+  loading() {
+    return this.node("loading", "p", { class: "hp-formFieldHintText", "aria-busy": "true" }, this.t("loading"));
+  }
+
+  /** The failure, and a way to try again (the server may be back). */
+  broken() {
+    const retry = this.node("formButtonReset", "button", { type: "button", "data-focus-key": "retry" }, this.t("formButtonRetry"));
+    retry.addEventListener("click", () => this.#start());
+    return [this.node("alert", "p", { role: "alert" }, errorText(this.t, this.failure)), retry];
+  }
+
+  #dressHost() {
+    for (const c of this.#hostClasses) this.classList.remove(c);
+    const before = new Set(this.classList);
+    dress(this, "rootBox", this.look.elements);
+    if (this.look.layout.animations !== false) this.classList.add("hp-animated");
+    this.#hostClasses = [...this.classList].filter((c) => !before.has(c));
+    applyVariables(this, this.look.variables);
+    // The strings' language, for screen readers — unless the app set the element's own `lang`.
+    if (this.#ownLang || !this.hasAttribute("lang")) {
+      this.#ownLang = true;
+      this.setAttribute("lang", this.t.locale.split("-")[0]);
+    }
+  }
+
+  /** The values of named inputs and the focused one, to survive a re-render. */
+  #typed() {
+    const values = {};
+    for (const input of this.querySelectorAll("input[name], select[name]")) values[input.name] = input.value;
+    const active = this.contains(document.activeElement) ? document.activeElement : null;
+    return { values, focus: active?.getAttribute("name") ?? active?.dataset.focusKey ?? null };
+  }
+
+  #restore({ values, focus }) {
+    for (const input of this.querySelectorAll("input[name], select[name]")) if (input.name in values) input.value = values[input.name];
+    if (focus !== null) this.querySelector(`[name="${CSS.escape(focus)}"], [data-focus-key="${CSS.escape(focus)}"]`)?.focus();
+  }
+}

@@ -1,0 +1,616 @@
+// hallpass/ui in real Chromium against the real server: the drop-in components as a plain page uses
+// them (fixtures/ui.html), from the release package. Sign up, sign in, a wrong password on its
+// field, sign out from the user button, organizations created and switched through the switcher and
+// created with <hallpass-create-organization> —
+// each with the pointer and again with the keyboard only; axe-core (run in the page) on every
+// component in every state, light and dark; appearance precedence read from computed styles; the
+// French table; the string tables' keys. Screenshots of every state at 360, 768 and 1280 px, light and
+// dark, go to target/e2e-output/ui/ (kept as output, never compared).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { api, uniqueEmail, PASSWORD, signUpUser, suiteBrowser } from "./harness.mjs";
+
+const repo = process.env.HALLPASS_REPO;
+const output = join(repo, "target", "e2e-output", "ui");
+mkdirSync(output, { recursive: true });
+const axePath = join(process.env.HALLPASS_TOOLS, "axe-core", "axe.min.js");
+
+const suite = suiteBrowser();
+
+/** A new page (own context: own storage) on the fixture with `params`; `page.errors` collects page errors. */
+async function open(params = {}, context) {
+  const ctx = context ?? (await suite.browser.newContext());
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e));
+  await page.goto(fixture(params));
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+const fixture = (params) => `${suite.site.origin}/tests/e2e/fixtures/ui.html?${new URLSearchParams({ api, ...params })}`;
+
+const signedIn = (page) => page.evaluate(() => window.hp.useUser().isSignedIn);
+const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 10_000 });
+/** The focused element: an input's name, an organization row's name, or its text. */
+const active = (page) => page.evaluate(() => {
+  const el = document.activeElement;
+  return el?.getAttribute("name") ?? el?.querySelector(".hp-organizationPreviewMainIdentifier")?.textContent ?? el?.textContent.trim() ?? "";
+});
+
+/**
+ * Presses Tab until the focused element matches `selector` (at most 25 times), then Shift+Tab (at
+ * most 25 more: it may be behind the focus); fails when neither reaches it.
+ */
+async function tabTo(page, selector) {
+  for (const key of ["Tab", "Shift+Tab"]) {
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press(key);
+      if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    }
+  }
+  assert.fail(`${selector} is not reachable with Tab`);
+}
+
+/** The field's error text, whether the input is marked invalid, and whether the error is wired to it. */
+const fieldState = (page, name) => page.evaluate((name) => {
+  const root = document.querySelector(`[data-field="${name}"]`);
+  const input = root.querySelector("input");
+  const error = root.querySelector(".hp-formFieldErrorText");
+  return {
+    error: error.textContent,
+    invalid: input.getAttribute("aria-invalid") === "true",
+    described: input.getAttribute("aria-describedby").split(" ").includes(error.id) && error.getAttribute("aria-live") === "polite",
+  };
+}, name);
+
+const alertText = (page) => page.locator("main .hp-alert").textContent();
+
+test("the string tables: French has exactly English's keys and placeholders", async () => {
+  const { enUS, frFR } = await import(pathToFileURL(join(repo, "pkg", "npm", "localizations.js")).href);
+  const flat = (table, prefix = "") => Object.entries(table).flatMap(([k, v]) =>
+    v && typeof v === "object" ? flat(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]);
+  const en = new Map(flat(enUS));
+  const fr = new Map(flat(frFR));
+  assert.ok(en.size > 50, `${en.size} English strings`);
+  assert.deepEqual([...fr.keys()].sort(), [...en.keys()].sort());
+  const holes = (s) => [...s.matchAll(/{{(\w+)}}/g)].map((m) => m[1]).sort().join();
+  for (const [key, text] of en) {
+    assert.equal(typeof text, "string", key);
+    assert.ok(fr.get(key).length > 0, key);
+    assert.equal(holes(fr.get(key)), holes(text), `placeholders of ${key}`);
+  }
+  assert.notEqual(fr.get("signIn.start.title"), en.get("signIn.start.title"));
+});
+
+test("sign up, sign out from the user button, a wrong password on its field, sign in and go to redirect_url", async () => {
+  const email = uniqueEmail("ui");
+  const page = await open({ c: "sign-up" });
+  await page.getByLabel("First name").fill("Ada");
+  await page.getByLabel("Last name").fill("Lovelace");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await until(page, () => window.hp.useUser().isSignedIn === true);
+  assert.equal(await page.evaluate(() => window.hp.useUser().user.fullName), "Ada Lovelace");
+
+  // The user button: the avatar's initials, then the panel with who is signed in.
+  const trigger = page.locator(".hp-userButtonTrigger");
+  await trigger.waitFor();
+  assert.equal(await page.getByRole("button", { name: "Open user menu for Ada Lovelace", exact: true }).count(), 1,
+    "the trigger's accessible name");
+  assert.equal(await trigger.getAttribute("aria-expanded"), "false");
+  await trigger.click();
+  assert.equal(await trigger.getAttribute("aria-expanded"), "true");
+  assert.equal(await page.locator(".hp-userPreviewMainIdentifier").textContent(), "Ada Lovelace");
+  assert.equal(await page.locator(".hp-userPreviewSecondaryIdentifier").textContent(), email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await until(page, () => window.hp.useUser().isSignedIn === false);
+  await until(page, () => !document.querySelector(".hp-userButtonTrigger"));
+
+  // Sign in: the wrong password is said on the password field, which gets the focus.
+  const landing = fixture({ c: "none", landed: "1" });
+  await page.goto(fixture({ c: "sign-in", redirect_url: landing }));
+  await page.waitForFunction(() => window.ready === true);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("not the password");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await until(page, () => document.querySelector('[data-field="password"] .hp-formFieldErrorText').textContent !== "");
+  assert.deepEqual(await fieldState(page, "password"),
+    { error: "Password is incorrect. Try again, or use another method.", invalid: true, described: true });
+  assert.deepEqual(await fieldState(page, "identifier"), { error: "", invalid: false, described: true });
+  assert.equal(await active(page), "password");
+  assert.equal(await alertText(page), "");
+  assert.equal(await signedIn(page), false);
+
+  // Typing clears the error; the right password signs in and goes to redirect_url (same origin).
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  assert.equal((await fieldState(page, "password")).invalid, false);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.waitForURL(/landed=1/, { timeout: 10_000 });
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal(await signedIn(page), true, "the session survived the navigation");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("the same with the keyboard only: sign up, sign out, wrong password, sign in; Escape closes the menu; focus is visible", async () => {
+  const email = uniqueEmail("ui-keys");
+  const page = await open({ c: "sign-up" });
+  await tabTo(page, 'input[name="firstName"]');
+  await page.keyboard.type("Grace");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Hopper");
+  await page.keyboard.press("Tab");
+  assert.equal(await active(page), "emailAddress");
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  assert.equal(await active(page), "password");
+  await page.keyboard.type("short");
+  await page.keyboard.press("Enter");
+  // The server's minimum length, checked before sending.
+  await until(page, () => document.querySelector('[data-field="password"] .hp-formFieldErrorText').textContent !== "");
+  assert.match((await fieldState(page, "password")).error, /^Your password must contain \d+ or more characters\.$/);
+  assert.equal(await active(page), "password");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await until(page, () => window.hp.useUser().isSignedIn === true);
+
+  // The user button from the keyboard: Enter opens it with the focus on its first entry; Escape
+  // closes it and gives the focus back; the focus ring is drawn.
+  await tabTo(page, ".hp-userButtonTrigger");
+  const ring = await page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return [s.outlineStyle, s.outlineWidth];
+  });
+  assert.deepEqual(ring, ["solid", "2px"]);
+  await page.keyboard.press("Enter");
+  assert.equal(await active(page), "Manage account");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator(".hp-userButtonTrigger").getAttribute("aria-expanded"), "false");
+  assert.equal(await page.evaluate(() => document.activeElement.classList.contains("hp-userButtonTrigger")), true);
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await active(page), "Sign out");
+  await page.keyboard.press("Enter");
+  await until(page, () => window.hp.useUser().isSignedIn === false);
+
+  // Sign in: an empty form first (both fields said, the first focused), then the wrong password.
+  // A cross-origin redirect_url is ignored: the page stays.
+  await page.goto(fixture({ c: "sign-in", redirect_url: "https://evil.example/" }));
+  await page.waitForFunction(() => window.ready === true);
+  await tabTo(page, 'input[name="identifier"]');
+  await page.keyboard.press("Enter");
+  assert.equal((await fieldState(page, "identifier")).error, "Email address is required.");
+  assert.equal((await fieldState(page, "password")).error, "Password is required.");
+  assert.equal(await active(page), "identifier");
+  await page.keyboard.type("not-an-address");
+  await page.keyboard.press("Enter");
+  assert.equal((await fieldState(page, "identifier")).error, "Enter an email address, such as name@example.com.");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("wrong password");
+  await page.keyboard.press("Enter");
+  await until(page, () => document.querySelector('[data-field="password"] .hp-formFieldErrorText').textContent !== "");
+  assert.equal(await active(page), "password");
+  // The show-password toggle is the next stop, and says what it does.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "Show password");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.locator('input[name="password"]').getAttribute("type"), "text");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await until(page, () => window.hp.useUser().isSignedIn === true);
+  assert.match(page.url(), /c=sign-in/, "no cross-origin redirect");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+for (const mode of ["pointer", "keyboard"]) {
+  test(`organizations through the switcher (${mode}): create two, switch between them and back to the personal account`, async () => {
+    const page = await open({ c: "none" });
+    await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password }),
+      { email: uniqueEmail(`ui-org-${mode}`), password: PASSWORD });
+    const trigger = page.locator(".hp-organizationSwitcherTrigger");
+    await trigger.waitFor();
+    assert.equal(await page.getByRole("button", { name: "Switch organization, currently Personal account", exact: true }).count(), 1,
+      "the trigger's accessible name");
+    const tag = Math.random().toString(36).slice(2, 8);
+    const names = [`Acme ${tag}`, `Beta ${tag}`];
+
+    const openPanel = async () => {
+      if (mode === "pointer") await trigger.click();
+      else {
+        await tabTo(page, ".hp-organizationSwitcherTrigger");
+        await page.keyboard.press("Enter");
+      }
+      await page.locator(".hp-organizationSwitcherPopoverCard:not([hidden]) .hp-organizationSwitcherPreviewButton").first().waitFor();
+      await until(page, () => !document.querySelector(".hp-organizationSwitcherLoading"));
+    };
+    const pick = async (name) => {
+      if (mode === "pointer") {
+        await page.locator(".hp-organizationSwitcherPreviewButton", { hasText: name }).click();
+        return;
+      }
+      for (let i = 0; i < 10 && !(await active(page)).startsWith(name); i++) await page.keyboard.press("ArrowDown");
+      assert.ok((await active(page)).startsWith(name), `${name} reached with the arrow keys`);
+      await page.keyboard.press("Enter");
+    };
+
+    for (const name of names) {
+      await openPanel();
+      if (mode === "pointer") await page.getByRole("button", { name: "Create organization" }).click();
+      else {
+        await page.keyboard.press("End");
+        assert.equal(await active(page), "+Create organization");
+        await page.keyboard.press("Enter");
+        assert.equal(await active(page), "organizationName");
+      }
+      if (mode === "pointer") await page.getByLabel("Name").fill(name);
+      else await page.keyboard.type(name);
+      if (mode === "pointer") await page.getByRole("button", { name: "Create organization" }).click();
+      else await page.keyboard.press("Enter");
+      await until(page, (n) => document.querySelector(".hp-organizationSwitcherTrigger .hp-srOnly")?.textContent.endsWith(n), name);
+      assert.equal(await page.evaluate(() => window.hp.useAuth().orgRole), "org:admin");
+      assert.equal(await page.locator(".hp-organizationSwitcherPopoverCard").isHidden(), true);
+      assert.equal(await page.evaluate(() => document.activeElement.classList.contains("hp-organizationSwitcherTrigger")), true,
+        "the focus is back on the switcher");
+    }
+    const orgOf = () => page.evaluate(() => window.hp.useAuth().orgSlug);
+    assert.equal(await orgOf(), `beta-${tag}`);
+
+    await openPanel();
+    const current = page.locator('.hp-organizationSwitcherPreviewButton[aria-current="true"]');
+    assert.equal(await current.locator(".hp-organizationPreviewMainIdentifier").textContent(), names[1], "the active one is marked");
+    assert.match(await current.locator(".hp-organizationPreviewSecondaryIdentifier").textContent(), /^Role: \w+/);
+    assert.equal(await page.locator(".hp-organizationSwitcherPreviewButton").count(), 3, "personal and both organizations");
+    await pick(names[0]);
+    await until(page, (slug) => window.hp.useAuth().orgSlug === slug, `acme-${tag}`);
+    await until(page, (n) => document.querySelector(".hp-organizationSwitcherTrigger .hp-srOnly")?.textContent.endsWith(n), names[0]);
+
+    await openPanel();
+    await pick("Personal account");
+    await until(page, () => window.hp.useAuth().orgId === null);
+    assert.equal(await trigger.locator(".hp-srOnly").textContent(), "Switch organization, currently Personal account");
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+test("<hallpass-create-organization>: with the keyboard, an empty name is said, a new organization becomes active", async () => {
+  const page = await open({ c: "create-organization" });
+  await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password }),
+    { email: uniqueEmail("ui-create"), password: PASSWORD });
+  await page.locator("main .hp-formButtonPrimary").waitFor();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Create organization");
+  await tabTo(page, 'main input[name="organizationName"]');
+  await page.keyboard.press("Enter");
+  assert.equal((await fieldState(page, "organizationName")).error, "Name is required.");
+  const name = `Solo ${Math.random().toString(36).slice(2, 8)}`;
+  const created = page.evaluate(() => new Promise((resolve) =>
+    document.addEventListener("hallpass:organization-created", (e) => resolve(e.detail.id), { once: true })));
+  await page.keyboard.type(name);
+  await page.keyboard.press("Enter");
+  const id = await created;
+  assert.match(id, /^org_/);
+  assert.equal(await page.evaluate(() => window.hp.useAuth().orgId), id, "made active");
+  assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "", "the form is cleared for the next one");
+  await until(page, (n) => document.querySelector(".hp-organizationSwitcherTrigger .hp-srOnly")?.textContent.endsWith(n), name);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** Accepts, as the user `guest` (a `signUpUser` answer), their pending invitation, through the Frontend API. */
+async function accept(guest) {
+  const headers = { authorization: `Bearer ${guest.jwt}`, origin: "http://localhost:3000" };
+  const list = await (await fetch(`${api}/v1/client/me/organization_invitations?status=pending`, { headers })).json();
+  assert.equal(list.data.length, 1, "one invitation for the guest");
+  const res = await fetch(`${api}/v1/client/me/organization_invitations/${list.data[0].id}/accept`, { method: "POST", headers });
+  assert.equal(res.status, 200, await res.clone().text());
+}
+
+for (const mode of ["pointer", "keyboard"]) {
+  test(`<hallpass-organization-profile> (${mode}): invite, revoke, the invitee's role changed, removed; rename; delete after typing the name`, async () => {
+    const page = await open({ c: "organization-profile" });
+    const tag = Math.random().toString(36).slice(2, 8);
+    await page.evaluate(async ({ email, password, name }) => {
+      await window.hp.signUp({ emailAddress: email, password, firstName: "Owner" });
+      const org = await window.hp.createOrganization({ name });
+      await window.hp.setActive({ organization: org.id });
+    }, { email: uniqueEmail(`ui-prof-${mode}`), password: PASSWORD, name: `Profile ${tag}` });
+    await until(page, (n) => document.querySelector("main .hp-headerTitle")?.textContent === n, `Profile ${tag}`);
+    const rows = () => page.locator("main .hp-organizationProfileMemberRow").allTextContents();
+    assert.deepEqual((await rows()).length, 1);
+    assert.match((await rows())[0], /Owner \(you\)/);
+    const guest = await signUpUser({ firstName: "Guest" });
+    const guestEmail = guest.user.email_addresses[0].email_address;
+    const stranger = uniqueEmail("ui-stranger");
+
+    const invite = async (email) => {
+      if (mode === "pointer") {
+        await page.getByLabel("Email address").fill(email);
+        await page.getByRole("button", { name: "Send invitation" }).click();
+      } else {
+        await tabTo(page, 'main input[name="inviteEmailAddress"]');
+        await page.keyboard.type(email);
+        await page.keyboard.press("Enter");
+      }
+      await until(page, (e) => [...document.querySelectorAll("main .hp-organizationProfileInvitationRow")].some((r) => r.textContent.includes(e)), email);
+    };
+    /** The button named `label` (`selector` finds it for Tab), clicked or reached with Tab and pressed. */
+    const press = async (label, selector) => {
+      if (mode === "pointer") await page.getByRole("button", { name: label }).click();
+      else {
+        await tabTo(page, selector);
+        await page.keyboard.press("Enter");
+      }
+    };
+    await invite(guestEmail);
+    await invite(stranger);
+    assert.match(await page.locator("main .hp-organizationProfileInvitationRow", { hasText: stranger }).textContent(), /Invited as Member/);
+    await press(`Revoke the invitation of ${stranger}`, `main button[aria-label="Revoke the invitation of ${stranger}"]`);
+    await until(page, (e) => ![...document.querySelectorAll("main .hp-organizationProfileInvitationRow")].some((r) => r.textContent.includes(e)), stranger);
+
+    await accept(guest);
+    await page.reload();
+    await page.waitForFunction(() => window.ready === true);
+    await until(page, () => document.querySelectorAll("main .hp-organizationProfileMemberRow").length === 2);
+    const select = page.getByLabel(`Role of ${guestEmail}`);
+    assert.equal(await select.inputValue(), "org:member");
+    if (mode === "pointer") await select.selectOption("org:admin");
+    else {
+      await tabTo(page, `main select[aria-label="Role of ${guestEmail}"]`);
+      // One step towards Admin among the roles, in the order the server lists them.
+      const up = await select.evaluate((el) => [...el.options].findIndex((o) => o.value === "org:admin") < el.selectedIndex);
+      await page.keyboard.press(up ? "ArrowUp" : "ArrowDown");
+    }
+    await until(page, (e) => document.querySelector(`main select[aria-label="Role of ${e}"]`)?.value === "org:admin"
+      && !document.querySelector(`main select[aria-label="Role of ${e}"]`).disabled && !document.querySelector("main [aria-busy=true]"), guestEmail);
+    const seen = await fetch(`${api}/v1/client/me/organization_memberships`, { headers: { authorization: `Bearer ${guest.jwt}`, origin: "http://localhost:3000" } });
+    assert.equal((await seen.json()).data[0].role, "org:admin", "the server has the new role");
+    await press(`Remove ${guestEmail}`, `main button[aria-label="Remove ${guestEmail}"]`);
+    await until(page, () => document.querySelectorAll("main .hp-organizationProfileMemberRow").length === 1);
+
+    // Rename.
+    const renamed = `Renamed ${tag}`;
+    if (mode === "pointer") {
+      await page.locator('main input[name="organizationName"]').fill(renamed);
+      await page.getByRole("button", { name: "Save" }).click();
+    } else {
+      await tabTo(page, 'main input[name="organizationName"]');
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(renamed);
+      await page.keyboard.press("Enter");
+    }
+    await until(page, (n) => document.querySelector("main .hp-headerTitle")?.textContent === n, renamed);
+
+    // Delete: the name must be typed first.
+    await press("Delete organization", 'main [data-focus-key="delete"]');
+    assert.equal(await active(page), "confirmName");
+    if (mode === "pointer") {
+      await page.locator('main input[name="confirmName"]').fill("not the name");
+      await page.locator("main form[aria-label='Delete organization'] button").click();
+    } else {
+      await page.keyboard.type("not the name");
+      await page.keyboard.press("Enter");
+    }
+    assert.equal((await fieldState(page, "confirmName")).error, "The name does not match.");
+    assert.ok(await page.evaluate(() => window.hp.useAuth().orgId), "nothing deleted");
+    if (mode === "pointer") {
+      await page.locator('main input[name="confirmName"]').fill(renamed);
+      await page.locator("main form[aria-label='Delete organization'] button").click();
+    } else {
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(renamed);
+      await page.keyboard.press("Enter");
+    }
+    await until(page, () => window.hp.useAuth().orgId === null);
+    await until(page, () => !document.querySelector("main .hp-card"));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+test("appearance: defaults over the page's reset; the page's variables and element classes style the parts; the component's own win", async () => {
+  const styles = (page) => page.evaluate(() => {
+    const s = (sel) => getComputedStyle(document.querySelector(sel));
+    return {
+      button: s("main .hp-formButtonPrimary").backgroundColor,
+      radius: s("main .hp-formButtonPrimary").borderTopLeftRadius,
+      spacing: s("main .hp-formButtonPrimary").letterSpacing,
+      card: s("main .hp-card").backgroundColor,
+      input: s("main .hp-formFieldInput").borderTopWidth,
+      title: s("main .hp-headerTitle").fontWeight,
+      font: s("main hallpass-sign-in").fontFamily,
+      cardClasses: [...document.querySelector("main .hp-card").classList],
+    };
+  });
+  const defaults = await open({ c: "sign-in" });
+  await defaults.locator("main .hp-formButtonPrimary").waitFor();
+  const d = await styles(defaults);
+  assert.equal(d.button, "rgb(67, 56, 202)", "the light theme's colorPrimary, over the page's reset");
+  assert.equal(d.input, "1px", "the input's border, over the reset");
+  assert.equal(d.title, "700");
+  assert.equal(d.card, "rgb(255, 255, 255)");
+  assert.notEqual(d.radius, "0px");
+  await defaults.context().close();
+
+  const appearance = JSON.stringify({
+    variables: { colorPrimary: "rgb(1, 2, 3)", fontFamily: "monospace" },
+    elements: { card: "bg-rose-700", formButtonPrimary: "rounded-none tracking-wide" },
+  });
+  const provider = await open({ c: "sign-in", appearance });
+  await provider.locator("main .hp-formButtonPrimary").waitFor();
+  const p = await styles(provider);
+  assert.equal(p.button, "rgb(1, 2, 3)", "the page's variable");
+  assert.equal(p.font, "monospace");
+  assert.equal(p.card, "rgb(190, 18, 60)", "the app's utility class beats the default background");
+  assert.equal(p.radius, "0px", "…and the default radius");
+  assert.notEqual(p.spacing, "normal");
+  assert.ok(p.cardClasses.includes("hp-card") && p.cardClasses.includes("bg-rose-700"));
+  await provider.context().close();
+
+  const own = JSON.stringify({ variables: { colorPrimary: "rgb(4, 5, 6)" }, elements: { card: { backgroundColor: "rgb(7, 8, 9)" } } });
+  const both = await open({ c: "sign-in", appearance, own });
+  await both.locator("main .hp-formButtonPrimary").waitFor();
+  const b = await styles(both);
+  assert.equal(b.button, "rgb(4, 5, 6)", "the component's variable wins");
+  assert.equal(b.card, "rgb(7, 8, 9)", "the component's element style wins");
+  assert.equal(b.font, "monospace", "what the component leaves alone stays the page's");
+  // Changing the page's appearance re-renders mounted components, keeping what was typed.
+  await both.getByLabel("Email address").fill("kept@example.com");
+  await both.evaluate(async () => (await import("/pkg/npm/ui.js")).configure({ appearance: { variables: { colorPrimary: "rgb(9, 9, 9)" } } }));
+  const after = await styles(both);
+  assert.equal(after.button, "rgb(4, 5, 6)", "still the component's");
+  assert.equal(after.font, "system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif", "the page's new appearance");
+  assert.equal(await both.getByLabel("Email address").inputValue(), "kept@example.com");
+  await both.context().close();
+
+  const dark = await open({ c: "sign-in", theme: "dark" });
+  await dark.locator("main .hp-formButtonPrimary").waitFor();
+  const k = await styles(dark);
+  assert.equal(k.card, "rgb(31, 31, 35)", "the dark base theme");
+  assert.equal(k.button, "rgb(165, 180, 252)");
+  await dark.context().close();
+});
+
+test("the server's settings out of reach: the form says so, and Try again brings it once the server answers", async () => {
+  const context = await suite.browser.newContext();
+  let fail = true;
+  await context.route("**/v1/environment", (route) => (fail ? route.abort("connectionrefused") : route.continue()));
+  const page = await open({ c: "sign-in" }, context);
+  const alert = page.locator("main .hp-alert");
+  await alert.waitFor();
+  assert.equal(await alert.textContent(), "The server could not be reached. Check your connection and try again.");
+  fail = false;
+  await page.getByRole("button", { name: "Try again" }).click();
+  await page.locator("main .hp-formButtonPrimary").waitFor();
+  assert.match(await page.locator("main .hp-headerTitle").textContent(), /^Sign in to /);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("French: every string from the table, the language set for screen readers", async () => {
+  const page = await open({ c: "sign-in", lang: "fr" });
+  const title = page.locator("main .hp-headerTitle");
+  await title.waitFor();
+  assert.match(await title.textContent(), /^Se connecter à .+/);
+  assert.equal(await page.locator("main hallpass-sign-in").getAttribute("lang"), "fr");
+  await page.getByRole("button", { name: "Continuer" }).click();
+  assert.equal((await fieldState(page, "identifier")).error, "Adresse e-mail : ce champ est obligatoire.");
+  await page.getByRole("button", { name: "S’inscrire" }).click();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Créez votre compte");
+  assert.equal(await page.getByLabel("Prénom").count(), 1);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("plain HTML: <hallpass-sign-in frontend-api> loads its own client; Sign up switches in place; a taken address", async () => {
+  const page = await open({ attr: "1" });
+  const link = page.getByRole("button", { name: "Sign up" });
+  await link.waitFor();
+  await link.click();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Create your account");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Sign in", "the focus stays on the switch");
+  // Taken: said on the email address's field.
+  const taken = uniqueEmail("ui-attr-taken");
+  await page.evaluate(async ({ api, email, password }) => {
+    const res = await fetch(`${api}/v1/client/sign_ups`, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email_address: email, password }) });
+    if (!res.ok) throw new Error(String(res.status));
+  }, { api, email: taken, password: PASSWORD });
+  await page.getByLabel("Email address").fill(taken);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await until(page, () => document.querySelector('[data-field="emailAddress"] .hp-formFieldErrorText').textContent !== "");
+  assert.deepEqual(await fieldState(page, "emailAddress"),
+    { error: "That email address is taken. Please try another.", invalid: true, described: true });
+  assert.equal(await active(page), "emailAddress");
+  const done = page.evaluate(() => new Promise((resolve) => document.addEventListener("hallpass:signed-up", () => resolve(true), { once: true })));
+  await page.getByLabel("Email address").fill(uniqueEmail("ui-attr"));
+  await page.getByRole("button", { name: "Continue" }).click();
+  assert.equal(await done, true);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** Runs axe-core in the page; returns the violations as `rule: target` lines. */
+async function axe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
+  return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.split("\n").slice(1, 2).join("")}`));
+}
+
+for (const theme of ["light", "dark"]) {
+  test(`axe-core finds nothing in any component's state (${theme}); screenshots at 360, 768, 1280 px`, async () => {
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await open({ c: "sign-in", theme }, context);
+    const found = [];
+    const check = async (state) => {
+      for (const line of await axe(page)) found.push(`${state}: ${line}`);
+      for (const width of [360, 768, 1280]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: join(output, `${state}-${width}-${theme}.png`), fullPage: true });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+    };
+    const goto = async (c) => {
+      await page.goto(fixture({ c, theme }));
+      await page.waitForFunction(() => window.ready === true);
+    };
+    await page.locator("main .hp-formButtonPrimary").waitFor();
+    await check("sign-in");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await check("sign-in-errors");
+    await page.getByLabel("Email address").fill(uniqueEmail("ui-axe"));
+    await page.getByLabel("Password", { exact: true }).fill("wrong password");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await until(page, () => document.querySelector('[data-field="password"] .hp-formFieldErrorText').textContent !== "");
+    await check("sign-in-wrong-password");
+    await goto("sign-up");
+    await page.locator("main .hp-formButtonPrimary").waitFor();
+    await check("sign-up");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await check("sign-up-errors");
+    await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password, firstName: "Axe", lastName: "Core" }),
+      { email: uniqueEmail("ui-axe"), password: PASSWORD });
+    await goto("none");
+    await page.locator(".hp-userButtonTrigger").waitFor();
+    await check("signed-in");
+    await page.locator(".hp-userButtonTrigger").click();
+    await check("user-button-open");
+    await page.keyboard.press("Escape");
+    await page.evaluate(async () => {
+      const org = await window.hp.createOrganization({ name: "Axe Org" });
+      await window.hp.setActive({ organization: org.id });
+    });
+    await page.locator(".hp-organizationSwitcherTrigger").click();
+    await until(page, () => !document.querySelector(".hp-organizationSwitcherLoading"));
+    await check("organization-switcher-open");
+    await page.getByRole("button", { name: "Create organization" }).click();
+    await page.getByRole("button", { name: "Create organization" }).click();
+    await check("organization-switcher-create-errors");
+    await goto("create-organization");
+    await page.locator("main .hp-formButtonPrimary").waitFor();
+    await check("create-organization");
+    // The profile of the active organization ("Axe Org"), with a pending invitation, then asking to delete.
+    await goto("organization-profile");
+    await page.getByLabel("Email address").fill(uniqueEmail("ui-axe-invitee"));
+    await page.getByRole("button", { name: "Send invitation" }).click();
+    await page.locator("main .hp-organizationProfileInvitationRow").waitFor();
+    await check("organization-profile");
+    await page.getByRole("button", { name: "Delete organization" }).click();
+    await page.locator('main input[name="confirmName"]').waitFor();
+    await check("organization-profile-delete");
+    assert.deepEqual(found, []);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+}
