@@ -1,7 +1,9 @@
 // The Hallpass demo: a plain ES-module app on the `hallpass` npm package. Everything the page shows
-// comes from the SDK's state (`addListener` + `useUser`/`useAuth`) and from `getToken`/`fetch`.
+// comes from the SDK's state (`addListener` + `useUser`/`useAuth`) and from `getToken`/`fetch`; the
+// sign-in form, the user button and the organization switcher are hallpass/ui's (see ui.js).
 import { Hallpass, isHallpassError } from "hallpass";
-import { getOrganization, getOrganizationInvitations, getOrganizationMemberships } from "hallpass/organizations";
+import { getOrganization, getOrganizationInvitations } from "hallpass/organizations";
+import { useComponents } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -49,12 +51,6 @@ function showBanner(text) {
   const banner = $("banner");
   banner.textContent = text;
   banner.hidden = !text;
-}
-
-function showFormError(text) {
-  const box = $("form-error");
-  box.textContent = text;
-  box.hidden = !text;
 }
 
 /** Runs `work` with `button` disabled; its failure goes to `onError`. */
@@ -107,6 +103,16 @@ window.hallpass = hp; // for poking around in the console
 const token = { value: null, refreshes: 0, lifetime: 60 };
 let wasSignedIn = false;
 let signingOut = false;
+useComponents(hp, {
+  onSigningOut: () => {
+    signingOut = true;
+  },
+  onSignedOut: () => {
+    signingOut = false;
+    token.refreshes = 0;
+    $("api-result").hidden = true;
+  },
+});
 
 function render() {
   const { isLoaded, isSignedIn, user } = hp.useUser();
@@ -168,22 +174,16 @@ function row(text, actions = [], extra = null) {
 }
 
 let orgsShown = null;
-/** The switcher, your pending invitations, and the active organization's members and invitations. */
+/** Your pending invitations, and the active organization's members and invitations. */
 async function loadOrganizations() {
   const { isSignedIn, orgId, orgRole, has } = hp.useAuth();
   $("orgs").hidden = !isSignedIn;
   if (!isSignedIn) return;
   const key = `${orgId}:${orgRole}`;
   orgsShown = key;
-  const [mine, invited] = await Promise.all([
-    getOrganizationMemberships(hp, { pageSize: 100 }),
-    getOrganizationInvitations(hp, { status: "pending", pageSize: 100 }),
-  ]);
+  // Your organizations are the switcher's (hallpass/ui) to list; the invitations addressed to you here.
+  const invited = await getOrganizationInvitations(hp, { status: "pending", pageSize: 100 });
   if (orgsShown !== key) return; // a newer render is on its way
-  const options = [new Option("Personal account", "")];
-  for (const m of mine.data) options.push(new Option(`${m.organization.name} (${m.roleName})`, m.organization.id));
-  $("org-switch").replaceChildren(...options);
-  $("org-switch").value = orgId ?? "";
   $("org-invitations").hidden = invited.data.length === 0;
   $("org-invitations-list").replaceChildren(...invited.data.map((i) =>
     row(`${i.publicOrganizationData?.name ?? i.organizationId} invites you as ${i.roleName}`,
@@ -232,21 +232,6 @@ async function loadOrganizations() {
 
 $("org-refresh").addEventListener("click", (event) => {
   void busy(event.currentTarget, loadOrganizations, showBanner);
-});
-
-$("org-switch").addEventListener("change", (event) => {
-  const select = event.currentTarget;
-  void busy(select, () => hp.setActive({ organization: select.value || null }), showBanner);
-});
-
-$("org-create").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  void busy(form.querySelector("button"), async () => {
-    const org = await hp.createOrganization({ name: $("org-name").value });
-    $("org-name").value = "";
-    await hp.setActive({ organization: org.id });
-  }, showBanner);
 });
 
 $("org-invite").addEventListener("submit", (event) => {
@@ -347,59 +332,6 @@ hp.addListener(render);
 render();
 
 // ---- forms and buttons ----------------------------------------------------------------------------
-
-function selectTab(which) {
-  showFormError("");
-  for (const name of ["sign-in", "sign-up"]) {
-    $(`tab-${name}`).setAttribute("aria-selected", String(name === which));
-    $(`${name}-form`).hidden = name !== which;
-  }
-  $(`${which}-form`).querySelector("input").focus();
-}
-$("tab-sign-in").addEventListener("click", () => selectTab("sign-in"));
-$("tab-sign-up").addEventListener("click", () => selectTab("sign-up"));
-for (const link of document.querySelectorAll("[data-switch]")) {
-  link.addEventListener("click", (event) => {
-    event.preventDefault();
-    selectTab(link.dataset.switch);
-  });
-}
-
-$("sign-in-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  showFormError("");
-  void busy(event.submitter ?? event.target.querySelector("button"), () =>
-    hp.signIn({ identifier: String(form.get("email")).trim(), password: String(form.get("password")) }),
-  showFormError);
-});
-
-$("sign-up-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  showFormError("");
-  void busy(event.submitter ?? event.target.querySelector("button"), () =>
-    hp.signUp({
-      emailAddress: String(form.get("email")).trim(),
-      password: String(form.get("password")),
-      firstName: String(form.get("firstName")).trim() || undefined,
-      lastName: String(form.get("lastName")).trim() || undefined,
-    }),
-  showFormError);
-});
-
-$("sign-out").addEventListener("click", (event) => {
-  void busy(event.currentTarget, async () => {
-    signingOut = true;
-    try {
-      await hp.signOut();
-    } finally {
-      signingOut = false;
-    }
-    token.refreshes = 0;
-    $("api-result").hidden = true;
-  }, showBanner);
-});
 
 $("refresh-token").addEventListener("click", (event) => {
   void busy(event.currentTarget, () => updateToken({ skipCache: true }), showBanner);

@@ -1,5 +1,6 @@
 // The demo app (`www/`) as `cargo xtask demo` runs it: hallpass-server serving the app, the npm package
-// (pkg/npm) and the API on one origin, driven in headless Chromium like a person would. Screenshots of
+// (pkg/npm) and the API on one origin, driven in headless Chromium like a person would — through the
+// drop-in components of hallpass/ui where the demo uses them (sign-in, user button, organization switcher). Screenshots of
 // the sign-in page and the dashboard land in target/e2e-output/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -55,6 +56,8 @@ async function demoPage() {
   page.on("pageerror", (e) => page.errors.push(e));
   await page.goto(`${origin}/`);
   await page.locator("#signed-out").waitFor();
+  // hallpass/ui's sign-in form, once it has the server's settings.
+  await page.locator("hallpass-sign-in .hp-formButtonPrimary").waitFor();
   return page;
 }
 
@@ -65,22 +68,50 @@ async function callApi(page) {
   return { status: await page.textContent("#api-status"), body: await page.textContent("#api-body") };
 }
 
+/** The sign-in component, switched to `view` ("Create your account" or "Sign in to …") when it is not there. */
+async function authView(page, signUp) {
+  const form = page.locator("hallpass-sign-in");
+  const title = await form.locator(".hp-headerTitle").textContent();
+  if ((title === "Create your account") !== signUp) await form.locator(".hp-footerActionLink").click();
+  return form;
+}
+
 async function signUp(page, { email, password = PASSWORD, first = "Ada", last = "Lovelace" }) {
-  await page.click("#tab-sign-up");
-  const form = page.locator("#sign-up-form");
-  await form.locator("[name=firstName]").fill(first);
-  await form.locator("[name=lastName]").fill(last);
-  await form.locator("[name=email]").fill(email);
-  await form.locator("[name=password]").fill(password);
-  await form.locator("button[type=submit]").click();
+  const form = await authView(page, true);
+  await form.getByLabel("First name").fill(first);
+  await form.getByLabel("Last name").fill(last);
+  await form.getByLabel("Email address").fill(email);
+  await form.getByLabel("Password", { exact: true }).fill(password);
+  await form.getByRole("button", { name: "Continue" }).click();
 }
 
 async function signIn(page, email, password) {
-  await page.click("#tab-sign-in");
-  const form = page.locator("#sign-in-form");
-  await form.locator("[name=email]").fill(email);
-  await form.locator("[name=password]").fill(password);
-  await form.locator("button[type=submit]").click();
+  const form = await authView(page, false);
+  await form.getByLabel("Email address").fill(email);
+  await form.getByLabel("Password", { exact: true }).fill(password);
+  await form.getByRole("button", { name: "Continue" }).click();
+}
+
+/** Sign out from hallpass/ui's user button in the top bar. */
+async function signOut(page) {
+  await page.click(".hp-userButtonTrigger");
+  await page.getByRole("button", { name: "Sign out" }).click();
+}
+
+/** The error the sign-in component shows on the field `name`, once there is one. */
+async function fieldError(page, name) {
+  const error = page.locator(`hallpass-sign-in [data-field="${name}"] .hp-formFieldErrorText`);
+  await page.waitForFunction((n) => document.querySelector(`hallpass-sign-in [data-field="${n}"] .hp-formFieldErrorText`)?.textContent,
+    name, { timeout: 15000 });
+  return error.textContent();
+}
+
+/** Opens the organization switcher and picks the row that starts with `name`. */
+async function switchTo(page, name) {
+  await page.click(".hp-organizationSwitcherTrigger");
+  const row = page.locator(".hp-organizationSwitcherPreviewButton", { has: page.locator(".hp-organizationPreviewMainIdentifier", { hasText: name }) });
+  await row.first().waitFor({ timeout: 15000 });
+  await row.first().click();
 }
 
 test("sign up, dashboard, protected call, reload, sign out, protected call 401", async () => {
@@ -122,7 +153,7 @@ test("sign up, dashboard, protected call, reload, sign out, protected call 401",
   assert.equal(await page.textContent("#user-name"), "Ada Lovelace", "still signed in after a reload");
   assert.equal((await callApi(page)).status, "200 OK");
 
-  await page.click("#sign-out");
+  await signOut(page);
   await page.locator("#signed-out").waitFor();
   assert.equal(await page.isVisible("#banner"), false, "signing out is not an error");
   assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("hallpass:")).length), 0);
@@ -166,22 +197,20 @@ test("wrong password, weak password and a taken email show clear errors", async 
   const page = await demoPage();
   const email = uniqueEmail("demo-errors");
   await signUp(page, { email, password: "short" });
-  await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
-  assert.match(await page.textContent("#form-error"), /too short: use at least 8 characters/);
+  assert.equal(await fieldError(page, "password"), "Your password must contain 8 or more characters.");
 
   await signUp(page, { email });
   await page.locator("#signed-in").waitFor();
-  await page.click("#sign-out");
+  await signOut(page);
   await page.locator("#signed-out").waitFor();
 
+  // The demo's own words for a wrong password (a localization override), on the password field.
   await signIn(page, email, "not the password");
-  await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
-  assert.equal(await page.textContent("#form-error"), "Wrong email or password. Check both and try again.");
+  assert.equal(await fieldError(page, "password"), "Wrong email or password. Check both and try again.");
   assert.equal(await page.isVisible("#signed-in"), false);
 
   await signUp(page, { email });
-  await page.waitForFunction(() => !document.querySelector("#form-error").hidden);
-  assert.match(await page.textContent("#form-error"), /already exists/);
+  assert.equal(await fieldError(page, "emailAddress"), "That email address is taken. Please try another.");
   await page.screenshot({ path: join(output, "demo-error.png") });
   assert.deepEqual(page.errors, []);
   await page.context().close();
@@ -207,8 +236,10 @@ test("organizations in the demo: create and switch, invite, the invitee accepts,
   const owner = await demoPage();
   await signUp(owner, { email: uniqueEmail("demo-owner") });
   await owner.locator("#orgs").waitFor();
-  await owner.fill("#org-name", "Demo Works");
-  await owner.click("#org-create button[type=submit]");
+  await owner.click(".hp-organizationSwitcherTrigger");
+  await owner.getByRole("button", { name: "Create organization" }).click();
+  await owner.getByLabel("Name", { exact: true }).fill("Demo Works");
+  await owner.getByRole("button", { name: "Create organization" }).click();
   await owner.waitForFunction(() => document.querySelector("#org-active-name")?.textContent === "Demo Works"
     && document.querySelector("#org-members-list").textContent.includes("(you)"), null, { timeout: 15000 });
   assert.equal(await owner.textContent("#org-role"), "org:admin");
@@ -228,8 +259,8 @@ test("organizations in the demo: create and switch, invite, the invitee accepts,
   await signUp(guest, { email: guestEmail, first: "Grace", last: "Hopper" });
   await guest.waitForFunction(() => document.querySelector("#org-invitations-list").textContent.includes("Demo Works"), null, { timeout: 15000 });
   await guest.click("#org-invitations-list button:text('Accept')");
-  await guest.waitForFunction(() => [...document.querySelectorAll("#org-switch option")].some((o) => o.textContent.startsWith("Demo Works")), null, { timeout: 15000 });
-  await guest.selectOption("#org-switch", { label: "Demo Works (Member)" });
+  await guest.waitForFunction(() => !document.querySelector("#org-invitations-list").textContent.includes("Demo Works"), null, { timeout: 15000 });
+  await switchTo(guest, "Demo Works");
   await guest.waitForFunction(() => document.querySelector("#org-role")?.textContent === "org:member", null, { timeout: 15000 });
   assert.equal(JSON.parse((await callApi(guest)).body).org_role, "org:member");
 
@@ -241,7 +272,7 @@ test("organizations in the demo: create and switch, invite, the invitee accepts,
     && !document.querySelector(`#org-members-list select[aria-label="Role of ${e}"]`).disabled, guestEmail, { timeout: 15000 });
   await owner.screenshot({ path: join(output, "demo-organizations.png"), fullPage: true });
   // Back to the personal account: the backend sees no organization.
-  await owner.selectOption("#org-switch", "");
+  await switchTo(owner, "Personal account");
   await owner.waitForFunction(() => document.querySelector("#org-members").hidden, null, { timeout: 15000 });
   assert.equal(JSON.parse((await callApi(owner)).body).org_id, null);
   assert.deepEqual([...owner.errors, ...guest.errors], []);
@@ -253,7 +284,7 @@ test("with the server down, signing in says so", async () => {
   const page = await demoPage();
   await stopDemoServer();
   await signIn(page, uniqueEmail("demo-down"), PASSWORD);
-  await page.waitForFunction(() => !document.querySelector("#form-error").hidden, null, { timeout: 15000 });
-  assert.match(await page.textContent("#form-error"), /Can't reach the Hallpass server/);
+  await page.waitForFunction(() => document.querySelector("hallpass-sign-in .hp-alert").textContent !== "", null, { timeout: 15000 });
+  assert.match(await page.textContent("hallpass-sign-in .hp-alert"), /Can't reach the Hallpass server/);
   await page.context().close();
 });
