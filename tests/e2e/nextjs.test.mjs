@@ -98,10 +98,11 @@ async function signUp(firstName) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${origin}/sign-up`);
-  await page.fill('input[name="firstName"]', firstName);
-  await page.fill('input[name="email"]', uniqueEmail(firstName.toLowerCase()));
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[type="submit"]');
+  // The example's <SignUp /> (hallpass/ui's component, through hallpass/nextjs).
+  await page.getByLabel("First name").fill(firstName);
+  await page.getByLabel("Email address").fill(uniqueEmail(firstName.toLowerCase()));
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
   await page.waitForURL(`${origin}/dashboard`);
   await page.locator("#welcome").waitFor();
   const userId = await page.evaluate(async () => {

@@ -1,13 +1,5 @@
-import { Suspense } from "react";
-import { AuthForm } from "../../components/auth-form";
+import { SignIn } from "hallpass/nextjs";
 
 export default function SignInPage() {
-  return (
-    <>
-      <h1>Sign in</h1>
-      <Suspense>
-        <AuthForm mode="sign-in" />
-      </Suspense>
-    </>
-  );
+  return <SignIn fallbackRedirectUrl="/dashboard" signUpUrl="/sign-up" />;
 }

@@ -1,13 +1,5 @@
-import { Suspense } from "react";
-import { AuthForm } from "../../components/auth-form";
+import { SignUp } from "hallpass/nextjs";
 
 export default function SignUpPage() {
-  return (
-    <>
-      <h1>Sign up</h1>
-      <Suspense>
-        <AuthForm mode="sign-up" />
-      </Suspense>
-    </>
-  );
+  return <SignUp fallbackRedirectUrl="/dashboard" signInUrl="/sign-in" />;
 }
