@@ -178,6 +178,7 @@ fn the_facades_organization_routes_are_the_protocols() {
         OrganizationAnswer::One => 0,
         OrganizationAnswer::Page => 1,
         OrganizationAnswer::Touch => 2,
+        OrganizationAnswer::Attempt => 7,
     };
     let mut found = 0;
     for (method, path, answer) in ORGANIZATION_ROUTES {

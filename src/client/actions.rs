@@ -11,6 +11,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 
 use super::{GetTokenOptions, Hallpass, auth_response, invalid};
 use crate::core::error::Error;
+use crate::core::routes::Answer;
 use crate::core::state::{Event, SignOutReason};
 use crate::platform::http;
 
@@ -107,24 +108,13 @@ impl Hallpass {
         self.inner.refresh_shared(key, "user_update").await.map(|_| ())
     }
 
+    /// The one-request sign-up or sign-in: settled as every attempt step is (hallpass/flows'), and
+    /// signed in only when the answer carries the session (a sign-up an instance makes verify its
+    /// address first does not: `invalid_response`, as before the SDK knew attempts).
     async fn authenticate(&self, path: &str, body: &JsValue) -> Result<(), Error> {
         let url = self.url(path);
         let timeout_ms = self.inner.request_timeout_ms;
         let answer = http::call("POST", &url, Some(body), None, &*self.inner.clock, timeout_ms).await;
-        match answer {
-            Ok(answer) => {
-                let response = auth_response(&answer.body)?;
-                self.apply(Event::SignedIn {
-                    response: Box::new(response),
-                    sent_at_ms: answer.sent_at,
-                    received_at_ms: answer.received_at,
-                });
-                Ok(())
-            }
-            Err(failure) => {
-                self.inner.observe(&failure);
-                Err(failure.error)
-            }
-        }
+        auth_response(&self.settle(Answer::Attempt, answer)?).map(drop)
     }
 }

@@ -27,12 +27,12 @@ use hallpass_protocol::{
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 
-use super::{GetTokenOptions, Hallpass, invalid};
+use super::{GetTokenOptions, Hallpass, auth_response, invalid};
 use crate::core::error::Error;
 use crate::core::routes::{self, Answer, ROUTES, TOUCH, is_path_id};
 use crate::core::state::Event;
 use crate::platform::http;
-use Answer::Touch;
+use Answer::{Attempt, Touch};
 
 /// Which page of a list, and its filters: Clerk's `initialPage` (from 1) and `pageSize` (10 by
 /// default; the server takes 1 to 500), and the filters of the lists that have them.
@@ -118,7 +118,7 @@ pub fn is_answer(kind: Answer, answer: &JsValue) -> bool {
     match kind {
         Answer::One => field("id").is_string(),
         Answer::Page => Array::is_array(&field("data")) && field("total_count").as_f64().is_some(),
-        Touch => true,
+        Touch | Attempt => true,
     }
 }
 
@@ -191,8 +191,10 @@ impl Hallpass {
 
     /// Settles the exchange of a route whose answer is of `kind`: an error as for every call (an
     /// answer that says the session is over signs out, as a failed refresh does); a `setActive`
-    /// answer applied (the token and organization it carries); any other answer handed on as it is
-    /// (its reader checks it: [`is_answer`] here, hallpass/organizations in JavaScript).
+    /// answer applied (the token and organization it carries); a sign-in or sign-up step that
+    /// carries a session adopted as a password sign-in's (the same event: storage, every tab, the
+    /// token cache); any other answer handed on as it is (its reader checks it: [`is_answer`] here,
+    /// hallpass/organizations and hallpass/flows in JavaScript).
     pub fn settle(
         &self,
         kind: Answer,
@@ -212,6 +214,18 @@ impl Hallpass {
         let ok = match kind {
             // Checked where they are read: JavaScript (hallpass/organizations), Rust (`is_answer`).
             Answer::One | Answer::Page => true,
+            Attempt => {
+                // Only the step that completes an attempt carries a session (once); hallpass/flows
+                // checks that the SDK took it.
+                if let Ok(response) = auth_response(&body) {
+                    self.apply(Event::SignedIn {
+                        response: Box::new(response),
+                        sent_at_ms: answer.sent_at,
+                        received_at_ms: answer.received_at,
+                    });
+                }
+                true
+            }
             Touch => {
                 let response = SessionTokenResponse::from_js(&body)
                     .filter(|r| r.expires_in > 0)

@@ -76,6 +76,11 @@ pub enum Answer {
     /// A `SessionTokenResponse`: applied here (the token and organization it carries), answered
     /// as `undefined`.
     Touch,
+    /// A sign-in or sign-up step (`SignInResponse` / `SignUpResponse`, or the environment), sent
+    /// without a session token: when it carries a session (the `AuthResponse` fields beside the
+    /// attempt, handed out once, by the step that completes it) the SDK adopts it exactly as a
+    /// password sign-in's; the answer goes on to JavaScript (hallpass/flows) as it is.
+    Attempt,
 }
 use Answer::{One, Page, Touch};
 

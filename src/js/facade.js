@@ -88,7 +88,8 @@ export function attach(hp, options) {
     await call(hp, ME, [], body);
     await slow.call(hp, { skipCache: true });
   };
-  // For hallpass/organizations (the other routes, the resources' methods, paging).
+  // For hallpass/organizations (the other routes, the resources' methods, paging) and
+  // hallpass/flows (the sign-in and sign-up steps, email addresses).
   hp._org = (route, ids, body, query) => call(hp, route, ids, body, query);
   hp._shape = shape;
   hp.useUser = () => {
@@ -137,8 +138,9 @@ const ME = ["PATCH", "/v1/client/me", 0];
  * says.
  */
 async function call(hp, [method, path, kind], ids, body, query = "") {
-  const token = (await hp.getToken()) ?? undefined;
-  let bad = token ? 0 : 4;
+  // Kind 7, a sign-in or sign-up step (hallpass/flows), is sent without a session.
+  const token = kind > 6 ? undefined : (await hp.getToken()) ?? undefined;
+  let bad = token || kind > 6 ? 0 : 4;
   let i = 0;
   const url =
     hp.frontendApi +

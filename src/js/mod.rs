@@ -100,13 +100,16 @@ impl JsHallpass {
     /// (a value, not a throw: less glue). Synchronous: no async state machine in the wasm for these
     /// calls. Kinds 3 and 4 are the facade's own failures: ids that are not ids, nobody signed in;
     /// kind 5 answers the request deadline in milliseconds; kind 6 reads `updateUser`'s parameters
-    /// (`outcome`) and answers the wire body, or the error naming the field that did not read.
+    /// (`outcome`) and answers the wire body, or the error naming the field that did not read;
+    /// kind 7 is a sign-in or sign-up step (hallpass/flows), whose session, when it carries one, is
+    /// adopted here.
     #[wasm_bindgen(js_name = _settle, skip_typescript)]
     pub fn settle(&self, kind: u32, outcome: JsValue, ok: bool, sent_at: f64) -> JsValue {
         let kind = match kind {
             0 => Answer::One,
             1 => Answer::Page,
             2 => Answer::Touch,
+            7 => Answer::Attempt,
             3 => return error_to_js(&Error::new(ErrorCode::InvalidOptions, "ids must be ids or slugs")),
             4 => return error_to_js(&Error::not_signed_in()),
             6 => {
