@@ -229,6 +229,10 @@ async fn a_passwordless_sign_up_verifies_by_link_and_the_asking_tab_gets_the_ses
     let page = app.call(Method::GET, &format!("{}?token={token}", paths::VERIFY), &[], None).await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    // The form's answer redirects there, and browsers hold a form's redirects to `form-action`.
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("form-action 'self' http://localhost:3000;"), "{csp}");
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
     assert!(String::from_utf8_lossy(&page.body).contains("method=\"post\""));
     assert_eq!(poll().await.json()["sign_up"]["status"], "missing_requirements");
 

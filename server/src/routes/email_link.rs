@@ -7,7 +7,8 @@
 //! `hallpass_status=verified|expired|failed`, or says itself what happened.
 //!
 //! The page carries the token, so it is sent with `referrer-policy: no-referrer`, `cache-control:
-//! no-store`, a CSP allowing nothing but its inline style and a form to itself, and no framing.
+//! no-store`, a CSP allowing nothing but its inline style and a form to itself (and on to the link's
+//! redirect URL, where the form's answer sends the browser), and no framing.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -44,7 +45,18 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<TokenParam>) ->
         hallpass_protocol::paths::VERIFY,
         escape(&q.token)
     );
-    page(StatusCode::OK, &app, "Confirm it is you", "Press Continue to use this link.", &form)
+    let mut res = page(StatusCode::OK, &app, "Confirm it is you", "Press Continue to use this link.", &form);
+    // Once used, the link sends the browser on to its redirect URL with a 303 — and browsers hold a
+    // form's redirects to `form-action` too (Chromium blocks them otherwise): that origin is allowed.
+    let target = state.store.email_link_redirect(&link_hash(&q.token)).await.ok().flatten();
+    let origin = target.and_then(|u| url::Url::parse(&u).ok()).map(|u| u.origin().ascii_serialization());
+    if let Some(origin) = origin.filter(|o| o.starts_with("http"))
+        && let Ok(csp) =
+            HeaderValue::from_str(&CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}")))
+    {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    res
 }
 
 /// `POST /v1/verify` (form: `token`): uses the link.
@@ -147,10 +159,8 @@ fn harden(res: &mut Response) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
 }
+
+/// The pages' content security policy: nothing but their inline style and a form to this server.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";

@@ -244,6 +244,17 @@ impl Store {
         Ok(Some((v, outcome)))
     }
 
+    /// Where the link of `link_hash` sends the browser once it is used (its `redirect_url`), read
+    /// without using it: the link's page lets its form lead there.
+    pub async fn email_link_redirect(&self, link_hash: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT redirect_url FROM verifications WHERE link_hash = $1")
+                .bind(link_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(url,)| url))
+    }
+
     /// The owner's verification, if one was prepared.
     pub async fn verification(&self, owner_id: &str) -> Result<Option<VerificationRecord>, StoreError> {
         let sql = concat!("SELECT ", verification_columns!(), " FROM verifications WHERE owner_id = $1");
