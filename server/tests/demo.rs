@@ -9,6 +9,7 @@ use axum::http::Method;
 use common::{Db, TestApp, db_test};
 use hallpass_protocol::paths;
 use hallpass_server::routes::demo::WHOAMI;
+use hallpass_server::routes::demo_mailbox::MAILBOX;
 use serde_json::json;
 
 /// The app with a demo folder; the folder lives as long as the returned guard.
@@ -217,4 +218,39 @@ async fn whoami_reports_the_active_organization_and_role_the_token_carries(db: D
     assert_eq!(body["org_role"], "org:admin");
     let permissions = body["org_permissions"].as_array().unwrap();
     assert!(permissions.iter().any(|p| p == "org:sys_memberships:manage"), "{permissions:?}");
+}
+
+db_test!(the_demo_backend_shows_the_development_mailbox_of_one_address);
+async fn the_demo_backend_shows_the_development_mailbox_of_one_address(db: Db) {
+    let (app, _www) = demo_app(&db).await;
+    let res = app.post(paths::SIGN_UPS, json!({"email_address": "cy@example.com"})).await;
+    let id = res.json()["sign_up"]["id"].as_str().unwrap().to_owned();
+    let prepare = paths::fill(paths::SIGN_UP_PREPARE_VERIFICATION, &[&id]);
+    assert_eq!(app.post(&prepare, json!({"strategy": "email_code"})).await.status, 200);
+    app.post(paths::SIGN_UPS, json!({"email_address": "other@example.com"})).await;
+
+    let listed = app.call(Method::GET, &format!("{MAILBOX}?to=Cy@Example.com"), &[], None).await;
+    assert_eq!(listed.status, 200, "{}", String::from_utf8_lossy(&listed.body));
+    let page = listed.json();
+    assert_eq!(page["total_count"], 1, "{page}");
+    assert_eq!(page["data"][0]["to_email_address"], "cy@example.com");
+    assert_eq!(page["data"][0]["data"]["otp_code"].as_str().map(str::len), Some(6));
+    // One address at a time, named: never the whole mailbox.
+    app.call(Method::GET, MAILBOX, &[], None).await.assert_error(422, "form_param_missing");
+    let bad = app.call(Method::GET, &format!("{MAILBOX}?to=nobody"), &[], None).await;
+    assert_eq!(bad.status, 422);
+}
+
+db_test!(with_a_mail_server_the_demo_shows_no_mailbox);
+async fn with_a_mail_server_the_demo_shows_no_mailbox(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("index.html"), "<!doctype html>").unwrap();
+    let app = TestApp::with(&db, |c| {
+        c.demo_dir = Some(dir.path().to_path_buf());
+        c.email_delivery = "app".into();
+    })
+    .await;
+    app.call(Method::GET, &format!("{MAILBOX}?to=cy@example.com"), &[], None)
+        .await
+        .assert_error(404, "resource_not_found");
 }

@@ -1,7 +1,8 @@
 //! The demo app's side of the server (`--demo-dir`, used by `cargo xtask demo`): the static files
 //! of `www/` under `/demo/`, the npm package under `/demo/hallpass/`, and `GET /demo/api/whoami`, a
 //! protected endpoint standing in for an app's own backend (whose webhook receiver is
-//! [`super::demo_webhooks`]). Static files never include dotfiles, and
+//! [`super::demo_webhooks`]; its view of the development mailbox is [`super::demo_mailbox`]). Static
+//! files never include dotfiles, and
 //! never anything a symlink leads to outside the served folder.
 //!
 //! `whoami` checks the Bearer session token the way an app backend does — with `hallpass-backend`'s
@@ -35,6 +36,7 @@ pub fn router(www: &Path, package: Option<&Path>) -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .route(WHOAMI, get(whoami))
+        .route(super::demo_mailbox::MAILBOX, get(super::demo_mailbox::list))
         .merge(super::demo_webhooks::routes())
         .nest_service("/demo", static_files(www));
     if let Some(package) = package {

@@ -10,6 +10,7 @@ mod active_organization;
 mod backend;
 mod backend_organizations;
 pub mod demo;
+pub mod demo_mailbox;
 pub mod demo_webhooks;
 mod email_addresses;
 mod email_link;
