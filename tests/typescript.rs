@@ -25,6 +25,10 @@ const DTS: &str = include_str!("../src/js/types.d.ts");
 const SERVER_DTS: &str = include_str!("../npm/server.d.ts");
 /// `hallpass/organizations`' declarations (the organization resources the browser entry shapes).
 const ORGS_DTS: &str = include_str!("../npm/organizations.d.ts");
+/// `hallpass/flows`' declarations and its one implementation (`src/js/flows.js`, which the package
+/// ships as `flows.js` and the Yew hooks import).
+const FLOWS_DTS: &str = include_str!("../npm/flows.d.ts");
+const FLOWS_JS: &str = include_str!("../src/js/flows.js");
 
 /// `src` without `/* … */` and `// …` comments.
 fn without_comments(src: &str) -> String {
@@ -350,4 +354,82 @@ fn the_backend_api_clients_webhook_endpoints_are_the_protocols() {
         .map(|r| r.as_str().to_owned())
         .collect();
     assert_eq!(string_union_in(SERVER_DTS, "WebhookDisabledReason"), reasons);
+}
+
+/// hallpass/flows' resources are the protocol's attempts and verifications, shaped (camelCase,
+/// `object` dropped), with their methods; its unions are the protocol's enums.
+#[test]
+fn the_flows_resources_are_the_protocols() {
+    use hallpass_protocol::{
+        Environment, PasswordSettings, SignInAttempt, SignInFactor, SignInSettings, SignInStatus,
+        SignUpAttempt, SignUpSettings, SignUpStatus, Strategy, Verification, VerificationStatus,
+    };
+    let fields = |name| interface_fields_in(FLOWS_DTS, name);
+    let sign_in_methods = [
+        "create",
+        "prepareFirstFactor",
+        "attemptFirstFactor",
+        "resetPassword",
+        "reload",
+        "createEmailLinkFlow",
+        "resendAvailableAt",
+    ];
+    assert_eq!(fields("SignIn"), shaped::<SignInAttempt>(&["object"], &sign_in_methods));
+    let sign_up_methods = [
+        "create",
+        "prepareEmailAddressVerification",
+        "attemptEmailAddressVerification",
+        "reload",
+        "createEmailLinkFlow",
+        "resendAvailableAt",
+    ];
+    assert_eq!(fields("SignUp"), shaped::<SignUpAttempt>(&["object"], &sign_up_methods));
+    assert_eq!(fields("Verification"), shaped::<Verification>(&["object"], &[]));
+    assert_eq!(fields("SignInFirstFactor"), shaped::<SignInFactor>(&[], &[]));
+    assert_eq!(fields("Environment"), shaped::<Environment>(&["object"], &[]));
+    // The environment's nested settings, as the .d.ts writes them inline.
+    let env = without_comments(FLOWS_DTS);
+    for names in [SignInSettings::NAMES, SignUpSettings::NAMES, PasswordSettings::NAMES] {
+        for name in names {
+            assert!(env.contains(&format!("{}:", camel(name))), "Environment lacks {name}");
+        }
+    }
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(string_union_in(FLOWS_DTS, "Strategy"), names(Strategy::NAMES));
+    assert_eq!(string_union_in(FLOWS_DTS, "VerificationStatus"), names(VerificationStatus::NAMES));
+    assert_eq!(string_union_in(FLOWS_DTS, "SignInStatus"), names(SignInStatus::NAMES));
+    assert_eq!(string_union_in(FLOWS_DTS, "SignUpStatus"), names(SignUpStatus::NAMES));
+}
+
+/// hallpass/flows' routes (`[method, path, answer]`) are the protocol's paths, each once: the steps
+/// (answer 7: no session token, a session adopted when one is carried) and the user's addresses (0).
+#[test]
+fn the_flows_routes_are_the_protocols() {
+    use hallpass_protocol::paths;
+    let routes = [
+        ("POST", paths::SIGN_INS, 7),
+        ("GET", paths::SIGN_IN, 7),
+        ("POST", paths::SIGN_IN_PREPARE_FIRST_FACTOR, 7),
+        ("POST", paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, 7),
+        ("POST", paths::SIGN_IN_RESET_PASSWORD, 7),
+        ("POST", paths::SIGN_UPS, 7),
+        ("GET", paths::SIGN_UP, 7),
+        ("POST", paths::SIGN_UP_PREPARE_VERIFICATION, 7),
+        ("POST", paths::SIGN_UP_ATTEMPT_VERIFICATION, 7),
+        ("GET", paths::ENVIRONMENT, 7),
+        ("POST", paths::MY_EMAIL_ADDRESSES, 0),
+        ("GET", paths::MY_EMAIL_ADDRESS, 0),
+        ("DELETE", paths::MY_EMAIL_ADDRESS, 0),
+        ("POST", paths::MY_EMAIL_ADDRESS_PREPARE_VERIFICATION, 0),
+        ("POST", paths::MY_EMAIL_ADDRESS_ATTEMPT_VERIFICATION, 0),
+    ];
+    for (method, path, answer) in routes {
+        let entry = format!("[\"{method}\", \"{path}\", {answer}]");
+        assert_eq!(FLOWS_JS.matches(&entry).count(), 1, "flows.js lacks {entry}");
+    }
+    assert_eq!(
+        FLOWS_JS.matches(", \"/v1/").count(),
+        routes.len(),
+        "flows.js has a route that is not the protocol's"
+    );
 }

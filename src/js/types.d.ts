@@ -52,12 +52,12 @@ export type Metadata = { [key: string]: JsonValue };
 export interface EmailAddress {
   id: string;
   emailAddress: string;
-  /** How the address was verified; `null` while it is not. (Its keys are as on the wire.) */
+  /** How the address was verified; `null` while it is not. */
   verification: {
     status: "unverified" | "verified" | "failed" | "expired";
     strategy: "email_code" | "email_link" | "reset_password_email_code" | "password";
     attempts: number;
-    expire_at: number;
+    expireAt: number;
   } | null;
 }
 

@@ -13,7 +13,7 @@ use crate::util::{Result, cmd, exec, gzip_size, root, tmp_dir};
 /// Files of `pkg/web` that go into the package.
 const FROM_WASM_PACK: [&str; 3] = ["hallpass.js", "hallpass.d.ts", "hallpass_bg.wasm"];
 /// Hand-written files of `npm/` copied as they are.
-const FROM_NPM: [&str; 17] = [
+const FROM_NPM: [&str; 18] = [
     "index.js",
     "index.d.ts",
     "react.js",
@@ -26,12 +26,16 @@ const FROM_NPM: [&str; 17] = [
     "handshake.js",
     "organizations.js",
     "organizations.d.ts",
+    "flows.d.ts",
     "ui.d.ts",
     "themes.js",
     "themes.d.ts",
     "localizations.d.ts",
     "README.md",
 ];
+/// Entries whose one implementation lives in `src/js/` (the Yew build imports it from there through
+/// `#[wasm_bindgen(module = …)]`), copied to the package's top level.
+const FROM_SRC_JS: [&str; 1] = ["flows.js"];
 /// Entries bundled from `npm/<name>` and the modules of `npm/ui/` into one minified file each; the
 /// SDK and hallpass/organizations stay the package's own files (`./index.js`, `./organizations.js`).
 const BUNDLED: [&str; 2] = ["ui.js", "localizations.js"];
@@ -63,6 +67,9 @@ pub fn assemble() -> Result {
     }
     for name in FROM_NPM {
         copy(&npm.join(name), &out.join(name))?;
+    }
+    for name in FROM_SRC_JS {
+        copy(&root().join("src").join("js").join(name), &out.join(name))?;
     }
     for name in FROM_NPM_DIRS {
         copy_dir(&npm.join(name), &out.join(name))?;
@@ -225,7 +232,7 @@ fn print_sizes(out: &Path) -> Result {
     println!();
     println!("package: pkg/npm ({} unpacked)", kib(total));
     // The opt-in entries are outside the headless budget: printed so that their cost stays visible.
-    for name in ["index.js", "react.js", "organizations.js", "ui.js"] {
+    for name in ["index.js", "react.js", "organizations.js", "flows.js", "ui.js"] {
         let min = tmp.join(name);
         // Only this file: the glue and React are bundled (and measured) elsewhere.
         exec(
