@@ -12,7 +12,6 @@ import type {
   Session,
   SetActiveParams,
   UseAuthReturn,
-  UseUserReturn,
 } from "./index.js";
 import type {
   GetInvitationsParams,
@@ -32,6 +31,12 @@ import type {
   SignUpProps,
   UserButtonProps,
 } from "./ui.js";
+import type {
+  SetActiveParams as FlowsSetActiveParams,
+  SignIn as SignInResource,
+  SignUp as SignUpResource,
+  UserResource,
+} from "./flows.js";
 
 export type HallpassProviderProps = HallpassOptions & {
   children?: ReactNode;
@@ -55,8 +60,14 @@ export function useAuthState(): AuthState;
 /** The loaded client (for `signIn`, `signUp`, `fetch`), or `null` before it has loaded. */
 export function useHallpass(): Hallpass | null;
 
-/** `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`. */
-export function useUser(): UseUserReturn;
+/**
+ * `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`; the user has Clerk's
+ * `createEmailAddress` and its addresses their verification methods (hallpass/flows).
+ */
+export function useUser():
+  | { isLoaded: false; isSignedIn: undefined; user: undefined }
+  | { isLoaded: true; isSignedIn: false; user: null }
+  | { isLoaded: true; isSignedIn: true; user: UserResource };
 
 export type UseSessionReturn =
   | { isLoaded: false; isSignedIn: undefined; session: undefined }
@@ -156,6 +167,20 @@ export interface UseOrganizationListReturn {
 export function useOrganizationList(params?: UseOrganizationListParams): UseOrganizationListReturn;
 
 export type { GetTokenOptions };
+
+export type UseSignInReturn =
+  | { isLoaded: false; signIn: undefined; setActive: undefined }
+  | { isLoaded: true; signIn: SignInResource; setActive(params: FlowsSetActiveParams): Promise<void> };
+
+export type UseSignUpReturn =
+  | { isLoaded: false; signUp: undefined; setActive: undefined }
+  | { isLoaded: true; signUp: SignUpResource; setActive(params: FlowsSetActiveParams): Promise<void> };
+
+/** `{ isLoaded, signIn, setActive }`, like Clerk's `useSignIn()` (hallpass/flows' sign-in). */
+export function useSignIn(): UseSignInReturn;
+
+/** `{ isLoaded, signUp, setActive }`, like Clerk's `useSignUp()` (hallpass/flows' sign-up). */
+export function useSignUp(): UseSignUpReturn;
 
 /** Clerk's `<SignIn>`, over hallpass/ui's `<hallpass-sign-in>` (loaded when it first renders). */
 export function SignIn(props: SignInProps): ReactNode;

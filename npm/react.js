@@ -7,6 +7,7 @@
 import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { Hallpass } from "./index.js";
 import { getOrganization, getOrganizationInvitations, getOrganizationMemberships } from "./organizations.js";
+import { getSignIn, getSignUp, setActive, withUserResources } from "./flows.js";
 
 /** The state before the client has loaded: the `isLoaded: false` member of `AuthState`. */
 const NOT_LOADED = Object.freeze({
@@ -115,10 +116,18 @@ function derive(cache, state, make) {
   return view;
 }
 
-/** `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`. */
+/**
+ * `{ isLoaded, isSignedIn, user }`, like Clerk's `useUser()`; the user has Clerk's
+ * `createEmailAddress` and its addresses their verification methods (hallpass/flows).
+ */
 export function useUser() {
+  const { hp } = useContextOrThrow("useUser");
   const state = useAuthState();
-  return derive(userViews, state, (s) => ({ isLoaded: s.isLoaded, isSignedIn: s.isSignedIn, user: s.user }));
+  return derive(userViews, state, (s) => ({
+    isLoaded: s.isLoaded,
+    isSignedIn: s.isSignedIn,
+    user: hp ? withUserResources(hp, s.user) : s.user,
+  }));
 }
 
 /** `{ isLoaded, isSignedIn, session }`, like Clerk's `useSession()`. */
@@ -324,6 +333,43 @@ export function useOrganizationList(params) {
     userInvitations,
   };
 }
+
+const noVersion = () => -1;
+
+/** One of the instance's attempt resources, re-rendering when it changes (each step it takes). */
+function useAttempt(hook, get, name) {
+  const { hp, pending } = useContextOrThrow(hook);
+  const resource = hp ? get(hp) : null;
+  const [subscribe, version] = useMemo(
+    () => (resource ? [(f) => resource._subscribe(f), () => resource._version] : [subscribeNothing, noVersion]),
+    [resource],
+  );
+  const v = useSyncExternalStore(subscribe, version, noVersion);
+  const activate = useMemo(() => (p) => pending.then((client) => setActive(client, p)), [pending]);
+  return useMemo(
+    () =>
+      resource
+        ? { isLoaded: true, [name]: resource, setActive: activate }
+        : { isLoaded: false, [name]: undefined, setActive: undefined },
+    // `v`: a new object after every step, so memoised children see the change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [resource, v, activate],
+  );
+}
+
+/**
+ * `{ isLoaded, signIn, setActive }`, like Clerk's `useSignIn()`: the instance's sign-in
+ * (hallpass/flows) — `create`, `prepareFirstFactor`, `attemptFirstFactor`, `resetPassword`,
+ * `createEmailLinkFlow` — re-rendering after each step; `setActive({ session })` once complete.
+ */
+export const useSignIn = () => useAttempt("useSignIn", getSignIn, "signIn");
+
+/**
+ * `{ isLoaded, signUp, setActive }`, like Clerk's `useSignUp()`: the instance's sign-up
+ * (hallpass/flows) — `create`, `prepareEmailAddressVerification`, `attemptEmailAddressVerification`,
+ * `createEmailLinkFlow` — re-rendering after each step.
+ */
+export const useSignUp = () => useAttempt("useSignUp", getSignUp, "signUp");
 
 // The drop-in components: thin wrappers over hallpass/ui's custom elements (one implementation), which
 // is loaded — a separate file, outside the headless budget — when the first of them renders. Each

@@ -171,3 +171,63 @@ test("drop-in components: <SignUp> signs up, <UserButton> signs out, <Organizati
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** The newest code the server kept for `to` in its development mailbox (Backend API, secret key). */
+async function mailboxCode(to) {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${process.env.HALLPASS_TEST_SERVER}/v1/emails?to=${encodeURIComponent(to)}`,
+      { headers: { authorization: `Bearer ${process.env.HALLPASS_TEST_SECRET_KEY}` } });
+    const code = (await res.json()).data?.[0]?.data?.otp_code;
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no code for ${to}`);
+}
+
+test("useSignUp and useSignIn: each step re-renders, the completed one signs the provider in, setActive confirms it; useUser's addresses", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(`${site.origin}/target/tmp/react-page/index.html?api=${encodeURIComponent(api)}`);
+  await page.locator("#signed-out").waitFor();
+  const until = (id, expected) => page.waitForFunction(([id, expected]) =>
+    document.getElementById(id)?.textContent === expected, [id, expected], { timeout: 10_000 });
+  await until("flows", "none / none");
+
+  // A passwordless sign-up: verified by the code the server kept in its development mailbox.
+  const email = uniqueEmail("react-flows");
+  await page.evaluate((email) => window.flowsHooks.signUp.create({ emailAddress: email }), email);
+  await until("flows", "none / missing_requirements");
+  await page.evaluate(() => window.flowsHooks.signUp.prepareEmailAddressVerification({ strategy: "email_code" }));
+  const code = await mailboxCode(email);
+  const created = await page.evaluate(async (code) => {
+    const { signUp, setActive } = window.flowsHooks;
+    const done = await signUp.attemptEmailAddressVerification({ code });
+    await setActive({ session: done.createdSessionId });
+    return done.createdSessionId;
+  }, code);
+  await until("flows", "none / complete");
+  await page.locator("#signed-in").waitFor();
+  assert.equal(await text(page, "session"), created);
+  // useUser's user carries Clerk's address methods.
+  const methods = await page.evaluate(() => {
+    const user = window.flowsHooks.user;
+    return [typeof user.createEmailAddress, typeof user.primaryEmailAddress.prepareVerification, user.primaryEmailAddress.verification.status];
+  });
+  assert.deepEqual(methods, ["function", "function", "verified"]);
+
+  // Signed out, then in again through useSignIn with the code.
+  await page.evaluate(() => window.hp.signOut());
+  await page.locator("#signed-out").waitFor();
+  await page.evaluate((email) => window.flowsHooks.signIn.create({ identifier: email, strategy: "email_code" }), email);
+  await until("flows", "needs_first_factor / complete");
+  const again = await mailboxCode(email);
+  const signedIn = await page.evaluate((code) => window.flowsHooks.signIn.attemptFirstFactor({ strategy: "email_code", code })
+    .then((s) => s.createdSessionId), again);
+  await until("flows", "complete / complete");
+  await page.locator("#signed-in").waitFor();
+  assert.equal(await text(page, "session"), signedIn);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
