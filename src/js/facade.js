@@ -83,7 +83,7 @@ export function attach(hp, options) {
   // The wasm reads the parameters (and names the one that does not read); a refresh then brings
   // the new user to this tab and, through it, to every tab.
   hp.updateUser = async (p) => {
-    const body = hp._settle(6, p);
+    const body = hp._settle(6, p, !1, 0);
     if (body instanceof Error) throw body;
     await call(hp, ME, [], body);
     await slow.call(hp, { skipCache: true });
@@ -150,12 +150,13 @@ async function call(hp, [method, path, kind], ids, body, query = "") {
       return id;
     }) +
     query;
-  if (bad) throw hp._settle(bad);
+  // Every argument, always: a debug build of the crate (a Yew app's) checks their types.
+  if (bad) throw hp._settle(bad, 0, !1, 0);
   const sentAt = Date.now();
   let outcome;
   let ok = true;
   try {
-    outcome = await exchange(method, url, body, token, hp._settle(5), "x-hallpass-server-time");
+    outcome = await exchange(method, url, body, token, hp._settle(5, 0, !1, 0), "x-hallpass-server-time");
   } catch (code) {
     outcome = code;
     ok = false;
