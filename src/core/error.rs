@@ -64,6 +64,13 @@ impl From<ErrorCode> for Code {
     }
 }
 
+/// A code as it came from outside (a `HallpassError` thrown by hallpass/flows), kept as it is.
+impl From<String> for Code {
+    fn from(code: String) -> Self {
+        Code(Cow::Owned(code))
+    }
+}
+
 impl PartialEq<ErrorCode> for Code {
     #[inline(always)]
     fn eq(&self, other: &ErrorCode) -> bool {

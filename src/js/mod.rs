@@ -221,6 +221,17 @@ async fn perform(client: Client, op: Op) -> Result<JsValue, Error> {
     Ok(JsValue::UNDEFINED)
 }
 
+/// The JavaScript SDK's instance of `client` (the class with facade.js's methods, on the same
+/// client), for the Yew hooks that run hallpass/flows' JavaScript: its requests and settle step are
+/// then the ones the npm package's are.
+#[cfg(feature = "yew")]
+pub(crate) fn instance(client: &Client) -> JsValue {
+    let hp = JsValue::from(JsHallpass { client: client.clone(), snapshot: Rc::default() });
+    // Its token publisher is not installed: `getToken` always asks the client, which caches.
+    attach(&hp, &js_sys::Object::new());
+    hp
+}
+
 #[wasm_bindgen(module = "/src/js/facade.js")]
 extern "C" {
     fn attach(hp: &JsValue, options: &JsValue) -> Function;

@@ -6,7 +6,8 @@
 //! membership of it, and its members, invitations and the user's own, as Clerk's paginated
 //! resources ([`Paginated`]), the protocol's types throughout. Thin wrappers over
 //! [`crate::client`], which does all the work (every organization call through its one path,
-//! `Hallpass::request`).
+//! `Hallpass::request`). [`use_sign_in`] and [`use_sign_up`] (module `flows`) are Clerk's
+//! multi-step sign-in and sign-up over hallpass/flows' one JavaScript implementation.
 //!
 //! ```ignore
 //! use hallpass::client::Options;
@@ -46,10 +47,21 @@ use crate::core::error::Error;
 use crate::core::routes;
 use crate::core::state::AuthState;
 
+mod flows;
+pub use flows::{SignIn, SignUp, use_sign_in, use_sign_up};
+/// The protocol's types the sign-in and sign-up hooks answer with.
+pub use hallpass_protocol::{
+    ErrorCode, SignInAttempt, SignInStatus, SignUpAttempt, SignUpStatus, Strategy, Verification,
+    VerificationStatus,
+};
+
 /// What the provider shares: the client once loaded, and the state it last reported.
 #[derive(Clone)]
 pub struct HallpassContext {
     client: Option<Hallpass>,
+    /// The client as the JavaScript SDK's instance, for the hooks that run hallpass/flows'
+    /// JavaScript ([`use_sign_in`], [`use_sign_up`]).
+    instance: Option<wasm_bindgen::JsValue>,
     state: Rc<AuthState>,
     /// Moves on every change, so consumers re-render exactly when something changed.
     generation: u32,
@@ -63,7 +75,7 @@ impl PartialEq for HallpassContext {
 
 impl Default for HallpassContext {
     fn default() -> Self {
-        HallpassContext { client: None, state: Rc::new(AuthState::Loading), generation: 0 }
+        HallpassContext { client: None, instance: None, state: Rc::new(AuthState::Loading), generation: 0 }
     }
 }
 
@@ -83,12 +95,18 @@ impl Reducible for Store {
     fn reduce(self: Rc<Self>, change: Change) -> Rc<Self> {
         let generation = self.0.generation.wrapping_add(1);
         Rc::new(Store(match change {
-            Change::Loaded(client) => {
-                HallpassContext { state: Rc::new(client.state()), client: Some(client), generation }
-            }
-            Change::State(state) => {
-                HallpassContext { client: self.0.client.clone(), state: Rc::new(state), generation }
-            }
+            Change::Loaded(client) => HallpassContext {
+                state: Rc::new(client.state()),
+                instance: Some(crate::js::instance(&client)),
+                client: Some(client),
+                generation,
+            },
+            Change::State(state) => HallpassContext {
+                client: self.0.client.clone(),
+                instance: self.0.instance.clone(),
+                state: Rc::new(state),
+                generation,
+            },
         }))
     }
 }

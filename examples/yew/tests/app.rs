@@ -138,3 +138,69 @@ async fn organizations_through_the_hooks_create_switch_and_list_members() {
     button(&root, "#sign-out").click();
     wait_for_text(&root, "Sign in").await;
 }
+
+/// Probes `use_sign_in()` (hallpass/flows' JavaScript under the Yew hooks): an email-code sign-in
+/// created for `email`, then a wrong code; writes what it saw into its paragraph.
+#[derive(yew::Properties, PartialEq)]
+struct ProbeProps {
+    email: String,
+}
+
+#[yew::function_component]
+fn SignInProbe(props: &ProbeProps) -> yew::Html {
+    use hallpass::yew::{SignInStatus, Strategy, use_sign_in};
+    let sign_in = use_sign_in();
+    let seen = yew::use_state(String::new);
+    let started = yew::use_mut_ref(|| false);
+    if let Some(sign_in) = sign_in.clone()
+        && !*started.borrow()
+    {
+        *started.borrow_mut() = true;
+        let (seen, email) = (seen.clone(), props.email.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let created = sign_in.create(&email, Some(Strategy::EmailCode), None, None).await;
+            let first = match created {
+                Ok(a) if a.status == SignInStatus::NeedsFirstFactor => {
+                    let v = a.first_factor_verification.map(|v| v.strategy.as_str()).unwrap_or("none");
+                    format!("needs_first_factor by {v}")
+                }
+                Ok(a) => format!("status {}", a.status.as_str()),
+                Err(e) => format!("error {}", e.code.as_str()),
+            };
+            let wrong = match sign_in.attempt_first_factor(Strategy::EmailCode, "abcdef").await {
+                Ok(_) => "signed in".to_owned(),
+                Err(e) => format!("refused {}", e.code.as_str()),
+            };
+            let tries = sign_in.attempt().and_then(|a| a.first_factor_verification).map_or(0, |v| v.attempts);
+            seen.set(format!("{first}; {wrong}; tries {tries}"));
+        });
+    }
+    yew::html! { <p class="probe">{ (*seen).clone() }</p> }
+}
+
+#[wasm_bindgen_test]
+async fn use_sign_in_runs_the_flows_steps_typed() {
+    if option_env!("HALLPASS_TEST_FRONTEND_API").is_none() {
+        return; // needs the server that `cargo xtask test` starts
+    }
+    use hallpass::client::Options;
+    use hallpass::yew::HallpassProvider;
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let email = format!("yew-code-{}@example.com", js_sys::Math::random().to_bits());
+    #[yew::function_component]
+    fn Wrapper(props: &ProbeProps) -> yew::Html {
+        yew::html! {
+            <HallpassProvider options={Options::new(API)}>
+                <SignInProbe email={props.email.clone()} />
+            </HallpassProvider>
+        }
+    }
+    yew::Renderer::<Wrapper>::with_root_and_props(root.clone(), ProbeProps { email }).render();
+    wait_for_text(&root, "tries").await;
+    assert_eq!(
+        root.text_content().unwrap_or_default(),
+        "needs_first_factor by email_code; refused form_code_incorrect; tries 1"
+    );
+}
