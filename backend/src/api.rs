@@ -1,6 +1,7 @@
 //! [`HallpassClient`]: the Backend API with the secret key, in the protocol's own types — the
 //! signed-in user ([`HallpassClient::current_user`]), users by id, their names and metadata, the list,
-//! and sessions by id. Every
+//! sessions by id, and the instance's sign-up and sign-in settings
+//! ([`HallpassClient::update_instance`], Clerk's `clerkClient.instance`). Every
 //! call has a deadline (10 s unless [`HallpassClient::timeout`] says otherwise); errors carry the
 //! server's codes ([`Error::Api`]).
 
@@ -8,7 +9,8 @@ use std::time::Duration;
 
 use hallpass_protocol::paths::{self, fill};
 use hallpass_protocol::{
-    DeletedObject, ErrorBody, ListResponse, Secret, Session, UpdateMetadataRequest, UpdateUserRequest, User,
+    DeletedObject, ErrorBody, Instance, ListResponse, Secret, Session, UpdateInstanceRequest,
+    UpdateMetadataRequest, UpdateUserRequest, User,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,6 +109,20 @@ impl HallpassClient {
     pub async fn get_session(&self, session_id: &str) -> Result<Session> {
         self.call(reqwest::Method::GET, &fill(paths::BACKEND_SESSION, &[&segment(session_id)?]), None::<&()>)
             .await
+    }
+
+    /// The instance: its id, environment and allowed origins, and the sign-up and sign-in settings in
+    /// force (which of them were changed here: `overridden`).
+    pub async fn get_instance(&self) -> Result<Instance> {
+        self.call(reqwest::Method::GET, paths::INSTANCE, None::<&()>).await
+    }
+
+    /// Changes the instance's settings while the server runs, on every replica within a second:
+    /// fields left `None` stay as they are, `Some(None)` hands one back to the server's flag. A change
+    /// that would leave no way to sign in is refused whole (`form_param_value_invalid`). Answers the
+    /// settings as this change left them.
+    pub async fn update_instance(&self, update: &UpdateInstanceRequest) -> Result<Instance> {
+        self.call(reqwest::Method::PATCH, paths::INSTANCE, Some(update)).await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

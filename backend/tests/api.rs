@@ -1,5 +1,6 @@
 //! The Backend API client against a real `hallpass-server`: the signed-in user, metadata deep merge,
-//! the list, deletion, and failures — the server's codes, a wrong key, no server, no answer.
+//! the list, deletion, the instance's settings, and failures — the server's codes, a wrong key, no
+//! server, no answer.
 
 mod common;
 
@@ -7,7 +8,9 @@ use std::time::Duration;
 
 use common::TestServer;
 use hallpass_backend::{Error, HallpassClient, Verifier};
-use hallpass_protocol::{SessionStatus, UpdateMetadataRequest, UpdateUserRequest};
+use hallpass_protocol::{
+    Environment, SessionStatus, Strategy, UpdateInstanceRequest, UpdateMetadataRequest, UpdateUserRequest,
+};
 use http::{HeaderMap, HeaderValue};
 use serde_json::json;
 
@@ -88,6 +91,86 @@ async fn current_user_metadata_list_and_delete() {
     assert!(matches!(gone, Error::Api { status: 404, .. }), "{gone:?}");
     assert_eq!(gone.api_code(), Some("resource_not_found"));
     assert!(matches!(client.get_user("../users").await, Err(Error::Config(_))));
+}
+
+/// `GET /v1/environment`: what the SDK and the drop-in UI read of the settings.
+async fn environment(server: &TestServer) -> Environment {
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/environment", server.url))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "environment: {}", response.status());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_instance_settings_read_changed_handed_back_and_refused() {
+    let server = TestServer::start(60);
+    let client = HallpassClient::new(&server.url, server.secret_key.clone()).unwrap();
+    let start = client.get_instance().await.unwrap();
+    assert_eq!((start.object.as_str(), start.environment_type.as_str()), ("instance", "development"));
+    assert!(start.id.starts_with("ins_"), "{start:?}");
+    assert_eq!(start.instance_name, "Hallpass", "the server's flag");
+    assert!(start.overridden.is_empty() && start.updated_at == 0, "{start:?}");
+    assert!(!start.sign_up_requires_verified_email);
+
+    // A change is in force from its answer on: the environment clients read, and a sign-up.
+    let change = UpdateInstanceRequest {
+        instance_name: Some(Some("Acme".into())),
+        first_factors: Some(Some(vec![Strategy::EmailCode, Strategy::Password])),
+        sign_up_requires_verified_email: Some(Some(true)),
+    };
+    let changed = client.update_instance(&change).await.unwrap();
+    assert_eq!(changed.instance_name, "Acme");
+    assert_eq!(changed.first_factors, [Strategy::EmailCode, Strategy::Password]);
+    assert!(changed.sign_up_requires_verified_email && changed.updated_at > 0);
+    assert_eq!(changed.overridden, ["instance_name", "first_factors", "sign_up_requires_verified_email"]);
+    assert_eq!(client.get_instance().await.unwrap(), changed);
+    let env = environment(&server).await;
+    assert_eq!(
+        (env.instance_name.as_str(), env.sign_in.first_factors.as_slice()),
+        ("Acme", changed.first_factors.as_slice())
+    );
+    assert!(env.sign_up.requires_verified_email);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/client/sign_ups", server.url))
+        .header("origin", "http://localhost:3000")
+        .json(&json!({ "email_address": "verify-first@example.com", "password": "correct horse battery staple" }))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["sign_up"]["status"], "missing_requirements", "{body}");
+    assert!(body.get("jwt").is_none(), "no session before the address is verified: {body}");
+
+    // `Some(None)`: back to the flag; absent fields stay as they are.
+    let back = UpdateInstanceRequest { instance_name: Some(None), ..Default::default() };
+    let handed_back = client.update_instance(&back).await.unwrap();
+    assert_eq!(handed_back.instance_name, "Hallpass");
+    assert_eq!(handed_back.first_factors, changed.first_factors);
+    assert_eq!(handed_back.overridden, ["first_factors", "sign_up_requires_verified_email"]);
+
+    // A change that leaves no way to sign in, or a reset without passwords, is refused whole.
+    for first_factors in [vec![], vec![Strategy::EmailCode, Strategy::ResetPasswordEmailCode]] {
+        let unusable = UpdateInstanceRequest {
+            instance_name: Some(Some("Never".into())),
+            first_factors: Some(Some(first_factors)),
+            ..Default::default()
+        };
+        let refused = client.update_instance(&unusable).await.unwrap_err();
+        assert!(matches!(refused, Error::Api { status: 422, .. }), "{refused:?}");
+        assert_eq!(refused.api_code(), Some("form_param_value_invalid"), "{refused:?}");
+    }
+    let name = UpdateInstanceRequest { instance_name: Some(Some("x".repeat(101))), ..Default::default() };
+    assert_eq!(client.update_instance(&name).await.unwrap_err().api_code(), Some("form_param_value_invalid"));
+    assert_eq!(client.get_instance().await.unwrap(), handed_back, "nothing of a refused change applied");
+
+    let wrong = HallpassClient::new(&server.url, "sk_test_wrong").unwrap();
+    assert!(matches!(wrong.get_instance().await, Err(Error::Api { status: 401, .. })));
+    assert!(matches!(wrong.update_instance(&back).await, Err(Error::Api { status: 401, .. })));
 }
 
 #[tokio::test]
