@@ -647,6 +647,41 @@ export interface WebhookRecovery {
   queued: number;
 }
 
+/** A way to sign in (`reset_password_email_code`: the password reset, only beside `password`). */
+export type Strategy = "password" | "email_code" | "email_link" | "reset_password_email_code";
+
+/** The instance (Clerk's `Instance`) and the sign-up and sign-in settings in force. */
+export interface Instance {
+  /** `ins_…`, the same for every replica. */
+  id: string;
+  /** `"development"` with an `sk_test_` secret key, `"production"` with an `sk_live_` one. */
+  environmentType: "development" | "production";
+  /** The origins the Frontend API answers. */
+  allowedOrigins: string[];
+  /** The name emails and pages are branded with. */
+  instanceName: string;
+  /** The first factors that are on, in order of preference. */
+  firstFactors: Strategy[];
+  /** A sign-up completes only once its email address is verified. */
+  signUpRequiresVerifiedEmail: boolean;
+  /** The settings changed through the API (`"instanceName"`, …); the others are the server's flags. */
+  overridden: ("instanceName" | "firstFactors" | "signUpRequiresVerifiedEmail")[];
+  /** When a change was last made (0: never). */
+  updatedAt: number;
+}
+
+/**
+ * Absent: as it is; `null`: back to the server's flag. The result must leave a way to sign in, and
+ * `reset_password_email_code` only beside `password`; a refused change changes nothing.
+ */
+export interface UpdateInstanceParams {
+  /** 1 to 100 characters. */
+  instanceName?: string | null;
+  /** The whole list, replacing the one in force. */
+  firstFactors?: Strategy[] | null;
+  signUpRequiresVerifiedEmail?: boolean | null;
+}
+
 export interface HallpassClient {
   users: {
     getUser(userId: string): Promise<User>;
@@ -723,6 +758,11 @@ export interface HallpassClient {
     getAttemptList(params: { endpointId: string; eventId?: string } & PaginationParams): Promise<PaginatedResourceResponse<WebhookAttempt>>;
     /** Queues again every event since `since` (of the types the endpoint receives). */
     recover(params: { endpointId: string } & RecoverWebhookParams): Promise<WebhookRecovery>;
+  };
+  instance: {
+    get(): Promise<Instance>;
+    /** In force at once on the replica that answers, on every replica within a second. */
+    update(params: UpdateInstanceParams): Promise<Instance>;
   };
 }
 

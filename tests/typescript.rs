@@ -16,8 +16,8 @@ use hallpass_protocol::organizations::{
 };
 use hallpass_protocol::{
     CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, EmailAddress, ErrorCode, EventType,
-    JwtAlgorithm, JwtTemplate, Session, SessionStatus, SignInRequest, SignUpRequest, UpdateMetadataRequest,
-    UpdateProfileRequest, UpdateUserRequest, User, Wire,
+    Instance, JwtAlgorithm, JwtTemplate, Session, SessionStatus, SignInRequest, SignUpRequest, Strategy,
+    UpdateInstanceRequest, UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
@@ -223,6 +223,21 @@ fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
     assert_eq!(string_union_in(SERVER_DTS, "SessionStatus"), statuses);
     let algorithms: BTreeSet<String> = JwtAlgorithm::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union_in(SERVER_DTS, "JwtAlgorithm"), algorithms);
+}
+
+#[test]
+fn the_backend_api_clients_instance_is_the_protocols() {
+    let fields = |name| interface_fields_in(SERVER_DTS, name);
+    assert_eq!(fields("Instance"), shaped::<Instance>(&["object"], &[]));
+    assert_eq!(fields("UpdateInstanceParams"), shaped::<UpdateInstanceRequest>(&[], &[]));
+    let strategies: BTreeSet<String> = Strategy::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "Strategy"), strategies);
+    // `overridden` names the settings as the client's fields are named (api.js converts them).
+    let settings: BTreeSet<String> = UpdateInstanceRequest::NAMES.iter().map(|n| camel(n)).collect();
+    let src = without_comments(SERVER_DTS);
+    let line = src.lines().find(|l| l.trim_start().starts_with("overridden:")).expect("Instance.overridden");
+    let named: BTreeSet<String> = line.split('"').skip(1).step_by(2).map(str::to_owned).collect();
+    assert_eq!(named, settings);
 }
 
 #[test]

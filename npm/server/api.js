@@ -1,7 +1,7 @@
 // The Backend API client (`createHallpassClient`), shaped as Clerk's `createClerkClient`: resources
 // grouped by kind (`users`, `sessions`, `jwtTemplates`, `organizations` with their memberships and
 // invitations, `organizationRoles`, `organizationPermissions`, `webhookEndpoints` with their
-// deliveries and attempts), Clerk's method names, camelCase resources
+// deliveries and attempts, `instance` and its settings), Clerk's method names, camelCase resources
 // (the wire's snake_case names converted, metadata and template claims left as they are), lists as
 // `{ data, totalCount }`, and every failure a `HallpassAPIResponseError` carrying the server's codes.
 // Every call has a deadline (`timeoutMs`, default 10 s).
@@ -44,6 +44,13 @@ export function toUser(wire) {
   user.primaryEmailAddress = user.emailAddresses?.find((e) => e.id === user.primaryEmailAddressId) ?? null;
   user.fullName = [user.firstName, user.lastName].filter(Boolean).join(" ") || null;
   return user;
+}
+
+/** The instance, its `overridden` settings named as its fields are (`instanceName`). */
+function toInstance(wire) {
+  const instance = camelResource(wire);
+  instance.overridden = Array.isArray(instance.overridden) ? instance.overridden.map(camel) : [];
+  return instance;
 }
 
 const toList = (convert) => (body) => ({ data: body.data.map(convert), totalCount: body.total_count });
@@ -239,5 +246,11 @@ export function createHallpassClient(options = {}) {
     recover: async ({ endpointId, since, until } = {}) =>
       run("POST", `${endpoint(endpointId)}/recover`, snakeParams({ since, until }), camelResource),
   };
-  return { users, sessions, jwtTemplates, organizations, organizationRoles, organizationPermissions, webhookEndpoints };
+  // Clerk's `clerkClient.instance`. `update` answers the settings as the change left them (Clerk's
+  // answers nothing); a setting given as `null` goes back to the server's flag.
+  const instance = {
+    get: async () => run("GET", "/v1/instance", undefined, toInstance),
+    update: async (params = {}) => run("PATCH", "/v1/instance", snakeParams(params), toInstance),
+  };
+  return { users, sessions, jwtTemplates, organizations, organizationRoles, organizationPermissions, webhookEndpoints, instance };
 }

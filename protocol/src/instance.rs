@@ -6,10 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Strategy;
+use crate::api::double_option;
+use crate::{Strategy, Wire};
 
 /// `GET /v1/instance`, and the answer to a `PATCH`: the settings in force.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 pub struct Instance {
     /// Always `"instance"`.
     pub object: String,
@@ -41,16 +42,16 @@ pub struct Instance {
 /// server's flag applies again. The result must leave the instance usable: a first factor to sign in
 /// with (`password`, `email_code` or `email_link`), and `reset_password_email_code` only beside
 /// `password`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateInstanceRequest {
     /// 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::api::double_option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub instance_name: Option<Option<String>>,
     /// The whole list (it replaces the one in force), in order of preference.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::api::double_option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub first_factors: Option<Option<Vec<Strategy>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::api::double_option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub sign_up_requires_verified_email: Option<Option<bool>>,
 }
 

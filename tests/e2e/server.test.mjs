@@ -1,7 +1,7 @@
 // `hallpass/server` as an app backend uses it, installed from the packed package, against tokens of
 // the real server (through the test proxy, which counts JWKS fetches and plays the server down):
 // verifyToken's refusals, the JWKS cache's rules, authenticateRequest's states and handshake, the
-// Backend API client, and verifyWebhook against signatures made by the real `svix` package.
+// Backend API client (the instance's settings too, handed back to the flags after), and verifyWebhook against signatures made by the real `svix` package.
 import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -368,6 +368,45 @@ describe("the Backend API client", () => {
     const taken = await hallpass.jwtTemplates.create({ name, claims: {} }).catch((e) => e);
     assert.deepEqual([taken.status, taken.errors[0].code], [409, "duplicate_record"]);
     assert.equal((await hallpass.jwtTemplates.delete(created.id)).deleted, true);
+  });
+
+  test("instance: get, update in force at once, null back to the flag, refused changes changing nothing", async () => {
+    const hallpass = server.createHallpassClient({ secretKey, apiUrl: api });
+    const start = await hallpass.instance.get();
+    assert.match(start.id, /^ins_/);
+    assert.equal(start.environmentType, "development");
+    assert.ok(Array.isArray(start.allowedOrigins) && Array.isArray(start.firstFactors));
+    const environment = async () => (await fetch(`${api}/v1/environment`, { signal: AbortSignal.timeout(10_000) })).json();
+    let changed;
+    try {
+      changed = await hallpass.instance.update({ instanceName: "Acme E2E", firstFactors: ["password", "email_code"] });
+      assert.deepEqual([changed.instanceName, changed.firstFactors, changed.signUpRequiresVerifiedEmail],
+        ["Acme E2E", ["password", "email_code"], start.signUpRequiresVerifiedEmail]);
+      // Named as the client's fields are, whatever the wire calls them.
+      assert.deepEqual(changed.overridden, ["instanceName", "firstFactors"]);
+      assert.ok(changed.updatedAt > start.updatedAt);
+      assert.deepEqual(await hallpass.instance.get(), changed);
+      // What browsers read (the Frontend API, through the same proxy), at once.
+      const env = await environment();
+      assert.deepEqual([env.instance_name, env.sign_in.first_factors], ["Acme E2E", ["password", "email_code"]]);
+      // No way left to sign in, a name too long, a setting of Clerk's Hallpass does not have.
+      const noFactor = await hallpass.instance.update({ instanceName: "Never", firstFactors: [] }).catch((e) => e);
+      assert.ok(server.isHallpassAPIResponseError(noFactor));
+      assert.deepEqual([noFactor.status, noFactor.errors[0].code, noFactor.errors[0].meta.paramName],
+        [422, "form_param_value_invalid", "first_factors"]);
+      const long = await hallpass.instance.update({ instanceName: "x".repeat(101) }).catch((e) => e);
+      assert.deepEqual([long.status, long.errors[0].code], [422, "form_param_value_invalid"]);
+      const clerks = await hallpass.instance.update({ testMode: true }).catch((e) => e);
+      assert.deepEqual([clerks.status, clerks.errors[0].code, clerks.errors[0].meta.paramName], [422, "form_param_unknown", "test_mode"]);
+      assert.deepEqual(await hallpass.instance.get(), changed, "nothing of a refused change applied");
+    } finally {
+      // Back to the server's flags for the suites after this one.
+      const back = await hallpass.instance.update({ instanceName: null, firstFactors: null });
+      assert.deepEqual([back.instanceName, back.firstFactors, back.overridden], [start.instanceName, start.firstFactors, start.overridden]);
+    }
+    assert.equal((await environment()).instance_name, start.instanceName);
+    const wrong = await server.createHallpassClient({ secretKey: "sk_test_wrong", apiUrl: api }).instance.get().catch((e) => e);
+    assert.equal(wrong.status, 401);
   });
 
   test("a wrong key, an unreachable server and a server that never answers", async () => {
