@@ -1,7 +1,8 @@
 // The demo app (`www/`) as `cargo xtask demo` runs it: hallpass-server serving the app, the npm package
 // (pkg/npm) and the API on one origin, driven in headless Chromium like a person would — through the
-// drop-in components of hallpass/ui where the demo uses them (sign-in, user button, organization switcher). Screenshots of
-// the sign-in page and the dashboard land in target/e2e-output/.
+// drop-in components of hallpass/ui where the demo uses them (sign-in, user button, organization
+// switcher), and the email page with the codes and links read from its development mailbox.
+// Screenshots of the sign-in page, the dashboard and the email page land in target/e2e-output/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -278,6 +279,92 @@ test("organizations in the demo: create and switch, invite, the invitee accepts,
   assert.deepEqual([...owner.errors, ...guest.errors], []);
   await owner.context().close();
   await guest.context().close();
+});
+
+/** The 6-digit codes the email page's mailbox shows (subjects start with them), newest first. */
+const mailboxCodes = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll("#mail-list li .who")].map((e) => /· (\d{6})\b/.exec(e.textContent)?.[1]).filter(Boolean));
+
+/** Waits up to 15 s (the mailbox follows every 3 s) for a code in the mailbox that `seen` lacks. */
+async function newCodeInMailbox(page, seen = []) {
+  await page.waitForFunction(
+    (seen) => [...document.querySelectorAll("#mail-list li .who")].some((e) => {
+      const code = /· (\d{6})\b/.exec(e.textContent)?.[1];
+      return code && !seen.includes(code);
+    }),
+    seen,
+    { timeout: 15000 },
+  );
+  return (await mailboxCodes(page)).find((c) => !seen.includes(c));
+}
+
+test("the email page: a passwordless sign-up by a code read from the demo's mailbox, a second address, a sign-in by a link opened from the mailbox", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e));
+  await page.goto(`${origin}/demo/email.html`);
+  await page.locator("#status[data-state=signed-out]").waitFor();
+  // What the instance offers, as the page read it from GET /v1/environment (the server's flags).
+  await page.locator("#env-factors", { hasText: "email_code" }).waitFor();
+  assert.equal(await page.textContent("#env-verify"), "it does not");
+
+  // Sign-up without a password: the address is verified by the code the mailbox shows.
+  const email = uniqueEmail("demo-email");
+  const up = page.locator("#up-form");
+  await up.locator("[name=email]").fill(email);
+  await up.locator("button[type=submit]").click();
+  await page.locator("#up-state", { hasText: `A 6-digit code is on its way to ${email}` }).waitFor();
+  assert.equal(await page.inputValue("#mail-form [name=to]"), email, "the mailbox follows the address");
+  const code = await newCodeInMailbox(page);
+  const wrong = code === "000000" ? "111111" : "000000";
+  await page.fill("#up-code [name=code]", wrong);
+  await page.click("#up-code button[type=submit]");
+  await page.locator("#up-state", { hasText: "That code is not right: 4 tries left." }).waitFor();
+  await page.fill("#up-code [name=code]", code);
+  await page.click("#up-code button[type=submit]");
+  await page.locator("#up-state", { hasText: "Signed in (session sess_" }).waitFor();
+  await page.locator("#status[data-state=signed-in]").waitFor();
+  assert.equal(await page.textContent("#status-text"), `Signed in as ${email}`);
+  assert.equal(await page.isVisible("#up-code"), false);
+  await page.locator("#addr-list li", { hasText: `${email} (primary) — verified` }).waitFor();
+
+  // A second address on the profile, verified by its own code.
+  const second = uniqueEmail("demo-email-2");
+  await page.fill("#addr-add [name=email]", second);
+  await page.click("#addr-add button[type=submit]");
+  await page.locator("#addr-state", { hasText: `A code is on its way to ${second}` }).waitFor();
+  const secondCode = await newCodeInMailbox(page, [code]);
+  await page.fill("#addr-code [name=code]", secondCode);
+  await page.click("#addr-code button[type=submit]");
+  await page.locator("#addr-state", { hasText: `${second} is yours now.` }).waitFor();
+  await page.locator("#addr-list li", { hasText: `${second} — verified` }).waitFor();
+  await page.screenshot({ path: join(output, "demo-email.png"), fullPage: true });
+
+  // Signed out, then in by a link: opened from the mailbox in another tab, this tab signs in.
+  await page.click("#sign-out");
+  await page.locator("#status[data-state=signed-out]").waitFor();
+  const signIn = page.locator("#in-form");
+  await signIn.locator("[name=email]").fill(email);
+  await signIn.locator("[name=strategy]").selectOption("email_link");
+  await signIn.locator("button[type=submit]").click();
+  await page.locator("#in-state", { hasText: `A link is on its way to ${email}` }).waitFor();
+  const open = page.locator("#mail-list a", { hasText: "Open the link" });
+  await open.waitFor({ timeout: 15000 });
+  const href = await open.getAttribute("href");
+  assert.ok(href.startsWith(`${origin}/v1/verify?token=`), href);
+  const [linkTab] = await Promise.all([context.waitForEvent("page"), open.click()]);
+  linkTab.errors = [];
+  linkTab.on("pageerror", (e) => linkTab.errors.push(e));
+  await linkTab.locator("button").waitFor();
+  await Promise.all([linkTab.waitForURL(/email\.html\?.*hallpass_status=verified/), linkTab.click("button")]);
+  await linkTab.locator("#in-state", { hasText: "The link worked" }).waitFor();
+  await page.locator("#in-state", { hasText: "Signed in (session sess_" }).waitFor({ timeout: 15000 });
+  assert.equal(await page.textContent("#status-text"), `Signed in as ${email}`);
+  assert.equal(await page.isVisible("#cancel-link"), false);
+  assert.deepEqual([...page.errors, ...linkTab.errors], []);
+  await context.close();
 });
 
 test("with the server down, signing in says so", async () => {
