@@ -88,37 +88,9 @@ const CSS = `
 :where(.hp-organizationProfileSection) .hp-formButtons{flex-wrap:wrap;margin-top:var(--hp-spacing-unit)}
 .hp-srOnly{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .hp-spinner{width:1rem;height:1rem;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:hp-spin .7s linear infinite}
-:where(.hp-rootBox:not(.hp-animated)) .hp-card:where(hallpass-organization-profile *){width:min(100%,40rem)}
-.hp-organizationProfileSection{margin-top:calc(var(--hp-spacing-unit)*1.5)}
-.hp-organizationProfileSectionTitle{margin:0 0 .75rem;font-size:.9375rem;font-weight:700;color:inherit}
-.hp-organizationProfileSectionText{margin:0;color:var(--hp-color-text-secondary);font-size:.875rem}
-.hp-organizationProfileList{margin:.75rem 0 0;padding:0;list-style:none;border-top:1px solid var(--hp-border)}
-.hp-organizationProfileMemberRow,.hp-organizationProfileInvitationRow{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.625rem 0;border-bottom:1px solid var(--hp-border)}
-.hp-organizationProfileMemberIdentity{display:flex;flex-direction:column;flex:1 1 12rem;min-width:0}
-.hp-organizationProfileMemberName{font-weight:600;overflow-wrap:anywhere}
-.hp-organizationProfileMemberIdentifier{font-size:.8125rem;color:var(--hp-color-text-secondary);overflow-wrap:anywhere}
-.hp-organizationProfileMemberRole{font-size:.875rem}
-.hp-organizationProfileRoleSelect{min-height:2.25rem;margin:0;padding:.25rem .5rem;font:inherit;font-size:.875rem;color:var(--hp-color-input-text);background:var(--hp-color-input-background);border:1px solid var(--hp-input-border);border-radius:var(--hp-border-radius)}
-.hp-organizationProfileActionButton,.hp-organizationProfileDangerButton{min-height:2.25rem;margin:0;padding:.375rem .75rem;font:inherit;font-size:.875rem;font-weight:var(--hp-font-weight);color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border);border-radius:var(--hp-border-radius);cursor:pointer}
-.hp-organizationProfileDangerButton{color:var(--hp-color-danger);border-color:var(--hp-color-danger)}
-:where(.hp-organizationProfileSection) .hp-formButtons{flex-wrap:wrap;margin-top:var(--hp-spacing-unit)}
-.hp-spinner{animation:none}
+:where(.hp-rootBox:not(.hp-animated)) .hp-spinner{animation:none}
 @keyframes hp-spin{to{transform:rotate(360deg)}}
-@media (prefers-reduced-motion:reduce){.hp-card:where(hallpass-organization-profile *){width:min(100%,40rem)}
-.hp-organizationProfileSection{margin-top:calc(var(--hp-spacing-unit)*1.5)}
-.hp-organizationProfileSectionTitle{margin:0 0 .75rem;font-size:.9375rem;font-weight:700;color:inherit}
-.hp-organizationProfileSectionText{margin:0;color:var(--hp-color-text-secondary);font-size:.875rem}
-.hp-organizationProfileList{margin:.75rem 0 0;padding:0;list-style:none;border-top:1px solid var(--hp-border)}
-.hp-organizationProfileMemberRow,.hp-organizationProfileInvitationRow{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.625rem 0;border-bottom:1px solid var(--hp-border)}
-.hp-organizationProfileMemberIdentity{display:flex;flex-direction:column;flex:1 1 12rem;min-width:0}
-.hp-organizationProfileMemberName{font-weight:600;overflow-wrap:anywhere}
-.hp-organizationProfileMemberIdentifier{font-size:.8125rem;color:var(--hp-color-text-secondary);overflow-wrap:anywhere}
-.hp-organizationProfileMemberRole{font-size:.875rem}
-.hp-organizationProfileRoleSelect{min-height:2.25rem;margin:0;padding:.25rem .5rem;font:inherit;font-size:.875rem;color:var(--hp-color-input-text);background:var(--hp-color-input-background);border:1px solid var(--hp-input-border);border-radius:var(--hp-border-radius)}
-.hp-organizationProfileActionButton,.hp-organizationProfileDangerButton{min-height:2.25rem;margin:0;padding:.375rem .75rem;font:inherit;font-size:.875rem;font-weight:var(--hp-font-weight);color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border);border-radius:var(--hp-border-radius);cursor:pointer}
-.hp-organizationProfileDangerButton{color:var(--hp-color-danger);border-color:var(--hp-color-danger)}
-:where(.hp-organizationProfileSection) .hp-formButtons{flex-wrap:wrap;margin-top:var(--hp-spacing-unit)}
-.hp-spinner{animation-duration:2s}}
+@media (prefers-reduced-motion:reduce){.hp-spinner{animation-duration:2s}}
 `;
 
 /**
