@@ -63,8 +63,21 @@ pub mod paths {
     /// `ended`). Needs no session token, and signing out an already-ended session is not an error.
     pub const SIGN_OUT: &str = "/v1/client/sign_out";
     /// `GET`: the current user and session; `PATCH`: update own profile (`UpdateProfileRequest`).
-    /// Both answer `MeResponse`. Bearer session token.
+    /// Both answer `MeResponse`. `DELETE`: deletes the account (Clerk's `user.delete()`) as the
+    /// Backend API's `DELETE /v1/users/{id}` does → `DeletedObject` (`object: "user"`); 403
+    /// `delete_self_disabled` when the instance's `delete_self_enabled` is off. Bearer session token.
     pub const ME: &str = "/v1/client/me";
+    /// `POST` (`ChangePasswordRequest`) → `User` (Clerk's `user.updatePassword()`): sets or changes
+    /// the password; `current_password` is required iff the user has one. Bearer session token.
+    pub const MY_PASSWORD: &str = "/v1/client/me/change_password";
+    /// `POST` with the image itself as the body (`Content-Type` `image/png`, `image/jpeg`,
+    /// `image/gif` or `image/webp`, at most [`crate::Image::MAX_BYTES`]) → `Image`; the user's
+    /// `image_url` becomes its `public_url` (Clerk's `user.setProfileImage({ file })`). `DELETE` →
+    /// `DeletedObject` (`object: "image"`), `image_url` empty again (`setProfileImage({ file: null })`).
+    /// Bearer session token.
+    pub const MY_PROFILE_IMAGE: &str = "/v1/client/me/profile_image";
+    /// `GET` → the image's bytes, with its stored type; public (no session), cached as immutable.
+    pub const IMAGE: &str = "/v1/images/{id}";
     /// `GET`: own active sessions. Bearer session token.
     pub const SESSIONS: &str = "/v1/client/sessions";
     /// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions; answers the `Session`.
@@ -308,6 +321,24 @@ pub struct UpdateProfileRequest {
     /// Replaces the whole `unsafe_metadata` object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_metadata: Option<Metadata>,
+}
+
+/// `POST /v1/client/me/change_password` (Clerk's `updatePassword({ currentPassword, newPassword,
+/// signOutOfOtherSessions })`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(deny_unknown_fields)]
+#[wire(params)]
+pub struct ChangePasswordRequest {
+    /// Required when the user has a password (`password_enabled`); a wrong one is
+    /// `form_password_incorrect` (`param_name: "current_password"`). Ignored when the user has none
+    /// (an account made without a password sets its first one this way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<Secret>,
+    /// Meets the instance's password rules (as at sign-up).
+    pub new_password: Secret,
+    /// Revokes the user's other sessions (not the one making the request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_out_of_other_sessions: Option<bool>,
 }
 
 /// What sign-up, sign-in and refresh return: the session, its user, a fresh session token and the

@@ -24,6 +24,11 @@ pub struct Environment {
     /// `GET /v1/emails`) instead of being sent.
     #[serde(default)]
     pub development_mailbox: bool,
+    /// Users may delete their own account (`DELETE /v1/client/me`; Clerk's
+    /// `user_settings.actions.delete_self`). Off: the UI hides the action and the server answers
+    /// 403 `delete_self_disabled`.
+    #[serde(default)]
+    pub delete_self_enabled: bool,
 }
 
 fn environment_object() -> String {

@@ -166,6 +166,10 @@ error_codes! {
     OrganizationRoleQuotaExceeded = "organization_role_quota_exceeded",
     /// 403: the instance holds `max_allowed_permissions` custom permissions already.
     OrganizationPermissionQuotaExceeded = "organization_permission_quota_exceeded",
+    // --- users ---
+    /// 403: the instance's `delete_self_enabled` is off: users cannot delete their own account (the
+    /// Backend API still can).
+    DeleteSelfDisabled = "delete_self_disabled",
     // --- other server answers ---
     /// Too many requests; see `Retry-After`.
     RateLimited = "rate_limited",

@@ -29,8 +29,12 @@ pub struct Instance {
     /// A sign-up completes only once its email address is verified.
     #[serde(default)]
     pub sign_up_requires_verified_email: bool,
+    /// Users may delete their own account from the Frontend API (`DELETE /v1/client/me`).
+    #[serde(default)]
+    pub delete_self_enabled: bool,
     /// Which settings were changed through this API; the others are the server's flags
-    /// (`--instance-name`, `--sign-in-strategies`, `--sign-up-requires-verified-email`).
+    /// (`--instance-name`, `--sign-in-strategies`, `--sign-up-requires-verified-email`,
+    /// `--delete-self-enabled`).
     #[serde(default)]
     pub overridden: Vec<String>,
     /// When a `PATCH` last changed the settings (0: never).
@@ -53,6 +57,8 @@ pub struct UpdateInstanceRequest {
     pub first_factors: Option<Option<Vec<Strategy>>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub sign_up_requires_verified_email: Option<Option<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::api::double_option")]
+    pub delete_self_enabled: Option<Option<bool>>,
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

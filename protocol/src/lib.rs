@@ -6,7 +6,7 @@
 //! written for Clerk ports easily.
 //!
 //! Module map:
-//! - [`resources`]: `User`, `EmailAddress`, `Session`, `JwtTemplate` — what the Frontend and Backend
+//! - [`resources`]: `User`, `EmailAddress`, `Image`, `Session`, `JwtTemplate` — what the Frontend and Backend
 //!   APIs return.
 //! - [`organizations`]: `Organization`, `OrganizationMembership`, `OrganizationInvitation`, `Role`,
 //!   `Permission`, `OrganizationSettings`, and the system permissions and default roles.
@@ -62,7 +62,7 @@ pub use organizations::{
     InvitationStatus, Organization, OrganizationInvitation, OrganizationMembership, OrganizationSettings,
     Permission, PermissionType, PublicOrganizationData, PublicUserData, Role,
 };
-pub use resources::{EmailAddress, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
+pub use resources::{EmailAddress, Image, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
 pub use secret::Secret;
 pub use webhooks::{
     CreateWebhookEndpointRequest, DeliveryStatus, DisabledReason, EventType, RecoverWebhookRequest,
@@ -94,6 +94,8 @@ pub mod id_prefix {
     /// A code or link verification (never on the wire: attempts carry their verification inline).
     pub const VERIFICATION: &str = "ver_";
     pub const EMAIL: &str = "ema_";
+    /// An uploaded image (a profile image).
+    pub const IMAGE: &str = "img_";
 }
 
 /// The response header that carries the server's clock (milliseconds since the epoch) on every

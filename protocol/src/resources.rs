@@ -1,4 +1,5 @@
-//! Clerk-shaped resources: what the APIs return about users, sessions and JWT templates.
+//! Clerk-shaped resources: what the APIs return about users, their images, sessions and JWT
+//! templates.
 //!
 //! `private_metadata` is a field of [`User`] only on the Backend API; the Frontend API never sends it
 //! (the server serialises users for the browser with it absent, and it is skipped when `None`).
@@ -75,6 +76,34 @@ pub struct EmailAddress {
 
 fn email_object() -> String {
     "email_address".into()
+}
+
+/// An uploaded image (Clerk's `ImageResource`): what `POST /v1/client/me/profile_image` answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+pub struct Image {
+    /// Always `"image"`.
+    #[serde(default = "image_object")]
+    pub object: String,
+    /// `img_…`, unguessable (it is the image's address).
+    pub id: String,
+    /// A file name made from the id and the type (`img_….png`): the body carries no name.
+    #[serde(default)]
+    pub name: String,
+    /// Where anyone can fetch it: `GET /v1/images/{id}` on the server's public URL (the user's
+    /// `image_url` from now on).
+    pub public_url: String,
+}
+
+impl Image {
+    /// The largest image the server accepts (1 MiB); a larger body is 413 `request_body_too_large`.
+    pub const MAX_BYTES: usize = 1024 * 1024;
+    /// The types the server accepts (`Content-Type`; the image's first bytes must agree, else 422
+    /// `form_param_format_invalid`); any other is 415 `unsupported_media_type`.
+    pub const TYPES: &'static [&'static str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+}
+
+fn image_object() -> String {
+    "image".into()
 }
 
 /// The lifecycle state of a session.

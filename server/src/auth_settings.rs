@@ -1,5 +1,6 @@
 //! The instance's sign-up and sign-in settings: which first factors are on, whether sign-ups verify
-//! their email address, the instance name mail is branded with, the password rules. The flags give
+//! their email address, whether users may delete their own account, the instance name mail is
+//! branded with, the password rules. The flags give
 //! them at start ([`AuthSettings::from_config`]); the Backend API changes them while the server runs
 //! (`PATCH /v1/instance`, stored in the database, over the flags: [`AuthSettings::with_stored`]), and
 //! `crate::instance_settings` keeps every replica on what is in force. One rule checks both
@@ -31,6 +32,8 @@ pub struct AuthSettings {
     /// The first factors that are on, in the configured order.
     pub first_factors: Vec<Strategy>,
     pub requires_verified_email: bool,
+    /// Users may delete their own account (`DELETE /v1/client/me`).
+    pub delete_self_enabled: bool,
     pub delivery: Delivery,
 }
 
@@ -77,6 +80,7 @@ impl AuthSettings {
             instance_name,
             first_factors,
             requires_verified_email: config.sign_up_requires_verified_email,
+            delete_self_enabled: config.delete_self_enabled,
             delivery,
         })
     }
@@ -99,6 +103,9 @@ impl AuthSettings {
         }
         if let Some(verified) = stored.sign_up_requires_verified_email {
             out.requires_verified_email = verified;
+        }
+        if let Some(delete_self) = stored.delete_self_enabled {
+            out.delete_self_enabled = delete_self;
         }
         out
     }
@@ -140,6 +147,7 @@ impl AuthSettings {
                 reject_common: true,
             },
             development_mailbox: self.delivery == Delivery::Development,
+            delete_self_enabled: self.delete_self_enabled,
         }
     }
 }
@@ -195,6 +203,7 @@ mod tests {
         assert!(!s.password_required());
         let env = s.environment();
         assert!(env.development_mailbox && !env.sign_up.requires_verified_email);
+        assert!(env.delete_self_enabled);
         assert_eq!(env.password.min_length, 8);
         assert_eq!(env.instance_name, "Hallpass");
     }
@@ -221,6 +230,7 @@ mod tests {
             instance_name: Some("  Acme  ".into()),
             first_factors: Some(vec![Strategy::EmailCode, Strategy::EmailCode]),
             sign_up_requires_verified_email: Some(true),
+            delete_self_enabled: Some(false),
             version: 1,
             updated_at: 1,
         };
@@ -228,6 +238,7 @@ mod tests {
         assert_eq!(s.instance_name, "Acme");
         assert_eq!(s.first_factors, [Strategy::EmailCode]);
         assert!(s.requires_verified_email && !s.password_required());
+        assert!(!s.delete_self_enabled && !s.environment().delete_self_enabled);
         assert_eq!(flags.with_stored(&StoredSettings::default()).first_factors, flags.first_factors);
         let broken = StoredSettings {
             first_factors: Some(vec![Strategy::ResetPasswordEmailCode]),

@@ -254,6 +254,11 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_SIGN_UP_REQUIRES_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
     pub sign_up_requires_verified_email: bool,
 
+    /// Users may delete their own account from the Frontend API (`DELETE /v1/client/me`; the drop-in
+    /// profile shows the action). Off, only the Backend API deletes users.
+    #[arg(long, env = "HALLPASS_DELETE_SELF_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub delete_self_enabled: bool,
+
     /// The mail server: `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS from the
     /// start), `smtp://host:25` (no TLS: loopback only), with `user:password@` for credentials
     /// (percent-encoded). Or give `--smtp-host` and the flags beside it. Without either, emails are
@@ -391,6 +396,7 @@ impl Config {
                 .map(String::from)
                 .to_vec(),
             sign_up_requires_verified_email: false,
+            delete_self_enabled: true,
             smtp_url: None,
             smtp_host: None,
             smtp_port: None,

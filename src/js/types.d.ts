@@ -233,7 +233,7 @@ export type ErrorCode =
   | "already_a_member_in_organization" | "organization_create_limit_exceeded"
   | "organization_admin_delete_disabled" | "organization_invitation_not_pending" | "organization_role_in_use"
   | "organization_system_permission_immutable" | "organization_role_quota_exceeded"
-  | "organization_permission_quota_exceeded" | "rate_limited" | "server_busy"
+  | "organization_permission_quota_exceeded" | "delete_self_disabled" | "rate_limited" | "server_busy"
   | "request_timeout" | "resource_not_found" | "method_not_allowed" | "internal_error"
   | "network_error" | "offline" | "invalid_response" | "not_signed_in" | "invalid_options"
   | "storage_unavailable" | "signed_out_during_request";

@@ -43,6 +43,7 @@ pub async fn update(
         instance_name,
         first_factors,
         sign_up_requires_verified_email: req.sign_up_requires_verified_email,
+        delete_self_enabled: req.delete_self_enabled,
     };
     let stored = state.store.update_instance_settings(&change, state.now_ms()).await?;
     tracing::info!(version = stored.version, overridden = ?overridden(&stored), "instance settings changed");
@@ -63,6 +64,7 @@ fn instance(state: &AppState, settings: &AuthSettings, stored: &StoredSettings) 
         instance_name: settings.instance_name.clone(),
         first_factors: settings.first_factors.clone(),
         sign_up_requires_verified_email: settings.requires_verified_email,
+        delete_self_enabled: settings.delete_self_enabled,
         overridden: overridden(stored),
         updated_at: stored.updated_at,
     }
@@ -74,6 +76,7 @@ fn overridden(stored: &StoredSettings) -> Vec<String> {
         ("instance_name", stored.instance_name.is_some()),
         ("first_factors", stored.first_factors.is_some()),
         ("sign_up_requires_verified_email", stored.sign_up_requires_verified_email.is_some()),
+        ("delete_self_enabled", stored.delete_self_enabled.is_some()),
     ]
     .into_iter()
     .filter(|(_, set)| *set)

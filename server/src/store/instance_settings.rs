@@ -14,6 +14,7 @@ pub struct StoredSettings {
     pub instance_name: Option<String>,
     pub first_factors: Option<Vec<Strategy>>,
     pub sign_up_requires_verified_email: Option<bool>,
+    pub delete_self_enabled: Option<bool>,
     /// How many changes were made (0: none yet).
     pub version: i64,
     pub updated_at: i64,
@@ -26,6 +27,7 @@ pub struct SettingsChange {
     pub instance_name: Option<Option<String>>,
     pub first_factors: Option<Option<Vec<Strategy>>>,
     pub sign_up_requires_verified_email: Option<Option<bool>>,
+    pub delete_self_enabled: Option<Option<bool>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +35,7 @@ struct Row {
     instance_name: Option<String>,
     first_factors: Option<String>,
     sign_up_requires_verified_email: Option<i64>,
+    delete_self_enabled: Option<i64>,
     version: i64,
     updated_at: i64,
 }
@@ -59,6 +62,7 @@ impl TryFrom<Row> for StoredSettings {
             instance_name: row.instance_name,
             first_factors,
             sign_up_requires_verified_email: row.sign_up_requires_verified_email.map(|v| v != 0),
+            delete_self_enabled: row.delete_self_enabled.map(|v| v != 0),
             version: row.version,
             updated_at: row.updated_at,
         })
@@ -77,7 +81,8 @@ impl Store {
     /// The stored settings.
     pub async fn instance_settings(&self) -> Result<StoredSettings, StoreError> {
         let row: Row = sqlx::query_as(
-            "SELECT instance_name, first_factors, sign_up_requires_verified_email, version, updated_at \
+            "SELECT instance_name, first_factors, sign_up_requires_verified_email, delete_self_enabled, version, \
+             updated_at \
              FROM instance_settings WHERE id = 1",
         )
         .fetch_one(&self.pool)
@@ -100,14 +105,18 @@ impl Store {
         let (set_factors, factors) = change(&factors);
         let verified = edit.sign_up_requires_verified_email.map(|v| v.map(i64::from));
         let (set_verified, verified) = change(&verified);
+        let delete_self = edit.delete_self_enabled.map(|v| v.map(i64::from));
+        let (set_delete_self, delete_self) = change(&delete_self);
         let mut conn = self.write_one().await?;
         let row: Row = sqlx::query_as(
             "UPDATE instance_settings SET \
              instance_name = CASE WHEN $1 = 1 THEN $2 ELSE instance_name END, \
              first_factors = CASE WHEN $3 = 1 THEN $4 ELSE first_factors END, \
              sign_up_requires_verified_email = CASE WHEN $5 = 1 THEN $6 ELSE sign_up_requires_verified_email END, \
-             version = version + 1, updated_at = $7 WHERE id = 1 \
-             RETURNING instance_name, first_factors, sign_up_requires_verified_email, version, updated_at",
+             delete_self_enabled = CASE WHEN $7 = 1 THEN $8 ELSE delete_self_enabled END, \
+             version = version + 1, updated_at = $9 WHERE id = 1 \
+             RETURNING instance_name, first_factors, sign_up_requires_verified_email, delete_self_enabled, \
+             version, updated_at",
         )
         .bind(set_name)
         .bind(name.cloned())
@@ -115,6 +124,8 @@ impl Store {
         .bind(factors.cloned())
         .bind(set_verified)
         .bind(verified.copied())
+        .bind(set_delete_self)
+        .bind(delete_self.copied())
         .bind(now)
         .fetch_one(conn.conn())
         .await?;

@@ -78,6 +78,7 @@ const VERSIONS: &[Version] = &[
     both!(20261130100003, "rotated_refresh_tokens"),
     both!(20261201000001, "email"),
     both!(20261202000001, "instance_settings"),
+    both!(20261203000001, "delete_self"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).
