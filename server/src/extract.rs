@@ -1,4 +1,5 @@
-//! Request extractors that fail with our error shape: JSON bodies, the client address, Bearer tokens.
+//! Request extractors that fail with our error shape: JSON and raw bodies, the client address, Bearer
+//! tokens.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -22,6 +23,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+/// A raw body (an uploaded image), read whole within the route's `DefaultBodyLimit` and the body-read
+/// deadline: 413 `request_body_too_large` past the limit, 408 `request_timeout` when it trickles.
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(RawBody(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
+            Err(e) if caused_by_timeout(&e) => {
+                Err(ApiError::request_timeout("The request body did not arrive in time"))
+            }
+            Err(e) => Err(ApiError::bad_request(
+                ErrorCode::RequestBodyInvalid,
+                format!("Unreadable request body ({})", e.status()),
+            )),
         }
     }
 }

@@ -31,6 +31,7 @@
 //! - [`ratelimit`]: rate limits and sign-in lockout; [`client_addr`]: the client's address behind
 //!   trusted proxies; [`security_log`]: the structured security events.
 //! - [`at_rest`]: private files, and sealing keys at rest with `HALLPASS_KEY_ENCRYPTION_KEY`.
+//! - [`image_type`]: which image an uploaded profile image is, by its first bytes.
 //! - [`origins`], [`extract`], [`error`], [`secret`], [`clock`]: the supporting cast.
 //!
 //! Test seams: [`app`] for in-process tests (`tower::ServiceExt::oneshot`), [`run`] for a real
@@ -46,6 +47,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod housekeeping;
+pub mod image_type;
 pub mod instance_settings;
 pub mod jwt;
 pub mod jwt_template;

@@ -223,6 +223,12 @@ impl AppState {
         self.public_url.read().map(|u| u.clone()).unwrap_or_default()
     }
 
+    /// The public URL of `path` on this server (`path` from `hallpass_protocol::paths`, filled): what
+    /// email links and image addresses are made of.
+    pub fn url_of(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url())
+    }
+
     /// Called by [`crate::run`] once bound: without a configured public URL, it is the bound address.
     pub fn set_bound_addr(&self, addr: SocketAddr) {
         if self.config.public_url.is_none()

@@ -95,6 +95,7 @@ fn normal_type(t: &str) -> String {
     match t.to_ascii_lowercase().as_str() {
         "integer" | "bigint" | "int8" => "bigint".into(),
         "text" | "character varying" => "text".into(),
+        "blob" | "bytea" => "bytes".into(),
         other => other.into(),
     }
 }
@@ -246,7 +247,7 @@ fn both_engines_migrate_to_the_same_schema() {
         Store::open(&db.url, 1).await.unwrap();
         let (sqlite, postgres) = (sqlite_schema(&sqlite_url).await, postgres_schema(&db.url).await);
         // The introspection sees what is there (a comparison of two empty maps proves nothing).
-        assert_eq!(sqlite.len(), 25, "{sqlite:#?}");
+        assert_eq!(sqlite.len(), 26, "{sqlite:#?}");
         assert_eq!(sqlite["sessions"].indexes.len(), 5, "{:#?}", sqlite["sessions"]);
         assert_eq!(sqlite["refresh_tokens"].foreign_keys.len(), 1);
         assert_eq!(sqlite, postgres);

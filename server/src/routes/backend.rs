@@ -69,16 +69,12 @@ pub async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> 
     Ok(Json(user.to_backend()))
 }
 
-/// `DELETE /v1/users/{id}`: the user, their sessions and refresh tokens.
+/// `DELETE /v1/users/{id}`: the user and all that is theirs (as `DELETE /v1/client/me`).
 pub async fn delete_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeletedObject>> {
-    if !state.store.delete_user(&id, state.now_ms()).await? {
-        return Err(ApiError::not_found("User"));
-    }
-    tracing::info!(user_id = %id, "user deleted");
-    Ok(Json(DeletedObject { object: "user".into(), id, deleted: true }))
+    super::account::delete_user(&state, &id).await.map(Json)
 }
 
 /// `PATCH /v1/users/{id}`: names set or cleared, metadata objects replaced whole.

@@ -78,7 +78,7 @@ pub fn prepare(
             let (token, hash) = new_link_token()?;
             verification.link_hash = Some(hash);
             verification.redirect_url = redirect_url;
-            let link = format!("{}{}?token={}", state.public_url(), paths::VERIFY, token.expose());
+            let link = format!("{}?token={}", state.url_of(paths::VERIFY), token.expose());
             let template = match purpose {
                 Purpose::SignIn => Template::SignInLink { link: &link },
                 _ => Template::VerificationLink { link: &link },

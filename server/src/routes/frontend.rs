@@ -180,12 +180,6 @@ pub(super) fn hash_error(addr: ClientAddr, path: &str, e: HashError) -> ApiError
     }
 }
 
-pub(super) fn password_incorrect() -> ApiError {
-    ApiError::unprocessable(ErrorCode::FormPasswordIncorrect, "Password is incorrect. Try again.")
-        .with_long_message("The email address or password is incorrect.")
-        .param("password")
-}
-
 fn refresh_reused() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,

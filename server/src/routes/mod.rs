@@ -6,6 +6,7 @@
 //! keys) and the body limit, in that order, so a browser can read even a 413; the Backend API adds the
 //! secret-key check, then the body limit, and no CORS at all; the JWKS is readable from any origin.
 
+mod account;
 mod active_organization;
 mod backend;
 mod backend_organizations;
@@ -18,12 +19,14 @@ mod email_steps;
 mod emails;
 mod environment;
 mod frontend;
+mod images;
 mod instance;
 mod jwt_templates;
 pub mod org_access;
 mod org_errors;
 mod organization_roles;
 mod organizations;
+mod password_check;
 mod session_auth;
 mod sign_ins;
 mod sign_ups;
@@ -38,7 +41,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
-use hallpass_protocol::{ErrorCode, SERVER_TIME_HEADER, paths};
+use hallpass_protocol::{ErrorCode, Image, SERVER_TIME_HEADER, paths};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
@@ -70,7 +73,8 @@ pub fn app(state: AppState) -> Router {
         .route(paths::MY_EMAIL_ADDRESS_ATTEMPT_VERIFICATION, post(email_addresses::attempt_verification))
         .route(paths::REFRESH, post(frontend::refresh))
         .route(paths::SIGN_OUT, post(frontend::sign_out))
-        .route(paths::ME, get(frontend::me).patch(frontend::update_me))
+        .route(paths::ME, get(frontend::me).patch(frontend::update_me).delete(account::delete_me))
+        .route(paths::MY_PASSWORD, post(account::change_password))
         .route(paths::SESSIONS, get(frontend::list_sessions))
         .route(paths::SESSION_REVOKE, post(frontend::revoke_session))
         .route(paths::SESSION_TEMPLATE_TOKEN, post(template_tokens::mint))
@@ -101,6 +105,13 @@ pub fn app(state: AppState) -> Router {
         .route(paths::MY_ORGANIZATION_INVITATION_DECLINE, post(organizations::decline_invitation))
         // Inside CORS, so that even a 413 is readable by the browser that caused it.
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), frontend_guard))
+        .layer(frontend_cors(&state));
+    // The one Frontend API route with a larger body: an image, read up to its own limit.
+    let image_upload = Router::new()
+        .route(paths::MY_PROFILE_IMAGE, post(images::upload).delete(images::remove))
+        .layer(axum::extract::DefaultBodyLimit::max(Image::MAX_BYTES))
+        .layer(RequestBodyLimitLayer::new(Image::MAX_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), frontend_guard))
         .layer(frontend_cors(&state));
 
@@ -199,7 +210,18 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(4096))
         .layer(middleware::from_fn_with_state(state.clone(), per_ip_budget));
 
-    let mut router = Router::new().merge(frontend).merge(backend).merge(public).merge(link_page);
+    // Images, public (an <img> on any page), within each address's request budget.
+    let image_files = Router::new()
+        .route(paths::IMAGE, get(images::serve))
+        .layer(middleware::from_fn_with_state(state.clone(), per_ip_budget));
+
+    let mut router = Router::new()
+        .merge(frontend)
+        .merge(image_upload)
+        .merge(backend)
+        .merge(public)
+        .merge(image_files)
+        .merge(link_page);
     if let Some(www) = &state.config.demo_dir {
         router = router.merge(demo::router(www, state.config.demo_package_dir.as_deref()));
     }

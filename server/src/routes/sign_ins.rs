@@ -17,16 +17,15 @@ use hallpass_protocol::{
 };
 
 use super::email_steps::{self, Purpose};
-use super::frontend::{auth_attempt, hash_error, issue, new_session, password_incorrect};
+use super::frontend::{auth_attempt, hash_error, issue, new_session};
+use super::password_check::{check_password, password_incorrect};
 use crate::auth_settings::AuthSettings;
 use crate::client_addr::ClientAddr;
 use crate::email::outgoing::Recipient;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Origin};
-use crate::ratelimit::retry_after_secs;
 use crate::refresh;
-use crate::secret::{Password, RefreshToken, new_id};
-use crate::security_log;
+use crate::secret::{RefreshToken, new_id};
 use crate::state::AppState;
 use crate::store::sign_in_attempts::{SessionStart, Step};
 use crate::store::{SignInAttemptRecord, UserRecord, VerificationRecord};
@@ -55,7 +54,7 @@ pub async fn create(
             .store
             .create_session(&session, &refresh::hash(&token))
             .await?
-            .ok_or_else(password_incorrect)?;
+            .ok_or_else(|| password_incorrect("password"))?;
         let user = state
             .store
             .user(&user.id)
@@ -238,60 +237,6 @@ pub async fn reset_password(
             signed_in(&state, attempt, &session, token, origin, now).await
         }
         _ => Err(email_steps::missing()),
-    }
-}
-
-/// The password check of both password paths, with the lockout (see `crate::ratelimit`): only
-/// failures count, per (account, address) with a looser per-account budget; a refused attempt is
-/// refused before any hashing. An unknown address or an account without a password is verified
-/// against the dummy hash, so the answer takes as long as a wrong password and says the same.
-async fn check_password(
-    state: &AppState,
-    addr: ClientAddr,
-    email: &str,
-    password: Password,
-    path: &str,
-) -> ApiResult<UserRecord> {
-    let addr_key = addr.limit_key();
-    let allowed =
-        state.limits.sign_in_allowed(email, &addr_key, state.now_ms()).await.map_err(ApiError::internal)?;
-    if let Err(lockout) = allowed {
-        security_log::sign_in_locked_out(addr, email, lockout);
-        return Err(ApiError::rate_limited(retry_after_secs(lockout.retry_after_ms())));
-    }
-    let user = state.store.user_by_email(email).await?;
-    let (phc, known) = match user.as_ref().and_then(|u| u.password_hash.clone()) {
-        Some(h) => (h, true),
-        None => (state.dummy_hash.clone(), false),
-    };
-    let too_long = password.expose().chars().count() > validate::MAX_PASSWORD_CHARS;
-    let candidate = if too_long { Password::default() } else { password };
-    let ok = state.hasher.verify(candidate, phc).await.map_err(|e| hash_error(addr, path, e))?;
-    match user {
-        Some(u) if ok && known && !too_long => {
-            state.limits.sign_in_succeeded(email, &addr_key).await.map_err(ApiError::internal)?;
-            Ok(u)
-        }
-        other => {
-            let reason = match &other {
-                None => "unknown_account",
-                Some(_) if !known => "no_password",
-                Some(_) if too_long => "password_too_long",
-                Some(_) => "wrong_password",
-            };
-            state
-                .limits
-                .sign_in_failed(email, &addr_key, state.now_ms())
-                .await
-                .map_err(ApiError::internal)?;
-            security_log::sign_in_failed(addr, email, other.as_ref().map(|u| u.id.as_str()), reason);
-            Err(ApiError::unprocessable(
-                ErrorCode::FormPasswordIncorrect,
-                "Password is incorrect. Try again.",
-            )
-            .with_long_message("The email address or password is incorrect.")
-            .param("password"))
-        }
     }
 }
 

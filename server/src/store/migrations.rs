@@ -3,7 +3,7 @@
 //!
 //! A version is one file in `migrations/`, run as-is on both engines. Where a type or statement truly
 //! differs between SQLite and PostgreSQL (an auto-incrementing outbox id: `INTEGER PRIMARY KEY` against
-//! `BIGINT GENERATED ALWAYS AS IDENTITY`, say), the version is listed with [`per_engine!`] and has one
+//! `BIGINT GENERATED ALWAYS AS IDENTITY`, say; raw bytes: `BLOB` against `BYTEA`), the version is listed with [`per_engine!`] and has one
 //! file in `migrations/sqlite/` and one in `migrations/postgres/`, defining the same tables, columns
 //! and indexes: `tests/store.rs` migrates both engines and compares the schemas.
 
@@ -23,11 +23,7 @@ struct Version {
 
 enum Text {
     Both(&'static str),
-    #[allow(dead_code, reason = "no version needs it yet; the next per-engine table uses it")]
-    PerEngine {
-        sqlite: &'static str,
-        postgres: &'static str,
-    },
+    PerEngine { sqlite: &'static str, postgres: &'static str },
 }
 
 impl Text {
@@ -52,7 +48,6 @@ macro_rules! both {
 }
 
 /// A version with a file per engine (see the module doc).
-#[allow(unused_macros, reason = "no version needs it yet; the next per-engine table uses it")]
 macro_rules! per_engine {
     ($version:literal, $name:literal) => {
         Version {
@@ -79,6 +74,7 @@ const VERSIONS: &[Version] = &[
     both!(20261201000001, "email"),
     both!(20261202000001, "instance_settings"),
     both!(20261203000001, "delete_self"),
+    per_engine!(20261203000002, "images"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

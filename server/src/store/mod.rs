@@ -81,6 +81,7 @@ pub mod dialect;
 pub mod email_addresses;
 pub mod emails;
 pub mod group_commit;
+pub mod images;
 pub mod instance;
 pub mod instance_settings;
 pub mod invitations;

@@ -13,7 +13,8 @@ use hallpass_protocol::{
 
 use super::dialect::{Sql, locked};
 use super::emails::{self, NewEmail};
-use super::sessions::{self, NewSession, SessionRecord, session_columns};
+use super::sessions::{self, NewSession, SessionRecord};
+use super::users::{SignOut, set_password_in};
 use super::verifications::{self, CheckOutcome, NewVerification, VerificationRecord};
 use super::{Store, StoreError, WriteTx};
 
@@ -253,37 +254,22 @@ impl Store {
         start: &SessionStart,
         now: i64,
     ) -> Result<Option<(SignInAttemptRecord, Step, usize)>, StoreError> {
-        const REVOKE: &str = concat!(
-            "UPDATE sessions SET status = 'revoked', updated_at = $1 WHERE user_id = $2 AND status = 'active' \
-             RETURNING ",
-            session_columns!()
-        );
         let mut tx = self.write_tx().await?;
         let Some(mut attempt) = lock(&mut tx, id, now).await? else { return Ok(None) };
         let (SignInStatus::NeedsNewPassword, Some(user_id)) = (attempt.status, attempt.user_id.clone())
         else {
             return Ok(Some((attempt, Step::WrongState, 0)));
         };
-        // Sessions before the user: the order every other writer takes them in.
-        let revoked: Vec<SessionRecord> =
-            sqlx::query_as(REVOKE).bind(now).bind(&user_id).fetch_all(tx.conn()).await?;
-        for session in &revoked {
-            sessions::emit_status(&mut tx, session, now)?;
-        }
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(now)
-            .bind(&user_id)
-            .execute(tx.conn())
-            .await?;
-        if let Some(user) = super::users::read_in(&mut tx, &user_id).await? {
-            tx.emit(hallpass_protocol::EventType::UserUpdated, &user.to_backend(), now)?;
-        }
+        let Some((_, revoked)) =
+            set_password_in(&mut tx, &user_id, None, password_hash, SignOut::Everyone, now).await?
+        else {
+            return Ok(Some((attempt, Step::WrongState, 0)));
+        };
         let session = start_session(&mut tx, start).await?;
         set_status(&mut tx, &mut attempt, SignInStatus::Complete, Some(&session.id), now).await?;
         verifications::delete(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(Some((attempt, Step::SignedIn(Box::new(session)), revoked.len())))
+        Ok(Some((attempt, Step::SignedIn(Box::new(session)), revoked)))
     }
 
     /// Deletes up to `limit` sign-in attempts abandoned or completed before `cutoff`.

@@ -348,6 +348,100 @@ impl Store {
     }
 }
 
+/// Whose sessions a new password ends (revokes).
+#[derive(Clone, Copy, Debug)]
+pub enum SignOut<'a> {
+    /// None: the sessions stay.
+    Nobody,
+    /// Every session but this one (the one that changed it).
+    AllBut(&'a str),
+    /// Every session (a reset, whose own session is started after).
+    Everyone,
+}
+
+impl Store {
+    /// Sets the password of `user_id` — if its hash is still `expected` (the one the caller checked
+    /// the current password against; `None`: the user had none), so of two concurrent changes
+    /// verified against the same password only the first is made — and revokes the sessions
+    /// `sign_out` names. `None` when the user is gone or their password changed meanwhile (nothing
+    /// is written then); else the user and how many sessions were revoked.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        expected: Option<&str>,
+        new_hash: &str,
+        sign_out: SignOut<'_>,
+        now: i64,
+    ) -> Result<Option<(UserRecord, usize)>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let changed = set_password_in(&mut tx, user_id, Some(expected), new_hash, sign_out, now).await?;
+        if changed.is_some() {
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+}
+
+/// [`Store::change_password`] inside `tx` (the reset's transaction too, with `expected` `None`:
+/// whatever the password was, the reset code proved the address): sessions first, then the
+/// user — the order every writer takes them in; on PostgreSQL the sessions locked in id order, as
+/// a group of rotations locks them. Emits `session.revoked` for each and `user.updated`. On `None`
+/// the caller must not commit (some sessions may already be revoked in `tx`).
+pub(super) async fn set_password_in(
+    tx: &mut WriteTx,
+    user_id: &str,
+    expected: Option<Option<&str>>,
+    new_hash: &str,
+    sign_out: SignOut<'_>,
+    now: i64,
+) -> Result<Option<(UserRecord, usize)>, StoreError> {
+    const REVOKE: &str = concat!(
+        "UPDATE sessions SET status = 'revoked', updated_at = $1 WHERE user_id = $2 AND status = 'active' \
+         AND id <> $3 RETURNING ",
+        super::sessions::session_columns!()
+    );
+    let keep = match sign_out {
+        SignOut::Nobody => None,
+        SignOut::AllBut(id) => Some(id),
+        SignOut::Everyone => Some(""),
+    };
+    let mut revoked = 0;
+    if let Some(keep) = keep {
+        if takes_row_locks(tx.engine()) {
+            sqlx::query(
+                "SELECT id FROM sessions WHERE user_id = $1 AND status = 'active' ORDER BY id FOR UPDATE",
+            )
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        }
+        let sessions: Vec<SessionRecord> =
+            sqlx::query_as(REVOKE).bind(now).bind(user_id).bind(keep).fetch_all(tx.conn()).await?;
+        for session in &sessions {
+            sessions::emit_status(tx, session, now)?;
+        }
+        revoked = sessions.len();
+    }
+    let n = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 \
+         AND ($4 = 0 OR password_hash IS NOT DISTINCT FROM $5)",
+    )
+    .bind(new_hash)
+    .bind(now)
+    .bind(user_id)
+    .bind(i64::from(expected.is_some()))
+    .bind(expected.flatten())
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(None);
+    }
+    let Some(user) = read_in(tx, user_id).await? else { return Ok(None) };
+    tx.emit(EventType::UserUpdated, &user.to_backend(), now)?;
+    Ok(Some((user, revoked)))
+}
+
 /// The user's addresses other than the primary one, oldest first.
 pub(super) async fn other_emails<'c, E>(conn: E, user: &UserRecord) -> Result<Vec<AddressRow>, StoreError>
 where
