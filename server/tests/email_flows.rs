@@ -252,10 +252,16 @@ async fn a_passwordless_sign_up_verifies_by_link_and_the_asking_tab_gets_the_ses
         auth.user.email_addresses[0].verification.as_ref().unwrap().strategy,
         hallpass_protocol::Strategy::EmailLink
     );
-    // Once: the next poll sees it complete, without a session.
-    let again = poll().await.json();
-    assert_eq!(again["sign_up"]["status"], "complete");
-    assert!(again.get("jwt").is_none());
+    assert_eq!(done.json()["sign_up"]["verifications"]["email_address"]["status"], "verified");
+    assert_eq!(done.json()["sign_up"]["verifications"]["email_address"]["strategy"], "email_link");
+    // Polled again (its answer may have been lost): the same session, a new refresh token.
+    let again = poll().await;
+    assert_eq!(again.json()["sign_up"]["status"], "complete");
+    assert_eq!(again.json()["sign_up"]["verifications"]["email_address"]["status"], "verified");
+    let again = again.auth();
+    assert_eq!(again.session.id, auth.session.id);
+    assert_ne!(again.refresh_token, auth.refresh_token);
+    assert_eq!(app.refresh(again.refresh_token.expose()).await.status, 200);
     // Once the sign-up is complete, its link is gone.
     assert_eq!(open_link(&app, &token).await.status, 404);
     let bogus = open_link(&app, &"A".repeat(43)).await;
@@ -297,9 +303,22 @@ async fn sign_in_by_email_code_and_by_link(db: Db) {
         )
         .await;
     assert_eq!(res.json()["sign_in"]["status"], "complete");
+    // What completed it stays on the attempt (Clerk keeps it): verified, by the code.
+    let verification = &res.json()["sign_in"]["first_factor_verification"];
+    assert_eq!(
+        (verification["status"].as_str(), verification["strategy"].as_str()),
+        (Some("verified"), Some("email_code"))
+    );
     let auth = res.auth();
     assert_eq!(auth.user.id, user.id);
     assert!(auth.user.email_addresses[0].verification.is_some(), "the code proved the address");
+    // The code is used up: the complete attempt takes it no more.
+    app.post(
+        &path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &id),
+        json!({"strategy": "email_code", "code": code}),
+    )
+    .await
+    .assert_error(422, "verification_missing");
 
     // The link: prepared on an attempt made with the identifier alone.
     let id = app.post(paths::SIGN_INS, json!({"identifier": "di@example.com"})).await.json()["sign_in"]["id"]
@@ -315,12 +334,78 @@ async fn sign_in_by_email_code_and_by_link(db: Db) {
     assert_eq!(used.status, 200, "no redirect_url: the page says it");
     assert!(String::from_utf8_lossy(&used.body).contains("return to the one where you asked"));
     let signed_in = poll().await;
+    assert_eq!(signed_in.json()["sign_in"]["first_factor_verification"]["status"], "verified");
+    assert_eq!(signed_in.json()["sign_in"]["first_factor_verification"]["strategy"], "email_link");
     assert_eq!(signed_in.auth().user.id, user.id);
-    assert!(poll().await.json().get("jwt").is_none(), "the session is handed out once");
+    let again = poll().await;
+    assert_eq!(again.json()["sign_in"]["first_factor_verification"]["strategy"], "email_link");
+    assert_eq!(again.auth().session.id, signed_in.auth().session.id, "the same session, handed again");
     // Attempting a link like a code is refused; a password attempt on a complete one too.
     app.post(&path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &id), json!({"strategy": "email_link"}))
         .await
         .assert_error(422, "form_param_value_invalid");
+}
+
+db_test!(a_lost_poll_answer_is_handed_again_and_retires_the_lost_token_without_revoking);
+async fn a_lost_poll_answer_is_handed_again_and_retires_the_lost_token_without_revoking(db: Db) {
+    let app = TestApp::new(&db).await;
+    let user = app.sign_up_as("fay@example.com").await.user;
+    let (id, _) = app.start_sign_in("fay@example.com", "email_link").await;
+    let token = link_token_for(&app, "fay@example.com").await;
+    open_link(&app, &token).await;
+    let poll_path = path(paths::SIGN_IN, &id);
+    let poll = || app.call(Method::GET, &poll_path, &[], None);
+
+    // The poll that completes the sign-in: its answer is dropped on the way (the server committed).
+    let dropped = poll().await.auth();
+    // The tab asks again and gets the session.
+    let handed = poll().await;
+    assert_eq!(handed.json()["sign_in"]["status"], "complete");
+    assert_eq!(handed.json()["sign_in"]["created_session_id"], dropped.session.id.as_str());
+    let handed = handed.auth();
+    assert_eq!(
+        (handed.session.id.as_str(), handed.user.id.as_str()),
+        (dropped.session.id.as_str(), user.id.as_str())
+    );
+    assert_eq!(app.verify(handed.jwt.expose()).sid, handed.session.id);
+
+    // The lost token is retired: unknown, not reuse — the session lives on with the handed one.
+    app.refresh(dropped.refresh_token.expose()).await.assert_error(401, "refresh_token_invalid");
+    let refreshed = app.refresh(handed.refresh_token.expose()).await.auth();
+    assert_eq!(refreshed.session.id, handed.session.id);
+    assert_eq!(refreshed.session.status, hallpass_protocol::SessionStatus::Active);
+    let revoked = db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'session.revoked'").await;
+    assert_eq!(revoked, 0);
+    // A token rotated away is still reuse (past the grace window): detection is intact.
+    app.clock.advance_ms(i64::from(app.config.refresh_grace_secs) * 1000 + 1);
+    let _live = poll().await.auth();
+    app.refresh(handed.refresh_token.expose()).await.assert_error(401, "refresh_token_reused");
+    assert!(poll().await.json().get("jwt").is_none(), "a revoked session is not handed out");
+
+    // A signed-out session is not handed out again either; nor after the attempt's lifetime.
+    let (id, _) = app.start_sign_in("fay@example.com", "email_link").await;
+    open_link(&app, &link_token_for(&app, "fay@example.com").await).await;
+    let poll_path = path(paths::SIGN_IN, &id);
+    let first = app.call(Method::GET, &poll_path, &[], None).await.auth();
+    let second = app.call(Method::GET, &poll_path, &[], None).await.auth();
+    assert_eq!(
+        app.post(paths::SIGN_OUT, json!({"refresh_token": second.refresh_token.expose()})).await.status,
+        200
+    );
+    let after = app.call(Method::GET, &poll_path, &[], None).await.json();
+    assert_eq!(after["sign_in"]["status"], "complete");
+    assert!(after.get("jwt").is_none());
+    app.refresh(first.refresh_token.expose()).await.assert_error(401, "refresh_token_invalid");
+
+    let (id, _) = app.start_sign_in("fay@example.com", "email_link").await;
+    open_link(&app, &link_token_for(&app, "fay@example.com").await).await;
+    let poll_path = path(paths::SIGN_IN, &id);
+    let first = app.call(Method::GET, &poll_path, &[], None).await.auth();
+    // An hour later the attempt is past its lifetime (the session is not): nothing more is handed.
+    app.clock.advance_ms(hallpass_server::store::sign_in_attempts::LIFETIME_MS);
+    let late = app.call(Method::GET, &poll_path, &[], None).await;
+    assert!(late.json().get("jwt").is_none(), "{}", String::from_utf8_lossy(&late.body));
+    assert_eq!(app.refresh(first.refresh_token.expose()).await.status, 200);
 }
 
 /// The attempt's JSON without what legitimately differs between two attempts (ids, times, the

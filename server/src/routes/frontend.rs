@@ -216,6 +216,29 @@ pub(super) fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResul
     })
 }
 
+/// The session a completed sign-in or sign-up created, handed again to the client polling it
+/// (`GET …/sign_ins/{id}`, `GET …/sign_ups/{id}`) while the attempt lives (`abandon_at`): its answer
+/// carrying the session may have been lost, and the attempt's id is the client's alone. The session
+/// gets a fresh refresh token and the one handed before is retired (`Store::reissue_refresh_token`).
+/// `None` once the attempt's lifetime or the session is over.
+pub(super) async fn hand_again(
+    state: &AppState,
+    session_id: Option<&str>,
+    abandon_at: i64,
+    origin: Option<String>,
+) -> ApiResult<Option<AuthResponse>> {
+    let now = state.now_ms();
+    let Some(session_id) = session_id.filter(|_| now < abandon_at) else { return Ok(None) };
+    let token = refresh::generate()?;
+    let Some(session) = state.store.reissue_refresh_token(session_id, &refresh::hash(&token), now).await?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = state.store.user(&session.user_id).await? else { return Ok(None) };
+    tracing::info!(user_id = %user.id, session_id = %session.id, "session handed again to a polling client");
+    issue(state, &user, &session, token, origin).await.map(Some)
+}
+
 /// Mints a session token for `session` — with its active organization, read now, on a signing slot,
 /// with the key that signs now (see `crate::keyring`) — and builds the response carrying
 /// `refresh_token`.

@@ -17,7 +17,7 @@ use hallpass_protocol::{
 };
 
 use super::email_steps::{self, Purpose};
-use super::frontend::{auth_attempt, hash_error, issue, new_session};
+use super::frontend::{auth_attempt, hand_again, hash_error, issue, new_session};
 use super::password_check::{check_password, password_incorrect};
 use crate::auth_settings::AuthSettings;
 use crate::client_addr::ClientAddr;
@@ -85,7 +85,9 @@ pub async fn create(
 }
 
 /// `GET /v1/client/sign_ins/{id}`: the attempt. Once its email link was opened, the first call signs
-/// in and answers the session (the tab that asked polls this); a read otherwise.
+/// in and answers the session (the tab that asked polls this); every later call, while the attempt
+/// lives, answers that session again with a fresh refresh token (`hand_again`: the first answer may
+/// have been lost); a read otherwise.
 pub async fn get(
     State(state): State<AppState>,
     origin: Origin,
@@ -106,7 +108,12 @@ pub async fn get(
         let (attempt, verification) = read(&state, &id, now).await?;
         return Ok(Json(answer(&settings, &attempt, verification.as_ref(), now)));
     }
-    Ok(Json(answer(&settings, &attempt, verification.as_ref(), now)))
+    let mut res = answer(&settings, &attempt, verification.as_ref(), now);
+    if attempt.status == SignInStatus::Complete {
+        res.auth =
+            hand_again(&state, attempt.created_session_id.as_deref(), attempt.abandon_at, origin.0).await?;
+    }
+    Ok(Json(res))
 }
 
 /// `POST /v1/client/sign_ins/{id}/prepare_first_factor`
@@ -259,7 +266,6 @@ fn answer(
     verification: Option<&VerificationRecord>,
     now: i64,
 ) -> SignInResponse {
-    let verification = verification.filter(|_| attempt.status != SignInStatus::Complete);
     SignInResponse {
         sign_in: attempt.to_wire(&factors(settings, &attempt.identifier), verification, now),
         auth: None,
@@ -282,7 +288,9 @@ async fn signed_in(
     tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
     let auth = issue(state, &user, session, token, origin.0).await?;
     let settings = state.auth().await?;
-    let sign_in = attempt.to_wire(&factors(&settings, &attempt.identifier), None, now);
+    // What completed it (kept, used up, by the step's transaction).
+    let verification = state.store.verification(&attempt.id).await?;
+    let sign_in = attempt.to_wire(&factors(&settings, &attempt.identifier), verification.as_ref(), now);
     Ok(Json(SignInResponse { sign_in, auth: Some(auth) }))
 }
 

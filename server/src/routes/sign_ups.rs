@@ -12,7 +12,7 @@ use hallpass_protocol::{
 };
 
 use super::email_steps::{self, Purpose};
-use super::frontend::{auth_attempt, hash_error, identifier_exists, issue, new_session};
+use super::frontend::{auth_attempt, hand_again, hash_error, identifier_exists, issue, new_session};
 use crate::client_addr::ClientAddr;
 use crate::email::outgoing::Recipient;
 use crate::error::{ApiError, ApiResult};
@@ -116,7 +116,9 @@ pub async fn create(
 }
 
 /// `GET /v1/client/sign_ups/{id}`: the attempt. Once its email link was opened, the first call
-/// completes it and answers the session (the tab that asked polls this); a read otherwise.
+/// completes it and answers the session (the tab that asked polls this); every later call, while the
+/// attempt lives, answers that session again with a fresh refresh token (`hand_again`: the first answer
+/// may have been lost); a read otherwise.
 pub async fn get(
     State(state): State<AppState>,
     origin: Origin,
@@ -129,7 +131,13 @@ pub async fn get(
     if attempt.status == SignUpStatus::MissingRequirements && !attempt.abandoned(now) && link_used {
         return complete(&state, &id, None, origin).await;
     }
-    Ok(Json(SignUpResponse { sign_up: attempt.to_wire(verification.as_ref(), now), auth: None }))
+    let auth = match attempt.status {
+        SignUpStatus::Complete => {
+            hand_again(&state, attempt.created_session_id.as_deref(), attempt.abandon_at, origin.0).await?
+        }
+        _ => None,
+    };
+    Ok(Json(SignUpResponse { sign_up: attempt.to_wire(verification.as_ref(), now), auth }))
 }
 
 /// `POST /v1/client/sign_ups/{id}/prepare_verification`
@@ -205,7 +213,11 @@ async fn complete(
             let (user, session) = *created;
             tracing::info!(user_id = %user.id, session_id = %session.id, "signed up (email verified)");
             let auth = issue(state, &user, &session, token, origin.0).await?;
-            Ok(Json(SignUpResponse { sign_up: attempt.to_wire(None, now), auth: Some(auth) }))
+            let verification = state.store.verification(id).await?;
+            Ok(Json(SignUpResponse {
+                sign_up: attempt.to_wire(verification.as_ref(), now),
+                auth: Some(auth),
+            }))
         }
         Completion::EmailTaken => Err(identifier_exists()),
         Completion::NotVerified(outcome) => {

@@ -115,6 +115,41 @@ impl Store {
         }
     }
 
+    /// A new first token for the session `session_id`, the family's live token(s) deleted — for a
+    /// step whose answer (the session) may have been lost, asked for again by the client that made
+    /// the step (a completed sign-in or sign-up polled again). Deleted, not rotated: the token that
+    /// was lost then answers `refresh_token_invalid`, never reuse (which would revoke the session the
+    /// client is being handed); tokens rotated earlier are kept, so presenting one of those is still
+    /// reuse. `None` (nothing written) unless the session is active and within its deadlines.
+    pub async fn reissue_refresh_token(
+        &self,
+        session_id: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        const LOCK: Sql =
+            super::dialect::locked!(concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = $1"));
+        let mut tx = self.write_tx().await?;
+        let session: Option<SessionRecord> =
+            sqlx::query_as(LOCK.get(tx.engine())).bind(session_id).fetch_optional(tx.conn()).await?;
+        let Some(session) = session.filter(|s| s.status == SessionStatus::Active && !s.is_past_deadline(now))
+        else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL")
+            .bind(session_id)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(session_id)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(Some(session))
+    }
+
     /// Deletes up to `limit` tokens rotated before `cutoff` (now minus [`REUSE_DETECTION_MS`]: they
     /// already count as unknown). Returns how many.
     pub async fn purge_rotated_refresh_tokens(&self, cutoff: i64, limit: i64) -> Result<u64, StoreError> {

@@ -5,7 +5,8 @@
 //! stored, prepared (a code hashed and stored, an email written as `suppressed`) and answered exactly
 //! like one that does, and its codes are never right, so nothing tells the two apart. Each step that
 //! completes — the session created, the address marked verified, for a reset the new password set and
-//! every other session revoked — commits on the transaction of the verification that allows it.
+//! every other session revoked — commits on the transaction of the verification that allows it. The
+//! verification stays, used up, as the completed attempt's `first_factor_verification`.
 
 use hallpass_protocol::{
     SignInAttempt, SignInFactor, SignInStatus, Strategy, Verification, VerificationStatus,
@@ -183,7 +184,15 @@ impl Store {
                 } else {
                     let session = start_session(&mut tx, start).await?;
                     set_status(&mut tx, &mut attempt, SignInStatus::Complete, Some(&session.id), now).await?;
-                    verifications::delete(&mut tx, id).await?;
+                    verifications::complete(
+                        &mut tx,
+                        id,
+                        strategy,
+                        &attempt.identifier,
+                        attempt.abandon_at,
+                        now,
+                    )
+                    .await?;
                     Step::SignedIn(Box::new(session))
                 }
             }
@@ -220,7 +229,15 @@ impl Store {
         verify_primary_address(&mut tx, &user_id, Strategy::EmailLink, now).await?;
         let session = start_session(&mut tx, start).await?;
         set_status(&mut tx, &mut attempt, SignInStatus::Complete, Some(&session.id), now).await?;
-        verifications::delete(&mut tx, id).await?;
+        verifications::complete(
+            &mut tx,
+            id,
+            Strategy::EmailLink,
+            &attempt.identifier,
+            attempt.abandon_at,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some((attempt, Step::SignedIn(Box::new(session)))))
     }
@@ -239,7 +256,15 @@ impl Store {
         }
         let session = start_session(&mut tx, start).await?;
         set_status(&mut tx, &mut attempt, SignInStatus::Complete, Some(&session.id), now).await?;
-        verifications::delete(&mut tx, id).await?;
+        verifications::complete(
+            &mut tx,
+            id,
+            Strategy::Password,
+            &attempt.identifier,
+            attempt.abandon_at,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some((attempt, Step::SignedIn(Box::new(session)))))
     }
@@ -267,7 +292,15 @@ impl Store {
         };
         let session = start_session(&mut tx, start).await?;
         set_status(&mut tx, &mut attempt, SignInStatus::Complete, Some(&session.id), now).await?;
-        verifications::delete(&mut tx, id).await?;
+        verifications::complete(
+            &mut tx,
+            id,
+            Strategy::ResetPasswordEmailCode,
+            &attempt.identifier,
+            attempt.abandon_at,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some((attempt, Step::SignedIn(Box::new(session)), revoked)))
     }

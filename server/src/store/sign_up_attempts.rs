@@ -242,7 +242,8 @@ impl Store {
         .bind(id)
         .execute(tx.conn())
         .await?;
-        verifications::delete(&mut tx, id).await?;
+        verifications::complete(&mut tx, id, strategy, &attempt.email_address, attempt.abandon_at, now)
+            .await?;
         tx.commit().await?;
         attempt.status = SignUpStatus::Complete;
         attempt.created_user_id = Some(created.0.id.clone());

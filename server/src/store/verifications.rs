@@ -214,6 +214,47 @@ pub(super) async fn use_link(
     Ok(Some((v, outcome)))
 }
 
+/// Marks the verification of an attempt that has just completed as what completed it, for as long as
+/// the attempt is kept (`keep_until`, its `abandon_at`): `verified`, by `strategy` (`password` for a
+/// password — a row is written if none was prepared), with its secrets cleared, so its code and link
+/// are used up but the completed attempt still answers its `first_factor_verification` (Clerk keeps
+/// it). `email_address` is the attempt's address (a new row's).
+pub(super) async fn complete(
+    tx: &mut WriteTx,
+    owner_id: &str,
+    strategy: Strategy,
+    email_address: &str,
+    keep_until: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE verifications SET strategy = $1, code_hash = NULL, link_hash = NULL, status = 'verified', \
+         verified_at = COALESCE(verified_at, $2), expire_at = CASE WHEN expire_at > $3 THEN expire_at ELSE $3 END \
+         WHERE owner_id = $4",
+    )
+    .bind(strategy.as_str())
+    .bind(now)
+    .bind(keep_until)
+    .bind(owner_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        sqlx::query(
+            "INSERT INTO verifications (owner_id, strategy, email_address, status, attempts, expire_at, \
+             verified_at, created_at) VALUES ($1, $2, $3, 'verified', 0, $4, $5, $5)",
+        )
+        .bind(owner_id)
+        .bind(strategy.as_str())
+        .bind(email_address)
+        .bind(keep_until)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
 /// Deletes the owner's verification (its step is done).
 pub(super) async fn delete(tx: &mut WriteTx, owner_id: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM verifications WHERE owner_id = $1").bind(owner_id).execute(tx.conn()).await?;
