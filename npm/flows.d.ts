@@ -145,6 +145,8 @@ export interface Environment {
   password: { minLength: number; maxLength: number; minDistinctCharacters: number; rejectCommon: boolean };
   /** Emails are kept in the development mailbox, not sent. */
   developmentMailbox: boolean;
+  /** Users may delete their own account (`DELETE /v1/client/me`): the UI shows the action only then. */
+  deleteSelfEnabled: boolean;
 }
 
 export type SetActiveParams =

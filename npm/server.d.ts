@@ -664,8 +664,10 @@ export interface Instance {
   firstFactors: Strategy[];
   /** A sign-up completes only once its email address is verified. */
   signUpRequiresVerifiedEmail: boolean;
+  /** Users may delete their own account (`user.delete()`; the UI shows the action). */
+  deleteSelfEnabled: boolean;
   /** The settings changed through the API (`"instanceName"`, …); the others are the server's flags. */
-  overridden: ("instanceName" | "firstFactors" | "signUpRequiresVerifiedEmail")[];
+  overridden: ("instanceName" | "firstFactors" | "signUpRequiresVerifiedEmail" | "deleteSelfEnabled")[];
   /** When a change was last made (0: never). */
   updatedAt: number;
 }
@@ -680,6 +682,7 @@ export interface UpdateInstanceParams {
   /** The whole list, replacing the one in force. */
   firstFactors?: Strategy[] | null;
   signUpRequiresVerifiedEmail?: boolean | null;
+  deleteSelfEnabled?: boolean | null;
 }
 
 export interface HallpassClient {

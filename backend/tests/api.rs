@@ -121,6 +121,7 @@ async fn the_instance_settings_read_changed_handed_back_and_refused() {
         instance_name: Some(Some("Acme".into())),
         first_factors: Some(Some(vec![Strategy::EmailCode, Strategy::Password])),
         sign_up_requires_verified_email: Some(Some(true)),
+        delete_self_enabled: None,
     };
     let changed = client.update_instance(&change).await.unwrap();
     assert_eq!(changed.instance_name, "Acme");

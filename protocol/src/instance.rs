@@ -57,7 +57,7 @@ pub struct UpdateInstanceRequest {
     pub first_factors: Option<Option<Vec<Strategy>>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub sign_up_requires_verified_email: Option<Option<bool>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::api::double_option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub delete_self_enabled: Option<Option<bool>>,
 }
 
