@@ -84,10 +84,10 @@ after(async () => {
   site?.close();
 });
 
-test("npm pack: the tarball holds the SDK, its types, the wasm, and every entry (react, organizations, flows, ui, server, express, nextjs)", () => {
+test("npm pack: the tarball holds the SDK, its types, the wasm, and every entry (react, organizations, flows, user, ui, server, express, nextjs)", () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const file of ["LICENSE", "README.md", "package.json", "index.js", "index.d.ts", "hallpass.js", "hallpass.d.ts",
-    "hallpass_bg.wasm", "react.js", "react.d.ts", "organizations.js", "organizations.d.ts", "flows.js", "flows.d.ts", "server.js", "server.d.ts", "server/verify.js", "server/assets.js",
+    "hallpass_bg.wasm", "react.js", "react.d.ts", "organizations.js", "organizations.d.ts", "flows.js", "flows.d.ts", "user.js", "user.d.ts", "server.js", "server.d.ts", "server/verify.js", "server/assets.js",
     "handshake.js", "express.js", "express.d.ts", "nextjs.d.ts", "nextjs/client.js", "nextjs/provider.server.js",
     "nextjs/server.js", "nextjs/server.d.ts", "ui.js", "ui.d.ts", "themes.js", "themes.d.ts", "localizations.js",
     "localizations.d.ts"]) {
@@ -95,7 +95,7 @@ test("npm pack: the tarball holds the SDK, its types, the wasm, and every entry 
   }
   const manifest = JSON.parse(readFileSync(join(app, "node_modules", "hallpass", "package.json"), "utf8"));
   assert.equal(manifest.type, "module");
-  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./express", "./nextjs", "./nextjs/server", "./organizations", "./flows", "./ui", "./themes", "./localizations", "./hallpass_bg.wasm", "./package.json"]);
+  assert.deepEqual(Object.keys(manifest.exports), [".", "./react", "./server", "./express", "./nextjs", "./nextjs/server", "./organizations", "./flows", "./user", "./ui", "./themes", "./localizations", "./hallpass_bg.wasm", "./package.json"]);
   // Server-side entries never load the WebAssembly: they import jose, node: modules, each other, and
   // (hallpass/nextjs/server) React and Next.js.
   const serverSide = files.filter((f) => ["server.js", "express.js", "nextjs/server.js"].includes(f) || f.startsWith("server/"));

@@ -13,7 +13,7 @@ use crate::util::{Result, cmd, exec, gzip_size, root, tmp_dir};
 /// Files of `pkg/web` that go into the package.
 const FROM_WASM_PACK: [&str; 3] = ["hallpass.js", "hallpass.d.ts", "hallpass_bg.wasm"];
 /// Hand-written files of `npm/` copied as they are.
-const FROM_NPM: [&str; 18] = [
+const FROM_NPM: [&str; 20] = [
     "index.js",
     "index.d.ts",
     "react.js",
@@ -27,6 +27,8 @@ const FROM_NPM: [&str; 18] = [
     "organizations.js",
     "organizations.d.ts",
     "flows.d.ts",
+    "user.js",
+    "user.d.ts",
     "ui.d.ts",
     "themes.js",
     "themes.d.ts",
@@ -37,7 +39,8 @@ const FROM_NPM: [&str; 18] = [
 /// `#[wasm_bindgen(module = …)]`), copied to the package's top level.
 const FROM_SRC_JS: [&str; 1] = ["flows.js"];
 /// Entries bundled from `npm/<name>` and the modules of `npm/ui/` into one minified file each; the
-/// SDK and hallpass/organizations stay the package's own files (`./index.js`, `./organizations.js`).
+/// SDK, hallpass/organizations and hallpass/user stay the package's own files (`./index.js`,
+/// `./organizations.js`, `./user.js`).
 const BUNDLED: [&str; 2] = ["ui.js", "localizations.js"];
 
 /// The drop-in UI's budget (`hallpass/ui` minified, gzip -9), on top of the headless SDK's.
@@ -79,7 +82,7 @@ pub fn assemble() -> Result {
             cmd("esbuild")
                 .arg(npm.join(name))
                 .args(["--bundle", "--minify", "--format=esm", "--log-level=error"])
-                .args(["--external:./index.js", "--external:./organizations.js"])
+                .args(["--external:./index.js", "--external:./organizations.js", "--external:./user.js"])
                 .arg(format!("--outfile={}", out.join(name).display())),
             "esbuild --bundle --minify (the drop-in UI)",
         )?;
@@ -232,7 +235,7 @@ fn print_sizes(out: &Path) -> Result {
     println!();
     println!("package: pkg/npm ({} unpacked)", kib(total));
     // The opt-in entries are outside the headless budget: printed so that their cost stays visible.
-    for name in ["index.js", "react.js", "organizations.js", "flows.js", "ui.js"] {
+    for name in ["index.js", "react.js", "organizations.js", "flows.js", "user.js", "ui.js"] {
         let min = tmp.join(name);
         // Only this file: the glue and React are bundled (and measured) elsewhere.
         exec(

@@ -1,0 +1,47 @@
+// `hallpass/user`: the signed-in user's account as Clerk's `UserResource` methods, over a loaded
+// `Hallpass`. Times are milliseconds since the epoch. Every call throws `HallpassError` (a stable
+// `code`: `form_password_incorrect`, `form_password_length_too_short`, `not_signed_in`, …) as the
+// SDK does.
+import type { Hallpass, Session, User } from "./index.js";
+
+/** Clerk's `UpdatePasswordParams`. */
+export interface UpdatePasswordParams {
+  newPassword: string;
+  /** Needed when the user has a password (`user.passwordEnabled`). */
+  currentPassword?: string;
+  /** Ends every other session of the user; this one stays. */
+  signOutOfOtherSessions?: boolean;
+}
+
+/** Clerk's `SetProfileImageParams`: an image (PNG, JPEG, GIF or WebP, at most 1 MiB), or `null` to remove it. */
+export interface SetProfileImageParams {
+  file: Blob | null;
+}
+
+/** A session of the user's on some device (Clerk's `SessionWithActivities`). */
+export interface SessionWithActivities extends Session {
+  /** Ends it: that device is signed out at its next request. */
+  revoke(): Promise<SessionWithActivities>;
+}
+
+/** Clerk's `DeletedObjectResource`. */
+export interface DeletedObject {
+  id: string;
+  deleted: true;
+}
+
+/** The user's methods, by Clerk's names. */
+export interface UserMethods {
+  updatePassword(params: UpdatePasswordParams): Promise<User>;
+  setProfileImage(params: SetProfileImageParams): Promise<unknown>;
+  getSessions(): Promise<SessionWithActivities[]>;
+  /** Deletes the account, then signs out. */
+  delete(): Promise<DeletedObject>;
+}
+
+export function updatePassword(hp: Hallpass, params: UpdatePasswordParams): Promise<User>;
+export function setProfileImage(hp: Hallpass, params: SetProfileImageParams): Promise<unknown>;
+export function getSessions(hp: Hallpass): Promise<SessionWithActivities[]>;
+export function deleteUser(hp: Hallpass): Promise<DeletedObject>;
+/** `user` (from `hp.useUser()`) with `updatePassword`, `setProfileImage`, `getSessions` and `delete`. */
+export function withUserMethods<U extends User | null | undefined>(hp: Hallpass, user: U): U extends User ? U & UserMethods : U;
