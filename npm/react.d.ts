@@ -30,6 +30,7 @@ import type {
   SignInProps,
   SignUpProps,
   UserButtonProps,
+  UserProfileProps,
 } from "./ui.js";
 import type {
   SetActiveParams as FlowsSetActiveParams,
@@ -188,6 +189,8 @@ export function SignIn(props: SignInProps): ReactNode;
 export function SignUp(props: SignUpProps): ReactNode;
 /** Clerk's `<UserButton>`, over hallpass/ui's `<hallpass-user-button>`. */
 export function UserButton(props: UserButtonProps): ReactNode;
+/** Clerk's `<UserProfile>`, over hallpass/ui's `<hallpass-user-profile>`. */
+export function UserProfile(props: UserProfileProps): ReactNode;
 /** Clerk's `<OrganizationSwitcher>`, over hallpass/ui's `<hallpass-organization-switcher>`. */
 export function OrganizationSwitcher(props: OrganizationSwitcherProps): ReactNode;
 /** Clerk's `<CreateOrganization>`, over hallpass/ui's `<hallpass-create-organization>`. */

@@ -407,8 +407,10 @@ function dropIn(mountName, displayName) {
 export const SignIn = /* @__PURE__ */ dropIn("mountSignIn", "SignIn");
 /** Clerk's `<SignUp>`: `forceRedirectUrl`, `fallbackRedirectUrl`, `signInUrl`, `unsafeMetadata`, `appearance`, … */
 export const SignUp = /* @__PURE__ */ dropIn("mountSignUp", "SignUp");
-/** Clerk's `<UserButton>`: `afterSignOutUrl`, `userProfileUrl`, `showName`, `appearance`. */
+/** Clerk's `<UserButton>`: `afterSignOutUrl`, `userProfileUrl`, `userProfileMode`, `showName`, `appearance`. */
 export const UserButton = /* @__PURE__ */ dropIn("mountUserButton", "UserButton");
+/** Clerk's `<UserProfile>`: `afterSignOutUrl` (after deleting the account), `appearance`. */
+export const UserProfile = /* @__PURE__ */ dropIn("mountUserProfile", "UserProfile");
 /** Clerk's `<OrganizationSwitcher>`: `hidePersonal`, `afterSelectOrganizationUrl`, `afterCreateOrganizationUrl`, `appearance`. */
 export const OrganizationSwitcher = /* @__PURE__ */ dropIn("mountOrganizationSwitcher", "OrganizationSwitcher");
 /** Clerk's `<CreateOrganization>`: `afterCreateOrganizationUrl`, `appearance`. */

@@ -44,7 +44,12 @@ export type ElementName =
   | "organizationProfileSectionText" | "organizationProfileList" | "organizationProfileMemberRow"
   | "organizationProfileInvitationRow" | "organizationProfileMemberIdentity" | "organizationProfileMemberName"
   | "organizationProfileMemberIdentifier" | "organizationProfileMemberRole" | "organizationProfileRoleSelect"
-  | "organizationProfileActionButton" | "organizationProfileDangerButton";
+  | "organizationProfileActionButton" | "organizationProfileDangerButton" | "profileSection" | "profileSectionTitle"
+  | "profileSectionText" | "profileSectionItemList" | "profileSectionItem" | "profileSectionItemText"
+  | "profileSectionItemSubtext" | "profileSectionItemButton" | "profileSectionDangerButton" | "badge"
+  | "avatarImageActions" | "avatarImageActionsUpload" | "avatarImageActionsRemove" | "userProfileAvatarBox"
+  | "formFieldCheckbox" | "formFieldCheckboxInput" | "formFieldCheckboxLabel" | "formFieldSuccessText"
+  | "modalContent" | "modalCloseButton";
 
 export interface Layout {
   logoImageUrl?: string;
@@ -113,9 +118,16 @@ export interface SignUpProps extends RedirectProps, CommonProps {
 
 export interface UserButtonProps extends CommonProps {
   afterSignOutUrl?: string;
-  /** "Manage account" leads here (the entry is shown only with it). */
+  /** "Manage account" leads here; without it, it opens the user profile in a modal dialog. */
   userProfileUrl?: string;
+  /** `"navigation"` without `userProfileUrl`: no "Manage account" entry. Default `"modal"`. */
+  userProfileMode?: "modal" | "navigation";
   showName?: boolean;
+}
+
+export interface UserProfileProps extends CommonProps {
+  /** Where to go after the account is deleted. */
+  afterSignOutUrl?: string;
 }
 
 export interface OrganizationSwitcherProps extends CommonProps {
@@ -151,6 +163,7 @@ export declare class HallpassElement<P> extends HTMLElement {
 export declare class SignIn extends HallpassElement<SignInProps> {}
 export declare class SignUp extends HallpassElement<SignUpProps> {}
 export declare class UserButton extends HallpassElement<UserButtonProps> {}
+export declare class UserProfile extends HallpassElement<UserProfileProps> {}
 export declare class OrganizationSwitcher extends HallpassElement<OrganizationSwitcherProps> {}
 export declare class CreateOrganization extends HallpassElement<CreateOrganizationProps> {}
 export declare class OrganizationProfile extends HallpassElement<OrganizationProfileProps> {}
@@ -158,12 +171,14 @@ export declare class OrganizationProfile extends HallpassElement<OrganizationPro
 export function mountSignIn(node: Element, props?: SignInProps, provider?: Provider): SignIn;
 export function mountSignUp(node: Element, props?: SignUpProps, provider?: Provider): SignUp;
 export function mountUserButton(node: Element, props?: UserButtonProps, provider?: Provider): UserButton;
+export function mountUserProfile(node: Element, props?: UserProfileProps, provider?: Provider): UserProfile;
 export function mountOrganizationSwitcher(node: Element, props?: OrganizationSwitcherProps, provider?: Provider): OrganizationSwitcher;
 export function mountCreateOrganization(node: Element, props?: CreateOrganizationProps, provider?: Provider): CreateOrganization;
 export function mountOrganizationProfile(node: Element, props?: OrganizationProfileProps, provider?: Provider): OrganizationProfile;
 export function unmountSignIn(node: Element): void;
 export function unmountSignUp(node: Element): void;
 export function unmountUserButton(node: Element): void;
+export function unmountUserProfile(node: Element): void;
 export function unmountOrganizationSwitcher(node: Element): void;
 export function unmountCreateOrganization(node: Element): void;
 export function unmountOrganizationProfile(node: Element): void;
@@ -175,6 +190,7 @@ declare global {
     "hallpass-sign-in": SignIn;
     "hallpass-sign-up": SignUp;
     "hallpass-user-button": UserButton;
+    "hallpass-user-profile": UserProfile;
     "hallpass-organization-switcher": OrganizationSwitcher;
     "hallpass-create-organization": CreateOrganization;
     "hallpass-organization-profile": OrganizationProfile;

@@ -1,5 +1,5 @@
 // The custom elements: `<hallpass-sign-in>`, `<hallpass-sign-up>`, `<hallpass-user-button>`,
-// `<hallpass-organization-switcher>`, `<hallpass-create-organization>`,
+// `<hallpass-user-profile>`, `<hallpass-organization-switcher>`, `<hallpass-create-organization>`,
 // `<hallpass-organization-profile>`, each a `HallpassElement` around its view, and the imperative
 // `mount…` / `unmount…` pairs of Clerk's (`mountSignIn(node, props)`), which React's components use.
 
@@ -10,7 +10,8 @@ import { organizationProfileView } from "./organization-profile.js";
 import { organizationSwitcherView } from "./organization-switcher.js";
 import { signInView } from "./sign-in.js";
 import { signUpView } from "./sign-up.js";
-import { userButtonView } from "./user-button.js";
+import { closeProfile, userButtonView } from "./user-button.js";
+import { userProfileView } from "./user-profile.js";
 
 /** Sign-in and sign-up share one element kind: each can switch to the other in place. */
 class AuthForm extends HallpassElement {
@@ -47,6 +48,16 @@ export class UserButton extends HallpassElement {
   }
   closed() {
     this.menu?.release();
+    closeProfile(this);
+  }
+}
+
+export class UserProfile extends HallpassElement {
+  async prepare(hp) {
+    this.env = await environment(hp);
+  }
+  render(hp, props) {
+    return userProfileView(this, hp, props);
   }
 }
 
@@ -83,14 +94,19 @@ export const ELEMENTS = {
   "hallpass-sign-in": SignIn,
   "hallpass-sign-up": SignUp,
   "hallpass-user-button": UserButton,
+  "hallpass-user-profile": UserProfile,
   "hallpass-organization-switcher": OrganizationSwitcher,
   "hallpass-create-organization": CreateOrganization,
   "hallpass-organization-profile": OrganizationProfile,
 };
 
-/** Defines every element not yet defined (a second copy of the entry on the page defines nothing). */
-export function defineAll(organizations) {
+/**
+ * Defines every element not yet defined (a second copy of the entry on the page defines nothing),
+ * with hallpass/organizations and hallpass/user (`account`) for the components that use them.
+ */
+export function defineAll(organizations, account) {
   HallpassElement.prototype.organizations = organizations;
+  HallpassElement.prototype.account = account;
   for (const [tag, cls] of Object.entries(ELEMENTS)) if (!customElements.get(tag)) customElements.define(tag, cls);
 }
 

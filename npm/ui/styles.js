@@ -86,6 +86,27 @@ const CSS = `
 .hp-organizationProfileActionButton,.hp-organizationProfileDangerButton{min-height:2.25rem;margin:0;padding:.375rem .75rem;font:inherit;font-size:.875rem;font-weight:var(--hp-font-weight);color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border);border-radius:var(--hp-border-radius);cursor:pointer}
 .hp-organizationProfileDangerButton{color:var(--hp-color-danger);border-color:var(--hp-color-danger)}
 :where(.hp-organizationProfileSection) .hp-formButtons{flex-wrap:wrap;margin-top:var(--hp-spacing-unit)}
+.hp-card:where(hallpass-user-profile *){width:min(100%,40rem)}
+.hp-profileSection{margin-top:calc(var(--hp-spacing-unit)*1.5);padding-top:var(--hp-spacing-unit);border-top:1px solid var(--hp-border)}
+.hp-profileSectionTitle{margin:0 0 .75rem;font-size:.9375rem;font-weight:700;color:inherit}
+.hp-profileSectionText{margin:0 0 .75rem;color:var(--hp-color-text-secondary);font-size:.875rem}
+.hp-profileSectionItemList{margin:0;padding:0;list-style:none}
+.hp-profileSectionItem{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.5rem 0}
+.hp-profileSectionItemText{display:flex;flex-direction:column;flex:1 1 12rem;min-width:0;overflow-wrap:anywhere}
+.hp-profileSectionItemSubtext{font-size:.8125rem;color:var(--hp-color-text-secondary)}
+.hp-badge{padding:.0625rem .5rem;font-size:.75rem;font-weight:600;border:1px solid var(--hp-border);border-radius:999px;color:var(--hp-color-text-secondary)}
+.hp-avatarImageActions{display:flex;flex-wrap:wrap;align-items:center;gap:.75rem;margin-bottom:var(--hp-spacing-unit)}
+.hp-userProfileAvatarBox{width:3rem;height:3rem;font-size:1rem}
+.hp-avatarImageActionsUpload,.hp-avatarImageActionsRemove,.hp-profileSectionItemButton,.hp-profileSectionDangerButton{min-height:2.25rem;margin:0;padding:.375rem .75rem;font:inherit;font-size:.875rem;font-weight:var(--hp-font-weight);color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border);border-radius:var(--hp-border-radius);cursor:pointer}
+.hp-profileSectionDangerButton{color:var(--hp-color-danger);border-color:var(--hp-color-danger)}
+.hp-formFieldCheckbox{display:flex;align-items:center;gap:.5rem;font-size:.875rem}
+.hp-formFieldCheckboxInput{width:1rem;height:1rem;margin:0;accent-color:var(--hp-color-primary)}
+.hp-formFieldSuccessText{margin:0;font-size:.875rem;color:var(--hp-color-success)}
+:where(.hp-profileSection) .hp-formButtonPrimary{width:auto;align-self:flex-start}
+.hp-modalContent{padding:0;border:0;background:transparent;color:var(--hp-color-text);max-width:calc(100vw - 1rem);max-height:calc(100vh - 2rem);overflow:auto}
+.hp-modalContent::backdrop{background:rgb(0 0 0/.5)}
+.hp-modalCloseButton{position:absolute;top:.5rem;right:.5rem;z-index:1;width:2rem;height:2rem;padding:0;font-size:1.25rem;line-height:1;color:var(--hp-color-text);background:transparent;border:0;border-radius:var(--hp-border-radius);cursor:pointer}
+.hp-modalCloseButton:where(:focus-visible){outline:2px solid var(--hp-color-primary)}
 .hp-srOnly{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .hp-spinner{width:1rem;height:1rem;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:hp-spin .7s linear infinite}
 :where(.hp-rootBox:not(.hp-animated)) .hp-spinner{animation:none}

@@ -614,3 +614,95 @@ for (const theme of ["light", "dark"]) {
     await context.close();
   });
 }
+
+// <hallpass-user-profile>: its own page (`c=user-profile`) or the user button's dialog (`modal=1`).
+
+/** A user signed up through the Frontend API (a session of its own: a third device), and its address. */
+async function profileUser(firstName) {
+  const answer = await signUpUser({ firstName });
+  return answer.user.email_addresses[0].email_address;
+}
+
+const signInAs = (page, email, password = PASSWORD) =>
+  page.evaluate(({ email, password }) => window.hp.signIn({ identifier: email, password }).then(() => "ok", (e) => e.code), { email, password });
+
+/** The profile's section `name` (`profile`, `emailAddresses`, `password`, `activeDevices`, `danger`). */
+const section = (page, name) => page.locator(`[data-section="${name}"]`);
+const profileStatus = (page) => page.locator(".hp-formFieldSuccessText").first().textContent();
+
+test("<hallpass-user-profile>: the name saved, the address marked primary, this device marked, another browser's session revoked", async () => {
+  const email = await profileUser("Ada");
+  const other = await open({ c: "none" });
+  assert.equal(await signInAs(other, email), "ok");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+
+  // The sessions: this one, the other browser's and the sign-up's; only this one is marked.
+  const devices = section(page, "activeDevices").locator(".hp-profileSectionItem");
+  await until(page, () => document.querySelectorAll('[data-section="activeDevices"] .hp-profileSectionItem').length >= 3);
+  const mine = await page.evaluate(() => window.hp.useAuth().sessionId);
+  const theirs = await other.evaluate(() => window.hp.useAuth().sessionId);
+  assert.equal(await devices.count(), 3);
+  assert.equal(await section(page, "activeDevices").locator(`[data-session="${mine}"] .hp-badge`).textContent(), "This device");
+  assert.equal(await section(page, "activeDevices").locator(`[data-session="${mine}"] button`).count(), 0, "no way to revoke this one here");
+  assert.equal(await section(page, "activeDevices").locator(".hp-badge").count(), 1);
+
+  // The address, primary.
+  assert.equal(await section(page, "emailAddresses").locator(".hp-profileSectionItemText").textContent(), email);
+  assert.equal(await section(page, "emailAddresses").locator(".hp-badge").textContent(), "Primary");
+
+  // The name: saved, and the user (the header's user button too) follows.
+  assert.equal(await page.getByLabel("First name").inputValue(), "Ada");
+  await page.getByLabel("First name").fill("Grace");
+  await page.getByLabel("Last name").fill("Hopper");
+  await section(page, "profile").getByRole("button", { name: "Save" }).click();
+  await until(page, () => window.hp.useUser().user.fullName === "Grace Hopper");
+  await until(page, () => document.querySelector(".hp-formFieldSuccessText").textContent !== "");
+  assert.equal(await profileStatus(page), "Your profile was saved.");
+  assert.equal(await page.locator(".hp-userButtonTrigger .hp-srOnly").textContent(), "Open user menu for Grace Hopper");
+
+  // Revoking the other browser's session: its row goes, and that browser is signed out.
+  await section(page, "activeDevices").locator(`[data-session="${theirs}"] button`).click();
+  await until(page, (id) => !document.querySelector(`[data-session="${id}"]`), theirs);
+  assert.equal(await profileStatus(page), "That device was signed out.");
+  assert.equal(await other.evaluate(() => window.hp.getToken({ skipCache: true }).then(() => "token", (e) => e.code)), "not_signed_in");
+  assert.equal(await signedIn(other), false);
+  assert.equal(await signedIn(page), true);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  await page.context().close();
+  await other.context().close();
+});
+
+test("keyboard only: Manage account opens the profile in a dialog; the name saved with Enter; Escape gives the focus back", async () => {
+  const email = await profileUser("Alan");
+  const page = await open({ c: "none", modal: "1" });
+  assert.equal(await signInAs(page, email), "ok");
+  await tabTo(page, ".hp-userButtonTrigger");
+  await page.keyboard.press("Enter");
+  assert.equal(await active(page), "Manage account");
+  await page.keyboard.press("Enter");
+  const dialog = page.locator("dialog.hp-modalContent");
+  await until(page, () => document.querySelector("dialog.hp-modalContent")?.open === true);
+  assert.equal(await page.evaluate(() => document.querySelector("dialog").contains(document.activeElement)), true, "the focus is in the dialog");
+  await dialog.locator('input[name="firstName"]').waitFor();
+  await tabTo(page, 'input[name="firstName"]');
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("Alan M.");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Turing");
+  await page.keyboard.press("Enter");
+  await until(page, () => window.hp.useUser().user.fullName === "Alan M. Turing");
+  // The focus stays on the field Enter was pressed in, though the profile was drawn again.
+  assert.equal(await active(page), "lastName");
+  // Tab stays inside the dialog (modal: the page behind is inert).
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.querySelector("dialog").contains(document.activeElement) || document.activeElement === document.body), true);
+  }
+  await page.keyboard.press("Escape");
+  await until(page, () => document.querySelector("dialog.hp-modalContent")?.open === false);
+  assert.equal(await page.evaluate(() => document.activeElement.classList.contains("hp-userButtonTrigger")), true, "the focus is back on the button");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
