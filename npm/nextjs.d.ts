@@ -5,7 +5,7 @@ import type { HallpassOptions } from "./index.js";
 import type { UseAuthReturn } from "./index.js";
 
 export { Protect, SignedIn, SignedOut, useAuthState, useHallpass, useSession, useUser } from "./react.js";
-export { SignIn, SignUp, UserButton, OrganizationSwitcher, CreateOrganization, OrganizationProfile } from "./react.js";
+export { SignIn, SignUp, UserButton, UserProfile, OrganizationSwitcher, CreateOrganization, OrganizationProfile } from "./react.js";
 export type { ProtectProps, UseSessionReturn } from "./react.js";
 
 /** Each member of `UseAuthReturn` with a `signOut` that also takes Clerk's `{ redirectUrl }`. */

@@ -16,6 +16,7 @@ import {
   SignIn,
   SignUp,
   UserButton,
+  UserProfile,
   useAuth as useReactAuth,
   useAuthState,
   useHallpass,
@@ -72,4 +73,4 @@ export function HallpassProvider({ children, ...options }) {
 }
 
 export { Protect, SignedIn, SignedOut, useAuthState, useHallpass, useSession, useUser };
-export { SignIn, SignUp, UserButton, OrganizationSwitcher, CreateOrganization, OrganizationProfile };
+export { SignIn, SignUp, UserButton, UserProfile, OrganizationSwitcher, CreateOrganization, OrganizationProfile };

@@ -17,6 +17,7 @@ import {
   SignIn,
   SignUp,
   UserButton,
+  UserProfile,
   useAuth,
   useAuthState,
   useHallpass,
@@ -44,4 +45,4 @@ export async function HallpassProvider({ children, ...props }) {
 }
 
 export { Protect, SignedIn, SignedOut, useAuth, useAuthState, useHallpass, useSession, useUser };
-export { SignIn, SignUp, UserButton, OrganizationSwitcher, CreateOrganization, OrganizationProfile };
+export { SignIn, SignUp, UserButton, UserProfile, OrganizationSwitcher, CreateOrganization, OrganizationProfile };

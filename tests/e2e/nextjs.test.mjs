@@ -138,7 +138,8 @@ test("signed in, the dashboard is rendered on the server with the user's name (n
   const me = await page.evaluate(async () => (await fetch("/api/me")).json());
   assert.equal(me.userId, userId);
   // Signing out: the server-rendered header and pages follow.
-  await page.click("text=Sign out");
+  await page.locator(".hp-userButtonTrigger").click();
+  await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${origin}/`);
   await page.locator('header a[href="/sign-in"]').waitFor();
   await page.goto(`${origin}/dashboard`);

@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { HallpassProvider, SignedIn, SignedOut } from "hallpass/nextjs";
-import { SignOutButton } from "./components/sign-out-button";
+import { HallpassProvider, SignedIn, SignedOut, UserButton } from "hallpass/nextjs";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -26,7 +25,7 @@ export default function RootLayout({ children }: Readonly<{ children: React.Reac
             <SignedIn>
               <Link href="/dashboard">Dashboard</Link>
               <Link href="/dashboard/users">Users</Link>
-              <SignOutButton />
+              <UserButton afterSignOutUrl="/" />
             </SignedIn>
           </header>
           <main>{children}</main>
