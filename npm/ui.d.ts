@@ -46,7 +46,7 @@ export type ElementName =
   | "organizationProfileMemberIdentifier" | "organizationProfileMemberRole" | "organizationProfileRoleSelect"
   | "organizationProfileActionButton" | "organizationProfileDangerButton" | "profileSection" | "profileSectionTitle"
   | "profileSectionText" | "profileSectionItemList" | "profileSectionItem" | "profileSectionItemText"
-  | "profileSectionItemSubtext" | "profileSectionItemButton" | "profileSectionDangerButton" | "badge"
+  | "profileSectionItemSubtext" | "profileSectionItemButton" | "profileSectionPrimaryButton" | "profileSectionDangerButton" | "badge"
   | "avatarImageActions" | "avatarImageActionsUpload" | "avatarImageActionsRemove" | "userProfileAvatarBox"
   | "formFieldCheckbox" | "formFieldCheckboxInput" | "formFieldCheckboxLabel" | "formFieldSuccessText"
   | "modalContent" | "modalCloseButton";

@@ -97,7 +97,7 @@ const CSS = `
 .hp-badge{padding:.0625rem .5rem;font-size:.75rem;font-weight:600;border:1px solid var(--hp-border);border-radius:999px;color:var(--hp-color-text-secondary)}
 .hp-avatarImageActions{display:flex;flex-wrap:wrap;align-items:center;gap:.75rem;margin-bottom:var(--hp-spacing-unit)}
 .hp-userProfileAvatarBox{width:3rem;height:3rem;font-size:1rem}
-.hp-avatarImageActionsUpload,.hp-avatarImageActionsRemove,.hp-profileSectionItemButton,.hp-profileSectionDangerButton{min-height:2.25rem;margin:0;padding:.375rem .75rem;font:inherit;font-size:.875rem;font-weight:var(--hp-font-weight);color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border);border-radius:var(--hp-border-radius);cursor:pointer}
+.hp-avatarImageActionsUpload,.hp-avatarImageActionsRemove,.hp-profileSectionItemButton,.hp-profileSectionPrimaryButton,.hp-profileSectionDangerButton{min-height:2.25rem;margin:0;padding:.375rem .75rem;font:inherit;font-size:.875rem;font-weight:var(--hp-font-weight);color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border);border-radius:var(--hp-border-radius);cursor:pointer}
 .hp-profileSectionDangerButton{color:var(--hp-color-danger);border-color:var(--hp-color-danger)}
 .hp-formFieldCheckbox{display:flex;align-items:center;gap:.5rem;font-size:.875rem}
 .hp-formFieldCheckboxInput{width:1rem;height:1rem;margin:0;accent-color:var(--hp-color-primary)}

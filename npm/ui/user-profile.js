@@ -145,19 +145,115 @@ function profileSection(ctx) {
     form);
 }
 
-/** The email addresses: which is primary and which are verified. */
+/**
+ * The email addresses: which is primary and which are not verified yet. With hallpass/flows (the
+ * address resources), a further address is added and verified with a code sent to it (resent after
+ * the cooldown), an unverified one verified, and any but the primary removed.
+ */
 function emailSection(ctx) {
-  const { c, user } = ctx;
+  const { c, hp, user } = ctx;
   const t = c.t;
-  const rows = user.emailAddresses.map((e) => {
+  const flows = c.flows;
+  const resources = flows ? flows.withUserResources(hp, user).emailAddresses : [];
+  const rows = user.emailAddresses.map((e, i) => {
     const primary = e.id === user.primaryEmailAddressId;
     const verified = e.verification?.status === "verified";
-    return c.node("profileSectionItem", "li", null,
+    const address = resources[i];
+    return c.node("profileSectionItem", "li", { "data-email": e.emailAddress },
       c.node("profileSectionItemText", "span", null, e.emailAddress),
       primary && c.node("badge", "span", null, t("userProfile.badge__primary")),
-      !verified && c.node("badge", "span", null, t("userProfile.badge__unverified")));
+      !verified && c.node("badge", "span", null, t("userProfile.badge__unverified")),
+      address && !verified &&
+        action(ctx, "profileSectionItemButton", { "data-focus-key": `verify:${e.id}`, "aria-label": t("userProfile.verifyEmailOf", { email: e.emailAddress }) },
+          t("userProfile.verifyEmail"), () => sendCode(ctx, address)),
+      address && !primary &&
+        action(ctx, "profileSectionItemButton", { "data-focus-key": `removeEmail:${e.id}`, "aria-label": t("userProfile.removeEmailOf", { email: e.emailAddress }) },
+          t("userProfile.removeEmail"), async () => {
+            await address.destroy();
+            ctx.done("userProfile.emailRemoved");
+          }));
   });
-  return section(c, "emailAddresses", t("userProfile.emailAddresses"), c.node("profileSectionItemList", "ul", null, rows));
+  const parts = [c.node("profileSectionItemList", "ul", null, rows)];
+  if (flows && c.emailStep?.address) parts.push(codeForm(ctx, c.emailStep.address));
+  else if (flows && c.emailStep) parts.push(addForm(ctx));
+  else if (flows) {
+    const add = c.node("profileSectionPrimaryButton", "button", { type: "button", "data-focus-key": "addEmail" }, t("userProfile.addEmail"));
+    add.addEventListener("click", () => step(c, { adding: true }, 'input[name="newEmailAddress"]'));
+    parts.push(add);
+  }
+  return section(c, "emailAddresses", t("userProfile.emailAddresses"), parts);
+}
+
+/** Moves the email section to `next` (null: back to the list) and the focus to `focus`. */
+function step(c, next, focus) {
+  c.emailStep = next;
+  c.refresh();
+  c.querySelector(focus)?.focus();
+}
+
+/** Sends a code to `address` and shows the form that takes it. */
+async function sendCode(ctx, address) {
+  await address.prepareVerification({ strategy: "email_code" });
+  step(ctx.c, { address }, 'input[name="code"]');
+}
+
+function addForm(ctx) {
+  const { c, hp, alert, clear } = ctx;
+  const t = c.t;
+  const email = field(c, { name: "newEmailAddress", label: t("formFieldLabel__emailAddress"), type: "email", autocomplete: "email" });
+  const button = primaryButton(c, t("userProfile.addEmail"));
+  button.dataset.focusKey = "addEmailSubmit";
+  const cancel = c.node("formButtonReset", "button", { type: "button", "data-focus-key": "cancelEmail" }, t("userProfile.cancel"));
+  cancel.addEventListener("click", () => step(c, null, '[data-focus-key="addEmail"]'));
+  const form = c.node("form", "form", { novalidate: true, "aria-label": t("userProfile.addEmail") },
+    email.root, c.node("formButtons", "div", null, button, cancel));
+  onSubmit(form, button, async () => {
+    clear();
+    if (!checkRequired(c, [[email, t("formFieldLabel__emailAddress"), "email"]])) return;
+    try {
+      const address = await c.flows.createEmailAddress(hp, { email: email.input.value.trim() });
+      await sendCode(ctx, address);
+    } catch (error) {
+      showError(c, error, { identifier: email }, alert);
+    }
+  });
+  return form;
+}
+
+/** The code sent to `address`: verified, the address is the user's (every tab's `user` shows it). */
+function codeForm(ctx, address) {
+  const { c, alert, done, clear } = ctx;
+  const t = c.t;
+  const code = field(c, { name: "code", label: t("userProfile.codeLabel", { email: address.emailAddress }), autocomplete: "one-time-code" });
+  code.input.setAttribute("inputmode", "numeric");
+  const button = primaryButton(c, t("userProfile.verifyEmail"));
+  button.dataset.focusKey = "verifyCode";
+  const resend = action(ctx, "formButtonReset", { "data-focus-key": "resendCode" }, t("userProfile.resendCode"), async () => {
+    await address.prepareVerification({ strategy: "email_code" });
+    done("userProfile.codeResent");
+  });
+  const cancel = c.node("formButtonReset", "button", { type: "button", "data-focus-key": "cancelEmail" }, t("userProfile.cancel"));
+  cancel.addEventListener("click", () => step(c, null, '[data-focus-key="addEmail"]'));
+  const form = c.node("form", "form", { novalidate: true, "aria-label": t("userProfile.verifyEmail") },
+    code.root, c.node("formButtons", "div", null, button, resend, cancel));
+  onSubmit(form, button, async () => {
+    clear();
+    if (!checkRequired(c, [[code, t("userProfile.codeLabel", { email: address.emailAddress })]])) return;
+    try {
+      await address.attemptVerification({ code: code.input.value.trim() });
+    } catch (error) {
+      // A wrong or expired code is about the field (with the tries left); the rest goes to the alert.
+      if (["form_code_incorrect", "verification_failed", "verification_expired"].includes(error?.code)) {
+        const left = typeof error.attemptsLeft === "number" ? ` ${t("userProfile.attemptsLeft", { count: error.attemptsLeft })}` : "";
+        code.error(errorText(t, error) + left);
+        code.input.focus();
+      } else showError(c, error, {}, alert);
+      return;
+    }
+    done("userProfile.emailVerified");
+    step(c, null, '[data-focus-key="addEmail"]');
+  });
+  return form;
 }
 
 /** Set or change the password; signing out the other devices is offered, on by default (as Clerk). */
