@@ -17,7 +17,7 @@ use hallpass_protocol::organizations::{
 use hallpass_protocol::{
     CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, EmailAddress, ErrorCode, EventType,
     Instance, JwtAlgorithm, JwtTemplate, Session, SessionStatus, SignInRequest, SignUpRequest, Strategy,
-    UpdateInstanceRequest, UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire,
+    UpdateInstanceRequest, UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire, paths,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
@@ -195,6 +195,26 @@ fn the_facades_organization_routes_are_the_protocols() {
     let entries = facade.matches(", \"/v1/").count();
     assert_eq!(found, entries, "facade.js has a route that is not the protocol's");
     assert_eq!(found, ORGANIZATION_ROUTES.len(), "every route is sent from JavaScript, once");
+}
+
+/// hallpass/user's routes (`[method, path, answer]`, sent through the core's one path) are the
+/// protocol's: each once, and no other.
+#[test]
+fn the_user_entrys_routes_are_the_protocols() {
+    let user = include_str!("../npm/user.js");
+    let routes = [
+        ("POST", paths::MY_PASSWORD, 0),
+        ("DELETE", paths::ME, 0),
+        ("POST", paths::MY_PROFILE_IMAGE, 0),
+        ("DELETE", paths::MY_PROFILE_IMAGE, 0),
+        ("GET", paths::SESSIONS, 1),
+        ("POST", paths::SESSION_REVOKE, 0),
+    ];
+    for (method, path, answer) in routes {
+        let entry = format!("[\"{method}\", \"{path}\", {answer}]");
+        assert_eq!(user.matches(&entry).count(), 1, "npm/user.js sends {entry} once");
+    }
+    assert_eq!(user.matches(", \"/v1/").count(), routes.len(), "npm/user.js has a route that is not the protocol's");
 }
 
 #[test]
