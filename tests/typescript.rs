@@ -214,7 +214,11 @@ fn the_user_entrys_routes_are_the_protocols() {
         let entry = format!("[\"{method}\", \"{path}\", {answer}]");
         assert_eq!(user.matches(&entry).count(), 1, "npm/user.js sends {entry} once");
     }
-    assert_eq!(user.matches(", \"/v1/").count(), routes.len(), "npm/user.js has a route that is not the protocol's");
+    assert_eq!(
+        user.matches(", \"/v1/").count(),
+        routes.len(),
+        "npm/user.js has a route that is not the protocol's"
+    );
 }
 
 #[test]
