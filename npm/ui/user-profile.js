@@ -59,6 +59,9 @@ function load(c, hp, key) {
       c.pending = null;
       c.data = data;
       c.refresh();
+      // What had the focus (a revoked session's button) is gone: the focus goes where it was sent.
+      if (c.focusNext) c.querySelector(c.focusNext)?.focus();
+      c.focusNext = null;
     });
 }
 
@@ -68,10 +71,11 @@ function reload(c) {
   c.refresh();
 }
 
+/** A section; its title takes the focus (`tabindex=-1`) when what had it went away. */
 function section(c, key, title, ...children) {
   const id = uid("section");
   return c.node("profileSection", "section", { "aria-labelledby": id, "data-section": key },
-    c.node("profileSectionTitle", "h2", { id }, title), ...children);
+    c.node("profileSectionTitle", "h2", { id, tabindex: "-1" }, title), ...children);
 }
 
 /** A button that runs `action` once at a time; a failure goes to the alert. */
@@ -120,6 +124,7 @@ function profileSection(ctx) {
     action(ctx, "avatarImageActionsRemove", { "data-focus-key": "removeImage" }, t("userProfile.removeImage"), async () => {
       await c.account.setProfileImage(hp, { file: null });
       done("userProfile.imageRemoved");
+      c.querySelector('[data-focus-key="upload"]')?.focus(); // the Remove button is gone
     });
   const first = field(c, { name: "firstName", label: t("formFieldLabel__firstName"), autocomplete: "given-name", optional: true });
   const last = field(c, { name: "lastName", label: t("formFieldLabel__lastName"), autocomplete: "family-name", optional: true });
@@ -171,6 +176,7 @@ function emailSection(ctx) {
           t("userProfile.removeEmail"), async () => {
             await address.destroy();
             ctx.done("userProfile.emailRemoved");
+            c.querySelector('[data-section="emailAddresses"] h2')?.focus(); // its row is gone
           }));
   });
   const parts = [c.node("profileSectionItemList", "ul", null, rows)];
@@ -320,6 +326,7 @@ function sessionsSection(ctx, sessionId) {
           t("userProfile.revokeSession"), async () => {
             await s.revoke();
             done("userProfile.sessionRevoked");
+            c.focusNext = '[data-section="activeDevices"] h2'; // its row goes
             reload(c);
           }));
   });

@@ -696,6 +696,15 @@ test("keyboard only: Manage account opens the profile in a dialog; the name save
   await until(page, () => window.hp.useUser().user.fullName === "Alan M. Turing");
   // The focus stays on the field Enter was pressed in, though the profile was drawn again.
   assert.equal(await active(page), "lastName");
+  // The sign-up's session, another device, signed out with the keyboard; the focus goes to the
+  // section's title, its row being gone.
+  await until(page, () => document.querySelectorAll('dialog [data-section="activeDevices"] .hp-profileSectionItem').length === 2);
+  await tabTo(page, '[data-section="activeDevices"] .hp-profileSectionItemButton');
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), /^Sign out the device signed in /);
+  await page.keyboard.press("Enter");
+  await until(page, () => document.querySelectorAll('dialog [data-section="activeDevices"] .hp-profileSectionItem').length === 1);
+  await until(page, () => document.activeElement?.textContent === "Active devices");
+  assert.equal(await page.locator("dialog .hp-formFieldSuccessText").textContent(), "That device was signed out.");
   // Tab stays inside the dialog (modal: the page behind is inert).
   for (let i = 0; i < 30; i++) {
     await page.keyboard.press("Tab");
@@ -707,3 +716,43 @@ test("keyboard only: Manage account opens the profile in a dialog; the name save
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+for (const theme of ["light", "dark"]) {
+  test(`axe-core finds nothing in the user profile's states (${theme}); screenshots at 360, 768, 1280 px`, async () => {
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const email = await profileUser("Axe");
+    const page = await open({ c: "user-profile", theme }, context);
+    assert.equal(await signInAs(page, email), "ok");
+    const found = [];
+    const check = async (state) => {
+      for (const line of await axe(page)) found.push(`${state}: ${line}`);
+      for (const width of [360, 768, 1280]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: join(output, `${state}-${width}-${theme}.png`), fullPage: true });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+    };
+    await until(page, () => document.querySelectorAll('[data-section="activeDevices"] .hp-profileSectionItem').length >= 2);
+    await check("user-profile");
+    await section(page, "password").getByRole("button", { name: "Update password" }).click();
+    await check("user-profile-password-errors");
+    await section(page, "profile").getByRole("button", { name: "Save" }).click();
+    await until(page, () => document.querySelector(".hp-formFieldSuccessText").textContent !== "");
+    await check("user-profile-saved");
+    if (await section(page, "danger").count()) {
+      await section(page, "danger").getByRole("button", { name: "Delete account" }).click();
+      await page.locator('input[name="deleteConfirmation"]').waitFor();
+      await check("user-profile-delete");
+    }
+    // The user button's dialog.
+    await page.goto(fixture({ c: "none", theme, modal: "1" }));
+    await page.waitForFunction(() => window.ready === true);
+    await page.locator(".hp-userButtonTrigger").click();
+    await page.getByRole("button", { name: "Manage account" }).click();
+    await page.locator("dialog .hp-userProfileAvatarBox").waitFor();
+    await check("user-profile-dialog");
+    assert.deepEqual(found, []);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+}
