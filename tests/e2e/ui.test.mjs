@@ -739,11 +739,9 @@ for (const theme of ["light", "dark"]) {
     await section(page, "profile").getByRole("button", { name: "Save" }).click();
     await until(page, () => document.querySelector(".hp-formFieldSuccessText").textContent !== "");
     await check("user-profile-saved");
-    if (await section(page, "danger").count()) {
-      await section(page, "danger").getByRole("button", { name: "Delete account" }).click();
-      await page.locator('input[name="deleteConfirmation"]').waitFor();
-      await check("user-profile-delete");
-    }
+    await section(page, "danger").getByRole("button", { name: "Delete account" }).click();
+    await page.locator('input[name="deleteConfirmation"]').waitFor();
+    await check("user-profile-delete");
     // The user button's dialog.
     await page.goto(fixture({ c: "none", theme, modal: "1" }));
     await page.waitForFunction(() => window.ready === true);
