@@ -14,6 +14,8 @@ import { errorText } from "./localize.js";
 
 /** The image types the server takes (the `accept` of the file picker). */
 const IMAGE_TYPES = "image/png,image/jpeg,image/gif,image/webp";
+/** The largest image the server takes (the protocol's `Image::MAX_BYTES`: 1 MiB). */
+const MAX_IMAGE_BYTES = 1024 * 1024;
 
 export function userProfileView(c, hp, props) {
   const { user } = hp.useUser();
@@ -111,10 +113,13 @@ function profileSection(ctx) {
     upload.setAttribute("aria-busy", "true");
     clear();
     try {
+      // The server's limit, said before the bytes go.
+      if (file.size > MAX_IMAGE_BYTES) throw { code: "request_body_too_large" };
       await c.account.setProfileImage(hp, { file });
       done("userProfile.imageSaved");
     } catch (error) {
-      showError(c, error, {}, alert);
+      // Bytes that are not the image they say: for the user, a file of the wrong type.
+      showError(c, error?.code === "form_param_format_invalid" ? { code: "unsupported_media_type" } : error, {}, alert);
     } finally {
       upload.removeAttribute("aria-busy");
     }

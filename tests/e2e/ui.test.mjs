@@ -717,6 +717,102 @@ test("keyboard only: Manage account opens the profile in a dialog; the name save
   await page.context().close();
 });
 
+test("password: a wrong current one said on its field; changed, the old one no longer signs in and other devices are signed out", async () => {
+  const email = await profileUser("Hedy");
+  const other = await open({ c: "none" });
+  assert.equal(await signInAs(other, email), "ok");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+  const form = section(page, "password");
+  await form.locator('input[name="newPassword"]').waitFor();
+  assert.equal(await form.getByLabel("Sign out of all other devices").isChecked(), true, "on by default, as Clerk's");
+  // Nothing typed: both fields said, the first focused.
+  await form.getByRole("button", { name: "Update password" }).click();
+  assert.equal((await fieldState(page, "currentPassword")).error, "Current password is required.");
+  assert.equal((await fieldState(page, "newPassword")).error, "New password is required.");
+  assert.equal(await active(page), "currentPassword");
+  const next = `${PASSWORD} two`;
+  await form.getByLabel("Current password").fill("not the password");
+  await form.getByLabel("New password").fill(next);
+  await form.getByRole("button", { name: "Update password" }).click();
+  await until(page, () => document.querySelector('[data-field="currentPassword"] .hp-formFieldErrorText').textContent !== "");
+  assert.deepEqual(await fieldState(page, "currentPassword"),
+    { error: "Password is incorrect. Try again, or use another method.", invalid: true, described: true });
+  assert.equal(await active(page), "currentPassword");
+  await form.getByLabel("Current password").fill(PASSWORD);
+  await form.getByRole("button", { name: "Update password" }).click();
+  await until(page, () => document.querySelector(".hp-formFieldSuccessText").textContent !== "");
+  assert.equal(await profileStatus(page), "Your password was updated.");
+  assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('[data-section="password"] input[type="password"]')].map((i) => i.value)),
+    ["", ""], "no password is left in the form");
+  assert.equal(await signedIn(page), true, "this device stays signed in");
+  await other.evaluate(() => window.hp.getToken({ skipCache: true }).catch(() => null));
+  await until(other, () => window.hp.useUser().isSignedIn === false); // the other device was signed out
+  const fresh = await open({ c: "none" });
+  assert.equal(await signInAs(fresh, email, PASSWORD), "form_password_incorrect", "the old password no longer works");
+  assert.equal(await signInAs(fresh, email, next), "ok");
+  assert.deepEqual(page.errors, []);
+  for (const p of [page, other, fresh]) await p.context().close();
+});
+
+/** A 2×2 PNG (red), and a file that says it is one and is not (an SVG: never taken as an image). */
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGM4o6QERAwQCgAgdgRBhNis/gAAAABJRU5ErkJggg==", "base64");
+const NOT_PNG = Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>");
+
+test("avatar: an uploaded image is shown on the profile and the user button; a file that is not an image is refused; removed", async () => {
+  const email = await profileUser("Ida");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+  const picker = section(page, "profile").locator('input[type="file"]');
+  await picker.waitFor({ state: "attached" });
+  assert.equal(await section(page, "profile").getByRole("button", { name: "Remove image" }).count(), 0, "nothing to remove yet");
+  await picker.setInputFiles({ name: "me.png", mimeType: "image/png", buffer: NOT_PNG });
+  await until(page, () => document.querySelector("main .hp-alert").textContent !== "");
+  assert.equal(await page.locator("main .hp-alert").textContent(), "That type of file is not supported. Use a PNG, JPEG, GIF or WebP image.");
+  // Over the server's limit: said without sending it.
+  await picker.setInputFiles({ name: "big.png", mimeType: "image/png", buffer: Buffer.concat([PNG, Buffer.alloc(1024 * 1024)]) });
+  await until(page, () => document.querySelector("main .hp-alert").textContent.startsWith("That file is too large"));
+  assert.equal(await page.evaluate(() => window.hp.useUser().user.imageUrl), "");
+  await picker.setInputFiles({ name: "me.png", mimeType: "image/png", buffer: PNG });
+  await until(page, () => window.hp.useUser().user.imageUrl !== "");
+  assert.equal(await page.locator("main .hp-alert").textContent(), "", "the earlier failure is cleared");
+  assert.equal(await profileStatus(page), "Your profile image was updated.");
+  // The image itself, loaded by the browser (not only its URL), in the profile and the button.
+  for (const box of [".hp-userProfileAvatarBox", ".hp-userButtonAvatarBox"]) {
+    await until(page, (box) => {
+      const img = document.querySelector(`${box} img`);
+      return img?.complete === true && img.naturalWidth === 2;
+    }, box);
+  }
+  await section(page, "profile").getByRole("button", { name: "Remove image" }).click();
+  await until(page, () => window.hp.useUser().user.imageUrl === "");
+  assert.equal(await page.locator(".hp-userProfileAvatarBox img").count(), 0, "the initials again");
+  assert.equal(await profileStatus(page), "Your profile image was removed.");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("delete account: the confirmation must be typed; then the account is gone and the page signed out", async () => {
+  const email = await profileUser("Kay");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+  const danger = section(page, "danger");
+  await danger.getByRole("button", { name: "Delete account" }).click();
+  assert.equal(await active(page), "deleteConfirmation");
+  await page.keyboard.type("delete it");
+  await page.keyboard.press("Enter");
+  assert.equal((await fieldState(page, "deleteConfirmation")).error, "The text does not match.");
+  assert.equal(await signedIn(page), true);
+  await danger.getByLabel("Type “Delete account” to continue").fill("Delete account");
+  await danger.getByRole("button", { name: "Delete account" }).click();
+  await until(page, () => window.hp.useUser().isSignedIn === false);
+  await until(page, () => !document.querySelector("hallpass-user-profile").firstElementChild);
+  const fresh = await open({ c: "none" });
+  assert.notEqual(await signInAs(fresh, email), "ok", "the account is gone");
+  assert.deepEqual(page.errors, []);
+  for (const p of [page, fresh]) await p.context().close();
+});
+
 for (const theme of ["light", "dark"]) {
   test(`axe-core finds nothing in the user profile's states (${theme}); screenshots at 360, 768, 1280 px`, async () => {
     const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
