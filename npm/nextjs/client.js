@@ -30,12 +30,23 @@ let afterSignOut = null;
 /**
  * Refreshes the server-rendered tree when the signed-in session changes (not on its first value) —
  * or navigates to `signOut`'s `redirectUrl`, whose page is rendered fresh: refreshing the page being
- * left would render it signed out first (a protected one would redirect to sign-in).
+ * left would render it signed out first (a protected one would redirect to sign-in). The drop-in
+ * components (`<UserButton afterSignOutUrl>`, `<UserProfile>`'s account deletion) announce their
+ * target with a `hallpass:sign-out` event before the session ends; it is taken over here.
  */
 function RefreshOnSessionChange() {
   const { isLoaded, sessionId } = useReactAuth();
   const router = useRouter();
   const last = useRef(undefined);
+  useEffect(() => {
+    const take = (event) => {
+      const url = event.detail?.redirectUrl;
+      afterSignOut = typeof url === "string" ? url : null;
+      if (afterSignOut !== null) event.preventDefault();
+    };
+    document.addEventListener("hallpass:sign-out", take);
+    return () => document.removeEventListener("hallpass:sign-out", take);
+  }, []);
   useEffect(() => {
     if (!isLoaded) return;
     if (last.current !== undefined && last.current !== sessionId) {

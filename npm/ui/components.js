@@ -56,7 +56,15 @@ export class UserProfile extends HallpassElement {
   async prepare(hp) {
     this.env = await environment(hp);
   }
+  /**
+   * Drawn again when what it shows changed (the session, the user), not on every token refresh:
+   * an error said in a field, or what is being typed, stays while the token is renewed.
+   */
+  authChanged() {
+    if (shownOf(this.hp) !== this.shown) this.refresh();
+  }
   render(hp, props) {
+    this.shown = shownOf(hp);
     return userProfileView(this, hp, props);
   }
 }
@@ -88,6 +96,9 @@ export class OrganizationProfile extends HallpassElement {
     return organizationProfileView(this, hp, props);
   }
 }
+
+/** What the user profile shows of the auth state: the session and the user. */
+const shownOf = (hp) => JSON.stringify([hp.useAuth().sessionId, hp.useUser().user]);
 
 /** Tag → class. */
 export const ELEMENTS = {

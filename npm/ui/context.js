@@ -113,3 +113,24 @@ export function redirectTarget(props, kind) {
 export function go(url) {
   if (url) location.assign(url);
 }
+
+/**
+ * Ends the session through `action` (the client's sign-out, or the account's deletion), then goes
+ * to `url`. First a cancelable `hallpass:sign-out` event (`detail.redirectUrl`) tells the page where
+ * the coming sign-out leads: a provider that refreshes server-rendered pages when the session
+ * changes (hallpass/nextjs) takes the navigation over with `preventDefault()`, since refreshing a
+ * protected page first would send it to sign-in. When `action` throws, the same event with a null
+ * `redirectUrl` withdraws the target, and the error is thrown on.
+ */
+export async function signOutThenGo(c, url, action) {
+  const announce = (redirectUrl) =>
+    !c.dispatchEvent(new CustomEvent("hallpass:sign-out", { bubbles: true, composed: true, cancelable: true, detail: { redirectUrl } }));
+  const taken = announce(url ?? null);
+  try {
+    await action();
+  } catch (error) {
+    announce(null);
+    throw error;
+  }
+  if (!taken) go(url ?? null);
+}

@@ -6,7 +6,7 @@
 
 import { applyVariables } from "./appearance.js";
 import { avatar } from "./avatar.js";
-import { go } from "./context.js";
+import { signOutThenGo } from "./context.js";
 import { h } from "./dom.js";
 import { disclosure } from "./popover.js";
 
@@ -41,9 +41,10 @@ export function userButtonView(c, hp, props) {
     c.node("userButtonPopoverActionButtonText__signOut", "span", null, t("userButton.action__signOut")));
   signOut.addEventListener("click", async () => {
     signOut.setAttribute("aria-busy", "true");
-    await hp.signOut(); // always resolves (offline too)
-    c.dispatchEvent(new CustomEvent("hallpass:signed-out", { bubbles: true, composed: true }));
-    go(props.afterSignOutUrl ?? null);
+    await signOutThenGo(c, props.afterSignOutUrl, async () => {
+      await hp.signOut(); // always resolves (offline too)
+      c.dispatchEvent(new CustomEvent("hallpass:signed-out", { bubbles: true, composed: true }));
+    });
   });
   actions.push(signOut);
   const panel = c.node("userButtonPopoverCard", "div", { role: "group", "aria-label": t("userButton.popoverLabel") },

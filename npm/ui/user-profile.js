@@ -7,7 +7,7 @@
 
 import { avatar } from "./avatar.js";
 import { card } from "./card.js";
-import { go } from "./context.js";
+import { signOutThenGo } from "./context.js";
 import { h, uid } from "./dom.js";
 import { alertBox, checkRequired, field, onSubmit, primaryButton, showError } from "./form.js";
 import { errorText } from "./localize.js";
@@ -26,10 +26,10 @@ export function userProfileView(c, hp, props) {
   }
   if (c.data?.key !== sessionId || c.data.stale) load(c, hp, sessionId);
   const t = c.t;
-  const alert = alertBox(c);
-  // Successes are said politely (`role="status"`), by one region that outlives the re-renders a
-  // change brings (a region drawn anew with its text in it is not read out); failures go to the
-  // alert or to their field.
+  // Successes are said politely (`role="status"`), failures in the alert or on their field; each
+  // region outlives the re-renders a change brings (a region drawn anew with its text in it is not
+  // read out, and a failure would vanish when the user changes meanwhile).
+  const alert = (c.alert ??= alertBox(c));
   const status = (c.status ??= c.node("formFieldSuccessText", "p", { role: "status" }));
   const done = (key) => (status.textContent = t(key));
   const clear = () => {
@@ -372,14 +372,14 @@ function dangerSection(ctx) {
         return;
       }
       try {
-        await c.account.deleteUser(hp);
+        await signOutThenGo(c, props.afterSignOutUrl, async () => {
+          await c.account.deleteUser(hp);
+          c.confirmingDelete = false;
+          c.dispatchEvent(new CustomEvent("hallpass:account-deleted", { bubbles: true, composed: true }));
+        });
       } catch (error) {
         showError(c, error, {}, alert);
-        return;
       }
-      c.confirmingDelete = false;
-      c.dispatchEvent(new CustomEvent("hallpass:account-deleted", { bubbles: true, composed: true }));
-      go(props.afterSignOutUrl ?? null);
     });
   }
   return section(c, "danger", t("userProfile.dangerSection"),
