@@ -883,9 +883,15 @@ async fn no_enumeration(dir: &Path, secs: f64) -> Value {
                     let mut lat: [[Vec<Duration>; 2]; 2] = Default::default();
                     let mut errors = [0u64; 2];
                     let mut i = w;
+                    // Which kind goes first alternates every round, so each kind follows the other's
+                    // prepare as often as its own. (Stepping `i` by WORKERS, an even number, fixed the
+                    // order: an unknown address's create always came right after a known address's
+                    // prepare, and measured 8-15 % slower at p50 for it.)
+                    let mut round = w;
                     while !stop.load(Ordering::Relaxed) && lat[0][0].len() < 1_000_000 {
+                        round += 1;
                         for turn in 0..2 {
-                            let unknown = (turn + i) % 2;
+                            let unknown = (turn + round) % 2;
                             let who = if unknown == 1 { "nobody" } else { "known" };
                             let identifier = format!("{who}{}@example.com", i % USERS);
                             let t = Instant::now();
