@@ -220,7 +220,8 @@ pub struct Config {
     pub webhooks_allow_private_networks: bool,
 
     /// Webhook endpoints this process delivers to at once (each endpoint gets one delivery at a time,
-    /// in order). 0: this process delivers nothing (other replicas on the database do).
+    /// in order). 0: this process delivers nothing (other replicas on the database do; it still
+    /// writes its emails' `email.created` events).
     #[arg(long, env = "HALLPASS_WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
 

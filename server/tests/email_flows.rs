@@ -451,10 +451,36 @@ async fn unknown_addresses_get_the_same_answers(db: Db) {
     let unknown = newest_email(&app, "nobody@example.com").await;
     assert_eq!(unknown["status"], "suppressed");
     assert_eq!(newest_email(&app, "known@example.com").await["status"], "development");
-    let events = db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'email.created'").await;
+    // Events come just after the requests (the webhook worker writes them: the requests of both
+    // addresses ran the same statements), one per known email, and never twice.
+    let events = || db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'email.created'");
+    assert_eq!(events().await, 0, "no event is written by the request");
+    assert_eq!(app.state.store.write_email_events().await.unwrap(), 6);
     let known_emails = db.scalar("SELECT COUNT(*) FROM emails WHERE status <> 'suppressed'").await;
-    assert_eq!(events, known_emails);
+    assert_eq!(events().await, known_emails);
     assert_eq!(known_emails, 6);
+    assert_eq!(app.state.store.write_email_events().await.unwrap(), 0, "each once");
+    assert_eq!(events().await, 6);
+}
+
+db_test!(email_events_are_written_once_across_replicas);
+async fn email_events_are_written_once_across_replicas(db: Db) {
+    let app = TestApp::with(&db, |c| c.email_sends_per_address = 50).await;
+    // A second replica on the same database, its worker racing this one's for the same emails.
+    let other = TestApp::new(&db).await;
+    app.sign_up_as("known@example.com").await;
+    for i in 0..12 {
+        let who = if i % 3 == 0 { "nobody@example.com" } else { "known@example.com" };
+        app.start_sign_in(who, "email_code").await;
+    }
+    let known = db.scalar("SELECT COUNT(*) FROM emails WHERE status <> 'suppressed'").await;
+    assert_eq!(known, 8);
+    let (a, b) = tokio::join!(app.state.store.write_email_events(), other.state.store.write_email_events());
+    assert_eq!(a.unwrap() + b.unwrap(), 8, "each email's event once between the two");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'email.created'").await, 8);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM emails WHERE event_pending <> 0").await, 0);
+    let suppressed = db.scalar("SELECT COUNT(*) FROM emails WHERE status = 'suppressed'").await;
+    assert_eq!(suppressed, 4, "written, and never an event");
 }
 
 db_test!(reset_password_revokes_every_other_session);
@@ -640,6 +666,7 @@ async fn invitations_are_emailed_with_the_configured_accept_link(db: Db) {
     assert_eq!(email["data"]["action_url"], url.as_str());
     assert!(email["body"].as_str().unwrap().contains("Acme &lt;Labs&gt;"));
     assert!(email["body_plain"].as_str().unwrap().contains(&url));
+    app.state.store.write_email_events().await.unwrap();
     let events = db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'email.created'").await;
     assert_eq!(events, 1);
 }

@@ -75,6 +75,7 @@ const VERSIONS: &[Version] = &[
     both!(20261202000001, "instance_settings"),
     both!(20261203000001, "delete_self"),
     per_engine!(20261203000002, "images"),
+    both!(20261204000001, "email_events"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

@@ -177,6 +177,8 @@ pub struct WriteTx {
     /// Webhook events emitted inside it, written by `commit` ([`outbox`]).
     events: Vec<outbox::NewEvent>,
     outbox: Arc<tokio::sync::Notify>,
+    /// Wake the delivery worker at commit even without events ([`WriteTx::wake_webhooks`]).
+    wake_outbox: bool,
     /// An email was queued inside it: wake the mail worker at commit.
     queued_mail: bool,
     mail: Arc<tokio::sync::Notify>,
@@ -198,6 +200,12 @@ impl WriteTx {
         self.queued_mail = true;
     }
 
+    /// Wakes this process's delivery worker once the transaction commits, whether or not it emitted
+    /// events (an email's event is written by the worker: [`emails`]).
+    pub(crate) fn wake_webhooks(&mut self) {
+        self.wake_outbox = true;
+    }
+
     /// Writes the events emitted inside the transaction (see [`outbox`]), then commits.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let events = std::mem::take(&mut self.events);
@@ -206,7 +214,7 @@ impl WriteTx {
             outbox::write(&mut self, events).await?;
         }
         self.tx.commit().await?;
-        if emitted {
+        if emitted || self.wake_outbox {
             self.outbox.notify_one();
         }
         if self.queued_mail {
@@ -303,6 +311,7 @@ impl Store {
             _turn: turn,
             events: Vec::new(),
             outbox: self.outbox.clone(),
+            wake_outbox: false,
             queued_mail: false,
             mail: self.mail.clone(),
         })

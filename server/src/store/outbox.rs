@@ -1,6 +1,7 @@
 //! The webhook outbox: every event is written by the transaction of the change it describes, so a
 //! committed change always has its event and a rolled-back one never does — whatever crashes between
-//! the commit and the delivery.
+//! the commit and the delivery. (One exception, as safe: an email's `email.created` is written from
+//! the email's row just after its transaction, by the delivery worker — see `super::emails`.)
 //!
 //! A store method that changes a resource with events calls [`WriteTx::emit`] next to its own
 //! statements, with the resource as it now is; [`WriteTx::commit`] then writes the events (this

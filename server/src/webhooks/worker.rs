@@ -4,8 +4,10 @@
 //! through [`super::client`] — recording every attempt, until none is due, then releases it.
 //!
 //! At most `--webhook-concurrency` endpoints are served at once. The worker wakes when a commit of
-//! this process wrote events, when an endpoint's task ends, and every `--webhook-poll-interval-ms`
-//! (for other replicas' events and for retries coming due). On shutdown it stops claiming, lets each
+//! this process wrote events (or an email, whose `email.created` event the worker writes first:
+//! [`crate::store::Store::write_email_events`] — with `--webhook-concurrency 0` too, which only
+//! stops this process delivering), when an endpoint's task ends, and every
+//! `--webhook-poll-interval-ms` (for other replicas' events and for retries coming due). On shutdown it stops claiming, lets each
 //! task finish the attempt in flight, and releases their leases.
 //!
 //! [`tick`] runs one claim-and-deliver round to completion: tests drive delivery with it on a
@@ -136,6 +138,7 @@ async fn serve_endpoint(state: &AppState, endpoint_id: &str, stop: Option<&Stop>
 /// One round: claims every endpoint with a delivery due now and serves them all at once, to the end.
 /// Returns the attempts made. (The background worker does the same continuously, bounded.)
 pub async fn tick(state: &AppState) -> Result<u32, StoreError> {
+    state.store.write_email_events().await?;
     let ids =
         state.store.claim_webhook_endpoints(&state.webhook_owner, state.now_ms(), TICK_CLAIM_LIMIT).await?;
     let mut tasks = JoinSet::new();
@@ -153,14 +156,18 @@ pub async fn tick(state: &AppState) -> Result<u32, StoreError> {
 /// Runs the worker until `stop` (see the module doc).
 pub fn spawn(state: AppState, mut stop: Stop) -> JoinHandle<()> {
     tokio::spawn(async move {
+        // 0: no endpoint is claimed here, but emails' events are still written.
         let concurrency = state.config.webhook_concurrency;
-        if concurrency == 0 {
-            return;
-        }
         let poll = Duration::from_millis(state.config.webhook_poll_interval_ms.max(10));
         let permits = Arc::new(Semaphore::new(concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         loop {
+            // Emails' events first (their deliveries are then due at once; see store/emails.rs).
+            if !stop.requested()
+                && let Err(e) = state.store.write_email_events().await
+            {
+                tracing::warn!("webhook delivery: writing email events: {e}");
+            }
             let free = permits.available_permits();
             if free > 0 && !stop.requested() {
                 match state
