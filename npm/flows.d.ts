@@ -177,3 +177,5 @@ export class EmailLinkError extends Error {
 export function isEmailLinkError(value: unknown): value is EmailLinkError;
 /** On the link's `redirectUrl` page: `"verified"`, or throws an `EmailLinkError`. */
 export function handleEmailLinkVerification(url?: string): Promise<"verified">;
+/** What the link's page said on the URL it led to: `"verified"`, `"expired"`, `"failed"`, or `null` on any other URL. */
+export function emailLinkStatus(url?: string): "verified" | EmailLinkErrorCode | null;

@@ -8,16 +8,18 @@
 //
 // Plain modern DOM, no UI framework, outside the headless SDK's budget: the build bundles the
 // modules of `ui/` into one minified file (`cargo xtask build`; its own budget is 25 KiB gzip), with
-// the SDK (`./index.js`), `./organizations.js` and `./user.js` left as the package's own files.
+// the SDK (`./index.js`), `./organizations.js`, `./user.js` and `./flows.js` (the email steps) left as
+// the package's own files.
 
 import { Hallpass } from "./index.js";
 import * as organizations from "./organizations.js";
 import * as account from "./user.js";
+import * as flows from "./flows.js";
 import { defineAll, mount, unmount } from "./ui/components.js";
 import { setLoader } from "./ui/context.js";
 
 setLoader((options) => Hallpass.load(options));
-defineAll(organizations, account);
+defineAll(organizations, account, flows);
 
 export { configure } from "./ui/context.js";
 export { enUS } from "./ui/en-US.js";

@@ -6,6 +6,7 @@
 import { environment } from "./context.js";
 import { createOrganizationView } from "./create-organization.js";
 import { HallpassElement } from "./element.js";
+import { stopLinkFlow } from "./email-steps.js";
 import { organizationProfileView } from "./organization-profile.js";
 import { organizationSwitcherView } from "./organization-switcher.js";
 import { signInView } from "./sign-in.js";
@@ -13,18 +14,29 @@ import { signUpView } from "./sign-up.js";
 import { closeProfile, userButtonView } from "./user-button.js";
 import { userProfileView } from "./user-profile.js";
 
-/** Sign-in and sign-up share one element kind: each can switch to the other in place. */
+/**
+ * Sign-in and sign-up share one element kind: each can switch to the other in place. `step` is the
+ * email step in progress (a code to type, a link to open), until it completes or the user goes back.
+ */
 class AuthForm extends HallpassElement {
   view = null;
+  step = null;
   async prepare(hp) {
     this.env = await environment(hp);
   }
   /** Forms keep what was typed: the auth state changing does not redraw them. */
   authChanged() {}
+  /** Gone from the page: no more asking whether a link was opened; the start when it comes back. */
+  closed() {
+    stopLinkFlow(this);
+    this.step = null;
+  }
   render(hp, props) {
     if (!this.env) return this.loading(); // the client is there, the settings not yet
     this.applicationName = this.env.instance_name;
     const switchTo = (view) => {
+      stopLinkFlow(this);
+      this.step = null;
       this.view = view;
       this.refresh();
     };
@@ -113,11 +125,13 @@ export const ELEMENTS = {
 
 /**
  * Defines every element not yet defined (a second copy of the entry on the page defines nothing),
- * with hallpass/organizations and hallpass/user (`account`) for the components that use them.
+ * with hallpass/organizations, hallpass/user (`account`) and hallpass/flows (the email steps) for the
+ * components that use them.
  */
-export function defineAll(organizations, account) {
+export function defineAll(organizations, account, flows) {
   HallpassElement.prototype.organizations = organizations;
   HallpassElement.prototype.account = account;
+  HallpassElement.prototype.flows = flows;
   for (const [tag, cls] of Object.entries(ELEMENTS)) if (!customElements.get(tag)) customElements.define(tag, cls);
 }
 

@@ -1,20 +1,31 @@
-// The sign-in form (Clerk's `<SignIn>`): the first factors the server has on (`GET /v1/environment`),
-// in its order. Each strategy is a step in `STEPS`; a strategy without one is not offered, so the
-// email code and link steps plug in here once the SDK has their resources, without changing the rest.
+// The sign-in form (Clerk's `<SignIn>`): only the first factors the server has on (`GET
+// /v1/environment`). With a password: the email address and password in one request, as always. With
+// an email code or link on (hallpass/flows' sign-in): offered beside it, or — without a password —
+// the form's own way on. A code step (email-steps.js) or the link's wait follow, each with Resend
+// and "Use another method" back to the start. The page an email link leads back to shows its outcome.
 
 import { card } from "./card.js";
 import { go, redirectTarget } from "./context.js";
+import { codeForm, linkOutcomeCard, linkWait, startLinkFlow, statusText, stopLinkFlow } from "./email-steps.js";
 import { alertBox, checkRequired, field, onSubmit, primaryButton, showError } from "./form.js";
 
-/** The first factors this version can render, by strategy name. */
-const STEPS = { password: passwordStep };
+/** The email strategies, as their sign-in steps; `password` is the start form's. */
+const EMAIL = ["email_code", "email_link"];
 
 export function signInView(c, hp, props, env, switchTo) {
   const t = c.t;
+  const flows = c.flows;
+  const linkStatus = flows?.emailLinkStatus(location.href);
+  if (linkStatus) return linkOutcomeCard(c, linkStatus);
   const alert = alertBox(c);
-  const strategy = env.sign_in.first_factors.find((s) => s in STEPS);
-  const body = strategy
-    ? STEPS[strategy](c, hp, props, alert)
+  const factors = env.sign_in.first_factors;
+  const email = flows ? EMAIL.filter((s) => factors.includes(s)) : [];
+  const step = c.step;
+  if (step?.strategy === "email_code") return codeStep(c, hp, props, env, alert, step);
+  if (step?.strategy === "email_link") return linkStep(c, hp, props, env, alert, step);
+  const password = factors.includes("password");
+  const body = password || email.length > 0
+    ? startForm(c, hp, props, alert, password, email)
     : c.node("alertText", "p", { role: "status" }, t("signIn.noStrategy"));
   return card(c, {
     title: t("signIn.start.title", { applicationName: env.instance_name }),
@@ -29,30 +40,140 @@ export function signInView(c, hp, props, env, switchTo) {
   });
 }
 
-/** Email address and password in one request (`hp.signIn`). */
-function passwordStep(c, hp, props, alert) {
+/** Signed in: said to the page, then to where the app sends signed-in users. */
+function signedIn(c, props) {
+  c.dispatchEvent(new CustomEvent("hallpass:signed-in", { bubbles: true, composed: true }));
+  go(redirectTarget(props, "signIn"));
+}
+
+/**
+ * The email address, and the password when it is on (one request: `hp.signIn`); the email strategies
+ * as buttons beside it — or, without a password, the first of them is what Continue does.
+ */
+function startForm(c, hp, props, alert, password, email) {
   const t = c.t;
   const identifier = field(c, { name: "identifier", label: t("formFieldLabel__emailAddress"), type: "email", autocomplete: "username" });
-  const password = field(c, { name: "password", label: t("formFieldLabel__password"), type: "password", autocomplete: "current-password" });
-  if (typeof props.initialValues?.emailAddress === "string") identifier.input.value = props.initialValues.emailAddress;
+  const secret = password ? field(c, { name: "password", label: t("formFieldLabel__password"), type: "password", autocomplete: "current-password" }) : null;
+  const initial = c.identifier ?? props.initialValues?.emailAddress;
+  if (typeof initial === "string") identifier.input.value = initial;
   const button = primaryButton(c, t("formButtonPrimary"));
-  const form = c.node("form", "form", { novalidate: true }, identifier.root, password.root, button);
+  const others = password ? email : email.slice(1);
+  const buttons = others.map((strategy) => {
+    // Submit buttons after the primary one: Enter in a field still presses the primary one.
+    return c.node("formButtonReset", "button", { type: "submit", "data-focus-key": strategy }, t(`signIn.start.${strategy}`));
+  });
+  const form = c.node("form", "form", { novalidate: true }, identifier.root, secret?.root, button,
+    buttons.length > 0 && c.node("formButtons", "div", null, buttons));
+  let strategy = null;
+  // Which button sent the form (Enter in a field: the primary one).
+  form.addEventListener("submit", (event) => (strategy = event.submitter?.dataset.focusKey ?? null), { capture: true });
   onSubmit(form, button, async () => {
     alert.textContent = "";
-    const ok = checkRequired(c, [
-      [identifier, t("formFieldLabel__emailAddress"), "email"],
-      [password, t("formFieldLabel__password")],
-    ]);
-    if (!ok) return;
+    const chosen = EMAIL.includes(strategy) ? strategy : password ? "password" : email[0];
+    const required = [[identifier, t("formFieldLabel__emailAddress"), "email"]];
+    if (chosen === "password") required.push([secret, t("formFieldLabel__password")]);
+    else secret?.error("");
+    if (!checkRequired(c, required)) return;
+    const address = identifier.input.value.trim();
+    c.identifier = address;
+    if (chosen !== "password") return startEmail(c, hp, props, chosen, address, { identifier }, alert);
     try {
-      await hp.signIn({ identifier: identifier.input.value.trim(), password: password.input.value });
+      await hp.signIn({ identifier: address, password: secret.input.value });
     } catch (error) {
-      showError(c, error, { identifier, password }, alert);
+      showError(c, error, { identifier, password: secret }, alert);
       return;
     }
     form.reset(); // a form that stays on the page (hidden while signed in) keeps no password
-    c.dispatchEvent(new CustomEvent("hallpass:signed-in", { bubbles: true, composed: true }));
-    go(redirectTarget(props, "signIn"));
+    signedIn(c, props);
   });
   return form;
+}
+
+/** Starts the email code or link for `address`: the attempt, then its step once the email is sent. */
+async function startEmail(c, hp, props, strategy, address, fields, alert) {
+  const signIn = c.flows.getSignIn(hp);
+  try {
+    if (strategy === "email_code") await signIn.create({ identifier: address, strategy });
+    else {
+      await signIn.create({ identifier: address });
+      await sendLink(c, signIn, props);
+    }
+  } catch (error) {
+    showError(c, error, fields, alert);
+    return;
+  }
+  goTo(c, { strategy, identifier: address }, strategy === "email_code" ? 'input[name="code"]' : '[data-focus-key="resend"]');
+}
+
+/** Sends the sign-in's link; once it is opened, this tab is signed in. */
+const sendLink = (c, signIn, props) =>
+  startLinkFlow(c, signIn, { verification: (s) => s.firstFactorVerification, onComplete: () => done(c, props) });
+
+/** The email step is over (this tab is signed in): the start again, and signed in. */
+function done(c, props) {
+  c.step = null;
+  c.refresh();
+  signedIn(c, props);
+}
+
+/** Moves to `step` (null: the start) and the focus to `focus`; the link's wait stops when leaving it. */
+function goTo(c, step, focus) {
+  if (!step) stopLinkFlow(c);
+  c.step = step;
+  c.refresh();
+  c.querySelector(focus)?.focus();
+}
+
+/** "Use another method": the start again, with the address kept. */
+const back = (c) => ({ label: c.t("footerActionLink__useAnotherMethod"), run: () => goTo(c, null, 'input[name="identifier"]') });
+
+/** The code sent to the address; right, this tab is signed in. */
+function codeStep(c, hp, props, env, alert, step) {
+  const t = c.t;
+  const signIn = c.flows.getSignIn(hp);
+  const status = statusText(c);
+  const form = codeForm(c, {
+    label: t("formFieldLabel__code"),
+    hint: t("signIn.emailCode.formSubtitle", { identifier: step.identifier }),
+    submitLabel: t("formButtonPrimary"),
+    attempt: (code) => signIn.attemptFirstFactor({ strategy: "email_code", code }),
+    done: () => done(c, props),
+    resend: {
+      label: t("signIn.emailCode.resendButton"),
+      availableAt: () => signIn.resendAvailableAt("email_code"),
+      send: () => signIn.prepareFirstFactor({ strategy: "email_code" }),
+    },
+    back: back(c),
+    alert,
+    status,
+  });
+  return card(c, {
+    title: t("signIn.emailCode.title"),
+    subtitle: t("signIn.emailCode.subtitle", { applicationName: env.instance_name }),
+    body: [alert, status, form],
+  });
+}
+
+/** The link sent to the address: this tab signs in by itself once it is opened, here or elsewhere. */
+function linkStep(c, hp, props, env, alert, step) {
+  const t = c.t;
+  const signIn = c.flows.getSignIn(hp);
+  const status = statusText(c);
+  const body = linkWait(c, {
+    text: t("signIn.emailLink.formSubtitle", { identifier: step.identifier }),
+    resend: {
+      label: t("signIn.emailLink.resendButton"),
+      availableAt: () => signIn.resendAvailableAt("email_link"),
+      // A new link; the wait for the old one ends with it.
+      send: () => sendLink(c, signIn, props),
+    },
+    back: back(c),
+    alert,
+    status,
+  });
+  return card(c, {
+    title: t("signIn.emailLink.title"),
+    subtitle: t("signIn.emailLink.subtitle", { applicationName: env.instance_name }),
+    body: [alert, status, body],
+  });
 }

@@ -42,7 +42,7 @@ const CSS = `
 .hp-formButtonPrimary:where(:hover){background:color-mix(in srgb,var(--hp-color-primary) 88%,var(--hp-color-neutral))}
 .hp-formButtonPrimary:where([aria-busy=true]){cursor:progress;opacity:.85}
 .hp-formButtonReset{color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border)}
-.hp-formButtons{display:flex;gap:.5rem}
+.hp-formButtons{display:flex;flex-wrap:wrap;gap:.5rem}
 .hp-alert{margin:0 0 var(--hp-spacing-unit);padding:.625rem .75rem;border:1px solid var(--hp-color-danger);border-radius:var(--hp-border-radius);color:var(--hp-color-danger);font-size:.8125rem}
 .hp-alert:where(:empty){margin:0;padding:0;border:0}
 .hp-footer{margin-top:calc(var(--hp-spacing-unit)*1.5);text-align:center;font-size:.8125rem}

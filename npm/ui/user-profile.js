@@ -9,6 +9,7 @@ import { avatar } from "./avatar.js";
 import { card } from "./card.js";
 import { signOutThenGo } from "./context.js";
 import { h, uid } from "./dom.js";
+import { codeForm } from "./email-steps.js";
 import { alertBox, checkRequired, field, onSubmit, primaryButton, showError } from "./form.js";
 import { errorText } from "./localize.js";
 
@@ -36,7 +37,7 @@ export function userProfileView(c, hp, props) {
     alert.textContent = "";
     status.textContent = "";
   };
-  const ctx = { c, hp, props, user, alert, done, clear };
+  const ctx = { c, hp, props, user, alert, status, done, clear };
   const sections = [
     alert,
     status,
@@ -185,7 +186,7 @@ function emailSection(ctx) {
           }));
   });
   const parts = [c.node("profileSectionItemList", "ul", null, rows)];
-  if (flows && c.emailStep?.address) parts.push(codeForm(ctx, c.emailStep.address));
+  if (flows && c.emailStep?.address) parts.push(codeStep(ctx, c.emailStep.address));
   else if (flows && c.emailStep) parts.push(addForm(ctx));
   else if (flows) {
     const add = c.node("profileSectionPrimaryButton", "button", { type: "button", "data-focus-key": "addEmail" }, t("userProfile.addEmail"));
@@ -231,40 +232,29 @@ function addForm(ctx) {
   return form;
 }
 
-/** The code sent to `address`: verified, the address is the user's (every tab's `user` shows it). */
-function codeForm(ctx, address) {
-  const { c, alert, done, clear } = ctx;
+/** The code sent to `address` (email-steps.js' form): verified, the address is the user's (every tab's `user` shows it). */
+function codeStep(ctx, address) {
+  const { c, alert, status, done } = ctx;
   const t = c.t;
-  const code = field(c, { name: "code", label: t("userProfile.codeLabel", { email: address.emailAddress }), autocomplete: "one-time-code" });
-  code.input.setAttribute("inputmode", "numeric");
-  const button = primaryButton(c, t("userProfile.verifyEmail"));
-  button.dataset.focusKey = "verifyCode";
-  const resend = action(ctx, "formButtonReset", { "data-focus-key": "resendCode" }, t("userProfile.resendCode"), async () => {
-    await address.prepareVerification({ strategy: "email_code" });
-    done("userProfile.codeResent");
+  const list = () => step(c, null, '[data-focus-key="addEmail"]');
+  return codeForm(c, {
+    label: t("userProfile.codeLabel", { email: address.emailAddress }),
+    name: t("userProfile.verifyEmail"),
+    submitLabel: t("userProfile.verifyEmail"),
+    attempt: (code) => address.attemptVerification({ code }),
+    done: () => {
+      done("userProfile.emailVerified");
+      list();
+    },
+    resend: {
+      label: t("userProfile.resendCode"),
+      availableAt: () => address.resendAvailableAt("email_code"),
+      send: () => address.prepareVerification({ strategy: "email_code" }),
+    },
+    back: { label: t("userProfile.cancel"), run: list },
+    alert,
+    status,
   });
-  const cancel = c.node("formButtonReset", "button", { type: "button", "data-focus-key": "cancelEmail" }, t("userProfile.cancel"));
-  cancel.addEventListener("click", () => step(c, null, '[data-focus-key="addEmail"]'));
-  const form = c.node("form", "form", { novalidate: true, "aria-label": t("userProfile.verifyEmail") },
-    code.root, c.node("formButtons", "div", null, button, resend, cancel));
-  onSubmit(form, button, async () => {
-    clear();
-    if (!checkRequired(c, [[code, t("userProfile.codeLabel", { email: address.emailAddress })]])) return;
-    try {
-      await address.attemptVerification({ code: code.input.value.trim() });
-    } catch (error) {
-      // A wrong or expired code is about the field (with the tries left); the rest goes to the alert.
-      if (["form_code_incorrect", "verification_failed", "verification_expired"].includes(error?.code)) {
-        const left = typeof error.attemptsLeft === "number" ? ` ${t("userProfile.attemptsLeft", { count: error.attemptsLeft })}` : "";
-        code.error(errorText(t, error) + left);
-        code.input.focus();
-      } else showError(c, error, {}, alert);
-      return;
-    }
-    done("userProfile.emailVerified");
-    step(c, null, '[data-focus-key="addEmail"]');
-  });
-  return form;
 }
 
 /** Set or change the password; signing out the other devices is offered, on by default (as Clerk). */

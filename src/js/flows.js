@@ -429,7 +429,17 @@ export const isEmailLinkError = (e) => e instanceof EmailLinkError;
  * `EmailLinkError` (`code` `"expired"` or `"failed"`) when it did not. `url` defaults to the page's.
  */
 export async function handleEmailLinkVerification(url = globalThis.location?.href) {
-  const status = new URL(url).searchParams.get("hallpass_status");
+  const status = emailLinkStatus(url);
   if (status === "verified") return status;
   throw new EmailLinkError(status === "expired" ? "expired" : "failed");
+}
+
+/**
+ * What the email link's page said on the URL it sent the browser to (`hallpass_status`):
+ * `"verified"`, `"expired"` or `"failed"`; `null` on any other URL (the drop-in components show the
+ * outcome only there).
+ */
+export function emailLinkStatus(url = globalThis.location?.href) {
+  const status = new URL(url).searchParams.get("hallpass_status");
+  return status === null ? null : status === "verified" || status === "expired" ? status : "failed";
 }

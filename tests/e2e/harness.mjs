@@ -124,3 +124,23 @@ export async function signUpUser({ origin = "http://localhost:3000", firstName, 
   if (!res.ok) throw new Error(`sign-up: ${res.status} ${await res.text()}`);
   return res.json();
 }
+
+/**
+ * The newest email the suites' server (`HALLPASS_TEST_SERVER`) kept for `to` in its development
+ * mailbox, as the Backend API lists it (secret key): its `data` (`otp_code`, `magic_link`). An email
+ * is written with the request that sends it, so after that request the newest is its. Waits up to 10 s.
+ */
+export async function mailbox(to) {
+  const url = `${env("HALLPASS_TEST_SERVER")}/v1/emails?to=${encodeURIComponent(to)}`;
+  const headers = { authorization: `Bearer ${env("HALLPASS_TEST_SECRET_KEY")}` };
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    const data = (await res.json()).data?.[0]?.data;
+    if (data) return data;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email to ${to} in the development mailbox`);
+}
+
+/** The code of the newest email to `to` ({@link mailbox}). */
+export const mailboxCode = async (to) => (await mailbox(to)).otp_code;

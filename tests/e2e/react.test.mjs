@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
+import { api, mailboxCode, serveRepo, launch, uniqueEmail, PASSWORD } from "./harness.mjs";
 
 const repo = process.env.HALLPASS_REPO;
 const tools = process.env.HALLPASS_TOOLS;
@@ -171,18 +171,6 @@ test("drop-in components: <SignUp> signs up, <UserButton> signs out, <Organizati
   assert.deepEqual(errors, []);
   await page.close();
 });
-
-/** The newest code the server kept for `to` in its development mailbox (Backend API, secret key). */
-async function mailboxCode(to) {
-  for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${process.env.HALLPASS_TEST_SERVER}/v1/emails?to=${encodeURIComponent(to)}`,
-      { headers: { authorization: `Bearer ${process.env.HALLPASS_TEST_SECRET_KEY}` } });
-    const code = (await res.json()).data?.[0]?.data?.otp_code;
-    if (code) return code;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no code for ${to}`);
-}
 
 test("useSignUp and useSignIn: each step re-renders, the completed one signs the provider in, setActive confirms it; useUser's addresses", async () => {
   const page = await browser.newPage();

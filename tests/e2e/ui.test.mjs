@@ -1,7 +1,9 @@
 // hallpass/ui in real Chromium against the real server: the drop-in components as a plain page uses
 // them (fixtures/ui.html), from the release package. Sign up, sign in, a wrong password on its
 // field, sign out from the user button, organizations created and switched through the switcher and
-// created with <hallpass-create-organization> —
+// created with <hallpass-create-organization>, the email steps (a sign-in by code and by link, the
+// sign-up's verification, a second address on the profile; codes and links read from the server's
+// development mailbox, the instance's settings switched through the Backend API) —
 // each with the pointer and again with the keyboard only; axe-core (run in the page) on every
 // component in every state, light and dark; appearance precedence read from computed styles; the
 // French table; the string tables' keys. Screenshots of every state at 360, 768 and 1280 px, light and
@@ -11,7 +13,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { api, uniqueEmail, PASSWORD, signUpUser, suiteBrowser } from "./harness.mjs";
+import { api, mailbox, mailboxCode, uniqueEmail, PASSWORD, signUpUser, suiteBrowser } from "./harness.mjs";
 
 const repo = process.env.HALLPASS_REPO;
 const output = join(repo, "target", "e2e-output", "ui");
@@ -508,6 +510,14 @@ test("French: every string from the table, the language set for screen readers",
   await page.getByRole("button", { name: "S’inscrire" }).click();
   assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Créez votre compte");
   assert.equal(await page.getByLabel("Prénom").count(), 1);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.getByLabel("Adresse e-mail").fill(uniqueEmail("ui-fr"));
+  await page.getByRole("button", { name: "Recevoir un code par e-mail" }).click();
+  await page.locator('input[name="code"]').waitFor();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Vérifiez vos e-mails");
+  assert.equal(await page.getByLabel("Code de vérification").count(), 1);
+  assert.match(await page.locator('main [data-focus-key="resend"]').textContent(), /^Renvoyer dans \d+\u00a0s$/);
+  assert.equal(await page.getByRole("button", { name: "Utiliser une autre méthode" }).count(), 1);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
@@ -539,6 +549,164 @@ test("plain HTML: <hallpass-sign-in frontend-api> loads its own client; Sign up 
   assert.equal(await done, true);
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+// The email steps. The suites' server has every first factor on (its flags' default) and keeps its
+// emails in the development mailbox; settings a test needs otherwise are switched through the
+// Backend API and put back to the flags after it.
+
+/** `PATCH /v1/instance` (Backend API, secret key) with `patch`. */
+async function patchInstance(patch) {
+  const res = await fetch(`${process.env.HALLPASS_TEST_SERVER}/v1/instance`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${process.env.HALLPASS_TEST_SECRET_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(patch),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** Runs `body` with the instance's settings `patch`ed, then puts those back to the server's flags. */
+async function withInstance(patch, body) {
+  await patchInstance(patch);
+  try {
+    return await body();
+  } finally {
+    await patchInstance(Object.fromEntries(Object.keys(patch).map((k) => [k, null])));
+  }
+}
+
+/** A code that is not `code` (its last digit moved on). */
+const wrongCode = (code) => code.slice(0, 5) + ((Number(code[5]) + 1) % 10);
+
+const codeField = (page) => page.evaluate(() => {
+  const input = document.querySelector('input[name="code"]');
+  return [input.autocomplete, input.inputMode, document.querySelector(`label[for="${input.id}"]`).textContent];
+});
+
+test("sign-in by email code: offered beside the password; a malformed and a wrong code said on the field; Resend counts down; the right code signs in", async () => {
+  const email = await profileUser("Code");
+  const page = await open({ c: "sign-in" });
+  await page.getByLabel("Password", { exact: true }).waitFor();
+  // Both email ways are offered under the password form (the server has them on).
+  assert.equal(await page.getByRole("button", { name: "Email me a link" }).count(), 1);
+  // The address is needed first; the password is not.
+  await page.getByRole("button", { name: "Email me a code" }).click();
+  assert.equal((await fieldState(page, "identifier")).error, "Email address is required.");
+  assert.equal((await fieldState(page, "password")).error, "");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Email me a code" }).click();
+  await page.locator('input[name="code"]').waitFor();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Check your email");
+  assert.deepEqual(await codeField(page), ["one-time-code", "numeric", "Verification code"]);
+  assert.equal(await active(page), "code", "the focus is on the code");
+  const hint = await page.locator('[data-field="code"] .hp-formFieldHintText').textContent();
+  assert.equal(hint, `Enter the 6-digit code sent to ${email}.`);
+  // Resend waits out its cooldown, counting down, and says so.
+  const resend = page.locator('main [data-focus-key="resend"]');
+  assert.match(await resend.textContent(), /^Resend in \d+\u00a0s$/);
+  assert.equal(await resend.getAttribute("aria-disabled"), "true");
+  const code = await mailboxCode(email);
+  assert.match(code, /^\d{6}$/);
+  await resend.evaluate((b) => b.click()); // Playwright waits for an aria-disabled button; a user can press it
+  assert.equal(await page.locator("main .hp-formFieldSuccessText").textContent(), "", "nothing sent while it waits");
+  await until(page, (before) => document.querySelector('main [data-focus-key="resend"]').textContent !== before, await resend.textContent());
+
+  await page.getByLabel("Verification code").fill("12 34");
+  await page.getByRole("button", { name: "Continue" }).click();
+  assert.equal((await fieldState(page, "code")).error, "Enter the 6-digit code from the email.");
+  await page.getByLabel("Verification code").fill(wrongCode(code));
+  await page.getByRole("button", { name: "Continue" }).click();
+  await until(page, () => document.querySelector('[data-field="code"] .hp-formFieldErrorText').textContent !== "");
+  assert.deepEqual(await fieldState(page, "code"), { error: "Incorrect code. Tries left: 4.", invalid: true, described: true });
+  assert.equal(await active(page), "code");
+  assert.equal(await signedIn(page), false);
+
+  // Use another method: the start again, the address kept; the code again, and this time right.
+  await page.getByRole("button", { name: "Use another method" }).click();
+  assert.equal(await page.getByLabel("Email address").inputValue(), email);
+  assert.equal(await active(page), "identifier");
+  await page.getByRole("button", { name: "Email me a code" }).click();
+  await page.locator('input[name="code"]').waitFor();
+  const fresh = await mailboxCode(email);
+  const done = page.evaluate(() => new Promise((resolve) => document.addEventListener("hallpass:signed-in", () => resolve(true), { once: true })));
+  await page.getByLabel("Verification code").fill(` ${fresh.slice(0, 3)} ${fresh.slice(3)} `);
+  await page.getByRole("button", { name: "Continue" }).click();
+  assert.equal(await done, true);
+  assert.equal(await signedIn(page), true);
+  assert.equal(await page.evaluate(() => window.hp.useUser().user.primaryEmailAddress.emailAddress), email);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("keyboard only, without passwords: the code step is the form's own way on; a wrong code, then the right one with Enter", async () => {
+  const email = await profileUser("Keys");
+  await withInstance({ first_factors: ["email_code"] }, async () => {
+    const page = await open({ c: "sign-in" });
+    await page.getByLabel("Email address").waitFor();
+    assert.equal(await page.locator('main input[name="password"]').count(), 0, "no password field");
+    assert.equal(await page.locator("main .hp-formButtonReset").count(), 0, "no other way offered");
+    await tabTo(page, 'input[name="identifier"]');
+    await page.keyboard.type(email);
+    await page.keyboard.press("Enter");
+    await page.locator('input[name="code"]').waitFor();
+    assert.equal(await active(page), "code");
+    const code = await mailboxCode(email);
+    await page.keyboard.type(wrongCode(code));
+    await page.keyboard.press("Enter");
+    await until(page, () => document.querySelector('[data-field="code"] .hp-formFieldErrorText').textContent !== "");
+    assert.equal((await fieldState(page, "code")).error, "Incorrect code. Tries left: 4.");
+    assert.equal(await active(page), "code");
+    // Resend and Use another method are reachable from the code field.
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "resend");
+    await page.keyboard.press("Tab");
+    assert.equal(await active(page), "Use another method");
+    await tabTo(page, 'input[name="code"]');
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(code);
+    await page.keyboard.press("Enter");
+    await until(page, () => window.hp.useUser().isSignedIn === true);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+});
+
+test("sign-in by email link: the card waits; the link opened in another browser signs this tab in by itself, and that page says so", async () => {
+  const email = await profileUser("Link");
+  const page = await open({ c: "sign-in" });
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await page.locator('main [data-focus-key="resend"]').waitFor();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Check your email");
+  assert.ok((await page.locator("main .hp-main").textContent()).includes(`Open the link sent to ${email}.`));
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "resend");
+  const link = (await mailbox(email)).magic_link;
+  assert.match(link, /\/v1\/verify\?token=/);
+  const elsewhere = await suite.browser.newContext();
+  const other = await elsewhere.newPage();
+  other.errors = [];
+  other.on("pageerror", (e) => other.errors.push(e));
+  assert.equal((await other.goto(link)).status(), 200);
+  await Promise.all([other.waitForURL(/hallpass_status=verified/), other.click("button")]);
+  // The link leads back to the page that asked (its sign-in), which says what happened there.
+  await other.waitForFunction(() => window.ready === true);
+  await other.locator("main .hp-headerTitle").waitFor();
+  assert.equal(await other.locator("main .hp-headerTitle").textContent(), "Successfully verified email");
+  assert.equal(await other.evaluate(() => window.hp.useUser().isSignedIn), false, "the other browser is not signed in");
+  // This tab: signed in by itself (it asks every 2 s), no reload.
+  await page.waitForFunction(() => window.hp.useUser().isSignedIn === true, null, { timeout: 20_000 });
+  assert.equal(await page.evaluate(() => window.hp.useUser().user.primaryEmailAddress.emailAddress), email);
+  // The link again: used.
+  const again = await elsewhere.newPage();
+  await again.goto(link);
+  if (await again.locator("button").count()) await Promise.all([again.waitForNavigation(), again.click("button")]);
+  assert.ok(!/hallpass_status=verified/.test(again.url()), again.url());
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  await page.context().close();
+  await elsewhere.close();
 });
 
 /** Runs axe-core in the page; returns the violations as `rule: target` lines. */
@@ -574,6 +742,25 @@ for (const theme of ["light", "dark"]) {
     await page.getByRole("button", { name: "Continue" }).click();
     await until(page, () => document.querySelector('[data-field="password"] .hp-formFieldErrorText').textContent !== "");
     await check("sign-in-wrong-password");
+    // The email steps: the code (with a wrong one: no code is right for an address without an
+    // account), the link's wait, and the page a link leads back to.
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    await page.locator('input[name="code"]').waitFor();
+    await check("sign-in-email-code");
+    await page.getByLabel("Verification code").fill("123456");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await until(page, () => document.querySelector('[data-field="code"] .hp-formFieldErrorText').textContent !== "");
+    await check("sign-in-email-code-wrong");
+    await page.getByRole("button", { name: "Use another method" }).click();
+    await page.getByRole("button", { name: "Email me a link" }).click();
+    await page.locator('main [data-focus-key="resend"]').waitFor();
+    await check("sign-in-email-link");
+    for (const status of ["verified", "expired"]) {
+      await page.goto(fixture({ c: "sign-in", theme, hallpass_status: status }));
+      await page.waitForFunction(() => window.ready === true);
+      await page.locator("main .hp-headerTitle").waitFor();
+      await check(`email-link-${status}`);
+    }
     await goto("sign-up");
     await page.locator("main .hp-formButtonPrimary").waitFor();
     await check("sign-up");

@@ -39,8 +39,8 @@ const FROM_NPM: [&str; 20] = [
 /// `#[wasm_bindgen(module = …)]`), copied to the package's top level.
 const FROM_SRC_JS: [&str; 1] = ["flows.js"];
 /// Entries bundled from `npm/<name>` and the modules of `npm/ui/` into one minified file each; the
-/// SDK, hallpass/organizations and hallpass/user stay the package's own files (`./index.js`,
-/// `./organizations.js`, `./user.js`).
+/// SDK, hallpass/organizations, hallpass/user and hallpass/flows stay the package's own files
+/// (`./index.js`, `./organizations.js`, `./user.js`, `./flows.js`).
 const BUNDLED: [&str; 2] = ["ui.js", "localizations.js"];
 
 /// The drop-in UI's budget (`hallpass/ui` minified, gzip -9), on top of the headless SDK's.
@@ -83,6 +83,7 @@ pub fn assemble() -> Result {
                 .arg(npm.join(name))
                 .args(["--bundle", "--minify", "--format=esm", "--log-level=error"])
                 .args(["--external:./index.js", "--external:./organizations.js", "--external:./user.js"])
+                .arg("--external:./flows.js")
                 .arg(format!("--outfile={}", out.join(name).display())),
             "esbuild --bundle --minify (the drop-in UI)",
         )?;
