@@ -59,6 +59,13 @@ export const enUS = {
       actionText: "Already have an account?",
       actionLink: "Sign in",
     },
+    emailCode: {
+      title: "Verify your email",
+      subtitle: "to continue to {{applicationName}}",
+      formSubtitle: "Enter the 6-digit code sent to {{identifier}}.",
+      resendButton: "Didn’t receive a code? Resend",
+    },
+    useAnotherAddress: "Use another email address",
   },
   emailLink: {
     verified: { title: "Successfully verified email", subtitle: "Return to the original tab to continue." },

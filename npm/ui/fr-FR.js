@@ -58,6 +58,13 @@ export const frFR = {
       actionText: "Vous avez déjà un compte ?",
       actionLink: "Se connecter",
     },
+    emailCode: {
+      title: "Vérifiez votre adresse e-mail",
+      subtitle: "pour continuer vers {{applicationName}}",
+      formSubtitle: "Saisissez le code à 6 chiffres envoyé à {{identifier}}.",
+      resendButton: "Vous n’avez pas reçu de code ? Renvoyer",
+    },
+    useAnotherAddress: "Utiliser une autre adresse e-mail",
   },
   emailLink: {
     verified: { title: "Adresse e-mail vérifiée", subtitle: "Revenez à l’onglet d’origine pour continuer." },

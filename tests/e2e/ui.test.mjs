@@ -709,6 +709,45 @@ test("sign-in by email link: the card waits; the link opened in another browser 
   await elsewhere.close();
 });
 
+test("sign-up with a verified address required: the code step until complete; a wrong code on its field; the address verified", async () => {
+  await withInstance({ sign_up_requires_verified_email: true }, async () => {
+    const email = uniqueEmail("ui-verify");
+    const page = await open({ c: "sign-up" });
+    await page.getByLabel("First name").fill("Vera");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.locator('input[name="code"]').waitFor();
+    assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Verify your email");
+    assert.deepEqual(await codeField(page), ["one-time-code", "numeric", "Verification code"]);
+    assert.equal(await active(page), "code");
+    assert.equal(await signedIn(page), false, "not before the address is verified");
+    const code = await mailboxCode(email);
+    await page.getByLabel("Verification code").fill(wrongCode(code));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await until(page, () => document.querySelector('[data-field="code"] .hp-formFieldErrorText').textContent !== "");
+    assert.deepEqual(await fieldState(page, "code"), { error: "Incorrect code. Tries left: 4.", invalid: true, described: true });
+    const done = page.evaluate(() => new Promise((resolve) => document.addEventListener("hallpass:signed-up", () => resolve(true), { once: true })));
+    await page.getByLabel("Verification code").fill(code);
+    await page.getByRole("button", { name: "Continue" }).click();
+    assert.equal(await done, true);
+    const user = await page.evaluate(() => {
+      const u = window.hp.useUser().user;
+      return [u.firstName, u.primaryEmailAddress.emailAddress, u.primaryEmailAddress.verification?.status];
+    });
+    assert.deepEqual(user, ["Vera", email, "verified"]);
+    // Use another email address goes back to the form (a second sign-up on the same page).
+    await page.evaluate(() => window.hp.signOut());
+    await page.getByLabel("Email address").fill(uniqueEmail("ui-verify-2"));
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("button", { name: "Use another email address" }).click();
+    assert.equal(await active(page), "emailAddress");
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+});
+
 /** Runs axe-core in the page; returns the violations as `rule: target` lines. */
 async function axe(page) {
   if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: axePath });
@@ -766,6 +805,14 @@ for (const theme of ["light", "dark"]) {
     await check("sign-up");
     await page.getByRole("button", { name: "Continue" }).click();
     await check("sign-up-errors");
+    await withInstance({ sign_up_requires_verified_email: true }, async () => {
+      await goto("sign-up");
+      await page.getByLabel("Email address").fill(uniqueEmail("ui-axe-verify"));
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.locator('input[name="code"]').waitFor();
+      await check("sign-up-verify");
+    });
     await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password, firstName: "Axe", lastName: "Core" }),
       { email: uniqueEmail("ui-axe"), password: PASSWORD });
     await goto("none");
