@@ -748,6 +748,54 @@ test("sign-up with a verified address required: the code step until complete; a 
   });
 });
 
+test("<hallpass-user-profile>: a second address added, a wrong code said on its field, verified with the right one, then removed", async () => {
+  const email = await profileUser("Two");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+  const emails = section(page, "emailAddresses");
+  await emails.getByRole("button", { name: "Add email address" }).click();
+  assert.equal(await active(page), "newEmailAddress");
+  const second = uniqueEmail("ui-second");
+  await page.getByLabel("Email address", { exact: true }).fill(second);
+  await emails.getByRole("button", { name: "Add email address" }).click();
+  await page.locator('input[name="code"]').waitFor();
+  assert.equal(await active(page), "code");
+  assert.deepEqual(await codeField(page), ["one-time-code", "numeric", `Code sent to ${second}`]);
+  const code = await mailboxCode(second);
+  await page.getByLabel(`Code sent to ${second}`).fill(wrongCode(code));
+  await emails.getByRole("button", { name: "Verify", exact: true }).click();
+  await until(page, () => document.querySelector('[data-field="code"] .hp-formFieldErrorText').textContent !== "");
+  assert.deepEqual(await fieldState(page, "code"), { error: "Incorrect code. Tries left: 4.", invalid: true, described: true });
+  await page.getByLabel(`Code sent to ${second}`).fill(code);
+  await emails.getByRole("button", { name: "Verify", exact: true }).click();
+  await until(page, () => window.hp.useUser().user.emailAddresses.length === 2);
+  await until(page, (e) => !!document.querySelector(`[data-email="${e}"]`), second);
+  assert.equal(await profileStatus(page), "The email address was verified and added.");
+  assert.deepEqual(await emails.locator(`[data-email="${second}"] .hp-badge`).allTextContents(), [], "verified, not primary");
+  assert.equal(await active(page), "Add email address");
+  // The new address signs in, by its own code.
+  const fresh = await open({ c: "none" });
+  const signedInByCode = await fresh.evaluate(async (second) => {
+    const flows = await import("/pkg/npm/flows.js");
+    const s = flows.getSignIn(window.hp);
+    await s.create({ identifier: second, strategy: "email_code" });
+    return s.status;
+  }, second);
+  assert.equal(signedInByCode, "needs_first_factor");
+  const third = await mailboxCode(second);
+  assert.equal(await fresh.evaluate(async (code) => {
+    const flows = await import("/pkg/npm/flows.js");
+    return (await flows.getSignIn(window.hp).attemptFirstFactor({ strategy: "email_code", code })).status;
+  }, third), "complete");
+  // Removed: its row goes.
+  await emails.getByRole("button", { name: `Remove ${second}` }).click();
+  await until(page, (e) => !document.querySelector(`[data-email="${e}"]`), second);
+  assert.equal(await profileStatus(page), "The email address was removed.");
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(fresh.errors, []);
+  for (const p of [page, fresh]) await p.context().close();
+});
+
 /** Runs axe-core in the page; returns the violations as `rule: target` lines. */
 async function axe(page) {
   if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: axePath });
@@ -1065,6 +1113,14 @@ for (const theme of ["light", "dark"]) {
     };
     await until(page, () => document.querySelectorAll('[data-section="activeDevices"] .hp-profileSectionItem').length >= 2);
     await check("user-profile");
+    await section(page, "emailAddresses").getByRole("button", { name: "Add email address" }).click();
+    await check("user-profile-add-email");
+    await page.getByLabel("Email address", { exact: true }).fill(uniqueEmail("ui-axe-second"));
+    await section(page, "emailAddresses").getByRole("button", { name: "Add email address" }).click();
+    await page.locator('input[name="code"]').waitFor();
+    await page.getByRole("button", { name: "Verify", exact: true }).click();
+    await check("user-profile-email-code");
+    await section(page, "emailAddresses").getByRole("button", { name: "Cancel" }).click();
     await section(page, "password").getByRole("button", { name: "Update password" }).click();
     await check("user-profile-password-errors");
     await section(page, "profile").getByRole("button", { name: "Save" }).click();
