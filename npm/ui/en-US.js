@@ -22,6 +22,7 @@ export const enUS = {
   footerActionLink__useAnotherMethod: "Use another method",
   formFieldAction__showPassword: "Show password",
   formFieldAction__hidePassword: "Hide password",
+  formFieldAction__forgotPassword: "Forgot password?",
   formButtonPrimary: "Continue",
   formButtonRetry: "Try again",
   footerPageLink__help: "Help",
@@ -50,6 +51,12 @@ export const enUS = {
       subtitle: "to continue to {{applicationName}}",
       formSubtitle: "Open the link sent to {{identifier}}. This page signs you in by itself once you have.",
       resendButton: "Didn’t receive a link? Resend",
+    },
+    forgotPassword: { title: "Reset your password" },
+    resetPassword: {
+      title: "Set a new password",
+      subtitle: "Your other devices will be signed out.",
+      formButtonPrimary: "Reset password",
     },
   },
   signUp: {

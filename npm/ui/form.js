@@ -111,6 +111,16 @@ export function checkRequired(c, entries) {
   return first === null;
 }
 
+/**
+ * The server's minimum password length (`GET /v1/environment`), checked before sending: false, and
+ * said on `f`, when the password is shorter.
+ */
+export function checkLength(c, f, minLength, alert) {
+  if ([...f.input.value].length >= minLength) return true;
+  showError(c, { code: "form_password_length_too_short" }, { password: f }, alert, { minLength });
+  return false;
+}
+
 /** Runs `task` once at a time for `form` (a second submit while one runs is ignored). */
 export function onSubmit(form, button, task) {
   let running = false;

@@ -21,6 +21,7 @@ export const frFR = {
   footerActionLink__useAnotherMethod: "Utiliser une autre méthode",
   formFieldAction__showPassword: "Afficher le mot de passe",
   formFieldAction__hidePassword: "Masquer le mot de passe",
+  formFieldAction__forgotPassword: "Mot de passe oublié ?",
   formButtonPrimary: "Continuer",
   formButtonRetry: "Réessayer",
   footerPageLink__help: "Aide",
@@ -49,6 +50,12 @@ export const frFR = {
       subtitle: "pour continuer vers {{applicationName}}",
       formSubtitle: "Ouvrez le lien envoyé à {{identifier}}. Cette page vous connecte d’elle-même ensuite.",
       resendButton: "Vous n’avez pas reçu de lien ? Renvoyer",
+    },
+    forgotPassword: { title: "Réinitialisez votre mot de passe" },
+    resetPassword: {
+      title: "Choisissez un nouveau mot de passe",
+      subtitle: "Vos autres appareils seront déconnectés.",
+      formButtonPrimary: "Réinitialiser le mot de passe",
     },
   },
   signUp: {

@@ -8,7 +8,7 @@
 import { card } from "./card.js";
 import { go, redirectTarget } from "./context.js";
 import { codeForm, linkOutcomeCard, statusText } from "./email-steps.js";
-import { alertBox, checkRequired, field, onSubmit, primaryButton, showError } from "./form.js";
+import { alertBox, checkLength, checkRequired, field, onSubmit, primaryButton, showError } from "./form.js";
 
 export function signUpView(c, hp, props, env, switchTo) {
   const t = c.t;
@@ -41,10 +41,7 @@ export function signUpView(c, hp, props, env, switchTo) {
       [password, t("formFieldLabel__password")],
     ]);
     if (!ok) return;
-    if ([...password.input.value].length < minLength) {
-      showError(c, { code: "form_password_length_too_short" }, { password }, alert, { minLength });
-      return;
-    }
+    if (!checkLength(c, password, minLength, alert)) return;
     const params = { emailAddress: email.input.value.trim(), password: password.input.value };
     if (first?.input.value.trim()) params.firstName = first.input.value.trim();
     if (last?.input.value.trim()) params.lastName = last.input.value.trim();

@@ -43,6 +43,7 @@ const CSS = `
 .hp-formButtonPrimary:where([aria-busy=true]){cursor:progress;opacity:.85}
 .hp-formButtonReset{color:var(--hp-color-text);background:transparent;border:1px solid var(--hp-border)}
 .hp-formButtons{display:flex;flex-wrap:wrap;gap:.5rem}
+.hp-formFieldAction{align-self:flex-end;margin:0;padding:0;font:inherit;font-size:.8125rem;font-weight:var(--hp-font-weight);color:var(--hp-color-primary);background:none;border:0;cursor:pointer;text-decoration:underline;text-underline-offset:2px}
 .hp-alert{margin:0 0 var(--hp-spacing-unit);padding:.625rem .75rem;border:1px solid var(--hp-color-danger);border-radius:var(--hp-border-radius);color:var(--hp-color-danger);font-size:.8125rem}
 .hp-alert:where(:empty){margin:0;padding:0;border:0}
 .hp-footer{margin-top:calc(var(--hp-spacing-unit)*1.5);text-align:center;font-size:.8125rem}

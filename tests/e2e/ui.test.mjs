@@ -709,6 +709,47 @@ test("sign-in by email link: the card waits; the link opened in another browser 
   await elsewhere.close();
 });
 
+test("forgot password: the reset code, a new password (a short one said on its field) signs in; the old one is refused, the other browser signed out", async () => {
+  const email = await profileUser("Reset");
+  const other = await open({ c: "none" });
+  assert.equal(await signInAs(other, email), "ok");
+  const page = await open({ c: "sign-in" });
+  const forgot = page.getByRole("button", { name: "Forgot password?" });
+  await forgot.click();
+  assert.equal((await fieldState(page, "identifier")).error, "Email address is required.", "the address first");
+  await page.getByLabel("Email address").fill(email);
+  await forgot.click();
+  await page.locator('input[name="code"]').waitFor();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Reset your password");
+  assert.equal(await active(page), "code");
+  const code = await mailboxCode(email);
+  await page.getByLabel("Verification code").fill(wrongCode(code));
+  await page.getByRole("button", { name: "Continue" }).click();
+  await until(page, () => document.querySelector('[data-field="code"] .hp-formFieldErrorText').textContent !== "");
+  assert.equal((await fieldState(page, "code")).error, "Incorrect code. Tries left: 4.");
+  await page.getByLabel("Verification code").fill(code);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator('input[name="newPassword"]').waitFor();
+  assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Set a new password");
+  assert.equal(await active(page), "newPassword");
+  assert.equal(await signedIn(page), false, "not before the new password");
+  await page.getByLabel("New password", { exact: true }).fill("short");
+  await page.getByRole("button", { name: "Reset password" }).click();
+  assert.match((await fieldState(page, "newPassword")).error, /^Your password must contain \d+ or more characters\.$/);
+  const next = `${PASSWORD} renewed`;
+  await page.getByLabel("New password", { exact: true }).fill(next);
+  await page.getByRole("button", { name: "Reset password" }).click();
+  await until(page, () => window.hp.useUser().isSignedIn === true);
+  // The other browser's session was revoked: its next refresh hears it.
+  await other.evaluate(() => window.hp.getToken({ skipCache: true }).catch(() => null));
+  await until(other, () => window.hp.useUser().isSignedIn === false);
+  const fresh = await open({ c: "none" });
+  assert.equal(await signInAs(fresh, email, PASSWORD), "form_password_incorrect", "the old password no longer works");
+  assert.equal(await signInAs(fresh, email, next), "ok");
+  assert.deepEqual(page.errors, []);
+  for (const p of [page, other, fresh]) await p.context().close();
+});
+
 test("sign-up with a verified address required: the code step until complete; a wrong code on its field; the address verified", async () => {
   await withInstance({ sign_up_requires_verified_email: true }, async () => {
     const email = uniqueEmail("ui-verify");
@@ -842,6 +883,18 @@ for (const theme of ["light", "dark"]) {
     await page.getByRole("button", { name: "Email me a link" }).click();
     await page.locator('main [data-focus-key="resend"]').waitFor();
     await check("sign-in-email-link");
+    // The password reset: its code, then the new password (a real account's code from the mailbox).
+    const resetting = await profileUser("Axe");
+    await goto("sign-in");
+    await page.getByLabel("Email address").fill(resetting);
+    await page.getByRole("button", { name: "Forgot password?" }).click();
+    await page.locator('input[name="code"]').waitFor();
+    await check("sign-in-reset-code");
+    await page.getByLabel("Verification code").fill(await mailboxCode(resetting));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.locator('input[name="newPassword"]').waitFor();
+    await page.getByRole("button", { name: "Reset password" }).click();
+    await check("sign-in-new-password-errors");
     for (const status of ["verified", "expired"]) {
       await page.goto(fixture({ c: "sign-in", theme, hallpass_status: status }));
       await page.waitForFunction(() => window.ready === true);
