@@ -265,6 +265,20 @@ impl futures_core::Stream for Chunks {
     }
 }
 
+/// A body whose first read fails (a client gone mid-upload).
+struct Failing;
+
+impl futures_core::Stream for Failing {
+    type Item = Result<Vec<u8>, std::io::Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::other("the client went away"))))
+    }
+}
+
 /// A PNG of `len` bytes: the signature, then filler (the server reads the signature only).
 fn png(len: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -295,6 +309,17 @@ async fn a_profile_image_is_uploaded_checked_served_replaced_and_removed(db: Db)
     let req =
         Request::builder().method("POST").uri(paths::MY_PROFILE_IMAGE).header("content-type", "image/png");
     app.send(req.body(Body::from(png(100))).unwrap()).await.assert_error(401, "authentication_invalid");
+    // Both are said before the body is read: a body that fails when read is never touched.
+    let unreadable = || Body::from_stream(Failing);
+    let req =
+        Request::builder().method("POST").uri(paths::MY_PROFILE_IMAGE).header("content-type", "image/png");
+    app.send(req.body(unreadable()).unwrap()).await.assert_error(401, "authentication_invalid");
+    let req = Request::builder()
+        .method("POST")
+        .uri(paths::MY_PROFILE_IMAGE)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "text/html");
+    app.send(req.body(unreadable()).unwrap()).await.assert_error(415, "unsupported_media_type");
     upload(&app, token, "image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec())
         .await
         .assert_error(415, "unsupported_media_type");

@@ -3,16 +3,17 @@
 //! fetches it by its unguessable address (`GET /v1/images/{id}`), which becomes the user's
 //! `image_url`.
 //!
-//! Upload: the declared `Content-Type` must be one of `Image::TYPES` (415 otherwise) and the first
-//! bytes must be that type's signature (422), so what is served as an image is one
-//! (`crate::image_type`). The body is read up to `Image::MAX_BYTES` (the router's own limit for this
+//! Upload: the session and the declared `Content-Type` (one of `Image::TYPES`, 415 otherwise) are
+//! checked before a byte of the body is read — nobody without a session makes the server buffer a
+//! megabyte —, then the first bytes must be that type's signature (422), so what is served as an
+//! image is one (`crate::image_type`). The body is read up to `Image::MAX_BYTES` (the router's own limit for this
 //! route: a larger `Content-Length` is refused before anything is read, a larger chunked body as soon
 //! as it passes the limit; 413) and within the body-read deadline (408). Serving: the stored type,
 //! `nosniff`, a CSP that lets nothing run even if a browser rendered it as a document, and a year's
 //! immutable caching (an image never changes; a new upload is a new id).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hallpass_protocol::{DeletedObject, ErrorCode, Image, id_prefix, paths};
@@ -26,12 +27,9 @@ use crate::state::AppState;
 use crate::store::images::NewImage;
 
 /// `POST /v1/client/me/profile_image` → `Image`.
-pub async fn upload(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawBody(bytes): RawBody,
-) -> ApiResult<Json<Image>> {
-    let session = authenticate(&state, &headers).await?;
+pub async fn upload(State(state): State<AppState>, req: Request) -> ApiResult<Json<Image>> {
+    let headers = req.headers();
+    let session = authenticate(&state, headers).await?;
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -43,6 +41,7 @@ pub async fn upload(
                 "A profile image is a PNG, JPEG, GIF or WebP image (`Content-Type: image/png`, …)",
             )
         })?;
+    let RawBody(bytes) = RawBody::from_request(req, &state).await?;
     if bytes.len() > Image::MAX_BYTES {
         return Err(crate::extract::too_large());
     }
