@@ -104,8 +104,8 @@ const token = { value: null, refreshes: 0, lifetime: 60 };
 let wasSignedIn = false;
 let signingOut = false;
 useComponents(hp, {
-  onSigningOut: () => {
-    signingOut = true;
+  onSigningOut: (asked) => {
+    signingOut = asked;
   },
   onSignedOut: () => {
     signingOut = false;

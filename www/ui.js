@@ -1,8 +1,9 @@
 // The demo's drop-in components (hallpass/ui): the sign-in form (sign-up a click away), the user
 // button in the top bar and the organization switcher are custom elements in index.html; this gives
 // them the page's client, the demo's colours, and friendlier words for two failures (a localization
-// override, Clerk's shape). `onSigningOut` runs when the user button's "Sign out" is chosen, before
-// the SDK's state changes, so the page can tell that sign-out from one it did not ask for.
+// override, Clerk's shape). `onSigningOut(true)` runs when the user button's "Sign out" (or the
+// profile's account deletion) is chosen, before the SDK's state changes, so the page can tell that
+// sign-out from one it did not ask for; `onSigningOut(false)` when a deletion was refused after all.
 import { configure } from "hallpass/ui";
 
 export function useComponents(hp, { onSigningOut, onSignedOut }) {
@@ -19,9 +20,8 @@ export function useComponents(hp, { onSigningOut, onSignedOut }) {
       },
     },
   });
-  // The user button's sign-out button, clicked: seen while capturing, before its own handler signs out.
-  document.addEventListener("click", (event) => {
-    if (event.target instanceof Element && event.target.closest(".hp-userButtonPopoverActionButton__signOut")) onSigningOut();
-  }, true);
+  // The user button says so before it signs out (the event a router takes the navigation over with).
+  document.addEventListener("hallpass:sign-out", () => onSigningOut(true));
+  document.addEventListener("hallpass:sign-out-cancelled", () => onSigningOut(false));
   document.addEventListener("hallpass:signed-out", onSignedOut);
 }

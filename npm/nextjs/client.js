@@ -44,8 +44,13 @@ function RefreshOnSessionChange() {
       afterSignOut = typeof url === "string" ? url : null;
       if (afterSignOut !== null) event.preventDefault();
     };
+    const withdraw = () => (afterSignOut = null);
     document.addEventListener("hallpass:sign-out", take);
-    return () => document.removeEventListener("hallpass:sign-out", take);
+    document.addEventListener("hallpass:sign-out-cancelled", withdraw);
+    return () => {
+      document.removeEventListener("hallpass:sign-out", take);
+      document.removeEventListener("hallpass:sign-out-cancelled", withdraw);
+    };
   }, []);
   useEffect(() => {
     if (!isLoaded) return;

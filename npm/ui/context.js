@@ -119,17 +119,17 @@ export function go(url) {
  * to `url`. First a cancelable `hallpass:sign-out` event (`detail.redirectUrl`) tells the page where
  * the coming sign-out leads: a provider that refreshes server-rendered pages when the session
  * changes (hallpass/nextjs) takes the navigation over with `preventDefault()`, since refreshing a
- * protected page first would send it to sign-in. When `action` throws, the same event with a null
- * `redirectUrl` withdraws the target, and the error is thrown on.
+ * protected page first would send it to sign-in. When `action` throws (the account's deletion was
+ * refused), `hallpass:sign-out-cancelled` withdraws it, and the error is thrown on.
  */
 export async function signOutThenGo(c, url, action) {
-  const announce = (redirectUrl) =>
-    !c.dispatchEvent(new CustomEvent("hallpass:sign-out", { bubbles: true, composed: true, cancelable: true, detail: { redirectUrl } }));
-  const taken = announce(url ?? null);
+  const say = (type, detail) =>
+    !c.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, cancelable: true, detail }));
+  const taken = say("hallpass:sign-out", { redirectUrl: url ?? null });
   try {
     await action();
   } catch (error) {
-    announce(null);
+    say("hallpass:sign-out-cancelled", null);
     throw error;
   }
   if (!taken) go(url ?? null);
