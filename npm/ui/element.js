@@ -138,16 +138,30 @@ export class HallpassElement extends HTMLElement {
     }
   }
 
-  /** The values of named inputs and the focused one, to survive a re-render. */
+  /**
+   * The values of named inputs, the focused one and its selection (the caret), to survive a
+   * re-render: one may come in the middle of typing (the sessions read, a token refreshed).
+   */
   #typed() {
     const values = {};
     for (const input of this.querySelectorAll("input[name], select[name]")) values[input.name] = input.value;
     const active = this.contains(document.activeElement) ? document.activeElement : null;
-    return { values, focus: active?.getAttribute("name") ?? active?.dataset.focusKey ?? null };
+    // `selectionStart` is null for the inputs without a caret (email, number, checkbox…).
+    const selection = typeof active?.selectionStart === "number"
+      ? [active.selectionStart, active.selectionEnd, active.selectionDirection]
+      : null;
+    return { values, focus: active?.getAttribute("name") ?? active?.dataset.focusKey ?? null, selection };
   }
 
-  #restore({ values, focus }) {
+  #restore({ values, focus, selection }) {
     for (const input of this.querySelectorAll("input[name], select[name]")) if (input.name in values) input.value = values[input.name];
-    if (focus !== null) this.querySelector(`[name="${CSS.escape(focus)}"], [data-focus-key="${CSS.escape(focus)}"]`)?.focus();
+    if (focus === null) return;
+    const target = this.querySelector(`[name="${CSS.escape(focus)}"], [data-focus-key="${CSS.escape(focus)}"]`);
+    target?.focus();
+    if (!target || !(focus in values)) return;
+    // A new input takes the focus with its caret at the start; its value set again puts the caret at
+    // the end (the only place an email input's can be put), then the selection where it was.
+    target.value = values[focus];
+    if (selection && typeof target.selectionStart === "number") target.setSelectionRange(...selection);
   }
 }

@@ -466,13 +466,23 @@ test("appearance: defaults over the page's reset; the page's variables and eleme
   assert.equal(b.button, "rgb(4, 5, 6)", "the component's variable wins");
   assert.equal(b.card, "rgb(7, 8, 9)", "the component's element style wins");
   assert.equal(b.font, "monospace", "what the component leaves alone stays the page's");
-  // Changing the page's appearance re-renders mounted components, keeping what was typed.
-  await both.getByLabel("Email address").fill("kept@example.com");
+  // Changing the page's appearance re-renders mounted components, keeping what was typed, the focus
+  // and the caret (a re-render may come in the middle of typing).
+  await both.getByLabel("Email address").fill("kept@");
+  await both.getByLabel("Email address").focus();
   await both.evaluate(async () => (await import("/pkg/npm/ui.js")).configure({ appearance: { variables: { colorPrimary: "rgb(9, 9, 9)" } } }));
+  await both.keyboard.type("example.com");
   const after = await styles(both);
   assert.equal(after.button, "rgb(4, 5, 6)", "still the component's");
   assert.equal(after.font, "system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif", "the page's new appearance");
   assert.equal(await both.getByLabel("Email address").inputValue(), "kept@example.com");
+  // A password's caret put at its start stays there.
+  await both.getByLabel("Password", { exact: true }).fill("secret");
+  await both.getByLabel("Password", { exact: true }).focus();
+  await both.keyboard.press("Home");
+  await both.evaluate(async () => (await import("/pkg/npm/ui.js")).configure({ appearance: { variables: { colorPrimary: "rgb(8, 8, 8)" } } }));
+  await both.keyboard.type("my-");
+  assert.equal(await both.getByLabel("Password", { exact: true }).inputValue(), "my-secret");
   await both.context().close();
 
   const dark = await open({ c: "sign-in", theme: "dark" });
