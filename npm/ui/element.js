@@ -22,6 +22,24 @@ export class HallpassElement extends HTMLElement {
   hp = null;
   /** A failure to load the client or the instance's settings, shown in place of the component. */
   failure = null;
+  /** Which search for the client is current (a provider with another client starts a new one). */
+  #run = 0;
+
+  constructor() {
+    super();
+    // Set before this entry defined the element (a framework rendered it first, e.g. Yew's
+    // `~provider`): an own property hides the accessors below; it is taken over here.
+    if (Object.hasOwn(this, "props")) {
+      const value = this.props;
+      delete this.props;
+      this.#props = value && typeof value === "object" ? value : {};
+    }
+    if (Object.hasOwn(this, "provider")) {
+      const value = this.provider;
+      delete this.provider;
+      this.#provider = value ?? null;
+    }
+  }
 
   /** Props as Clerk's components take them (`appearance`, `forceRedirectUrl`, `afterSignOutUrl`, …). */
   get props() {
@@ -42,8 +60,12 @@ export class HallpassElement extends HTMLElement {
     return this.#provider;
   }
   set provider(value) {
+    const before = this.#provider?.client ?? null;
     this.#provider = value ?? null;
-    this.refresh();
+    // Another client (a provider whose client has loaded since, or a new one): the component starts
+    // over with it.
+    if (this.#started && (this.#provider?.client ?? null) !== before) this.#restart();
+    else this.refresh();
   }
 
   connectedCallback() {
@@ -55,25 +77,35 @@ export class HallpassElement extends HTMLElement {
 
   /** Finds the client and what the component needs from the server; again after a failure (Retry). */
   #start() {
+    const run = ++this.#run;
     this.failure = null;
     this.refresh();
     clientFor(this).then(
       async (hp) => {
+        if (run !== this.#run) return;
         this.hp = hp;
         if (!this.isConnected) return;
         this.#unsubscribe ??= hp.addListener(() => this.authChanged());
         try {
           await this.prepare?.(hp);
         } catch (error) {
-          this.failure = error;
+          if (run === this.#run) this.failure = error;
         }
-        this.refresh();
+        if (run === this.#run) this.refresh();
       },
       (error) => {
+        if (run !== this.#run) return;
         this.failure = error;
         this.refresh();
       },
     );
+  }
+
+  #restart() {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.hp = null;
+    this.#start();
   }
 
   disconnectedCallback() {
