@@ -8,6 +8,7 @@
 //! [`crate::client`], which does all the work (every organization call through its one path,
 //! `Hallpass::request`). [`use_sign_in`] and [`use_sign_up`] (module `flows`) are Clerk's
 //! multi-step sign-in and sign-up over hallpass/flows' one JavaScript implementation.
+//! [`use_ui_provider`] hands hallpass/ui's drop-in elements (`<hallpass-sign-in>`, …) this client.
 //!
 //! ```ignore
 //! use hallpass::client::Options;
@@ -63,19 +64,27 @@ pub struct HallpassContext {
     /// JavaScript ([`use_sign_in`], [`use_sign_up`]).
     instance: Option<wasm_bindgen::JsValue>,
     state: Rc<AuthState>,
+    /// What hallpass/ui's custom elements take as their `provider` ([`use_ui_provider`]).
+    ui: wasm_bindgen::JsValue,
     /// Moves on every change, so consumers re-render exactly when something changed.
     generation: u32,
 }
 
 impl PartialEq for HallpassContext {
     fn eq(&self, other: &Self) -> bool {
-        self.generation == other.generation
+        self.generation == other.generation && self.ui == other.ui
     }
 }
 
 impl Default for HallpassContext {
     fn default() -> Self {
-        HallpassContext { client: None, instance: None, state: Rc::new(AuthState::Loading), generation: 0 }
+        HallpassContext {
+            client: None,
+            instance: None,
+            state: Rc::new(AuthState::Loading),
+            ui: wasm_bindgen::JsValue::NULL,
+            generation: 0,
+        }
     }
 }
 
@@ -99,12 +108,14 @@ impl Reducible for Store {
                 state: Rc::new(client.state()),
                 instance: Some(crate::js::instance(&client)),
                 client: Some(client),
+                ui: wasm_bindgen::JsValue::NULL,
                 generation,
             },
             Change::State(state) => HallpassContext {
                 client: self.0.client.clone(),
                 instance: self.0.instance.clone(),
                 state: Rc::new(state),
+                ui: wasm_bindgen::JsValue::NULL,
                 generation,
             },
         }))
@@ -117,6 +128,13 @@ pub struct HallpassProviderProps {
     /// How to load the client. A change of options (by `Options`' `PartialEq`: every option, the
     /// clock by identity) loads a new one.
     pub options: Options,
+    /// hallpass/ui's `appearance` (`{ baseTheme, variables, elements, layout }`, a JavaScript object)
+    /// for every drop-in component below; a component's own `appearance` wins.
+    #[prop_or_default]
+    pub appearance: wasm_bindgen::JsValue,
+    /// hallpass/ui's `localization` for them (e.g. `frFR` from `hallpass/localizations`).
+    #[prop_or_default]
+    pub localization: wasm_bindgen::JsValue,
     #[prop_or_default]
     pub children: Html,
 }
@@ -160,11 +178,36 @@ pub fn HallpassProvider(props: &HallpassProviderProps) -> Html {
             }
         });
     }
+    // One object per client, appearance and localization: an element is given it again (and draws
+    // again) only when one of them changed.
+    let ui = use_memo(
+        (store.0.instance.clone(), props.appearance.clone(), props.localization.clone()),
+        |(instance, appearance, localization)| ui_provider(instance.as_ref(), appearance, localization),
+    );
+    let context = HallpassContext { ui: (*ui).clone(), ..store.0.clone() };
     html! {
-        <ContextProvider<HallpassContext> context={store.0.clone()}>
+        <ContextProvider<HallpassContext> {context}>
             { props.children.clone() }
         </ContextProvider<HallpassContext>>
     }
+}
+
+/// `{ client, appearance, localization }`: the client as the JavaScript SDK's instance (`undefined`
+/// while it loads: the elements wait, then start with it).
+fn ui_provider(
+    instance: Option<&wasm_bindgen::JsValue>,
+    appearance: &wasm_bindgen::JsValue,
+    localization: &wasm_bindgen::JsValue,
+) -> wasm_bindgen::JsValue {
+    let object = js_sys::Object::new();
+    let set = |key: &str, value: &wasm_bindgen::JsValue| {
+        // Setting a property of a new plain object cannot fail.
+        let _ = js_sys::Reflect::set(&object, &key.into(), value);
+    };
+    set("client", instance.unwrap_or(&wasm_bindgen::JsValue::UNDEFINED));
+    set("appearance", appearance);
+    set("localization", localization);
+    object.into()
 }
 
 /// The signed-in user, as Clerk's `useUser()` reports it.
@@ -248,6 +291,23 @@ pub fn use_auth() -> Auth {
 #[hook]
 pub fn use_hallpass() -> Option<Hallpass> {
     use_context_or_loading().client
+}
+
+/// What hallpass/ui's custom elements take as their `provider` property: this provider's client (the
+/// JavaScript SDK's instance of the same client: one client, one session, one refresh), with the
+/// provider's `appearance` and `localization`. With hallpass/ui loaded by the page (it defines the
+/// elements), a drop-in component is one line:
+///
+/// ```ignore
+/// html! { <hallpass-sign-in ~provider={use_ui_provider()} fallback-redirect-url="/dashboard" /> }
+/// ```
+///
+/// Attributes are the component's props in kebab case (`after-sign-out-url`, `hide-personal`);
+/// `~props` takes an object for the rest (a component's own `appearance`). The same object until the
+/// client, appearance or localization changes.
+#[hook]
+pub fn use_ui_provider() -> wasm_bindgen::JsValue {
+    use_context_or_loading().ui
 }
 
 /// What a paginated list of a hook asks for: Clerk's `{ initialPage, pageSize, query, role, status }`

@@ -223,6 +223,9 @@ fn e2e_suites(tmp: &Path, postgres: Option<&temp_postgres::Cluster>) -> Result<C
     } else {
         None
     };
+    if files.iter().any(|f| f.ends_with("yew.test.mjs")) {
+        crate::yew_example::build_web()?;
+    }
     let chromium = crate::setup::chromium_binary().ok_or("no chromium on PATH")?;
     let mut node = cmd("node");
     node.args(["--test", "--test-reporter=spec", "--test-concurrency=1"]);

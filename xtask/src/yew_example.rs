@@ -37,3 +37,13 @@ pub fn suite(tmp: &Path, frontend_api: &str, server: &str) -> Result<Counts> {
     }
     Ok(counts)
 }
+
+/// The example built as its README says (`wasm-pack build --target web`, in the dev profile: wasm-pack
+/// runs no wasm-opt there, which it would download) into examples/yew/pkg/, for
+/// tests/e2e/yew.test.mjs. The dev build shares the compiled dependencies of [`suite`]'s.
+pub fn build_web() -> Result {
+    exec(
+        cmd("wasm-pack").args(["build", "--dev", "--target", "web", "examples/yew"]),
+        "wasm-pack build --dev --target web examples/yew",
+    )
+}

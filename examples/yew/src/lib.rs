@@ -1,5 +1,6 @@
-//! A small Yew app on `hallpass`'s `yew` feature: a sign-in/sign-up form while signed out; the user,
-//! a session token, the organizations (the active one and its members, yours to switch to, create
+//! A small Yew app on `hallpass`'s `yew` feature: the drop-in sign-in (hallpass/ui's custom element
+//! on this app's client) and a sign-in/sign-up form of its own while signed out; the drop-in user
+//! button, the user, a session token, the organizations (the active one and its members, yours to switch to, create
 //! and switch, the personal account) and a sign-out button while signed in. Every view reads the
 //! hooks; nothing here keeps its own copy of the auth state.
 //!
@@ -10,7 +11,7 @@
 use hallpass::client::{GetTokenOptions, Options, SignUp};
 use hallpass::yew::{
     HallpassProvider, ListOptions, SessionState, UseOrganizationListParams, UseOrganizationParams, UserState,
-    use_auth, use_hallpass, use_organization, use_organization_list, use_session, use_user,
+    use_auth, use_hallpass, use_organization, use_organization_list, use_session, use_ui_provider, use_user,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlInputElement;
@@ -37,11 +38,21 @@ pub fn App(props: &AppProps) -> Html {
     }
 }
 
+/// Signed out: the drop-in sign-in (hallpass/ui's `<hallpass-sign-in>`, when the page loaded it) and
+/// the same done by hand on the hooks. Signed in: the drop-in user button, then the hooks' views.
 #[function_component]
 fn Page() -> Html {
+    // The elements use this provider's client: a sign-in through them is this app's sign-in.
+    let ui = use_ui_provider();
     match use_user() {
         UserState::Loading => html! { <p class="loading">{ "Loading…" }</p> },
-        UserState::SignedOut => html! { <SignInForm /> },
+        UserState::SignedOut => html! {
+            <>
+                <hallpass-sign-in ~provider={ui} />
+                <h2 class="own">{ "Or your own form, on the hooks" }</h2>
+                <SignInForm />
+            </>
+        },
         UserState::SignedIn(user) => {
             let name = match (&user.first_name, &user.last_name) {
                 (Some(first), Some(last)) => format!("{first} {last}"),
@@ -50,6 +61,7 @@ fn Page() -> Html {
             };
             html! {
                 <section class="signed-in">
+                    <hallpass-user-button ~provider={ui} />
                     <p id="greeting">{ format!("Signed in as {name}") }</p>
                     <SessionInfo />
                     <TokenButton />

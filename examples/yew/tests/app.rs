@@ -204,3 +204,78 @@ async fn use_sign_in_runs_the_flows_steps_typed() {
         "needs_first_factor by email_code; refused form_code_incorrect; tries 1"
     );
 }
+
+/// What `use_ui_provider()` gave each render of the probe below.
+#[derive(yew::Properties, PartialEq)]
+struct UiProbeProps {
+    seen: std::rc::Rc<std::cell::RefCell<Vec<wasm_bindgen::JsValue>>>,
+}
+
+#[yew::function_component]
+fn UiProbe(props: &UiProbeProps) -> yew::Html {
+    props.seen.borrow_mut().push(hallpass::yew::use_ui_provider());
+    yew::Html::default()
+}
+
+#[wasm_bindgen_test]
+async fn use_ui_provider_hands_the_elements_the_providers_client_appearance_and_localization() {
+    use hallpass::client::Options;
+    use hallpass::yew::HallpassProvider;
+    use js_sys::{Function, Object, Reflect};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    #[derive(yew::Properties, PartialEq)]
+    struct WrapperProps {
+        seen: Rc<RefCell<Vec<wasm_bindgen::JsValue>>>,
+        outside: Rc<RefCell<Vec<wasm_bindgen::JsValue>>>,
+        appearance: wasm_bindgen::JsValue,
+        localization: wasm_bindgen::JsValue,
+    }
+    #[yew::function_component]
+    fn Wrapper(props: &WrapperProps) -> yew::Html {
+        yew::html! {
+            <>
+                <HallpassProvider options={Options::new(API)} appearance={props.appearance.clone()} localization={props.localization.clone()}>
+                    <UiProbe seen={props.seen.clone()} />
+                </HallpassProvider>
+                <UiProbe seen={props.outside.clone()} />
+            </>
+        }
+    }
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let (appearance, localization) = (Object::new(), Object::new());
+    let (seen, outside) = (Rc::<RefCell<Vec<_>>>::default(), Rc::<RefCell<Vec<_>>>::default());
+    yew::Renderer::<Wrapper>::with_root_and_props(
+        root,
+        WrapperProps {
+            seen: seen.clone(),
+            outside: outside.clone(),
+            appearance: appearance.clone().into(),
+            localization: localization.clone().into(),
+        },
+    )
+    .render();
+    let get = |object: &wasm_bindgen::JsValue, key: &str| Reflect::get(object, &key.into()).unwrap();
+    let loaded = |ui: &wasm_bindgen::JsValue| get(ui, "client").is_object();
+    for _ in 0..200 {
+        if seen.borrow().iter().any(loaded) {
+            break;
+        }
+        sleep(50).await;
+    }
+    let seen = seen.borrow();
+    let ui = seen.iter().find(|ui| loaded(ui)).expect("the client never loaded").clone();
+    // The client is the JavaScript SDK's instance (what hallpass/ui calls): signed out, here.
+    let use_auth: Function = get(&get(&ui, "client"), "useAuth").dyn_into().unwrap();
+    let auth = use_auth.call0(&get(&ui, "client")).unwrap();
+    assert_eq!(get(&auth, "isSignedIn"), wasm_bindgen::JsValue::FALSE);
+    assert!(Object::is(&get(&ui, "appearance"), &appearance));
+    assert!(Object::is(&get(&ui, "localization"), &localization));
+    // Every render after the load saw the same object: an element is not given it again needlessly.
+    assert!(seen.iter().filter(|ui| loaded(ui)).all(|other| Object::is(other, &ui)));
+    // Outside a provider: nothing (the elements then use the page's `configure()`).
+    assert!(outside.borrow().iter().all(|ui| ui.is_null()));
+}
