@@ -171,8 +171,9 @@ export class HallpassElement extends HTMLElement {
   }
 
   /**
-   * The values of named inputs, the focused one and its selection (the caret), to survive a
-   * re-render: one may come in the middle of typing (the sessions read, a token refreshed).
+   * The values of named inputs, the focused one and its selection (the caret), and the fields'
+   * errors, to survive a re-render: one may come in the middle of typing or just after a failed
+   * attempt (the sessions read, a token refreshed).
    */
   #typed() {
     const values = {};
@@ -182,11 +183,24 @@ export class HallpassElement extends HTMLElement {
     const selection = typeof active?.selectionStart === "number"
       ? [active.selectionStart, active.selectionEnd, active.selectionDirection]
       : null;
-    return { values, focus: active?.getAttribute("name") ?? active?.dataset.focusKey ?? null, selection };
+    // What a field says is wrong stays said until the next attempt clears it.
+    const errors = {};
+    for (const root of this.querySelectorAll("[data-field]")) {
+      const text = root.querySelector(".hp-formFieldErrorText")?.textContent;
+      if (text) errors[root.dataset.field] = text;
+    }
+    return { values, focus: active?.getAttribute("name") ?? active?.dataset.focusKey ?? null, selection, errors };
   }
 
-  #restore({ values, focus, selection }) {
+  #restore({ values, focus, selection, errors }) {
     for (const input of this.querySelectorAll("input[name], select[name]")) if (input.name in values) input.value = values[input.name];
+    for (const [name, text] of Object.entries(errors)) {
+      const root = this.querySelector(`[data-field="${CSS.escape(name)}"]`);
+      const error = root?.querySelector(".hp-formFieldErrorText");
+      if (!error || error.textContent) continue;
+      error.textContent = text;
+      root.querySelector("input")?.setAttribute("aria-invalid", "true");
+    }
     if (focus === null) return;
     const target = this.querySelector(`[name="${CSS.escape(focus)}"], [data-focus-key="${CSS.escape(focus)}"]`);
     target?.focus();

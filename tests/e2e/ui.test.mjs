@@ -466,8 +466,12 @@ test("appearance: defaults over the page's reset; the page's variables and eleme
   assert.equal(b.button, "rgb(4, 5, 6)", "the component's variable wins");
   assert.equal(b.card, "rgb(7, 8, 9)", "the component's element style wins");
   assert.equal(b.font, "monospace", "what the component leaves alone stays the page's");
-  // Changing the page's appearance re-renders mounted components, keeping what was typed, the focus
-  // and the caret (a re-render may come in the middle of typing).
+  // Changing the page's appearance re-renders mounted components, keeping what was typed, the focus,
+  // the caret (a re-render may come in the middle of typing) and what a field said was wrong.
+  await both.locator("main .hp-formButtonPrimary").click();
+  assert.equal((await fieldState(both, "identifier")).error, "Email address is required.");
+  await both.evaluate(async () => (await import("/pkg/npm/ui.js")).configure({ appearance: { variables: { colorPrimary: "rgb(7, 7, 7)" } } }));
+  assert.deepEqual(await fieldState(both, "identifier"), { error: "Email address is required.", invalid: true, described: true });
   await both.getByLabel("Email address").fill("kept@");
   await both.getByLabel("Email address").focus();
   await both.evaluate(async () => (await import("/pkg/npm/ui.js")).configure({ appearance: { variables: { colorPrimary: "rgb(9, 9, 9)" } } }));
