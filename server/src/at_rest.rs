@@ -7,8 +7,9 @@
 //! (it holds the secret key) is written `0600`. A data directory that already existed is left as it
 //! is, with a warning when others can enter it.
 //!
-//! Keys: with `HALLPASS_KEY_ENCRYPTION_KEY` (32 random bytes, base64url) the RSA signing keys and the
-//! instance secrets (the Backend API secret key, the refresh-successor key) are stored sealed with
+//! Keys: with `HALLPASS_KEY_ENCRYPTION_KEY` (32 random bytes, base64url) the RSA signing keys, the
+//! instance secrets (the Backend API secret key, the refresh-successor key) and the JWT templates'
+//! custom signing keys (`jwt_template::signer::KeyCache`) are stored sealed with
 //! AES-256-GCM ([`Sealer`]): `sealed:v1:` + base64url(nonce ‖ ciphertext ‖ tag), with the row's
 //! identity as associated data, so a sealed value cannot be moved to another row. Values stored in
 //! the clear are sealed at the next start with the key; an encrypted database refuses to start

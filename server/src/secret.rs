@@ -18,7 +18,8 @@ pub type RefreshToken = Secret;
 /// A password as the user typed it.
 pub type Password = Secret;
 /// A JWT template's custom signing key as stored: base64url of the PKCS#8 DER (RS256) or of the
-/// shared secret's bytes (HS256/384/512). Never returned by the API, never logged.
+/// shared secret's bytes (HS256/384/512), sealed with the key encryption key when there is one.
+/// Never returned by the API, never logged.
 pub type TemplateKey = Secret;
 /// The key that seals signing keys and instance secrets at rest (`HALLPASS_KEY_ENCRYPTION_KEY`, 32
 /// bytes base64url; see `crate::at_rest`).

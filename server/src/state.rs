@@ -13,6 +13,7 @@ use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::jwt::SigningKey;
+use crate::jwt_template::signer::KeyCache;
 use crate::keyring::{Keyring, KeyringError};
 use crate::origins::OriginList;
 use crate::password::{HashParams, Hasher};
@@ -73,7 +74,7 @@ pub struct Inner {
     /// A hash of a password nobody has, verified on sign-in for unknown emails (equal timing).
     pub dummy_hash: String,
     /// JWT templates' custom signing keys, loaded once each.
-    pub template_keys: crate::jwt_template::signer::KeyCache,
+    pub template_keys: KeyCache,
     /// This instance's id (`ins_…`, the webhook events' `instance_id`), the same for every replica.
     pub instance_id: String,
     /// The webhook delivery client (`crate::webhooks::client`).
@@ -162,6 +163,9 @@ impl AppState {
         let longest_template = store.longest_instance_key_template_lifetime().await?.unwrap_or(0);
         let longest_secs = longest_template.max(i64::from(config.token_lifetime_secs));
         let keys = Keyring::open(store.clone(), sealer, now, longest_secs.saturating_mul(1000)).await?;
+        let template_keys =
+            KeyCache::new(config.key_encryption_key.as_ref().map(|k| Sealer::new(k.expose())).transpose()?);
+        seal_template_keys(&store, &template_keys, config.key_encryption_key.is_some()).await?;
 
         let fresh_instance = new_id(id_prefix::INSTANCE).map_err(|e| StartError::Task(e.to_string()))?;
         let instance_id = store.secret_or_insert("instance_id", fresh_instance, now).await?;
@@ -197,7 +201,7 @@ impl AppState {
             trusted_proxies,
             limits,
             dummy_hash,
-            template_keys: Default::default(),
+            template_keys,
             instance_id,
             webhook_client,
             webhook_owner,
@@ -275,6 +279,23 @@ async fn check_organization_roles(store: &Store, config: &Config) -> Result<(), 
             "HALLPASS_ORGANIZATION_DEFAULT_ROLE: no role `{}` (create it with the Backend API first)",
             config.organization_default_role
         )));
+    }
+    Ok(())
+}
+
+/// With a key encryption key, the JWT templates' custom keys stored in the clear (before it was set)
+/// are sealed now; one sealed with another key (or none given) refuses the start, as the instance
+/// secrets do.
+async fn seal_template_keys(store: &Store, keys: &KeyCache, sealing: bool) -> Result<(), StartError> {
+    if !sealing {
+        return Ok(());
+    }
+    for (id, stored) in store.template_keys().await? {
+        if let Some(sealed) = keys.reseal(&id, &stored)?
+            && store.replace_template_key(&id, &stored, &sealed).await?
+        {
+            tracing::info!(template_id = %id, "JWT template key sealed at rest with HALLPASS_KEY_ENCRYPTION_KEY");
+        }
     }
     Ok(())
 }

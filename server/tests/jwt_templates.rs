@@ -759,6 +759,78 @@ async fn supabase_style_hs256_tokens_verify_with_the_secret(db: Db) {
     }
 }
 
+/// Template `id`'s key as the database holds it.
+async fn stored(app: &TestApp, id: &str) -> hallpass_server::secret::TemplateKey {
+    app.state.store.jwt_template(id).await.unwrap().unwrap().signing_key.unwrap()
+}
+
+db_test!(custom_keys_are_sealed_at_rest_with_the_key_encryption_key);
+async fn custom_keys_are_sealed_at_rest_with_the_key_encryption_key(db: Db) {
+    // A template key stored in the clear (no key encryption key yet)…
+    let app = TestApp::new(&db).await;
+    let auth = ada(&app).await;
+    let hs = |name: &str, secret: &str| {
+        json!({"name": name, "claims": {"n": "{{user.id}}"}, "custom_signing_key": true,
+               "signing_algorithm": "HS256", "signing_key": secret})
+    };
+    let before = template(&create(&app, hs("before", SUPABASE_SECRET)).await);
+    let in_the_clear = app.state.store.jwt_template(&before.id).await.unwrap().unwrap().signing_key.unwrap();
+    let clear_form = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(SUPABASE_SECRET);
+    assert_eq!(in_the_clear.expose(), clear_form);
+    // …is sealed at the next start with one; the keys written from then on are sealed as written.
+    app.state.store.close().await;
+    let mut config = app.config.clone();
+    config.key_encryption_key = Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY".parse().unwrap());
+    let app = TestApp::open(config, app.clock.clone()).await;
+    let other_secret = "another-shared-secret-of-at-least-32-bytes";
+    let after = template(&create(&app, hs("after", other_secret)).await);
+    for (id, secret) in [(&before.id, SUPABASE_SECRET), (&after.id, other_secret)] {
+        let key = stored(&app, id).await;
+        assert!(key.expose().starts_with("sealed:v1:"), "{id}: sealed");
+        let clear = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        assert!(!key.expose().contains(&clear[..20]), "{id}: no part of the secret in the clear");
+    }
+    // They sign as before, verified with the app's secret.
+    let verify = |jwt: &str, secret: &str| {
+        jsonwebtoken::decode::<Value>(
+            jwt,
+            &DecodingKey::from_secret(secret.as_bytes()),
+            &validation(Algorithm::HS256),
+        )
+        .map(|d| d.claims["n"].clone())
+    };
+    let t = token(&mint(&app, &auth, "before").await);
+    assert_eq!(verify(t.jwt.expose(), SUPABASE_SECRET).unwrap(), auth.user.id.as_str());
+    let t = token(&mint(&app, &auth, "after").await);
+    assert_eq!(verify(t.jwt.expose(), other_secret).unwrap(), auth.user.id.as_str());
+    // An edit that keeps the key stores it as it was; a new key is sealed for this template.
+    let sealed = stored(&app, &after.id).await;
+    let path = template_path(&after.id);
+    let renamed = app.backend(Method::PATCH, &path, Some(json!({"claims": {"m": "{{user.id}}"}}))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", String::from_utf8_lossy(&renamed.body));
+    assert_eq!(stored(&app, &after.id).await.expose(), sealed.expose());
+    let rekeyed = app.backend(Method::PATCH, &path, Some(json!({"signing_key": SUPABASE_SECRET}))).await;
+    assert_eq!(rekeyed.status, StatusCode::OK, "{}", String::from_utf8_lossy(&rekeyed.body));
+    let key = stored(&app, &after.id).await;
+    assert!(key.expose().starts_with("sealed:v1:") && key.expose() != sealed.expose());
+    let t = token(&mint(&app, &auth, "after").await);
+    assert!(verify(t.jwt.expose(), SUPABASE_SECRET).is_ok());
+    assert!(verify(t.jwt.expose(), other_secret).is_err());
+    // A sealed key copied onto another template's row does not open there: that mint fails, says
+    // nothing of the key, and the template's own key is untouched.
+    let before_key = stored(&app, &before.id).await;
+    assert!(app.state.store.replace_template_key(&before.id, &before_key, &key).await.unwrap());
+    let moved = mint(&app, &auth, "before").await;
+    assert_eq!(moved.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!String::from_utf8_lossy(&moved.body).contains("sealed:v1:"));
+    // Restarted with the same key: nothing to seal again, every key still opens.
+    assert!(app.state.store.replace_template_key(&before.id, &key, &before_key).await.unwrap());
+    let app = app.restart().await;
+    assert_eq!(stored(&app, &before.id).await.expose(), before_key.expose());
+    let t = token(&mint(&app, &auth, "before").await);
+    assert_eq!(verify(t.jwt.expose(), SUPABASE_SECRET).unwrap(), auth.user.id.as_str());
+}
+
 db_test!(custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form);
 async fn custom_rsa_keys_sign_in_pkcs8_and_pkcs1_form(db: Db) {
     let app = TestApp::new(&db).await;

@@ -198,7 +198,9 @@ pub fn mint(
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     let jwt = match &template.signing_key {
         None => instance_key.mint(&claims),
-        Some(key) => custom_keys.load(template.signing_algorithm, key).and_then(|k| k.sign(&claims)),
+        Some(key) => {
+            custom_keys.load(template.signing_algorithm, &template.id, key).and_then(|k| k.sign(&claims))
+        }
     }
     .map_err(key_error)?;
     Ok(Minted { jwt, exp })

@@ -21,6 +21,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::at_rest::{SealError, Sealer, unseal};
 use crate::jwt::{KeyError, SigningKey};
 use crate::secret::{TemplateKey, b64url, b64url_decode, sha256_hex};
 
@@ -54,27 +55,73 @@ pub enum KeyInputError {
 /// (2048 bits) to 3 ms (8192 bits), as much as a third of the signature, on every mint otherwise.
 /// Bounded: past [`KeyCache::MAX_KEYS`] it starts over. An edited template's key has a new
 /// fingerprint, so an old key is never used again, only evicted later.
+///
+/// With `HALLPASS_KEY_ENCRYPTION_KEY` the keys are stored sealed (see [`crate::at_rest`]), bound to
+/// their template's id: [`KeyCache::seal`] before a write, opened here when loaded.
 #[derive(Default)]
 pub struct KeyCache {
     keys: Mutex<HashMap<String, Arc<CustomKey>>>,
+    sealer: Option<Sealer>,
+}
+
+/// What a template's key is sealed for (the associated data: a sealed key moved to another row does
+/// not open).
+fn seal_label(template_id: &str) -> String {
+    format!("jwt_templates:{template_id}")
 }
 
 impl KeyCache {
     pub const MAX_KEYS: usize = 64;
 
-    /// The stored key for `alg`, loaded once.
-    pub fn load(&self, alg: JwtAlgorithm, stored: &TemplateKey) -> Result<Arc<CustomKey>, KeyError> {
-        let mut material = String::with_capacity(stored.expose().len() + 8);
+    /// A cache whose keys are sealed with `sealer` at rest (`None`: stored in the clear).
+    pub fn new(sealer: Option<Sealer>) -> KeyCache {
+        KeyCache { keys: Mutex::default(), sealer }
+    }
+
+    /// `key` (in its normal form, from [`parse_input`]) as template `template_id` stores it: sealed
+    /// when a key encryption key is configured.
+    pub fn seal(&self, template_id: &str, key: TemplateKey) -> Result<TemplateKey, SealError> {
+        match &self.sealer {
+            Some(s) => Ok(TemplateKey::new(s.seal(&seal_label(template_id), key.expose())?)),
+            None => Ok(key),
+        }
+    }
+
+    /// `stored` as template `template_id` should store it, when that differs: a key still in the
+    /// clear while a key encryption key is configured (stored before it was), sealed. An error when
+    /// it is sealed and does not open.
+    pub fn reseal(&self, template_id: &str, stored: &TemplateKey) -> Result<Option<TemplateKey>, SealError> {
+        let label = seal_label(template_id);
+        match unseal(self.sealer.as_ref(), &label, stored.expose())? {
+            (plain, true) => self.seal(template_id, TemplateKey::new(plain)).map(Some),
+            (_, false) => Ok(None),
+        }
+    }
+
+    /// The stored key of template `template_id` for `alg`, opened and loaded once.
+    pub fn load(
+        &self,
+        alg: JwtAlgorithm,
+        template_id: &str,
+        stored: &TemplateKey,
+    ) -> Result<Arc<CustomKey>, KeyError> {
+        // The template's id too: a sealed key opens only for its own template, so a copy of it on
+        // another template's row must not find it here.
+        let mut material = String::with_capacity(stored.expose().len() + template_id.len() + 8);
         material.push_str(alg.as_str());
+        material.push(':');
+        material.push_str(template_id);
         material.push(':');
         material.push_str(stored.expose());
         let id = sha256_hex(material.as_bytes());
         if let Some(key) = self.lock().get(&id) {
             return Ok(Arc::clone(key));
         }
-        // Loaded outside the lock: another request may load the same key meanwhile, which costs a
-        // load and changes nothing.
-        let key = Arc::new(CustomKey::load(alg, stored)?);
+        // Opened and loaded outside the lock: another request may load the same key meanwhile,
+        // which costs a load and changes nothing.
+        let (plain, _) = unseal(self.sealer.as_ref(), &seal_label(template_id), stored.expose())
+            .map_err(|e| KeyError::Rejected(e.to_string()))?;
+        let key = Arc::new(CustomKey::load(alg, &TemplateKey::new(plain))?);
         let mut keys = self.lock();
         if keys.len() >= Self::MAX_KEYS {
             keys.clear();
@@ -274,11 +321,11 @@ mod tests {
     fn the_key_cache_loads_each_key_once_and_stays_bounded() {
         let cache = KeyCache::default();
         let secret = |i: usize| parse_input(JwtAlgorithm::Hs256, &format!("{i:0>40}")).unwrap();
-        let first = cache.load(JwtAlgorithm::Hs256, &secret(1)).unwrap();
-        assert!(Arc::ptr_eq(&first, &cache.load(JwtAlgorithm::Hs256, &secret(1)).unwrap()));
+        let first = cache.load(JwtAlgorithm::Hs256, "jtmp_1", &secret(1)).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.load(JwtAlgorithm::Hs256, "jtmp_1", &secret(1)).unwrap()));
         // Another key, or the same secret for another algorithm, is another entry.
-        assert!(!Arc::ptr_eq(&first, &cache.load(JwtAlgorithm::Hs256, &secret(2)).unwrap()));
-        let hs512 = cache.load(JwtAlgorithm::Hs512, &secret(1)).unwrap();
+        assert!(!Arc::ptr_eq(&first, &cache.load(JwtAlgorithm::Hs256, "jtmp_1", &secret(2)).unwrap()));
+        let hs512 = cache.load(JwtAlgorithm::Hs512, "jtmp_1", &secret(1)).unwrap();
         assert!(!Arc::ptr_eq(&first, &hs512));
         let claims = serde_json::json!({"sub": "user_1"});
         let header = |jwt: &str| jwt.split('.').next().map(str::to_owned).unwrap();
@@ -287,13 +334,38 @@ mod tests {
         // A stored key that does not load is an error, and nothing is kept for it.
         let entries = cache.lock().len();
         let broken = TemplateKey::new(String::from("not base64url!"));
-        assert!(cache.load(JwtAlgorithm::Hs256, &broken).is_err());
+        assert!(cache.load(JwtAlgorithm::Hs256, "jtmp_1", &broken).is_err());
         assert_eq!(cache.lock().len(), entries);
         // Never more than MAX_KEYS.
         for i in 0..2 * KeyCache::MAX_KEYS {
-            cache.load(JwtAlgorithm::Hs256, &secret(100 + i)).unwrap();
+            cache.load(JwtAlgorithm::Hs256, "jtmp_1", &secret(100 + i)).unwrap();
             assert!(cache.lock().len() <= KeyCache::MAX_KEYS);
         }
         assert!(!format!("{cache:?}").contains(secret(1).expose()));
+    }
+
+    #[test]
+    fn sealed_keys_open_only_for_their_template_and_with_the_key() {
+        let sealer = || Some(Sealer::new(&b64url(&[9u8; 32])).unwrap());
+        let cache = KeyCache::new(sealer());
+        let key = parse_input(JwtAlgorithm::Hs256, "a-shared-secret-of-at-least-32-bytes!").unwrap();
+        let stored = cache.seal("jtmp_a", key.clone()).unwrap();
+        assert!(stored.expose().starts_with(crate::at_rest::SEALED_PREFIX));
+        assert!(!stored.expose().contains(key.expose()));
+        let claims = serde_json::json!({"sub": "user_1"});
+        let plain = KeyCache::default().load(JwtAlgorithm::Hs256, "jtmp_a", &key).unwrap();
+        let opened = cache.load(JwtAlgorithm::Hs256, "jtmp_a", &stored).unwrap();
+        assert_eq!(opened.sign(&claims).unwrap(), plain.sign(&claims).unwrap(), "the same secret signs");
+        // Moved to another template's row, without the key, or with another key: it does not open.
+        assert!(KeyCache::new(sealer()).load(JwtAlgorithm::Hs256, "jtmp_b", &stored).is_err());
+        assert!(KeyCache::default().load(JwtAlgorithm::Hs256, "jtmp_a", &stored).is_err());
+        let other = KeyCache::new(Some(Sealer::new(&b64url(&[8u8; 32])).unwrap()));
+        assert!(other.load(JwtAlgorithm::Hs256, "jtmp_a", &stored).is_err());
+        // Resealing: a key in the clear is sealed; a sealed one is left; without a sealer nothing.
+        assert!(cache.reseal("jtmp_a", &stored).unwrap().is_none());
+        let resealed = cache.reseal("jtmp_a", &key).unwrap().unwrap();
+        assert!(cache.load(JwtAlgorithm::Hs256, "jtmp_a", &resealed).is_ok());
+        assert!(KeyCache::default().reseal("jtmp_a", &key).unwrap().is_none());
+        assert!(KeyCache::default().reseal("jtmp_a", &stored).is_err());
     }
 }

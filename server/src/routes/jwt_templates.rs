@@ -37,14 +37,17 @@ pub async fn create(
         },
     )?;
     let now = state.now_ms();
+    let id = new_id(id_prefix::JWT_TEMPLATE)?;
+    let signing_key =
+        signing.key.map(|k| state.template_keys.seal(&id, k)).transpose().map_err(ApiError::internal)?;
     let template = JwtTemplateRecord {
-        id: new_id(id_prefix::JWT_TEMPLATE)?,
+        id,
         name: req.name,
         claims: req.claims,
         lifetime,
         allowed_clock_skew,
         signing_algorithm: signing.algorithm,
-        signing_key: signing.key,
+        signing_key,
         created_at: now,
         updated_at: now,
     };
@@ -93,13 +96,20 @@ pub async fn update(
         signing_algorithm: req.signing_algorithm,
         signing_key: req.signing_key.as_ref().map(Secret::expose),
     };
+    // A key sent now is sealed for this template; a kept one is stored as it was.
+    let new_key = req.signing_key.is_some();
     let template = state
         .store
         .update_jwt_template(&id, state.now_ms(), |t| {
             let current = Signing { algorithm: t.signing_algorithm, key: t.signing_key.clone() };
             let signing = jwt_template::signing(&current, signing_request)?;
             t.signing_algorithm = signing.algorithm;
-            t.signing_key = signing.key;
+            t.signing_key = match signing.key {
+                Some(key) if new_key => {
+                    Some(state.template_keys.seal(&t.id, key).map_err(ApiError::internal)?)
+                }
+                kept => kept,
+            };
             if let Some(name) = req.name {
                 t.name = name;
             }

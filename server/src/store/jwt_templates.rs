@@ -162,6 +162,36 @@ impl Store {
         Ok(Ok(Some(template)))
     }
 
+    /// The templates that have a custom key: their ids and stored keys.
+    pub async fn template_keys(&self) -> Result<Vec<(String, TemplateKey)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, signing_key FROM jwt_templates WHERE signing_key IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id, key)| (id, TemplateKey::new(key))).collect())
+    }
+
+    /// Stores `new` as template `id`'s key if it is still `old` (a replica may have done it, or the
+    /// template changed, meanwhile); `false` when it was not.
+    pub async fn replace_template_key(
+        &self,
+        id: &str,
+        old: &TemplateKey,
+        new: &TemplateKey,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query("UPDATE jwt_templates SET signing_key = $1 WHERE id = $2 AND signing_key = $3")
+            .bind(new.expose())
+            .bind(id)
+            .bind(old.expose())
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
     /// Deletes a template; `false` if there was none.
     pub async fn delete_jwt_template(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
