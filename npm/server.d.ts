@@ -384,6 +384,10 @@ export interface UpdateUserParams {
   publicMetadata?: Metadata;
   privateMetadata?: Metadata;
   unsafeMetadata?: Metadata;
+  /** One of the user's verified addresses becomes primary (else `resource_not_found` / `email_address_not_verified`). */
+  primaryEmailAddressId?: string;
+  /** Clerk's spelling of `primaryEmailAddressId`, taken as it. */
+  primaryEmailAddressID?: string;
 }
 
 export interface UpdateUserMetadataParams {

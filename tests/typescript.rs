@@ -241,7 +241,8 @@ fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
     assert_eq!(fields("JwtTemplate"), shaped::<JwtTemplate>(&["object"], &[]));
     assert_eq!(fields("DeletedObject"), shaped::<DeletedObject>(&[], &[]));
     assert_eq!(fields("UpdateUserMetadataParams"), shaped::<UpdateMetadataRequest>(&[], &[]));
-    assert_eq!(fields("UpdateUserParams"), shaped::<UpdateUserRequest>(&[], &[]));
+    // Clerk's spelling `primaryEmailAddressID` is taken too (api.js reads `…ID` as `…Id`).
+    assert_eq!(fields("UpdateUserParams"), shaped::<UpdateUserRequest>(&[], &["primaryEmailAddressID"]));
     assert_eq!(fields("CreateJwtTemplateParams"), shaped::<CreateJwtTemplateRequest>(&[], &[]));
     let statuses: BTreeSet<String> = SessionStatus::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union_in(SERVER_DTS, "SessionStatus"), statuses);

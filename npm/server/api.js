@@ -14,7 +14,8 @@ export const DEFAULT_API_TIMEOUT_MS = 10_000;
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
-const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+// Clerk spells some ids `…ID` (`primaryEmailAddressID`): the same field as `…Id`.
+const snake = (key) => key.replace(/ID$/, "Id").replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** Fields whose values are the app's own JSON: converted by name only, never inside. */
 const OPAQUE = new Set(["public_metadata", "private_metadata", "unsafe_metadata", "claims", "meta"]);

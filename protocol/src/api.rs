@@ -321,6 +321,12 @@ pub struct UpdateProfileRequest {
     /// Replaces the whole `unsafe_metadata` object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_metadata: Option<Metadata>,
+    /// Makes this address (`idn_…`, one of the user's, verified) the primary one (Clerk's
+    /// `user.update({ primaryEmailAddressId })`): 404 `resource_not_found` when the user has no such
+    /// address, 422 `email_address_not_verified` when it is not verified; both with `param_name:
+    /// "primary_email_address_id"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_email_address_id: Option<String>,
 }
 
 /// `POST /v1/client/me/change_password` (Clerk's `updatePassword({ currentPassword, newPassword,
@@ -406,6 +412,9 @@ pub struct UpdateUserRequest {
     pub private_metadata: Option<Metadata>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_metadata: Option<Metadata>,
+    /// The user's new primary address, by the rules of `UpdateProfileRequest`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_email_address_id: Option<String>,
 }
 
 /// `DELETE /v1/users/{id}` (Clerk's `DeletedObject`).

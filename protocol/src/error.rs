@@ -170,6 +170,9 @@ error_codes! {
     /// 403: the instance's `delete_self_enabled` is off: users cannot delete their own account (the
     /// Backend API still can).
     DeleteSelfDisabled = "delete_self_disabled",
+    /// 422: only a verified address can become the user's primary one (`param_name:
+    /// "primary_email_address_id"`): verify it first.
+    EmailAddressNotVerified = "email_address_not_verified",
     // --- other server answers ---
     /// Too many requests; see `Retry-After`.
     RateLimited = "rate_limited",

@@ -255,6 +255,7 @@ mod tests {
             first_name: Some(None),
             last_name: Some(some()),
             unsafe_metadata: Some(Metadata::new()),
+            primary_email_address_id: some(),
         };
         assert_eq!(sorted(UpdateProfileRequest::NAMES), serde_keys(&profile));
         let auth = AuthResponse { organization: Some(OrgClaims::default()), ..AuthResponse::default() };

@@ -124,6 +124,20 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// A profile update's `primary_email_address_id` (Frontend and Backend API alike).
+impl From<crate::store::PrimaryRefused> for ApiError {
+    fn from(e: crate::store::PrimaryRefused) -> Self {
+        let error = match e {
+            crate::store::PrimaryRefused::NotFound => ApiError::not_found("Email address"),
+            crate::store::PrimaryRefused::NotVerified => ApiError::unprocessable(
+                ErrorCode::EmailAddressNotVerified,
+                "Only a verified email address can be made primary: verify it first",
+            ),
+        };
+        error.param("primary_email_address_id")
+    }
+}
+
 impl From<getrandom::Error> for ApiError {
     fn from(e: getrandom::Error) -> Self {
         ApiError::internal(format!("OS random number generator failed: {e}"))

@@ -1,15 +1,18 @@
-//! Email verification, email-code and email-link sign-in, password reset and further addresses, on
-//! both engines, in-process on a manual clock, reading each code and link from the development
+//! Email verification, email-code and email-link sign-in, password reset and further addresses (and
+//! which of them is primary), on both engines, in-process on a manual clock, reading each code and link from the development
 //! mailbox (Backend API `GET /v1/emails`) as a developer would. Delivery through a real SMTP server
 //! is `tests/smtp.rs`.
 
 mod common;
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{Method, Request};
-use common::{Db, PASSWORD, TestApp, db_test};
+use common::{Db, PASSWORD, Resp, TestApp, db_test};
 use hallpass_protocol::{AuthResponse, paths};
 use serde_json::{Value, json};
+use tokio::sync::Barrier;
 
 /// The newest email to `to`, from the development mailbox.
 async fn newest_email(app: &TestApp, to: &str) -> Value {
@@ -629,6 +632,273 @@ async fn a_second_address_is_added_verified_used_and_removed(db: Db) {
     )
     .await
     .assert_error(404, "resource_not_found");
+}
+
+/// Adds `email` to the signed-in user of `jwt` and verifies it with the code sent to it; its id.
+async fn add_verified(app: &TestApp, jwt: &str, email: &str) -> String {
+    let added = app
+        .with_token(Method::POST, paths::MY_EMAIL_ADDRESSES, jwt, Some(json!({"email_address": email})))
+        .await;
+    let id = added.json()["id"].as_str().unwrap_or_else(|| panic!("not added: {}", added.json())).to_owned();
+    let prepare = path(paths::MY_EMAIL_ADDRESS_PREPARE_VERIFICATION, &id);
+    app.with_token(Method::POST, &prepare, jwt, Some(json!({"strategy": "email_code"}))).await;
+    let code = code_for(app, email).await;
+    let attempt = path(paths::MY_EMAIL_ADDRESS_ATTEMPT_VERIFICATION, &id);
+    let verified = app.with_token(Method::POST, &attempt, jwt, Some(json!({"code": code}))).await.json();
+    assert_eq!(verified["verification"]["status"], "verified", "{verified}");
+    id
+}
+
+/// `PATCH /v1/client/me` with `primary_email_address_id`.
+async fn set_primary(app: &TestApp, jwt: &str, id: &str) -> Resp {
+    app.with_token(Method::PATCH, paths::ME, jwt, Some(json!({"primary_email_address_id": id}))).await
+}
+
+/// The user's primary address id and their addresses in the order the answer lists them.
+fn primary_of(user: &Value) -> (String, Vec<String>) {
+    let addresses = user["email_addresses"].as_array().unwrap();
+    let primary = user["primary_email_address_id"].as_str().unwrap().to_owned();
+    (primary, addresses.iter().map(|e| e["email_address"].as_str().unwrap().to_owned()).collect())
+}
+
+async fn user_updated_events(db: &Db) -> i64 {
+    db.scalar("SELECT COUNT(*) FROM webhook_events WHERE type = 'user.updated'").await
+}
+
+db_test!(a_verified_address_becomes_primary_and_everything_that_reads_the_primary_follows);
+async fn a_verified_address_becomes_primary_and_everything_that_reads_the_primary_follows(db: Db) {
+    let app = TestApp::new(&db).await;
+    // A password sign-up on an instance that does not ask: its address is primary, not verified.
+    let auth = app.sign_up_as("hal@example.com").await;
+    let jwt = auth.jwt.expose().to_owned();
+    let first = auth.user.email_addresses[0].id.clone();
+    let second = add_verified(&app, &jwt, "hal@work.example").await;
+    let before = user_updated_events(&db).await;
+
+    let res = set_primary(&app, &jwt, &second).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let answer = &res.json()["user"];
+    assert_eq!(answer["primary_email_address_id"], second.as_str());
+    // The primary is listed first, the old one after it (still hers, still unverified).
+    assert_eq!(primary_of(answer).1, ["hal@work.example", "hal@example.com"]);
+    assert_eq!(answer["email_addresses"][0]["verification"]["status"], "verified");
+    assert_eq!(answer["email_addresses"][1]["verification"], Value::Null);
+    assert_eq!(user_updated_events(&db).await, before + 1, "user.updated once");
+    // The event carries the new primary, as the answer does.
+    let sql = "SELECT COUNT(*) FROM webhook_events WHERE type = 'user.updated' AND seq = \
+               (SELECT MAX(seq) FROM webhook_events) AND data LIKE '%\"primary_email_address_id\":\"' || $1 || '\"%'";
+    assert_eq!(db.scalar_with(sql, &second).await, 1);
+
+    // Read again, by either API; the sign-in answer and the JWT templates' shortcode say it too.
+    let me = app.get_bearer(paths::ME, &jwt).await.json();
+    assert_eq!(primary_of(&me["user"]), primary_of(answer));
+    let by_old = app.sign_in_as("hal@example.com").await;
+    assert_eq!(by_old.user.primary_email_address_id.as_deref(), Some(second.as_str()));
+    let template = app
+        .backend(
+            Method::POST,
+            paths::JWT_TEMPLATES,
+            Some(json!({"name": "mail", "claims": {"mail": "{{user.primary_email_address}}"}})),
+        )
+        .await;
+    assert_eq!(template.status, 200, "{}", String::from_utf8_lossy(&template.body));
+    let token_path = paths::fill(paths::SESSION_TEMPLATE_TOKEN, &[&auth.session.id, "mail"]);
+    let token = app.with_token(Method::POST, &token_path, &jwt, None).await.json();
+    let claims = token["jwt"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["mail"], "hal@work.example");
+
+    // The old primary is not verified: it cannot be made primary again, and nothing changes.
+    let events = user_updated_events(&db).await;
+    let refused = set_primary(&app, &jwt, &first).await;
+    refused.assert_error(422, "email_address_not_verified");
+    assert_eq!(refused.json()["errors"][0]["meta"]["param_name"], "primary_email_address_id");
+    let user_path = format!("{}/{}", paths::USERS, auth.user.id);
+    let backend =
+        app.backend(Method::PATCH, &user_path, Some(json!({"primary_email_address_id": first}))).await;
+    backend.assert_error(422, "email_address_not_verified");
+    assert_eq!(primary_of(&app.get_bearer(paths::ME, &jwt).await.json()["user"]).0, second);
+    assert_eq!(user_updated_events(&db).await, events, "nothing written");
+    // A code sign-in through the old address proves it (the address the code went to, not the primary).
+    let (attempt, _) = app.start_sign_in("hal@example.com", "email_code").await;
+    let code = code_for(&app, "hal@example.com").await;
+    app.post(
+        &path(paths::SIGN_IN_ATTEMPT_FIRST_FACTOR, &attempt),
+        json!({"strategy": "email_code", "code": code}),
+    )
+    .await
+    .auth();
+    // Verified now: the Backend API makes it primary again, with a name change in the same request.
+    let back = app
+        .backend(
+            Method::PATCH,
+            &user_path,
+            Some(json!({"primary_email_address_id": first, "first_name": "Hal"})),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", String::from_utf8_lossy(&back.body));
+    let back = back.json();
+    assert_eq!(primary_of(&back), (first.clone(), vec!["hal@example.com".into(), "hal@work.example".into()]));
+    assert_eq!(back["first_name"], "Hal");
+    assert_eq!(back["email_addresses"][0]["verification"]["strategy"], "email_code");
+    assert_eq!(user_updated_events(&db).await, events + 1, "one event for the one request");
+    // The current primary again: accepted, nothing to change.
+    assert_eq!(set_primary(&app, &jwt, &first).await.status, 200);
+
+    // Now the second one is removable and the first is not.
+    set_primary(&app, &jwt, &second).await;
+    app.with_token(Method::DELETE, &path(paths::MY_EMAIL_ADDRESS, &second), &jwt, None)
+        .await
+        .assert_error(422, "form_param_value_invalid");
+    let removed =
+        app.with_token(Method::DELETE, &path(paths::MY_EMAIL_ADDRESS, &first), &jwt, None).await.json();
+    assert_eq!(removed["deleted"], true);
+    let me = app.get_bearer(paths::ME, &jwt).await.json();
+    assert_eq!(primary_of(&me["user"]), (second.clone(), vec!["hal@work.example".into()]));
+    // The removed address signs in no more; the primary one does.
+    app.post(paths::SIGN_INS, json!({"identifier": "hal@example.com", "password": PASSWORD}))
+        .await
+        .assert_error(422, "form_password_incorrect");
+    assert_eq!(app.sign_in_as("hal@work.example").await.user.id, auth.user.id);
+}
+
+db_test!(only_the_users_own_verified_addresses_can_become_primary);
+async fn only_the_users_own_verified_addresses_can_become_primary(db: Db) {
+    let app = TestApp::new(&db).await;
+    let auth = app.sign_up_as("ida@example.com").await;
+    let jwt = auth.jwt.expose().to_owned();
+    let mine = auth.user.email_addresses[0].id.clone();
+    let other = app.sign_up_as("jon@example.com").await;
+    let theirs = add_verified(&app, other.jwt.expose(), "jon@work.example").await;
+    // Added, not verified yet (still pending): hers, but not usable.
+    let pending = app
+        .with_token(
+            Method::POST,
+            paths::MY_EMAIL_ADDRESSES,
+            &jwt,
+            Some(json!({"email_address": "ida@work.example"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = user_updated_events(&db).await;
+
+    for (id, status, code) in [
+        (theirs.as_str(), 404, "resource_not_found"),
+        (other.user.email_addresses[0].id.as_str(), 404, "resource_not_found"),
+        ("idn_no_such_address", 404, "resource_not_found"),
+        ("", 404, "resource_not_found"),
+        (pending.as_str(), 422, "email_address_not_verified"),
+    ] {
+        let res = set_primary(&app, &jwt, id).await;
+        res.assert_error(status, code);
+        assert_eq!(res.json()["errors"][0]["meta"]["param_name"], "primary_email_address_id");
+        // The Backend API answers the same for this user.
+        let user_path = format!("{}/{}", paths::USERS, auth.user.id);
+        app.backend(Method::PATCH, &user_path, Some(json!({"primary_email_address_id": id})))
+            .await
+            .assert_error(status, code);
+    }
+    // A refused address refuses the whole request: the name given with it is not saved either.
+    set_primary(&app, &jwt, &theirs).await.assert_error(404, "resource_not_found");
+    app.with_token(
+        Method::PATCH,
+        paths::ME,
+        &jwt,
+        Some(json!({"first_name": "Changed", "primary_email_address_id": theirs})),
+    )
+    .await
+    .assert_error(404, "resource_not_found");
+    app.with_token(Method::PATCH, paths::ME, &jwt, Some(json!({"primary_email_address_id": 7})))
+        .await
+        .assert_error(400, "request_body_invalid");
+    let me = app.get_bearer(paths::ME, &jwt).await.json();
+    assert_eq!(primary_of(&me["user"]), (mine, vec!["ida@example.com".into()]));
+    assert_eq!(me["user"]["first_name"], Value::Null);
+    let jon = app.backend(Method::GET, &format!("{}/{}", paths::USERS, other.user.id), None).await.json();
+    assert_eq!(jon["primary_email_address_id"], other.user.email_addresses[0].id.as_str());
+    assert_eq!(user_updated_events(&db).await, events, "nothing written");
+}
+
+/// Runs the requests at once (released together by a barrier) and returns their answers in order.
+async fn race(app: &Arc<TestApp>, jwt: &str, calls: Vec<(Method, String, Option<Value>)>) -> Vec<Resp> {
+    let barrier = Arc::new(Barrier::new(calls.len()));
+    let tasks: Vec<_> = calls
+        .into_iter()
+        .map(|(method, path, body)| {
+            let (app, barrier, jwt) = (app.clone(), barrier.clone(), jwt.to_owned());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.with_token(method, &path, &jwt, body).await
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+db_test!(concurrent_changes_of_primary_and_removals_end_in_one_consistent_primary);
+async fn concurrent_changes_of_primary_and_removals_end_in_one_consistent_primary(db: Db) {
+    const ROUNDS: usize = 6;
+    let app = Arc::new(TestApp::with(&db, |c| c.email_sends_per_ip = 1000).await);
+    let auth = app.sign_up_as("kim@example.com").await;
+    let jwt = auth.jwt.expose().to_owned();
+    for round in 0..ROUNDS {
+        let b = add_verified(&app, &jwt, &format!("kim.b{round}@example.com")).await;
+        let c = add_verified(&app, &jwt, &format!("kim.c{round}@example.com")).await;
+        let primary_before = primary_of(&app.get_bearer(paths::ME, &jwt).await.json()["user"]).0;
+        let events = user_updated_events(&db).await;
+        // Two changes of primary, to different addresses, and the removal of one of them.
+        let answers = race(
+            &app,
+            &jwt,
+            vec![
+                (Method::PATCH, paths::ME.to_owned(), Some(json!({"primary_email_address_id": b}))),
+                (Method::PATCH, paths::ME.to_owned(), Some(json!({"primary_email_address_id": c}))),
+                (Method::DELETE, path(paths::MY_EMAIL_ADDRESS, &b), None),
+            ],
+        )
+        .await;
+        let (to_b, to_c, remove_b) = (&answers[0], &answers[1], &answers[2]);
+        assert_eq!(to_c.status, 200, "round {round}: {}", String::from_utf8_lossy(&to_c.body));
+        let user = app.get_bearer(paths::ME, &jwt).await.json()["user"].clone();
+        let (primary, listed) = primary_of(&user);
+        let ids: Vec<&str> =
+            user["email_addresses"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_eq!(ids[0], primary, "round {round}: the primary is listed first");
+        assert!(ids.iter().filter(|id| **id == primary).count() == 1, "round {round}: {listed:?}");
+        match (remove_b.status.as_u16(), to_b.status.as_u16()) {
+            // B went first, then the change to it found nothing.
+            (200, 404) => {
+                assert_eq!(primary, c, "round {round}");
+                assert!(!ids.contains(&b.as_str()), "round {round}");
+            }
+            // B was removed before either change, or after C's (which made it non-primary again).
+            (200, 200) => {
+                assert_eq!(primary, c, "round {round}: {listed:?}");
+                assert!(!ids.contains(&b.as_str()), "round {round}");
+            }
+            // B was primary when its removal came: refused, B stays.
+            (422, 200) => {
+                assert!(primary == b || primary == c, "round {round}");
+                assert!(ids.contains(&b.as_str()), "round {round}");
+            }
+            other => panic!("round {round}: {other:?}, {}", String::from_utf8_lossy(&remove_b.body)),
+        }
+        // The stored answer agrees with the last change that was made.
+        let written = answers.iter().take(2).filter(|r| r.status == 200).count() as i64;
+        let removed = i64::from(remove_b.status == 200);
+        assert_eq!(user_updated_events(&db).await, events + written + removed, "round {round}");
+        assert_ne!(primary, primary_before, "round {round}: one of the changes was made");
+    }
 }
 
 db_test!(invitations_are_emailed_with_the_configured_accept_link);

@@ -32,6 +32,12 @@ export interface UpdateUserParams {
   firstName?: string | null;
   lastName?: string | null;
   unsafeMetadata?: Metadata;
+  /**
+   * Makes this one of the user's verified addresses (`user.emailAddresses[i].id`) the primary one,
+   * as Clerk's `user.update({ primaryEmailAddressId })`: `resource_not_found` when it is not theirs,
+   * `email_address_not_verified` when it is not verified.
+   */
+  primaryEmailAddressId?: string;
 }
 
 /** One refresh as the `debug` option records it. */
@@ -233,7 +239,8 @@ export type ErrorCode =
   | "already_a_member_in_organization" | "organization_create_limit_exceeded"
   | "organization_admin_delete_disabled" | "organization_invitation_not_pending" | "organization_role_in_use"
   | "organization_system_permission_immutable" | "organization_role_quota_exceeded"
-  | "organization_permission_quota_exceeded" | "delete_self_disabled" | "rate_limited" | "server_busy"
+  | "organization_permission_quota_exceeded" | "delete_self_disabled" | "email_address_not_verified"
+  | "rate_limited" | "server_busy"
   | "request_timeout" | "resource_not_found" | "method_not_allowed" | "internal_error"
   | "network_error" | "offline" | "invalid_response" | "not_signed_in" | "invalid_options"
   | "storage_unavailable" | "signed_out_during_request";

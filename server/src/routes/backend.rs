@@ -77,7 +77,8 @@ pub async fn delete_user(
     super::account::delete_user(&state, &id).await.map(Json)
 }
 
-/// `PATCH /v1/users/{id}`: names set or cleared, metadata objects replaced whole.
+/// `PATCH /v1/users/{id}`: names set or cleared, metadata objects replaced whole, the primary address
+/// chosen among the user's verified ones.
 pub async fn update_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -96,7 +97,7 @@ pub async fn update_user(
     }
     let user = state
         .store
-        .update_user(&id, state.now_ms(), |u| {
+        .update_user(&id, req.primary_email_address_id.as_deref(), state.now_ms(), |u| {
             if let Some(v) = first_name {
                 u.first_name = v;
             }
@@ -127,7 +128,7 @@ pub async fn update_metadata(
 ) -> ApiResult<Json<User>> {
     let user = state
         .store
-        .update_user(&id, state.now_ms(), |u| {
+        .update_user(&id, None, state.now_ms(), |u| {
             for (patch, target, name) in [
                 (&req.public_metadata, &mut u.public_metadata, "public_metadata"),
                 (&req.private_metadata, &mut u.private_metadata, "private_metadata"),

@@ -102,7 +102,8 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
     Ok(Json(MeResponse { user: user.to_frontend(), session: session.to_wire() }))
 }
 
-/// `PATCH /v1/client/me`: first/last name and `unsafe_metadata` only (never `public_metadata`).
+/// `PATCH /v1/client/me`: first/last name, `unsafe_metadata` (never `public_metadata`) and which of
+/// the user's verified addresses is primary.
 pub async fn update_me(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -116,7 +117,7 @@ pub async fn update_me(
     }
     let user = state
         .store
-        .update_user(&session.user_id, state.now_ms(), |u| {
+        .update_user(&session.user_id, req.primary_email_address_id.as_deref(), state.now_ms(), |u| {
             if let Some(v) = first_name {
                 u.first_name = v;
             }

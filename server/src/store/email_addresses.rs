@@ -2,7 +2,8 @@
 //! theirs — not unique, so nobody can block an address by adding it, and not a sign-in identifier),
 //! sent a code or link, and moved to `email_addresses` with the same `idn_…` once verified. An
 //! address the user already has (the primary one of a sign-up that did not verify it) is verified in
-//! place. Removing one: any but the primary.
+//! place. Removing one: any but the primary. Which one is primary the user chooses among the verified
+//! ones (`Store::update_user`).
 //!
 //! Events: `user.updated` when an address becomes the user's or is removed.
 
@@ -205,11 +206,11 @@ impl Store {
                 .execute(tx.conn())
                 .await?;
         } else {
+            // The user's row locked: a change of primary queues behind this, or this behind it and
+            // then reads the new primary (see `Store::update_user`).
+            const LOCK_PRIMARY: Sql = locked!("SELECT primary_email_address_id FROM users WHERE id = $1");
             let primary: Option<String> =
-                sqlx::query_scalar("SELECT primary_email_address_id FROM users WHERE id = $1")
-                    .bind(user_id)
-                    .fetch_one(tx.conn())
-                    .await?;
+                sqlx::query_scalar(LOCK_PRIMARY.get(tx.engine())).bind(user_id).fetch_one(tx.conn()).await?;
             if primary.as_deref() == Some(id) {
                 return Ok(Some(AddressOutcome::Primary));
             }

@@ -122,7 +122,7 @@ pub use roles::{NewRole, PermissionRecord, ProtectedRoles, RoleChange, RoleRecor
 pub use sessions::{NewSession, SessionRecord};
 pub use sign_in_attempts::SignInAttemptRecord;
 pub use sign_up_attempts::{NewSignUpAttempt, SignUpAttemptRecord};
-pub use users::{CreateUserError, NewUser, UserRecord};
+pub use users::{CreateUserError, NewUser, PrimaryRefused, UserRecord};
 pub use verifications::{CheckOutcome, NewVerification, VerificationRecord};
 
 /// A storage failure (the handler turns it into a logged 500).

@@ -177,7 +177,7 @@ impl Store {
         let outcome = verifications::check_code(&mut tx, id, &[strategy], now, matches).await?;
         let step = match (outcome, attempt.user_id.clone()) {
             (CheckOutcome::Verified, Some(user_id)) => {
-                verify_primary_address(&mut tx, &user_id, strategy, now).await?;
+                verify_address(&mut tx, &user_id, &attempt.identifier, strategy, now).await?;
                 if strategy == Strategy::ResetPasswordEmailCode {
                     set_status(&mut tx, &mut attempt, SignInStatus::NeedsNewPassword, None, now).await?;
                     Step::NeedsNewPassword
@@ -226,7 +226,7 @@ impl Store {
         else {
             return Ok(Some((attempt, Step::WrongState)));
         };
-        verify_primary_address(&mut tx, &user_id, Strategy::EmailLink, now).await?;
+        verify_address(&mut tx, &user_id, &attempt.identifier, Strategy::EmailLink, now).await?;
         let session = start_session(&mut tx, start).await?;
         set_status(&mut tx, &mut attempt, SignInStatus::Complete, Some(&session.id), now).await?;
         verifications::complete(
@@ -367,10 +367,12 @@ async fn start_session(tx: &mut WriteTx, start: &SessionStart) -> Result<Session
     Ok(session)
 }
 
-/// The code or link went to the user's primary address and came back: it is theirs.
-async fn verify_primary_address(
+/// The code or link went to the user's address `email` (the attempt's identifier: the primary one or
+/// another, which may have been primary when it was not verified) and came back: it is theirs.
+async fn verify_address(
     tx: &mut WriteTx,
     user_id: &str,
+    email: &str,
     by: Strategy,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -380,11 +382,12 @@ async fn verify_primary_address(
     };
     sqlx::query(
         "UPDATE email_addresses SET verified_at = $1, verification_strategy = $2 WHERE verified_at IS NULL \
-         AND id = (SELECT primary_email_address_id FROM users WHERE id = $3)",
+         AND user_id = $3 AND email_address = $4",
     )
     .bind(now)
     .bind(by.as_str())
     .bind(user_id)
+    .bind(email)
     .execute(tx.conn())
     .await?;
     Ok(())

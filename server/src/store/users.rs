@@ -1,5 +1,5 @@
 //! Users and their email addresses: sign-up (with the first session), lookups, the Backend API's list,
-//! metadata edits and deletion. Email addresses are unique through the database's index, so two
+//! edits (names, metadata, which verified address is primary) and deletion. Email addresses are unique through the database's index, so two
 //! concurrent sign-ups with one address cannot both succeed.
 //!
 //! Events ([`super::outbox`]): `user.created` (then `session.created`) at sign-up, `user.updated` at
@@ -304,16 +304,26 @@ impl Store {
         Ok(true)
     }
 
-    /// Read-modify-write of a user's names and metadata in one write transaction, the user's row
-    /// locked meanwhile (concurrent edits queue, none is lost). `edit` gets the current record and
-    /// changes it, or refuses with `Err` (then nothing is written); `Ok(None)` if the user does not
-    /// exist.
+    /// Read-modify-write of a user's names, metadata and primary address in one write transaction,
+    /// the user's row locked meanwhile (concurrent edits queue, none is lost). `edit` gets the current
+    /// record and changes it, or refuses with `Err` (then nothing is written); `primary`, when given,
+    /// is the address to make primary — one of the user's, verified, else `Err(PrimaryRefused)`
+    /// (nothing written either). `Ok(None)` if the user does not exist.
+    ///
+    /// The new primary's row is read, not locked, after the user's: whoever removes or verifies an
+    /// address locks it and then the user's row ([`super::email_addresses`]), so the two queue on the
+    /// user's row, never in a cycle — a removal that went first leaves no address to find here, and
+    /// one that comes after reads the new primary and refuses.
     pub async fn update_user<E>(
         &self,
         id: &str,
+        primary: Option<&str>,
         now: i64,
         edit: impl FnOnce(&mut UserRecord) -> Result<(), E>,
-    ) -> Result<Result<Option<UserRecord>, E>, StoreError> {
+    ) -> Result<Result<Option<UserRecord>, E>, StoreError>
+    where
+        E: From<PrimaryRefused>,
+    {
         const LOCK_USER: super::dialect::Sql = locked!(select_user!("WHERE u.id = $1"), of "u");
         let mut tx = self.write_tx().await?;
         let sql = LOCK_USER.get(tx.engine());
@@ -322,6 +332,17 @@ impl Store {
         else {
             return Ok(Ok(None));
         };
+        if let Some(address) = primary.filter(|a| user.email_id.as_deref() != Some(*a)) {
+            match primary_candidate(&mut tx, id, address).await? {
+                Ok(row) => {
+                    user.email_id = Some(row.id);
+                    user.email = Some(row.email_address);
+                    user.email_verified_at = row.verified_at;
+                    user.email_verification_strategy = row.verification_strategy;
+                }
+                Err(refused) => return Ok(Err(refused.into())),
+            }
+        }
         if let Err(e) = edit(&mut user) {
             return Ok(Err(e));
         }
@@ -331,13 +352,14 @@ impl Store {
         user.updated_at = now;
         sqlx::query(
             "UPDATE users SET first_name = $1, last_name = $2, public_metadata = $3, private_metadata = $4, \
-             unsafe_metadata = $5, updated_at = $6 WHERE id = $7",
+             unsafe_metadata = $5, primary_email_address_id = $6, updated_at = $7 WHERE id = $8",
         )
         .bind(&user.first_name)
         .bind(&user.last_name)
         .bind(json(&user.public_metadata))
         .bind(json(&user.private_metadata))
         .bind(json(&user.unsafe_metadata))
+        .bind(&user.email_id)
         .bind(now)
         .bind(id)
         .execute(tx.conn())
@@ -346,6 +368,45 @@ impl Store {
         tx.commit().await?;
         Ok(Ok(Some(user)))
     }
+}
+
+/// Why an address cannot become the user's primary one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrimaryRefused {
+    /// The user has no address with that id (another user's is not theirs either).
+    NotFound,
+    /// It is theirs but not verified (an unverified one, or one added and still pending).
+    NotVerified,
+}
+
+/// The user's address `address`, if it may become their primary one (inside `tx`, the user's row
+/// locked).
+async fn primary_candidate(
+    tx: &mut WriteTx,
+    user_id: &str,
+    address: &str,
+) -> Result<Result<AddressRow, PrimaryRefused>, StoreError> {
+    let row: Option<AddressRow> = sqlx::query_as(
+        "SELECT id, email_address, verified_at, verification_strategy FROM email_addresses \
+         WHERE id = $1 AND user_id = $2",
+    )
+    .bind(address)
+    .bind(user_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(match row {
+        Some(row) if row.verified_at.is_some() => Ok(row),
+        Some(_) => Err(PrimaryRefused::NotVerified),
+        None => {
+            let pending: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM pending_email_addresses WHERE id = $1 AND user_id = $2")
+                    .bind(address)
+                    .bind(user_id)
+                    .fetch_optional(tx.conn())
+                    .await?;
+            Err(if pending.is_some() { PrimaryRefused::NotVerified } else { PrimaryRefused::NotFound })
+        }
+    })
 }
 
 /// Whose sessions a new password ends (revokes).
