@@ -154,4 +154,12 @@ fn js_parameters_read_in_camel_case_and_name_the_field_that_is_wrong() {
         UpdateProfileRequest::from_js_params(&parse(r#"{"lastName":3}"#)).unwrap_err(),
         ParamError { name: "lastName", missing: false }
     );
+    // `updateUser({ primaryEmailAddressId })` (Clerk's name), sent as the server reads it.
+    let primary =
+        UpdateProfileRequest::from_js_params(&parse(r#"{"primaryEmailAddressId":"idn_2"}"#)).unwrap();
+    assert_eq!(stringify(&primary.to_js()), r#"{"primary_email_address_id":"idn_2"}"#);
+    assert_eq!(
+        UpdateProfileRequest::from_js_params(&parse(r#"{"primaryEmailAddressId":{}}"#)).unwrap_err(),
+        ParamError { name: "primaryEmailAddressId", missing: false }
+    );
 }

@@ -342,6 +342,13 @@ describe("the Backend API client", () => {
     assert.deepEqual([cleared.lastName, cleared.fullName, cleared.publicMetadata], [null, "Grace", { role: "member" }]);
     const refused = await hallpass.users.updateUser(someone.user.id, { firstName: "x".repeat(300) }).catch((e) => e);
     assert.deepEqual([refused.status, refused.errors[0].code, refused.errors[0].meta.paramName], [422, "form_param_too_long", "first_name"]);
+    // The primary address, by our spelling or Clerk's (`…ID`): one of the user's (the current one
+    // changes nothing), never an address that is not theirs.
+    const own = someone.user.email_addresses[0].id;
+    assert.equal((await hallpass.users.updateUser(someone.user.id, { primaryEmailAddressId: own })).primaryEmailAddress.id, own);
+    const nobodys = await hallpass.users.updateUser(someone.user.id, { primaryEmailAddressID: "idn_nobodys" }).catch((e) => e);
+    assert.deepEqual([nobodys.status, nobodys.errors[0].code, nobodys.errors[0].meta.paramName],
+      [404, "resource_not_found", "primary_email_address_id"]);
     const sessions = await hallpass.sessions.getSessionList({ userId: someone.user.id });
     assert.deepEqual(sessions.data.map((s) => [s.id, s.status]), [[someone.session.id, "active"]]);
     const session = await hallpass.sessions.getSession(someone.session.id);
