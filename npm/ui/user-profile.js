@@ -32,7 +32,7 @@ export function userProfileView(c, hp, props) {
   // read out, and a failure would vanish when the user changes meanwhile).
   const alert = (c.alert ??= alertBox(c));
   const status = (c.status ??= c.node("formFieldSuccessText", "p", { role: "status" }));
-  const done = (key) => (status.textContent = t(key));
+  const done = (key, params) => (status.textContent = t(key, params));
   const clear = () => {
     alert.textContent = "";
     status.textContent = "";
@@ -157,9 +157,10 @@ function profileSection(ctx) {
 }
 
 /**
- * The email addresses: which is primary and which are not verified yet. With hallpass/flows (the
- * address resources), a further address is added and verified with a code sent to it (resent after
- * the cooldown), an unverified one verified, and any but the primary removed.
+ * The email addresses: which is primary and which are not verified yet; any verified one made primary
+ * (the SDK's `updateUser`). With hallpass/flows (the address resources), a further address is added
+ * and verified with a code sent to it (resent after the cooldown), an unverified one verified, and any
+ * but the primary removed.
  */
 function emailSection(ctx) {
   const { c, hp, user } = ctx;
@@ -177,6 +178,13 @@ function emailSection(ctx) {
       address && !verified &&
         action(ctx, "profileSectionItemButton", { "data-focus-key": `verify:${e.id}`, "aria-label": t("userProfile.verifyEmailOf", { email: e.emailAddress }) },
           t("userProfile.verifyEmail"), () => sendCode(ctx, address)),
+      verified && !primary &&
+        action(ctx, "profileSectionItemButton", { "data-focus-key": `primary:${e.id}`, "aria-label": t("userProfile.setPrimaryEmailOf", { email: e.emailAddress }) },
+          t("userProfile.setPrimaryEmail"), async () => {
+            await hp.updateUser({ primaryEmailAddressId: e.id });
+            ctx.done("userProfile.primaryEmailSet", { email: e.emailAddress });
+            c.querySelector('[data-section="emailAddresses"] h2')?.focus(); // the list is in a new order, this button gone
+          }),
       address && !primary &&
         action(ctx, "profileSectionItemButton", { "data-focus-key": `removeEmail:${e.id}`, "aria-label": t("userProfile.removeEmailOf", { email: e.emailAddress }) },
           t("userProfile.removeEmail"), async () => {

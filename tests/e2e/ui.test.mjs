@@ -851,6 +851,91 @@ test("<hallpass-user-profile>: a second address added, a wrong code said on its 
   for (const p of [page, fresh]) await p.context().close();
 });
 
+/** Adds a further address on the profile and verifies it with the code from the mailbox; the address. */
+async function addVerifiedAddress(page, prefix) {
+  const emails = section(page, "emailAddresses");
+  const count = await page.evaluate(() => window.hp.useUser().user.emailAddresses.length);
+  await emails.getByRole("button", { name: "Add email address" }).click();
+  const address = uniqueEmail(prefix);
+  await page.getByLabel("Email address", { exact: true }).fill(address);
+  await emails.getByRole("button", { name: "Add email address" }).click();
+  await page.getByLabel(`Code sent to ${address}`).fill(await mailboxCode(address));
+  await emails.getByRole("button", { name: "Verify", exact: true }).click();
+  await until(page, (n) => window.hp.useUser().user.emailAddresses.length === n, count + 1);
+  await until(page, (e) => !!document.querySelector(`[data-email="${e}"]`), address);
+  return address;
+}
+
+/** Each listed address with its badges, in the list's order. */
+const addressRows = (page) => page.evaluate(() =>
+  [...document.querySelectorAll('[data-section="emailAddresses"] [data-email]')].map((li) =>
+    [li.dataset.email, ...[...li.querySelectorAll(".hp-badge")].map((b) => b.textContent)]));
+
+test("<hallpass-user-profile>: a verified address made primary — the badge and the user follow, the old one can go; a failure in the alert", async () => {
+  const email = await profileUser("Prim");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+  const emails = section(page, "emailAddresses");
+  const second = await addVerifiedAddress(page, "ui-primary");
+  // Only a verified address that is not primary can be made primary: the sign-up's (unverified) cannot.
+  assert.deepEqual(await addressRows(page), [[email, "Primary", "Unverified"], [second]]);
+  assert.equal(await emails.getByRole("button", { name: `Set as primary: ${email}` }).count(), 0);
+  assert.equal(await emails.getByRole("button", { name: /^Set as primary/ }).count(), 1);
+
+  await emails.getByRole("button", { name: `Set as primary: ${second}` }).click();
+  await until(page, (e) => window.hp.useUser().user.primaryEmailAddress?.emailAddress === e, second);
+  await until(page, (e) => document.querySelector(`[data-email="${e}"] .hp-badge`)?.textContent === "Primary", second);
+  assert.deepEqual(await addressRows(page), [[second, "Primary"], [email, "Unverified"]]);
+  assert.equal(await profileStatus(page), `${second} is now your primary email address.`);
+  assert.equal(await active(page), "Email addresses", "the focus on the section's title: the button is gone");
+  assert.deepEqual(await page.evaluate(() => {
+    const { user } = window.hp.useUser();
+    return [user.primaryEmailAddressId === user.primaryEmailAddress.id, user.emailAddresses[0].id === user.primaryEmailAddressId];
+  }), [true, true]);
+  // The new primary cannot be removed, the old one can; no address is offered to be made primary.
+  assert.equal(await emails.getByRole("button", { name: `Remove ${second}` }).count(), 0);
+  assert.equal(await emails.getByRole("button", { name: /^Set as primary/ }).count(), 0);
+  await emails.getByRole("button", { name: `Remove ${email}` }).click();
+  await until(page, (e) => !document.querySelector(`[data-email="${e}"]`), email);
+
+  // An address removed elsewhere meanwhile (another browser): the server refuses, the alert says so.
+  const third = await addVerifiedAddress(page, "ui-primary-gone");
+  const other = await open({ c: "none" });
+  assert.equal(await signInAs(other, second), "ok");
+  assert.equal(await other.evaluate(async (third) => {
+    const flows = await import("/pkg/npm/flows.js");
+    const address = flows.withUserResources(window.hp, window.hp.useUser().user).emailAddresses.find((e) => e.emailAddress === third);
+    await address.destroy();
+    return window.hp.useUser().user.emailAddresses.length;
+  }, third), 1);
+  await emails.getByRole("button", { name: `Set as primary: ${third}` }).click();
+  await until(page, () => document.querySelector("main .hp-alert").textContent !== "");
+  assert.equal(await alertText(page), "This was removed or changed elsewhere. Reload to see the latest.");
+  assert.equal(await page.evaluate(() => window.hp.useUser().user.primaryEmailAddress.emailAddress), second);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  for (const p of [page, other]) await p.context().close();
+});
+
+test("keyboard only: Set as primary with Enter; the focus on the section's title, the badge moved", async () => {
+  const email = await profileUser("Keys");
+  const page = await open({ c: "user-profile" });
+  assert.equal(await signInAs(page, email), "ok");
+  const second = await addVerifiedAddress(page, "ui-primary-keys");
+  await tabTo(page, `button[aria-label="Set as primary: ${second}"]`);
+  assert.equal(await page.evaluate(() => document.activeElement.matches(":focus-visible")), true, "focus is visible");
+  await page.keyboard.press("Enter");
+  await until(page, (e) => window.hp.useUser().user.primaryEmailAddress?.emailAddress === e, second);
+  await until(page, () => document.querySelector(".hp-formFieldSuccessText").textContent !== "");
+  assert.deepEqual(await addressRows(page), [[second, "Primary"], [email, "Unverified"]]);
+  assert.equal(await active(page), "Email addresses");
+  // From the title, Tab goes on to the old (unverified) address's own actions.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), `Verify ${email}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 /** Runs axe-core in the page; returns the violations as `rule: target` lines. */
 async function axe(page) {
   if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: axePath });
@@ -1182,12 +1267,20 @@ for (const theme of ["light", "dark"]) {
     await check("user-profile");
     await section(page, "emailAddresses").getByRole("button", { name: "Add email address" }).click();
     await check("user-profile-add-email");
-    await page.getByLabel("Email address", { exact: true }).fill(uniqueEmail("ui-axe-second"));
+    const second = uniqueEmail("ui-axe-second");
+    await page.getByLabel("Email address", { exact: true }).fill(second);
     await section(page, "emailAddresses").getByRole("button", { name: "Add email address" }).click();
     await page.locator('input[name="code"]').waitFor();
     await page.getByRole("button", { name: "Verify", exact: true }).click();
     await check("user-profile-email-code");
-    await section(page, "emailAddresses").getByRole("button", { name: "Cancel" }).click();
+    // Verified: a second address to make primary, then made primary (the status said).
+    await page.getByLabel(`Code sent to ${second}`).fill(await mailboxCode(second));
+    await page.getByRole("button", { name: "Verify", exact: true }).click();
+    await section(page, "emailAddresses").getByRole("button", { name: `Set as primary: ${second}` }).waitFor();
+    await check("user-profile-second-address");
+    await section(page, "emailAddresses").getByRole("button", { name: `Set as primary: ${second}` }).click();
+    await until(page, (e) => document.querySelector(`[data-email="${e}"] .hp-badge`)?.textContent === "Primary", second);
+    await check("user-profile-primary-set");
     await section(page, "password").getByRole("button", { name: "Update password" }).click();
     await check("user-profile-password-errors");
     await section(page, "profile").getByRole("button", { name: "Save" }).click();
