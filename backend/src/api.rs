@@ -89,8 +89,9 @@ impl HallpassClient {
         self.call(reqwest::Method::GET, &path, None::<&()>).await
     }
 
-    /// Sets or clears the user's names and replaces each given metadata object whole (Clerk's
-    /// `updateUser`); fields left `None` stay as they are.
+    /// Sets or clears the user's names, replaces each given metadata object whole and makes one of
+    /// the user's verified addresses primary (Clerk's `updateUser`); fields left `None` stay as they
+    /// are.
     pub async fn update_user(&self, user_id: &str, update: &UpdateUserRequest) -> Result<User> {
         self.call(reqwest::Method::PATCH, &fill(paths::USER, &[&segment(user_id)?]), Some(update)).await
     }

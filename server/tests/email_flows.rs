@@ -881,7 +881,7 @@ async fn concurrent_changes_of_primary_and_removals_end_in_one_consistent_primar
                 assert_eq!(primary, c, "round {round}");
                 assert!(!ids.contains(&b.as_str()), "round {round}");
             }
-            // B was removed before either change, or after C's (which made it non-primary again).
+            // B made primary, then C, then B (no longer primary) removed.
             (200, 200) => {
                 assert_eq!(primary, c, "round {round}: {listed:?}");
                 assert!(!ids.contains(&b.as_str()), "round {round}");
