@@ -2,7 +2,7 @@
 // `Hallpass`. Times are milliseconds since the epoch. Every call throws `HallpassError` (a stable
 // `code`: `form_password_incorrect`, `form_password_length_too_short`, `not_signed_in`, …) as the
 // SDK does.
-import type { Hallpass, Session, User } from "./index.js";
+import type { Hallpass, Session, UpdateUserParams, User } from "./index.js";
 
 /** Clerk's `UpdatePasswordParams`. */
 export interface UpdatePasswordParams {
@@ -32,6 +32,8 @@ export interface DeletedObject {
 
 /** The user's methods, by Clerk's names. */
 export interface UserMethods {
+  /** The SDK's `updateUser` (names, `unsafeMetadata`, `primaryEmailAddressId`); resolves with the user as it now is. */
+  update(params: UpdateUserParams): Promise<User & UserMethods>;
   updatePassword(params: UpdatePasswordParams): Promise<User>;
   setProfileImage(params: SetProfileImageParams): Promise<unknown>;
   getSessions(): Promise<SessionWithActivities[]>;
@@ -39,9 +41,10 @@ export interface UserMethods {
   delete(): Promise<DeletedObject>;
 }
 
+export function updateUser(hp: Hallpass, params: UpdateUserParams): Promise<User & UserMethods>;
 export function updatePassword(hp: Hallpass, params: UpdatePasswordParams): Promise<User>;
 export function setProfileImage(hp: Hallpass, params: SetProfileImageParams): Promise<unknown>;
 export function getSessions(hp: Hallpass): Promise<SessionWithActivities[]>;
 export function deleteUser(hp: Hallpass): Promise<DeletedObject>;
-/** `user` (from `hp.useUser()`) with `updatePassword`, `setProfileImage`, `getSessions` and `delete`. */
+/** `user` (from `hp.useUser()`) with `update`, `updatePassword`, `setProfileImage`, `getSessions` and `delete`. */
 export function withUserMethods<U extends User | null | undefined>(hp: Hallpass, user: U): U extends User ? U & UserMethods : U;

@@ -1,6 +1,7 @@
-// `hallpass/user`: the signed-in user's account as Clerk's `UserResource` methods — change or set the
-// password (`updatePassword`), the profile image (`setProfileImage`), the active sessions
-// (`getSessions`, each with `revoke()`), deleting the account (`delete`) — over a loaded `Hallpass`.
+// `hallpass/user`: the signed-in user's account as Clerk's `UserResource` methods — the profile and the
+// primary address (`update`, the SDK's `updateUser`), change or set the password (`updatePassword`),
+// the profile image (`setProfileImage`), the active sessions (`getSessions`, each with `revoke()`),
+// deleting the account (`delete`) — over a loaded `Hallpass`.
 //
 // Opt-in, outside the headless SDK's size budget (as hallpass/organizations): every request goes
 // through the core's one path (`hp._org`: the session token, http.js's `exchange` with its deadline —
@@ -16,6 +17,13 @@ const SET_IMAGE = ["POST", "/v1/client/me/profile_image", 0];
 const REMOVE_IMAGE = ["DELETE", "/v1/client/me/profile_image", 0];
 const SESSIONS = ["GET", "/v1/client/sessions", 1];
 const REVOKE_SESSION = ["POST", "/v1/client/sessions/{id}/revoke", 0];
+
+/**
+ * Updates the user's profile (Clerk's `user.update`): the SDK's `updateUser` — names,
+ * `unsafeMetadata`, `primaryEmailAddressId` (one of the user's verified addresses) — then resolves
+ * with the user as every tab now sees it, with these methods.
+ */
+export const updateUser = (hp, params) => hp.updateUser(params).then(() => withUserMethods(hp, hp.useUser().user));
 
 /** The user as this tab and every other sees it, after a change the server made. */
 const refreshed = (hp) => (answer) => hp.getToken({ skipCache: true }).then(() => hp._shape(answer));
@@ -77,13 +85,14 @@ export const getSessions = (hp) => hp._org(SESSIONS, []).then((page) => page.dat
 
 /**
  * `user` (as `hp.useUser().user` gives it) with these as its methods, by Clerk's names:
- * `user.updatePassword(params)`, `user.setProfileImage({ file })`, `user.getSessions()`,
- * `user.delete()`.
+ * `user.update(params)`, `user.updatePassword(params)`, `user.setProfileImage({ file })`,
+ * `user.getSessions()`, `user.delete()`.
  */
 export function withUserMethods(hp, user) {
   if (!user || typeof user !== "object") return user;
   return {
     ...user,
+    update: (params) => updateUser(hp, params),
     updatePassword: (params) => updatePassword(hp, params),
     setProfileImage: (params) => setProfileImage(hp, params),
     getSessions: () => getSessions(hp),

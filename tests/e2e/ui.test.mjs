@@ -898,8 +898,18 @@ test("<hallpass-user-profile>: a verified address made primary — the badge and
   await emails.getByRole("button", { name: `Remove ${email}` }).click();
   await until(page, (e) => !document.querySelector(`[data-email="${e}"]`), email);
 
-  // An address removed elsewhere meanwhile (another browser): the server refuses, the alert says so.
+  // Clerk's `user.update({ primaryEmailAddressId })` (hallpass/user) does it too, and the list follows.
   const third = await addVerifiedAddress(page, "ui-primary-gone");
+  assert.deepEqual(await page.evaluate(async (third) => {
+    const { withUserMethods } = await import("/pkg/npm/user.js");
+    const user = withUserMethods(window.hp, window.hp.useUser().user);
+    const id = user.emailAddresses.find((e) => e.emailAddress === third).id;
+    const updated = await user.update({ primaryEmailAddressId: id });
+    const back = await updated.update({ primaryEmailAddressId: user.primaryEmailAddressId });
+    return [updated.primaryEmailAddress.emailAddress, back.primaryEmailAddress.emailAddress, typeof back.update];
+  }, third), [third, second, "function"]);
+  await until(page, (e) => document.querySelector(`[data-email="${e}"] .hp-badge`)?.textContent === "Primary", second);
+  // An address removed elsewhere meanwhile (another browser): the server refuses, the alert says so.
   const other = await open({ c: "none" });
   assert.equal(await signInAs(other, second), "ok");
   assert.equal(await other.evaluate(async (third) => {
