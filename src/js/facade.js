@@ -81,12 +81,13 @@ export function attach(hp, options) {
   hp.setActive = (p) => call(hp, TOUCH, [hp.getSnapshot().sessionId], { active_organization_id: p?.organization?.id ?? p?.organization });
   hp.createOrganization = (p) => call(hp, CREATE, [], { name: p?.name, slug: p?.slug }).then(shape);
   // The wasm reads the parameters (and names the one that does not read); a refresh then brings
-  // the new user to this tab and, through it, to every tab.
+  // the new user to this tab and, through it, to every tab. A refresh already under way (the timer's)
+  // is joined, and may carry the user as it was before the change: then one more.
   hp.updateUser = async (p) => {
     const body = hp._settle(6, p, !1, 0);
     if (body instanceof Error) throw body;
-    await call(hp, ME, [], body);
-    await slow.call(hp, { skipCache: true });
+    const changed = (await call(hp, ME, [], body)).user.updated_at;
+    for (let i = 0; i < 2 && !(hp.getSnapshot().user?.updatedAt >= changed); i++) await slow.call(hp, { skipCache: true });
   };
   // For hallpass/organizations (the other routes, the resources' methods, paging) and
   // hallpass/flows (the sign-in and sign-up steps, email addresses).
