@@ -75,8 +75,16 @@ const FIND: &str = "SELECT id, email_address, 0 AS pending, verified_at, verific
      WHERE id = $1 AND user_id = $2 UNION ALL SELECT id, email_address, 1 AS pending, NULL AS verified_at, \
      NULL AS verification_strategy FROM pending_email_addresses WHERE id = $1 AND user_id = $2";
 
-/// The user's address `id` inside `tx`, its row locked.
+/// The user's address `id` (verified or pending) inside `tx`, locked with the user's row before it. The user first: the order
+/// deleting a user takes (the user, then by cascade their addresses) and a change of primary, so an
+/// address change racing either waits instead of deadlocking on PostgreSQL.
 async fn lock(tx: &mut WriteTx, user_id: &str, id: &str) -> Result<Option<UserAddress>, StoreError> {
+    const LOCK_USER: Sql = locked!("SELECT id FROM users WHERE id = $1");
+    let user: Option<String> =
+        sqlx::query_scalar(LOCK_USER.get(tx.engine())).bind(user_id).fetch_optional(tx.conn()).await?;
+    if user.is_none() {
+        return Ok(None);
+    }
     const LOCK_PENDING: Sql = locked!(
         "SELECT id, email_address, 1 AS pending, NULL AS verified_at, NULL AS verification_strategy \
          FROM pending_email_addresses WHERE id = $1 AND user_id = $2"
@@ -206,11 +214,13 @@ impl Store {
                 .execute(tx.conn())
                 .await?;
         } else {
-            // The user's row locked: a change of primary queues behind this, or this behind it and
-            // then reads the new primary (see `Store::update_user`).
-            const LOCK_PRIMARY: Sql = locked!("SELECT primary_email_address_id FROM users WHERE id = $1");
+            // The user's row is locked (`lock`): a change of primary queues behind this, or this
+            // behind it and then reads the new primary (see `Store::update_user`).
             let primary: Option<String> =
-                sqlx::query_scalar(LOCK_PRIMARY.get(tx.engine())).bind(user_id).fetch_one(tx.conn()).await?;
+                sqlx::query_scalar("SELECT primary_email_address_id FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_one(tx.conn())
+                    .await?;
             if primary.as_deref() == Some(id) {
                 return Ok(Some(AddressOutcome::Primary));
             }
