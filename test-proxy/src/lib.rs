@@ -17,8 +17,11 @@
 //!   "via 127.0.0.1:4000":2,…}` since the last reset: requests received, the servers' answers passed
 //!   on to the client, and requests forwarded to each server
 //! - `POST /__control/reset` → counts cleared, faults off
-//! - `POST /__control/fault?mode=down|status|delay|drop|hang|none[&code=500][&retry_after=2][&ms=5000]`
+//! - `POST /__control/fault?mode=down|status|delay|late|drop|hang|none[&code=500][&retry_after=2][&ms=5000]`
 //!   `[&path=/v1/client/refresh][&times=N]`: only requests to that path, only the next N of them;
+//!   `delay` waits before forwarding, `late` after the server answered (counted as `late POST /path`
+//!   once the server has answered); `&also=1` adds the rule to those in force (the first that
+//!   matches a request applies) instead of replacing them;
 //!   `hang` holds the connection without a word (nothing reaches the server) until the client gives
 //!   up or 60 s pass
 //! - `POST /__control/revoke?session=sess_…` → the Backend API's session revoke, with the secret key
@@ -56,6 +59,11 @@ enum Fault {
     Delay {
         ms: u64,
     },
+    /// Forward, let the server act, then wait this long before passing its answer on (a slow way
+    /// back: what the server answered may be out of date by the time the client reads it).
+    Late {
+        ms: u64,
+    },
     /// Forward, let the server act, then close without passing its answer on.
     Drop,
     /// Read the request, forward nothing, answer nothing; close when the client does (or after
@@ -74,23 +82,27 @@ struct FaultRule {
     remaining: Option<u64>,
 }
 
-const NO_FAULT: FaultRule = FaultRule { fault: Fault::None, path: None, remaining: None };
-
 impl FaultRule {
-    /// The fault for a request to `path`, counting it against `times`.
-    fn take(&mut self, path: &str, method: &str) -> Fault {
+    /// The fault for a request to `path`, counting it against `times`; `None` when the rule does
+    /// not apply to it (another path, or used up).
+    fn take(&mut self, path: &str, method: &str) -> Option<Fault> {
         if method == "OPTIONS" || self.path.as_deref().is_some_and(|p| p != path) {
-            return Fault::None;
+            return None;
         }
         match &mut self.remaining {
-            Some(0) => Fault::None,
+            Some(0) => None,
             Some(n) => {
                 *n -= 1;
-                self.fault
+                Some(self.fault)
             }
-            None => self.fault,
+            None => Some(self.fault),
         }
     }
+}
+
+/// The fault of the first rule in force that applies to a request to `path`.
+fn take(rules: &mut [FaultRule], path: &str, method: &str) -> Fault {
+    rules.iter_mut().find_map(|r| r.take(path, method)).unwrap_or(Fault::None)
 }
 
 struct Shared {
@@ -98,7 +110,7 @@ struct Shared {
     /// The next server in turn.
     turn: AtomicUsize,
     secret_key: String,
-    fault: Mutex<FaultRule>,
+    fault: Mutex<Vec<FaultRule>>,
     counts: Mutex<BTreeMap<String, u64>>,
     stop: AtomicBool,
 }
@@ -130,7 +142,7 @@ impl Proxy {
             upstreams: upstreams.to_vec(),
             turn: AtomicUsize::new(0),
             secret_key: secret_key.to_owned(),
-            fault: Mutex::new(NO_FAULT),
+            fault: Mutex::new(Vec::new()),
             counts: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
         });
@@ -228,7 +240,7 @@ fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     if request.method != "OPTIONS" {
         count(shared, format!("{} {path}", request.method));
     }
-    let fault = shared.fault.lock().unwrap_or_else(|e| e.into_inner()).take(&path, &request.method);
+    let fault = take(&mut shared.fault.lock().unwrap_or_else(|e| e.into_inner()), &path, &request.method);
     match fault {
         Fault::Down => return client.shutdown(Shutdown::Both),
         Fault::Hang => {
@@ -266,6 +278,10 @@ fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     }
     if fault == Fault::Drop {
         return client.shutdown(Shutdown::Both);
+    }
+    if let Fault::Late { ms } = fault {
+        count(shared, format!("late {} {path}", request.method));
+        std::thread::sleep(Duration::from_millis(ms.min(60_000)));
     }
     client.write_all(&response)?;
     client.flush()?;
@@ -360,7 +376,7 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
         }
         ("POST", "/__control/reset") => {
             shared.counts.lock().unwrap_or_else(|e| e.into_inner()).clear();
-            *shared.fault.lock().unwrap_or_else(|e| e.into_inner()) = NO_FAULT;
+            shared.fault.lock().unwrap_or_else(|e| e.into_inner()).clear();
             (200, "{}".into())
         }
         ("POST", "/__control/fault") => {
@@ -371,6 +387,7 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
                 Some("drop") => Some(Fault::Drop),
                 Some("hang") => Some(Fault::Hang),
                 Some("delay") => Some(Fault::Delay { ms: num("ms").unwrap_or(1000) }),
+                Some("late") => Some(Fault::Late { ms: num("ms").unwrap_or(1000) }),
                 Some("status") => Some(Fault::Status {
                     code: num("code").and_then(|c| u16::try_from(c).ok()).unwrap_or(500),
                     retry_after: num("retry_after").and_then(|s| u32::try_from(s).ok()),
@@ -379,11 +396,16 @@ fn control(client: &mut TcpStream, shared: &Shared, request: &Request) -> std::i
             };
             match fault {
                 Some(fault) => {
-                    *shared.fault.lock().unwrap_or_else(|e| e.into_inner()) = FaultRule {
+                    let rule = FaultRule {
                         fault,
                         path: query_param(&request.target, "path").map(str::to_owned),
                         remaining: num("times"),
                     };
+                    let mut rules = shared.fault.lock().unwrap_or_else(|e| e.into_inner());
+                    if query_param(&request.target, "also") != Some("1") {
+                        rules.clear();
+                    }
+                    rules.push(rule);
                     (200, "{}".into())
                 }
                 None => (400, r#"{"error":"unknown mode"}"#.into()),
@@ -451,13 +473,24 @@ mod tests {
 
     #[test]
     fn forwards_counts_and_fails_on_command() {
-        let (upstream, t) = upstream_echo(3);
+        let (upstream, t) = upstream_echo(4);
         let proxy = Proxy::start(&[upstream], "sk_test_x").unwrap();
         assert!(call(&proxy.url, "POST", "/v1/client/refresh").ends_with("POST /v1/client/refresh"));
         let counts = call(&proxy.url, "GET", "/__control/counts");
         assert!(counts.contains(r#""POST /v1/client/refresh":1"#), "{counts}");
         assert!(counts.contains(r#""answered POST /v1/client/refresh":1"#), "{counts}");
-        // A hang: no answer, nothing forwarded (the echo server takes exactly three connections),
+        // A late answer: the server's, passed on after it was counted as late; a second rule beside
+        // it (`also=1`) applies to its own path.
+        call(&proxy.url, "POST", "/__control/fault?mode=late&ms=10&path=/v1/l&times=1");
+        call(&proxy.url, "POST", "/__control/fault?mode=status&code=503&path=/v1/s&times=1&also=1");
+        assert!(call(&proxy.url, "GET", "/v1/s").starts_with("HTTP/1.1 503"));
+        assert!(call(&proxy.url, "GET", "/v1/l").ends_with("GET /v1/l"));
+        let counts = call(&proxy.url, "GET", "/__control/counts");
+        assert!(
+            counts.contains(r#""late GET /v1/l":1"#) && counts.contains(r#""answered GET /v1/l":1"#),
+            "{counts}"
+        );
+        // A hang: no answer, nothing forwarded (the echo server takes exactly four connections),
         // and the connection is let go when the client gives up.
         call(&proxy.url, "POST", "/__control/fault?mode=hang&times=1");
         let mut s = TcpStream::connect(proxy.url.trim_start_matches("http://")).unwrap();
