@@ -25,8 +25,11 @@ const REVOKE_SESSION = ["POST", "/v1/client/sessions/{id}/revoke", 0];
  */
 export const updateUser = (hp, params) => hp.updateUser(params).then(() => withUserMethods(hp, hp.useUser().user));
 
-/** The user as this tab and every other sees it, after a change the server made. */
-const refreshed = (hp) => (answer) => hp.getToken({ skipCache: true }).then(() => hp._shape(answer));
+/**
+ * The server's answer, once this tab (and so every other) has the user as the change left it:
+ * `done(user, answer)` says when it has (a refresh under way may still carry the user as it was).
+ */
+const refreshed = (hp, done) => (answer) => hp._fresh((u) => done(u, answer)).then(() => hp._shape(answer));
 
 /**
  * Changes the password, or sets one for a user who has none (Clerk's `user.updatePassword`):
@@ -41,7 +44,7 @@ export const updatePassword = (hp, params) =>
       new_password: params?.newPassword,
       sign_out_of_other_sessions: params?.signOutOfOtherSessions,
     })
-    .then(refreshed(hp));
+    .then(refreshed(hp, (u, user) => u.updatedAt >= user.updated_at));
 
 /**
  * Sets the profile image from `file` (a `File` or `Blob`: PNG, JPEG, GIF or WebP, at most 1 MiB;
@@ -50,12 +53,12 @@ export const updatePassword = (hp, params) =>
  */
 export function setProfileImage(hp, params) {
   const file = params?.file;
-  if (file === null) return hp._org(REMOVE_IMAGE, []).then(refreshed(hp));
+  if (file === null) return hp._org(REMOVE_IMAGE, []).then(refreshed(hp, (u) => !u.imageUrl));
   if (!(file instanceof Blob)) {
     const error = new TypeError("setProfileImage: `file` must be a File or Blob, or null to remove the image");
     return Promise.reject(Object.assign(error, { code: "form_param_format_invalid" }));
   }
-  return hp._org(SET_IMAGE, [], file).then(refreshed(hp));
+  return hp._org(SET_IMAGE, [], file).then(refreshed(hp, (u, image) => u.imageUrl === image.public_url));
 }
 
 /**

@@ -80,14 +80,19 @@ export function attach(hp, options) {
   hp.subscribe = (callback) => hp.addListener(() => callback());
   hp.setActive = (p) => call(hp, TOUCH, [hp.getSnapshot().sessionId], { active_organization_id: p?.organization?.id ?? p?.organization });
   hp.createOrganization = (p) => call(hp, CREATE, [], { name: p?.name, slug: p?.slug }).then(shape);
-  // The wasm reads the parameters (and names the one that does not read); a refresh then brings
-  // the new user to this tab and, through it, to every tab. A refresh already under way (the timer's)
-  // is joined, and may carry the user as it was before the change: then one more.
+  // After a change to the user, a refresh brings the new user to this tab and, through it, to every
+  // tab. A forced refresh joins one already under way (the timer's, another tab's), which may carry
+  // the user as it was before the change: until `done(user)` says the change is in, one more (at
+  // most two). Used by updateUser, hallpass/user and hallpass/flows.
+  hp._fresh = async (done) => {
+    for (let i = 0, u; i < 2 && (u = hp.getSnapshot().user) && !done(u); i++) await slow.call(hp, { skipCache: true });
+  };
+  // The wasm reads the parameters (and names the one that does not read).
   hp.updateUser = async (p) => {
     const body = hp._settle(6, p, !1, 0);
     if (body instanceof Error) throw body;
     const changed = (await call(hp, ME, [], body)).user.updated_at;
-    for (let i = 0; i < 2 && !(hp.getSnapshot().user?.updatedAt >= changed); i++) await slow.call(hp, { skipCache: true });
+    await hp._fresh((u) => u.updatedAt >= changed);
   };
   // For hallpass/organizations (the other routes, the resources' methods, paging) and
   // hallpass/flows (the sign-in and sign-up steps, email addresses).

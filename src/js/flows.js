@@ -352,8 +352,11 @@ function emailAddress(hp, wire, shaped) {
   else Object.assign(r, shaped);
   const v = (s) => s.verification;
   const send = (route, body) => step(r, route, body, checked, v);
+  // Every tab's user shows the change; a refresh under way may still carry the address as it was.
   const refreshUser = async (answer) => {
-    if (answer.verification?.status === "verified" || answer.deleted) await hp.getToken({ skipCache: true });
+    const mine = (u) => u.emailAddresses.find((e) => e.id === r.id);
+    if (answer.deleted) await hp._fresh((u) => !mine(u));
+    else if (answer.verification?.status === "verified") await hp._fresh((u) => mine(u)?.verification?.status === "verified");
     return answer;
   };
   r.prepareVerification = async (p) => {

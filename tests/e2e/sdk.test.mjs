@@ -2,7 +2,9 @@
 // Chromium against the real server behind the test proxy: what an app importing `hallpass` sees.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api, control, uniqueEmail, PASSWORD, suiteBrowser } from "./harness.mjs";
+import { api, control, mailboxCode, uniqueEmail, PASSWORD, suiteBrowser } from "./harness.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // `gc()` for the test that checks instances can be collected.
 const suite = suiteBrowser(["--js-flags=--expose-gc"]);
@@ -248,5 +250,80 @@ test("an instance the app lets go of is garbage-collected: nothing the wasm keep
     return seen.sort();
   }, { api, email: uniqueEmail("gc"), password: PASSWORD });
   assert.deepEqual(collected, ["local", "memory", "session"]);
+  await context.close();
+});
+
+test("a change made while a refresh is under way is in useUser() when it resolves: updateUser, hallpass/user, hallpass/flows", async () => {
+  // The race of a timer's refresh with a change: the change is sent; a refresh starts and the server
+  // answers it with the user as it was (the test proxy holds the change 1 s before passing it on,
+  // and passes the refresh's answer on 1.5 s late); the change's answer then arrives while that
+  // refresh is still on its way, and the change's own refresh joins it. Every method must still
+  // resolve with the change in useUser().
+  const page = await sdkPage();
+  const email = uniqueEmail("fresh");
+  const second = uniqueEmail("fresh-second");
+  await page.evaluate(async ({ api, email, password }) => {
+    window.hp = await window.hallpass.Hallpass.load({ frontendApi: api, minTokenLifetimeMs: 1000 });
+    await window.hp.signUp({ emailAddress: email, password });
+    window.user = await import("/pkg/npm/user.js");
+    window.flows = await import("/pkg/npm/flows.js");
+  }, { api, email, password: PASSWORD });
+  const counted = async (key) => {
+    for (let i = 0; i < 400 && !(await control("counts"))[key]; i++) await sleep(25);
+    assert.equal((await control("counts"))[key], 1, key);
+  };
+  const raced = async (request, change, arg) => {
+    const path = request.split(" ")[1];
+    await control("reset");
+    // A fresh token first (5 s tokens), so that the change is sent with no refresh before it.
+    await page.evaluate(() => window.hp.getToken({ skipCache: true }));
+    await control(`fault?mode=delay&ms=1000&path=${path}&times=1`);
+    await control("fault?mode=late&ms=1500&path=/v1/client/refresh&times=1&also=1");
+    const seen = page.evaluate(change, arg);
+    await counted(request);
+    await page.evaluate(() => { window.stale = window.hp.getToken({ skipCache: true }); });
+    await counted("late POST /v1/client/refresh");
+    await page.evaluate(() => window.stale);
+    return seen;
+  };
+
+  assert.equal(await raced("PATCH /v1/client/me", async () => {
+    await window.hp.updateUser({ firstName: "Grace" });
+    return window.hp.useUser().user.firstName;
+  }), "Grace");
+  assert.deepEqual(await raced("POST /v1/client/me/change_password", async (password) => {
+    const answer = await window.user.updatePassword(window.hp, { currentPassword: password, newPassword: `${password} 2` });
+    return [window.hp.useUser().user.updatedAt >= answer.updatedAt, answer.updatedAt > 0];
+  }, PASSWORD), [true, true]);
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGM4o6QERAwQCgAgdgRBhNis/gAAAABJRU5ErkJggg==";
+  const image = await raced("POST /v1/client/me/profile_image", async (png) => {
+    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+    const answer = await window.user.setProfileImage(window.hp, { file: new Blob([bytes], { type: "image/png" }) });
+    return [window.hp.useUser().user.imageUrl, answer.publicUrl];
+  }, png);
+  assert.match(image[1], /\/v1\/images\/img_/);
+  assert.equal(image[0], image[1]);
+  assert.equal(await raced("DELETE /v1/client/me/profile_image", async () => {
+    await window.user.setProfileImage(window.hp, { file: null });
+    return window.hp.useUser().user.imageUrl;
+  }), "");
+
+  // A further address: added and sent its code (no race yet), then verified, then removed.
+  const id = await page.evaluate(async (second) => {
+    window.address = await window.flows.createEmailAddress(window.hp, { email: second });
+    await window.address.prepareVerification({ strategy: "email_code" });
+    return window.address.id;
+  }, second);
+  const code = await mailboxCode(second);
+  assert.equal(await raced(`POST /v1/client/me/email_addresses/${id}/attempt_verification`, async (code) => {
+    await window.address.attemptVerification({ code });
+    return window.hp.useUser().user.emailAddresses.find((e) => e.id === window.address.id)?.verification?.status;
+  }, code), "verified");
+  assert.equal(await raced(`DELETE /v1/client/me/email_addresses/${id}`, async () => {
+    await window.address.destroy();
+    return window.hp.useUser().user.emailAddresses.some((e) => e.id === window.address.id);
+  }), false);
+  await control("reset");
+  assert.deepEqual(page.errors, []);
   await context.close();
 });
