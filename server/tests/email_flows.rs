@@ -265,11 +265,25 @@ async fn a_passwordless_sign_up_verifies_by_link_and_the_asking_tab_gets_the_ses
     assert_eq!(again.session.id, auth.session.id);
     assert_ne!(again.refresh_token, auth.refresh_token);
     assert_eq!(app.refresh(again.refresh_token.expose()).await.status, 200);
-    // Once the sign-up is complete, its link is gone.
-    assert_eq!(open_link(&app, &token).await.status, 404);
+    // Once the sign-up is complete, its link is gone: the person who opens it reads why, on a page.
+    let gone = open_link(&app, &token).await;
+    let page_says = |res: &common::Resp, text: &str| {
+        assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(res.header("referrer-policy"), Some("no-referrer"));
+        let body = String::from_utf8_lossy(&res.body);
+        assert!(body.contains(text), "{body}");
+    };
+    assert_eq!(gone.status, 404);
+    page_says(&gone, "This link is not valid any more");
     let bogus = open_link(&app, &"A".repeat(43)).await;
     assert_eq!(bogus.status, 404);
-    assert_eq!(open_link(&app, "short").await.status, 400);
+    page_says(&bogus, "This link is not valid any more");
+    let short = open_link(&app, "short").await;
+    assert_eq!(short.status, 400);
+    page_says(&short, "Check that you opened the whole link from the email.");
+    let shown = app.call(Method::GET, &format!("{}?token=short", paths::VERIFY), &[], None).await;
+    assert_eq!(shown.status, 400);
+    page_says(&shown, "This link is not valid");
 }
 
 db_test!(sign_in_by_email_code_and_by_link);

@@ -151,6 +151,8 @@ fn page(status: StatusCode, app: &str, title: &str, text: &str, extra: &str) -> 
     );
     let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     harden(&mut res);
+    // A used or unknown link's page is an error status, and still the page the person should see.
+    res.extensions_mut().insert(super::PageForPeople);
     res
 }
 

@@ -318,11 +318,19 @@ async fn server_time(State(state): State<AppState>, mut res: Response) -> Respon
     res
 }
 
+/// Marks an error response whose body is meant for a person, not for an API client (the email
+/// link's pages): [`normalize_errors`] passes it on as it is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PageForPeople;
+
 /// Any error response that is not already our JSON shape (rejections and fallbacks produced by
-/// axum and tower-http) is rewritten into an `ErrorBody`, keeping its status and headers.
+/// axum and tower-http) is rewritten into an `ErrorBody`, keeping its status and headers — except
+/// the pages marked [`PageForPeople`].
 async fn normalize_errors(res: Response) -> Response {
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || res.extensions().get::<PageForPeople>().is_some()
+    {
         return res;
     }
     let is_json = res
