@@ -127,20 +127,21 @@ export function linkWait(c, { text, resend, back, alert, status }) {
  * Sends the link of `resource` (a sign-in or sign-up of hallpass/flows) and waits for it to be opened;
  * resolves once the link was sent (rejects when the send was refused). Then `onComplete()` once the
  * attempt is complete (this tab is signed in), or what ended the wait (the link expired or was used,
- * the server refused) said in the component's alert as it is then. `c.linkFlow` is the flow running;
- * a newer start, or `stopLinkFlow`, makes an older one's outcome ignored. The link leads back to
- * this page.
+ * the server refused) said in the component's alert as it is then. `c.linkFlow` is the wait running
+ * (`{ flow, previous, sent }`): a newer start that was sent, or `stopLinkFlow`, makes an older one's
+ * outcome ignored; until the newer one is sent the older one still counts (hallpass/flows keeps it
+ * waiting), and a refused resend leaves it the step's. The link leads back to this page.
  */
 export function startLinkFlow(c, resource, { verification, onComplete }) {
   const flow = resource.createEmailLinkFlow();
-  c.linkFlow?.cancelEmailLinkFlow();
-  c.linkFlow = flow;
+  const run = { flow, previous: c.linkFlow, sent: false };
+  if (run.previous) run.previous.previous = null;
+  c.linkFlow = run;
   const url = new URL(location.href);
   url.searchParams.delete("hallpass_status");
   const alert = () => c.querySelector(".hp-alert") ?? {};
-  const mine = () => c.linkFlow === flow;
+  const mine = () => c.linkFlow === run || (c.linkFlow?.previous === run && !c.linkFlow.sent);
   const waiting = flow.startEmailLinkFlow({ redirectUrl: url.href });
-  let sent = false;
   waiting.then(
     (r) => {
       if (!mine()) return;
@@ -150,15 +151,21 @@ export function startLinkFlow(c, resource, { verification, onComplete }) {
     },
     (error) => {
       if (!mine()) return;
-      c.linkFlow = null;
-      if (sent) showError(c, error, {}, alert()); // before the send, the caller says it
+      if (run.sent) {
+        c.linkFlow = null;
+        showError(c, error, {}, alert());
+      } else if (c.linkFlow === run) c.linkFlow = run.previous; // the caller says why it was not sent
     },
   );
-  // The send's answer is the resource's first change (hallpass/flows' listeners, as hallpass/react's).
+  // The send's answer is the resource's change to a new verification (hallpass/flows' listeners, as
+  // hallpass/react's); the older wait's polls change the resource too, with the older verification.
+  const before = verification(resource)?.expireAt;
   return new Promise((resolve, reject) => {
     const off = resource._subscribe(() => {
+      if (verification(resource)?.expireAt === before) return;
       off();
-      sent = true;
+      run.sent = true;
+      run.previous = null;
       resolve();
     });
     waiting.catch((error) => {
@@ -170,7 +177,7 @@ export function startLinkFlow(c, resource, { verification, onComplete }) {
 
 /** Stops asking whether the link was opened (the component went, or the user chose another way). */
 export function stopLinkFlow(c) {
-  c.linkFlow?.cancelEmailLinkFlow();
+  c.linkFlow?.flow.cancelEmailLinkFlow();
   c.linkFlow = null;
 }
 

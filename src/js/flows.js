@@ -124,6 +124,13 @@ async function step(r, route, body, pick, verification) {
   }
 }
 
+/** Stops every wait for a link of `r` (one being sent, and the one before it). */
+function stopWaiting(r) {
+  r._flow?.previous?.abort();
+  r._flow?.abort();
+  r._flow = null;
+}
+
 /**
  * The email-link flow (Clerk's `createEmailLinkFlow()`): `start` sends the link, then asks every 2 s
  * whether it was opened — in this tab, another one or another browser — until the attempt is
@@ -134,15 +141,19 @@ async function step(r, route, body, pick, verification) {
 function linkFlow(r, prepare, verification, done) {
   return {
     async start(params) {
-      r._flow?.abort();
+      // The wait for a link sent before goes on until this one is sent: a refused send (the
+      // cooldown, a limit, offline) leaves that link working, and its wait ends when it is opened.
       const flow = new AbortController();
+      flow.previous = r._flow;
       r._flow = flow;
       try {
         await prepare(params);
       } catch (error) {
-        if (r._flow === flow) r._flow = null;
+        if (r._flow === flow) r._flow = flow.previous;
         throw error;
       }
+      flow.previous?.abort();
+      flow.previous = null;
       const until = (verification(r)?.expireAt ?? Date.now()) + POLL_MS;
       for (let i = 0; i < 1000 && Date.now() <= until; i++) {
         await sleep(POLL_MS, flow.signal);
@@ -160,10 +171,7 @@ function linkFlow(r, prepare, verification, done) {
       if (r._flow === flow) r._flow = null;
       return r;
     },
-    cancel() {
-      r._flow?.abort();
-      r._flow = null;
-    },
+    cancel: () => stopWaiting(r),
   };
 }
 
@@ -207,7 +215,7 @@ function newSignIn(hp) {
    * prepared too (sent by email), as Clerk's `create({ identifier, strategy })`.
    */
   r.create = async (p) => {
-    r._flow?.abort();
+    stopWaiting(r);
     r.id = null;
     r.firstFactorVerification = null;
     r._sent = {};
@@ -273,7 +281,7 @@ function newSignUp(hp) {
 
   /** `{ emailAddress, password?, firstName?, lastName?, unsafeMetadata? }`; no password: passwordless. */
   r.create = async (p) => {
-    r._flow?.abort();
+    stopWaiting(r);
     r.id = null;
     r.verifications = { emailAddress: null };
     r._sent = {};

@@ -2,7 +2,7 @@
 // Chromium against the real server behind the test proxy: what an app importing `hallpass` sees.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api, control, mailboxCode, uniqueEmail, PASSWORD, suiteBrowser } from "./harness.mjs";
+import { api, control, mailbox, mailboxCode, uniqueEmail, PASSWORD, suiteBrowser } from "./harness.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -324,6 +324,47 @@ test("a change made while a refresh is under way is in useUser() when it resolve
     return window.hp.useUser().user.emailAddresses.some((e) => e.id === window.address.id);
   }), false);
   await control("reset");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("hallpass/flows: a refused resend leaves the link sent before working, and its wait still signs this tab in", async () => {
+  const page = await sdkPage();
+  const email = uniqueEmail("relink");
+  await page.evaluate(async ({ api, email, password }) => {
+    window.hp = await window.hallpass.Hallpass.load({ frontendApi: api });
+    await window.hp.signUp({ emailAddress: email, password });
+    await window.hp.signOut();
+    window.flows = await import("/pkg/npm/flows.js");
+    const signIn = window.flows.getSignIn(window.hp);
+    await signIn.create({ identifier: email });
+    window.first = signIn.createEmailLinkFlow().startEmailLinkFlow({ redirectUrl: location.href });
+  }, { api, email, password: PASSWORD });
+  const link = (await mailbox(email)).magic_link;
+  assert.match(link, /\/v1\/verify\?token=/);
+  // Sent again at once: refused (the resend cooldown), and nothing is sent.
+  assert.equal(await page.evaluate(async () => {
+    try {
+      await window.flows.getSignIn(window.hp).createEmailLinkFlow().startEmailLinkFlow({ redirectUrl: location.href });
+      return "sent";
+    } catch (error) {
+      return error.code;
+    }
+  }), "rate_limited");
+  assert.equal((await mailbox(email)).magic_link, link);
+  // The first link opened (its page's form, as the browser that opens it posts it): the first wait
+  // ends here, signed in.
+  const used = await fetch(`${api}/v1/verify`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: new URL(link).searchParams.get("token") }),
+    redirect: "manual",
+  });
+  assert.equal(used.status, 303);
+  assert.deepEqual(await page.evaluate(async () => {
+    const outcome = await Promise.race([window.first, new Promise((r) => setTimeout(() => r("still waiting"), 20_000))]);
+    return [outcome?.status ?? outcome, window.hp.useUser().isSignedIn];
+  }), ["complete", true]);
   assert.deepEqual(page.errors, []);
   await context.close();
 });

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { api, mailbox, mailboxCode, uniqueEmail, PASSWORD, signUpUser, suiteBrowser } from "./harness.mjs";
+import { api, control, mailbox, mailboxCode, uniqueEmail, PASSWORD, signUpUser, suiteBrowser } from "./harness.mjs";
 
 const repo = process.env.HALLPASS_REPO;
 const output = join(repo, "target", "e2e-output", "ui");
@@ -719,6 +719,42 @@ test("sign-in by email link: the card waits; the link opened in another browser 
   assert.ok(!/hallpass_status=verified/.test(again.url()), again.url());
   assert.deepEqual(page.errors, []);
   assert.deepEqual(other.errors, []);
+  await page.context().close();
+  await elsewhere.close();
+});
+
+test("sign-in by email link: a resend the server refuses leaves the link sent before working; opened, it still signs this tab in through the card", async () => {
+  const email = await profileUser("Relink");
+  const page = await open({ c: "sign-in" });
+  await page.evaluate(() => {
+    window.signedInEvents = 0;
+    document.addEventListener("hallpass:signed-in", () => window.signedInEvents++);
+  });
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  const resend = page.locator('main [data-focus-key="resend"]');
+  await resend.waitFor();
+  const link = (await mailbox(email)).magic_link;
+  // The resend's cooldown ended (as 30 s later), and the server refuses the next send (its limit).
+  const id = await page.evaluate(async () => {
+    const signIn = (await import("/pkg/npm/flows.js")).getSignIn(window.hp);
+    signIn._sent = {};
+    return signIn.id;
+  });
+  await until(page, () => document.querySelector('main [data-focus-key="resend"]').getAttribute("aria-disabled") === null);
+  await control(`fault?mode=status&code=429&retry_after=60&path=/v1/client/sign_ins/${id}/prepare_first_factor&times=1`);
+  await resend.click();
+  await until(page, () => document.querySelector("main .hp-alert").textContent !== "");
+  assert.equal((await mailbox(email)).magic_link, link, "nothing was sent");
+  await control("reset");
+  // The first link, opened in another browser: this tab's card signs in by itself.
+  const elsewhere = await suite.browser.newContext();
+  const other = await elsewhere.newPage();
+  await other.goto(link);
+  await Promise.all([other.waitForURL(/hallpass_status=verified/), other.click("button")]);
+  await page.waitForFunction(() => window.signedInEvents === 1, null, { timeout: 20_000 });
+  assert.equal(await signedIn(page), true);
+  assert.deepEqual(page.errors, []);
   await page.context().close();
   await elsewhere.close();
 });
