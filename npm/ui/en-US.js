@@ -72,6 +72,12 @@ export const enUS = {
       formSubtitle: "Enter the 6-digit code sent to {{identifier}}.",
       resendButton: "Didn’t receive a code? Resend",
     },
+    emailLink: {
+      title: "Verify your email",
+      subtitle: "to continue to {{applicationName}}",
+      formSubtitle: "Use the verification link sent to {{identifier}}. This page signs you up by itself once you have.",
+      resendButton: "Didn’t receive a link? Resend",
+    },
     useAnotherAddress: "Use another email address",
   },
   emailLink: {

@@ -71,6 +71,12 @@ export const frFR = {
       formSubtitle: "Saisissez le code à 6 chiffres envoyé à {{identifier}}.",
       resendButton: "Vous n’avez pas reçu de code ? Renvoyer",
     },
+    emailLink: {
+      title: "Vérifiez votre adresse e-mail",
+      subtitle: "pour continuer vers {{applicationName}}",
+      formSubtitle: "Utilisez le lien de vérification envoyé à {{identifier}}. Cette page crée votre compte d’elle-même ensuite.",
+      resendButton: "Vous n’avez pas reçu de lien ? Renvoyer",
+    },
     useAnotherAddress: "Utiliser une autre adresse e-mail",
   },
   emailLink: {

@@ -1,14 +1,19 @@
 // The sign-up form (Clerk's `<SignUp>`): names (optional, shown unless `layout.showOptionalFields` is
-// false), email address and password, with the server's password rules (`GET /v1/environment`) as
-// the hint and checked before sending; the server's verdict (taken address, breached password) lands
-// on its field. When the instance requires a verified address (`sign_up.requires_verified_email`),
-// the sign-up goes through hallpass/flows' sign-up: the code the server emails (it always verifies
-// by code) in the sign-in's code step (email-steps.js), until it is complete and this tab signed in.
+// false), the email address, and the password only when the instance signs in with one (`password`
+// among `GET /v1/environment`'s first factors) — then required, with the server's rules as the hint
+// and checked before sending; the server's verdict (taken address, breached password) lands on its
+// field. A sign-up the server verifies first (`sign_up.requires_verified_email`, or one without a
+// password: always) goes through hallpass/flows' sign-up: the emailed code in the code step
+// (email-steps.js), or — on an instance that signs in by link and not by code — the link's wait,
+// which signs this tab up by itself once the link is opened, here or in another browser; until the
+// sign-up is complete and this tab signed in.
 
 import { card } from "./card.js";
 import { go, redirectTarget } from "./context.js";
-import { codeForm, linkOutcomeCard, statusText } from "./email-steps.js";
+import { codeForm, linkOutcomeCard, linkWait, startLinkFlow, statusText, stopLinkFlow } from "./email-steps.js";
 import { alertBox, checkLength, checkRequired, field, onSubmit, primaryButton, showError } from "./form.js";
+
+const LINK = "email_link";
 
 export function signUpView(c, hp, props, env, switchTo) {
   const t = c.t;
@@ -16,14 +21,21 @@ export function signUpView(c, hp, props, env, switchTo) {
   const linkStatus = flows?.emailLinkStatus(location.href);
   if (linkStatus) return linkOutcomeCard(c, linkStatus);
   const alert = alertBox(c);
-  if (c.step) return verifyStep(c, hp, props, env, alert, c.step);
-  const verify = flows && env.sign_up?.requires_verified_email === true;
+  const step = c.step;
+  if (step) return (step.strategy === LINK ? linkStep : codeStep)(c, hp, props, env, alert, step);
+  const factors = env.sign_in.first_factors;
+  // Without hallpass/flows only the one-request sign-up is there: it needs the password.
+  const withPassword = !flows || factors.includes("password");
+  const verify = flows && (!withPassword || env.sign_up?.requires_verified_email === true);
+  // By link where users sign in by link and not by code (the server verifies by code always).
+  const strategy = factors.includes(LINK) && !factors.includes("email_code") && env.sign_up?.verification_strategies?.includes(LINK)
+    ? LINK : "email_code";
   const minLength = env.password?.min_length ?? 0;
   const names = c.look.layout.showOptionalFields !== false;
   const first = names && field(c, { name: "firstName", label: t("formFieldLabel__firstName"), autocomplete: "given-name", optional: true });
   const last = names && field(c, { name: "lastName", label: t("formFieldLabel__lastName"), autocomplete: "family-name", optional: true });
   const email = field(c, { name: "emailAddress", label: t("formFieldLabel__emailAddress"), type: "email", autocomplete: "email" });
-  const password = field(c, {
+  const password = withPassword && field(c, {
     name: "password",
     label: t("formFieldLabel__password"),
     type: "password",
@@ -33,16 +45,15 @@ export function signUpView(c, hp, props, env, switchTo) {
   if (typeof props.initialValues?.emailAddress === "string") email.input.value = props.initialValues.emailAddress;
   const button = primaryButton(c, t("formButtonPrimary"));
   const form = c.node("form", "form", { novalidate: true },
-    names && c.node("formFieldRow", "div", null, first.root, last.root), email.root, password.root, button);
+    names && c.node("formFieldRow", "div", null, first.root, last.root), email.root, password && password.root, button);
   onSubmit(form, button, async () => {
     alert.textContent = "";
-    const ok = checkRequired(c, [
-      [email, t("formFieldLabel__emailAddress"), "email"],
-      [password, t("formFieldLabel__password")],
-    ]);
-    if (!ok) return;
-    if (!checkLength(c, password, minLength, alert)) return;
-    const params = { emailAddress: email.input.value.trim(), password: password.input.value };
+    const required = [[email, t("formFieldLabel__emailAddress"), "email"]];
+    if (password) required.push([password, t("formFieldLabel__password")]);
+    if (!checkRequired(c, required)) return;
+    if (password && !checkLength(c, password, minLength, alert)) return;
+    const params = { emailAddress: email.input.value.trim() };
+    if (password) params.password = password.input.value;
     if (first?.input.value.trim()) params.firstName = first.input.value.trim();
     if (last?.input.value.trim()) params.lastName = last.input.value.trim();
     if (props.unsafeMetadata && typeof props.unsafeMetadata === "object") params.unsafeMetadata = props.unsafeMetadata;
@@ -50,11 +61,12 @@ export function signUpView(c, hp, props, env, switchTo) {
     try {
       if (verify) signUp = await flows.getSignUp(hp).create(params);
       else await hp.signUp(params);
-      // The address to verify first: a code sent to it.
+      // The address to verify first: a code or a link sent to it.
       if (signUp?.status === "missing_requirements") {
-        await signUp.prepareEmailAddressVerification({ strategy: "email_code" });
+        if (strategy === LINK) await sendLink(c, signUp, props);
+        else await signUp.prepareEmailAddressVerification({ strategy });
         form.reset();
-        goTo(c, { identifier: params.emailAddress }, 'input[name="code"]');
+        goTo(c, { strategy, identifier: params.emailAddress }, strategy === LINK ? '[data-focus-key="resend"]' : 'input[name="code"]');
         return;
       }
     } catch (error) {
@@ -83,8 +95,9 @@ function signedUp(c, props) {
   go(redirectTarget(props, "signUp"));
 }
 
-/** Moves to `step` (null: the form) and the focus to `focus`. */
+/** Moves to `step` (null: the form) and the focus to `focus`; the link's wait stops when leaving it. */
 function goTo(c, step, focus) {
+  if (!step) stopLinkFlow(c);
   c.step = step;
   c.refresh();
   c.querySelector(focus)?.focus();
@@ -97,8 +110,15 @@ function done(c, props) {
   signedUp(c, props);
 }
 
-/** The code sent to the new address; "Use another email address" goes back to the form. */
-function verifyStep(c, hp, props, env, alert, step) {
+/** Sends the sign-up's link; once it is opened, the sign-up is complete and this tab signed in. */
+const sendLink = (c, signUp, props) =>
+  startLinkFlow(c, signUp, { verification: (s) => s.verifications.emailAddress, onComplete: () => done(c, props) });
+
+/** "Use another email address": the form again. */
+const back = (c) => ({ label: c.t("signUp.useAnotherAddress"), run: () => goTo(c, null, 'input[name="emailAddress"]') });
+
+/** The code sent to the new address. */
+function codeStep(c, hp, props, env, alert, step) {
   const t = c.t;
   const signUp = c.flows.getSignUp(hp);
   const status = statusText(c);
@@ -113,7 +133,7 @@ function verifyStep(c, hp, props, env, alert, step) {
       availableAt: () => signUp.resendAvailableAt("email_code"),
       send: () => signUp.prepareEmailAddressVerification({ strategy: "email_code" }),
     },
-    back: { label: t("signUp.useAnotherAddress"), run: () => goTo(c, null, 'input[name="emailAddress"]') },
+    back: back(c),
     alert,
     status,
   });
@@ -121,5 +141,29 @@ function verifyStep(c, hp, props, env, alert, step) {
     title: t("signUp.emailCode.title"),
     subtitle: t("signUp.emailCode.subtitle", { applicationName: env.instance_name }),
     body: [alert, status, form],
+  });
+}
+
+/** The link sent to the new address: this tab signs up by itself once it is opened, here or elsewhere. */
+function linkStep(c, hp, props, env, alert, step) {
+  const t = c.t;
+  const signUp = c.flows.getSignUp(hp);
+  const status = statusText(c);
+  const body = linkWait(c, {
+    text: t("signUp.emailLink.formSubtitle", { identifier: step.identifier }),
+    resend: {
+      label: t("signUp.emailLink.resendButton"),
+      availableAt: () => signUp.resendAvailableAt(LINK),
+      // A new link; the wait for the old one ends with it.
+      send: () => sendLink(c, signUp, props),
+    },
+    back: back(c),
+    alert,
+    status,
+  });
+  return card(c, {
+    title: t("signUp.emailLink.title"),
+    subtitle: t("signUp.emailLink.subtitle", { applicationName: env.instance_name }),
+    body: [alert, status, body],
   });
 }

@@ -2,7 +2,8 @@
 // them (fixtures/ui.html), from the release package. Sign up, sign in, a wrong password on its
 // field, sign out from the user button, organizations created and switched through the switcher and
 // created with <hallpass-create-organization>, the email steps (a sign-in by code and by link, the
-// sign-up's verification, a second address on the profile; codes and links read from the server's
+// sign-up's verification by code and — without passwords, on a link-only instance — by link opened in
+// another tab or browser, a second address on the profile; codes and links read from the server's
 // development mailbox, the instance's settings switched through the Backend API) —
 // each with the pointer and again with the keyboard only; axe-core (run in the page) on every
 // component in every state, light and dark; appearance precedence read from computed styles; the
@@ -839,6 +840,169 @@ test("sign-up with a verified address required: the code step until complete; a 
   });
 });
 
+// Instances where password is not a first factor: the sign-up asks for none, and verifies the
+// address by code — or by link where users sign in by link and not by code.
+
+const noPasswordField = async (page) => assert.equal(await page.locator('main input[name="password"]').count(), 0, "no password field");
+const signedUpEvent = (page) =>
+  page.evaluate(() => new Promise((resolve) => document.addEventListener("hallpass:signed-up", () => resolve(true), { once: true })));
+/** The signed-in user: first name, primary address, its verification, whether it has a password. */
+const userOf = (page) => page.evaluate(() => {
+  const u = window.hp.useUser().user;
+  return [u.firstName, u.primaryEmailAddress.emailAddress, u.primaryEmailAddress.verification?.status, u.passwordEnabled];
+});
+
+/**
+ * Opens the email link of `email` in `other` (a page), confirms it, and checks the page it leads
+ * back to (the component that asked) says the address was verified; returns the link.
+ */
+async function openLink(other, email) {
+  const link = (await mailbox(email)).magic_link;
+  assert.match(link, /\/v1\/verify\?token=/);
+  assert.equal((await other.goto(link)).status(), 200);
+  await Promise.all([other.waitForURL(/hallpass_status=verified/), other.click("button")]);
+  await other.waitForFunction(() => window.ready === true);
+  await other.locator("main .hp-headerTitle").waitFor();
+  assert.equal(await other.locator("main .hp-headerTitle").textContent(), "Successfully verified email");
+  return link;
+}
+
+/** A page of its own (`context`, or a new one: another browser), collecting its errors. */
+async function blankPage(context) {
+  const page = await (context ?? (await suite.browser.newContext())).newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e));
+  return page;
+}
+
+test("sign-up without passwords (code only): no password field; the code step; signed in with the address verified and no password", async () => {
+  await withInstance({ first_factors: ["email_code"] }, async () => {
+    const email = uniqueEmail("ui-nopass");
+    const page = await open({ c: "sign-up" });
+    await page.getByLabel("Email address").waitFor();
+    await noPasswordField(page);
+    await page.getByLabel("First name").fill("Ada");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.locator('input[name="code"]').waitFor();
+    assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Verify your email");
+    assert.equal(await active(page), "code");
+    assert.equal(await signedIn(page), false, "not before the address is verified");
+    const done = signedUpEvent(page);
+    await page.getByLabel("Verification code").fill(await mailboxCode(email));
+    await page.getByRole("button", { name: "Continue" }).click();
+    assert.equal(await done, true);
+    assert.deepEqual(await userOf(page), ["Ada", email, "verified", false]);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+});
+
+for (const where of ["another tab", "another browser"]) {
+  test(`sign-up by link (link only), opened in ${where}: no password; the card waits and signs this tab up by itself; the link's page says so`, async () => {
+    await withInstance({ first_factors: ["email_link"] }, async () => {
+      const email = uniqueEmail("ui-link-up");
+      const page = await open({ c: "sign-up" });
+      await page.getByLabel("Email address").waitFor();
+      await noPasswordField(page);
+      await page.getByLabel("First name").fill("Lin");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.locator('main [data-focus-key="resend"]').waitFor();
+      assert.equal(await page.locator("main .hp-headerTitle").textContent(), "Verify your email");
+      assert.match(await page.locator("main .hp-headerSubtitle").textContent(), /^to continue to ./);
+      assert.ok((await page.locator("main .hp-main").textContent()).includes(`Use the verification link sent to ${email}.`));
+      assert.equal(await page.locator('main input[name="code"]').count(), 0, "no code to type");
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "resend");
+      const resend = page.locator('main [data-focus-key="resend"]');
+      assert.match(await resend.textContent(), /^Resend in \d+\u00a0s$/);
+      assert.equal(await resend.getAttribute("aria-disabled"), "true");
+      assert.equal(await signedIn(page), false, "not before the link is opened");
+      // Completed without a reload: what the page set stays.
+      await page.evaluate(() => { window.sameDocument = true; });
+      const done = signedUpEvent(page);
+      const other = await blankPage(where === "another tab" ? page.context() : undefined);
+      const link = await openLink(other, email);
+      assert.equal(await done, true);
+      assert.deepEqual(await userOf(page), ["Lin", email, "verified", false]);
+      assert.equal(await page.evaluate(() => window.sameDocument), true, "no reload");
+      // The asking tab is back on the form (the step is over).
+      assert.equal(await page.locator('main [data-focus-key="resend"]').count(), 0);
+      // The link a second time: gone with the completed sign-up.
+      const again = await blankPage(other.context());
+      await again.goto(link);
+      const [used] = await Promise.all([again.waitForNavigation(), again.click("button")]);
+      assert.equal(used.status(), 404);
+      assert.ok(!/hallpass_status/.test(again.url()), again.url());
+      for (const p of [page, other, again]) assert.deepEqual(p.errors, []);
+      await page.context().close();
+      if (where === "another browser") await other.context().close();
+    });
+  });
+}
+
+test("keyboard only, link only: the link's wait, Use another email address back to the form, then the link signs up; the sign-in waits for its link too", async () => {
+  await withInstance({ first_factors: ["email_link"] }, async () => {
+    const page = await open({ c: "sign-up" });
+    await page.getByLabel("Email address").waitFor();
+    await tabTo(page, 'input[name="emailAddress"]');
+    await page.keyboard.type(uniqueEmail("ui-link-keys-first"));
+    await page.keyboard.press("Enter");
+    await page.locator('main [data-focus-key="resend"]').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "resend");
+    await page.keyboard.press("Tab");
+    assert.equal(await active(page), "Use another email address");
+    await page.keyboard.press("Enter");
+    assert.equal(await active(page), "emailAddress", "back on the form, on the address");
+    const email = uniqueEmail("ui-link-keys");
+    await page.keyboard.type(email);
+    await page.keyboard.press("Enter");
+    await page.locator('main [data-focus-key="resend"]').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "resend");
+    const done = signedUpEvent(page);
+    const other = await blankPage();
+    await openLink(other, email);
+    assert.equal(await done, true);
+    assert.equal(await signedIn(page), true);
+
+    // <SignIn> on the same instance: no password, Continue sends the link; its wait signs in.
+    const signIn = await open({ c: "sign-in" });
+    await signIn.getByLabel("Email address").waitFor();
+    await noPasswordField(signIn);
+    assert.equal(await signIn.locator("main .hp-formButtonReset").count(), 0, "no other way offered");
+    await tabTo(signIn, 'input[name="identifier"]');
+    await signIn.keyboard.type(email);
+    await signIn.keyboard.press("Enter");
+    await signIn.locator('main [data-focus-key="resend"]').waitFor();
+    assert.equal(await signIn.locator("main .hp-headerTitle").textContent(), "Check your email");
+    assert.equal(await signIn.evaluate(() => document.activeElement.dataset.focusKey), "resend");
+    await openLink(other, email);
+    await signIn.waitForFunction(() => window.hp.useUser().isSignedIn === true, null, { timeout: 20_000 });
+    for (const p of [page, other, signIn]) assert.deepEqual(p.errors, []);
+    for (const p of [page, other, signIn]) await p.context().close();
+  });
+});
+
+test("keyboard only, code only: the sign-up has no password; Enter sends the address, the code with Enter signs up", async () => {
+  await withInstance({ first_factors: ["email_code"] }, async () => {
+    const page = await open({ c: "sign-up" });
+    await page.getByLabel("Email address").waitFor();
+    await noPasswordField(page);
+    const email = uniqueEmail("ui-code-keys");
+    await tabTo(page, 'input[name="emailAddress"]');
+    await page.keyboard.type(email);
+    await page.keyboard.press("Enter");
+    await page.locator('input[name="code"]').waitFor();
+    assert.equal(await active(page), "code");
+    const done = signedUpEvent(page);
+    await page.keyboard.type(await mailboxCode(email));
+    await page.keyboard.press("Enter");
+    assert.equal(await done, true);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+});
+
 test("<hallpass-user-profile>: a second address added, a wrong code said on its field, verified with the right one, then removed", async () => {
   const email = await profileUser("Two");
   const page = await open({ c: "user-profile" });
@@ -1058,6 +1222,16 @@ for (const theme of ["light", "dark"]) {
       await page.getByRole("button", { name: "Continue" }).click();
       await page.locator('input[name="code"]').waitFor();
       await check("sign-up-verify");
+    });
+    // Without passwords: the form has none; where users sign in by link only, the link's wait.
+    await withInstance({ first_factors: ["email_link"] }, async () => {
+      await goto("sign-up");
+      await page.getByLabel("Email address").waitFor();
+      await check("sign-up-passwordless");
+      await page.getByLabel("Email address").fill(uniqueEmail("ui-axe-link"));
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.locator('main [data-focus-key="resend"]').waitFor();
+      await check("sign-up-verify-link");
     });
     await page.evaluate(({ email, password }) => window.hp.signUp({ emailAddress: email, password, firstName: "Axe", lastName: "Core" }),
       { email: uniqueEmail("ui-axe"), password: PASSWORD });
