@@ -261,9 +261,10 @@ pub struct Config {
     pub delete_self_enabled: bool,
 
     /// The mail server: `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS from the
-    /// start), `smtp://host:25` (no TLS: loopback only), with `user:password@` for credentials
-    /// (percent-encoded). Or give `--smtp-host` and the flags beside it. Without either, emails are
-    /// kept in the development mailbox (`GET /v1/emails`) and not sent.
+    /// start), `smtp://host:25` (no TLS) or `?tls=opportunistic` (STARTTLS if offered): these two to
+    /// loopback only. `user:password@` for credentials (percent-encoded). Or give `--smtp-host` and the
+    /// flags beside it. Without either, emails are kept in the development mailbox (`GET /v1/emails`)
+    /// and not sent.
     #[arg(long, env = "HALLPASS_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<SmtpSecret>,
 
@@ -286,6 +287,12 @@ pub struct Config {
     /// With `--smtp-host`: the password.
     #[arg(long, env = "HALLPASS_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<SmtpSecret>,
+
+    /// A PEM file of CA certificates the mail server's certificate may chain to, trusted in addition to
+    /// Mozilla's roots (a relay with a certificate from a private CA). Read at start; needs a mail
+    /// server that uses TLS (`smtps://` or `tls=required`).
+    #[arg(long, env = "HALLPASS_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
 
     /// The sender of every email (`no-reply@example.com`; the display name is the instance name).
     #[arg(long, env = "HALLPASS_EMAIL_FROM", default_value = "no-reply@localhost")]
@@ -404,6 +411,7 @@ impl Config {
             smtp_tls: "starttls".into(),
             smtp_username: None,
             smtp_password: None,
+            smtp_ca_file: None,
             email_from: "no-reply@localhost".into(),
             email_delivery: "auto".into(),
             email_concurrency: 4,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hallpass_server::at_rest::{Sealer, write_private_atomically};
+use hallpass_server::auth_settings::Delivery;
 use hallpass_server::clock::{Clock, SystemClock};
 use hallpass_server::key_rotation::{self, DEFAULT_DELAY_SECS};
 use hallpass_server::state::SecretKeySource;
@@ -109,15 +110,26 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ),
         SecretKeySource::Config => println!("  Secret key:      from HALLPASS_SECRET_KEY"),
     }
-    match (&state.mailer, state.settings.flags().delivery) {
-        (Some(mailer), _) => println!("  Email:           sent through {}", mailer.server),
-        (None, hallpass_server::auth_settings::Delivery::App) => {
+    let mailbox = format!("GET {}/v1/emails", state.public_url());
+    match (state.settings.flags().delivery, &state.mailer) {
+        (Delivery::Smtp, Some(mailer)) => {
+            let roots = match mailer.extra_roots {
+                0 => String::new(),
+                n => format!("; trusting {n} CA certificate(s) from HALLPASS_SMTP_CA_FILE too"),
+            };
+            println!("  Email:           sent through {} ({}{roots})", mailer.server, mailer.security)
+        }
+        (Delivery::App, _) => {
             println!("  Email:           left to the app (the email.created webhook event)")
         }
-        (None, _) => {
+        (Delivery::Development, Some(_)) => {
             println!(
-                "  Email:           no mail server (HALLPASS_SMTP_URL): kept in the development mailbox, GET {}/v1/emails",
-                state.public_url()
+                "  Email:           kept in the development mailbox (HALLPASS_EMAIL_DELIVERY=development), {mailbox}"
+            )
+        }
+        (Delivery::Smtp | Delivery::Development, None) => {
+            println!(
+                "  Email:           no mail server (HALLPASS_SMTP_URL): kept in the development mailbox, {mailbox}"
             );
             tracing::warn!("no mail server configured: emails are kept in the development mailbox, not sent");
         }

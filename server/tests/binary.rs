@@ -4,8 +4,10 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -78,6 +80,105 @@ async fn ready_file_then_requests_then_graceful_sigterm(db: Db) {
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert!(stdout.contains(pk), "keys are printed: {stdout}");
+    assert!(
+        stdout
+            .contains("Email:           no mail server (HALLPASS_SMTP_URL): kept in the development mailbox"),
+        "without a mail server it says where emails go: {stdout}"
+    );
+}
+
+/// Runs the server binary in `dir` (its SQLite database there) with `env` until it is ready, then
+/// stops it with SIGTERM, or until it exits by itself. Returns whether it got ready, and what it
+/// printed on stdout and stderr.
+fn run_until_ready(dir: &Path, env: &[(&str, &OsStr)]) -> (bool, String, String) {
+    let ready = dir.join("ready.json");
+    let _ = std::fs::remove_file(&ready);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hallpass-server"));
+    for name in ["HALLPASS_DATABASE_URL", "HALLPASS_SMTP_URL", "HALLPASS_SMTP_HOST", "HALLPASS_SMTP_CA_FILE"]
+    {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .current_dir(dir)
+        .args(["--addr", "127.0.0.1:0", "--ready-file"])
+        .arg(&ready)
+        .env("HALLPASS_ARGON2_MEMORY_KIB", "256")
+        .env("HALLPASS_ARGON2_ITERATIONS", "1")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let got_ready = loop {
+        if ready.exists() {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        assert!(Instant::now() < deadline, "neither ready nor exited within 60 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if got_ready {
+        // SAFETY: `kill` on the id of a child this test started and has not waited for yet.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("server did not exit within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (got_ready, stdout, stderr)
+}
+
+/// What the server says about mail at start: where it sends, how, and whose certificates it trusts.
+/// A CA file it cannot use, or a URL a man in the middle could downgrade, stops the start with the
+/// variable named. (No email is sent: the engine does not matter, SQLite only.)
+#[test]
+fn the_start_says_where_mail_goes_and_refuses_mail_settings_it_cannot_use() {
+    let certs = common::certs::TestCerts::new();
+    let dir = tempfile::tempdir().unwrap();
+    let url = OsStr::new("smtps://127.0.0.1:2465");
+    let ca = certs.ca.as_os_str();
+    let (ready, stdout, stderr) =
+        run_until_ready(dir.path(), &[("HALLPASS_SMTP_URL", url), ("HALLPASS_SMTP_CA_FILE", ca)]);
+    assert!(ready, "{stderr}");
+    assert!(
+        stdout.contains(
+            "Email:           sent through 127.0.0.1:2465 (TLS; trusting 1 CA certificate(s) from \
+             HALLPASS_SMTP_CA_FILE too)"
+        ),
+        "{stdout}"
+    );
+
+    let missing = dir.path().join("missing.pem");
+    let refused: [(&[(&str, &OsStr)], &str); 3] = [
+        (
+            &[("HALLPASS_SMTP_URL", url), ("HALLPASS_SMTP_CA_FILE", missing.as_os_str())],
+            "HALLPASS_SMTP_CA_FILE (",
+        ),
+        (
+            &[("HALLPASS_SMTP_URL", url), ("HALLPASS_SMTP_CA_FILE", certs.key.as_os_str())],
+            "HALLPASS_SMTP_CA_FILE (",
+        ),
+        (
+            &[("HALLPASS_SMTP_URL", OsStr::new("smtp://u:secret@mail.example.com:587?tls=opportunistic"))],
+            "HALLPASS_SMTP_URL: mail.example.com is not loopback",
+        ),
+    ];
+    for (env, says) in refused {
+        let (ready, stdout, stderr) = run_until_ready(dir.path(), env);
+        assert!(!ready, "{env:?} started: {stdout}");
+        assert!(stderr.contains(says), "{env:?}: {stderr}");
+        assert!(!stderr.contains("secret"), "{stderr}");
+    }
 }
 
 db_test!(keys_rotate_and_list_work_on_the_configured_database);

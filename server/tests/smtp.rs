@@ -1,25 +1,37 @@
 //! The mail path end to end, on both engines: emails written on the request's transaction, sent by the
 //! mail worker through a real SMTP server on loopback (`aiosmtpd`, `tests/common/smtp.rs`), the code
 //! read back from what that server received; retries while it is down, permanent refusals, failures
-//! visible in the Backend API, nothing lost across a restart.
+//! visible in the Backend API, nothing lost across a restart. Then TLS and credentials, on SQLite
+//! only (they do not depend on the engine): STARTTLS and TLS from the start, a relay whose certificate
+//! comes from a private CA (`--smtp-ca-file`; the certificates are made per test,
+//! `tests/common/certs.rs`), a wrong password, a certificate not trusted, and a server without
+//! STARTTLS: what the SMTP server saw (TLS, who authenticated) is asserted, not assumed.
 
 mod common;
 
 use axum::http::Method;
-use common::smtp::{SmtpServer, free_port};
+use common::certs::TestCerts;
+use common::db::Engine;
+use common::smtp::{AuthTry, Options, SmtpServer, free_port};
 use common::{Db, TestApp, db_test};
-use hallpass_protocol::paths;
+use hallpass_protocol::{Secret, paths};
+use hallpass_server::Config;
+use hallpass_server::email::transport::Security;
 use hallpass_server::email::{schedule, worker};
 use serde_json::{Value, json};
 
-async fn app_sending_to(db: &Db, url: &str) -> TestApp {
-    let url = url.to_owned();
+async fn app_with(db: &Db, edit: impl FnOnce(&mut Config)) -> TestApp {
     TestApp::with(db, move |c| {
-        c.smtp_url = Some(hallpass_protocol::Secret::new(url));
         c.email_from = "auth@hallpass.test".into();
         c.instance_name = "Acme".into();
+        edit(c);
     })
     .await
+}
+
+async fn app_sending_to(db: &Db, url: &str) -> TestApp {
+    let url = url.to_owned();
+    app_with(db, move |c| c.smtp_url = Some(Secret::new(url))).await
 }
 
 async fn emails(app: &TestApp, query: &str) -> Vec<Value> {
@@ -134,4 +146,216 @@ async fn permanent_refusals_and_exhausted_retries_fail_visibly_and_can_be_retrie
     assert!(sent_here >= 1);
     let missing = app.backend(Method::GET, &paths::fill(paths::EMAIL, &["ema_nope"]), None).await;
     missing.assert_error(404, "resource_not_found");
+}
+
+/// The relay's account. The password has what a URL must encode (`@`, `:`, `/`, `%`, a space).
+const USER: &str = "mailer@acme.test";
+const PASSWORD: &str = "correct p@ss:w/rd 100%";
+
+/// `smtp[s]://USER:PASSWORD@host:port…`, the credentials percent-encoded as an operator writes them.
+fn url_with_credentials(base: &str, password: &str) -> String {
+    let mut url = url::Url::parse(base).unwrap();
+    url.set_username(USER).unwrap();
+    url.set_password(Some(password)).unwrap();
+    url.to_string()
+}
+
+/// Signs up `to` and asks for a sign-in code: one email queued.
+async fn queue_code(app: &TestApp, to: &str) {
+    app.sign_up_as(to).await;
+    app.start_sign_in(to, "email_code").await;
+}
+
+fn sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    common::db::run(Engine::Sqlite, test);
+}
+
+/// STARTTLS (required) to `localhost`, credentials as `--smtp-username`/`--smtp-password`, the
+/// relay's certificate signed by a private CA given as `--smtp-ca-file`: the code arrives, over TLS,
+/// from the account.
+#[test]
+fn starttls_with_credentials_and_a_private_ca_delivers_over_tls() {
+    sqlite(|db| async move {
+        let certs = TestCerts::new();
+        let port = free_port();
+        let smtp = SmtpServer::start_with(
+            port,
+            Options { starttls: Some(&certs), auth: Some((USER, PASSWORD)), ..Options::default() },
+        );
+        let ca = certs.ca.clone();
+        let app = app_with(&db, move |c| {
+            c.smtp_host = Some("localhost".into());
+            c.smtp_port = Some(port);
+            c.smtp_tls = "starttls".into();
+            c.smtp_username = Some(USER.into());
+            c.smtp_password = Some(Secret::new(PASSWORD));
+            c.smtp_ca_file = Some(ca);
+        })
+        .await;
+        let mailer = app.state.mailer.as_ref().unwrap();
+        assert_eq!((mailer.security, mailer.extra_roots), (Security::StartTls, 1));
+
+        queue_code(&app, "ada@example.com").await;
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 1);
+        let message = smtp.wait_for("ada@example.com", 1).await;
+        let tls = message.tls.clone();
+        assert!(tls.as_deref().is_some_and(|v| v.starts_with("TLSv1.")), "over TLS: {tls:?}");
+        assert_eq!(message.user.as_deref(), Some(USER));
+        assert_eq!(smtp.auth_tries(), [AuthTry { user: USER.into(), ok: true, tls }]);
+        let sent = &emails(&app, "status=sent").await[0];
+        assert_eq!(sent["attempts"], 1);
+        assert_eq!(sent["data"]["otp_code"].as_str(), Some(message.code().as_str()));
+    });
+}
+
+/// TLS from the first byte (`smtps://` to `127.0.0.1`, the certificate's IP address), credentials in
+/// the URL.
+#[test]
+fn implicit_tls_with_credentials_in_the_url_delivers() {
+    sqlite(|db| async move {
+        let certs = TestCerts::new();
+        let port = free_port();
+        let smtp = SmtpServer::start_with(
+            port,
+            Options { tls: Some(&certs), auth: Some((USER, PASSWORD)), ..Options::default() },
+        );
+        let url = url_with_credentials(&format!("smtps://127.0.0.1:{port}"), PASSWORD);
+        let ca = certs.ca.clone();
+        let app = app_with(&db, move |c| {
+            c.smtp_url = Some(Secret::new(url));
+            c.smtp_ca_file = Some(ca);
+        })
+        .await;
+        assert_eq!(app.state.mailer.as_ref().unwrap().security, Security::Tls);
+
+        queue_code(&app, "bo@example.com").await;
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 1);
+        let message = smtp.wait_for("bo@example.com", 1).await;
+        assert!(message.tls.as_deref().is_some_and(|v| v.starts_with("TLSv1.")), "{:?}", message.tls);
+        assert_eq!(message.user.as_deref(), Some(USER));
+        assert_eq!(message.code().len(), 6);
+        assert_eq!(emails(&app, "status=sent").await.len(), 1);
+    });
+}
+
+/// A wrong password: the relay's 535 is a permanent refusal. One try, `failed` with the refusal in
+/// the Backend API, not tried again; nothing was delivered.
+#[test]
+fn a_wrong_password_fails_the_email_at_once_with_the_refusal_visible() {
+    sqlite(|db| async move {
+        let certs = TestCerts::new();
+        let port = free_port();
+        let smtp = SmtpServer::start_with(
+            port,
+            Options { starttls: Some(&certs), auth: Some((USER, PASSWORD)), ..Options::default() },
+        );
+        let url = url_with_credentials(&format!("smtp://localhost:{port}?tls=required"), "not the password");
+        let ca = certs.ca.clone();
+        let app = app_with(&db, move |c| {
+            c.smtp_url = Some(Secret::new(url));
+            c.smtp_ca_file = Some(ca);
+        })
+        .await;
+        queue_code(&app, "cy@example.com").await;
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 1);
+
+        let failed = emails(&app, "status=failed").await;
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(
+            (failed[0]["to_email_address"].as_str(), failed[0]["attempts"].as_i64()),
+            (Some("cy@example.com"), Some(1))
+        );
+        let error = failed[0]["last_error"].as_str().unwrap();
+        assert!(error.contains("535"), "the relay's refusal: {error}");
+        assert!(!error.contains("not the password"), "{error}");
+        app.clock.advance_ms(schedule::max_delay_ms(1) + 1);
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 0, "not tried again");
+
+        smtp.sync().await;
+        assert!(smtp.messages().is_empty());
+        let tries = smtp.auth_tries();
+        assert_eq!(tries.len(), 1, "{tries:?}");
+        assert!(!tries[0].ok && tries[0].tls.is_some(), "refused, over TLS: {tries:?}");
+    });
+}
+
+/// The relay's certificate is from a CA the server was not told about: the handshake fails before
+/// anything is sent (no AUTH, no message). That is not the recipient's fault: the email stays queued
+/// for a retry, its error visible; once the operator gives the CA file, the retry delivers.
+#[test]
+fn an_untrusted_certificate_sends_nothing_and_the_email_waits_for_a_retry() {
+    sqlite(|db| async move {
+        let certs = TestCerts::new();
+        let port = free_port();
+        let smtp = SmtpServer::start_with(
+            port,
+            Options { starttls: Some(&certs), auth: Some((USER, PASSWORD)), ..Options::default() },
+        );
+        let url = url_with_credentials(&format!("smtp://localhost:{port}?tls=required"), PASSWORD);
+        let app = app_sending_to(&db, &url).await;
+        queue_code(&app, "dee@example.com").await;
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 1);
+
+        let waiting = &emails(&app, "to=dee@example.com").await[0];
+        assert_eq!(waiting["status"], "queued", "not sent, waiting for a retry: {waiting}");
+        assert_eq!(waiting["attempts"], 1);
+        let error = waiting["last_error"].as_str().unwrap();
+        assert!(error.contains("certificate"), "{error}");
+        assert!(waiting["next_attempt_at"].as_i64().unwrap() > app.clock_now());
+        smtp.sync().await;
+        assert!(smtp.messages().is_empty());
+        assert_eq!(smtp.auth_tries(), [], "no password offered to an unverified server");
+
+        // The operator adds the CA file and restarts: the retry delivers.
+        app.state.store.close().await;
+        let TestApp { mut config, clock, .. } = app;
+        config.smtp_ca_file = Some(certs.ca.clone());
+        let app = TestApp::open(config, clock).await;
+        app.clock.advance_ms(schedule::max_delay_ms(1) + 1);
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 1);
+        let message = smtp.wait_for("dee@example.com", 1).await;
+        assert_eq!(message.user.as_deref(), Some(USER));
+        let sent = &emails(&app, "status=sent").await[0];
+        assert_eq!(sent["attempts"], 2);
+    });
+}
+
+/// `tls=required` to a server that offers no STARTTLS but would take a password and mail in plain
+/// text: nothing is sent, and the email waits for a retry. The same server, reached with
+/// `tls=opportunistic` (allowed to loopback only), does get both in plain text: what the first part
+/// of the test rules out is what would happen.
+#[test]
+fn required_starttls_sends_nothing_to_a_server_without_it() {
+    sqlite(|db| async move {
+        let port = free_port();
+        let smtp =
+            SmtpServer::start_with(port, Options { auth: Some((USER, PASSWORD)), ..Options::default() });
+        let url = url_with_credentials(&format!("smtp://127.0.0.1:{port}?tls=required"), PASSWORD);
+        let app = app_sending_to(&db, &url).await;
+        queue_code(&app, "eve@example.com").await;
+        assert_eq!(worker::tick(&app.state).await.unwrap(), 1);
+        let waiting = &emails(&app, "to=eve@example.com").await[0];
+        assert_eq!(waiting["status"], "queued", "not sent, waiting for a retry: {waiting}");
+        assert_eq!(waiting["attempts"], 1);
+        let error = waiting["last_error"].as_str().unwrap();
+        assert!(error.contains("STARTTLS"), "{error}");
+        smtp.sync().await;
+        assert!(smtp.messages().is_empty());
+        assert_eq!(smtp.auth_tries(), [], "no password in plain text");
+
+        app.state.store.close().await;
+        let TestApp { mut config, clock, .. } = app;
+        let url = url_with_credentials(&format!("smtp://127.0.0.1:{port}?tls=opportunistic"), PASSWORD);
+        config.smtp_url = Some(Secret::new(url));
+        let lax = TestApp::open(config, clock).await;
+        lax.clock.advance_ms(schedule::max_delay_ms(1) + 1);
+        assert_eq!(worker::tick(&lax.state).await.unwrap(), 1);
+        let message = smtp.wait_for("eve@example.com", 1).await;
+        assert_eq!((message.tls, message.user.as_deref()), (None, Some(USER)));
+        assert_eq!(smtp.auth_tries(), [AuthTry { user: USER.into(), ok: true, tls: None }]);
+    });
 }

@@ -2,6 +2,7 @@
 //! driven in-process with `oneshot`, on a manual clock.
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod db;
 pub mod receiver;
 pub mod smtp;

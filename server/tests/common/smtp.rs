@@ -1,23 +1,42 @@
 //! The SMTP server of the mail tests: `tests/smtp/smtp_server.py`, Python's `aiosmtpd` (a real SMTP
-//! server) on a loopback port, printing every message it accepts; recipients starting with `reject`
-//! get a permanent 550. One per test; it exits with the test (it watches its stdin, which this
-//! process holds).
+//! server) on a loopback port, printing every message it accepts and every AUTH try; recipients
+//! starting with `reject` get a permanent 550. Optionally STARTTLS (required), TLS from the start,
+//! and credentials ([`Options`]). One per test; it exits with the test (it watches its stdin, which
+//! this process holds).
 //!
 //! It needs `aiosmtpd` in the virtual environment `cargo xtask setup` makes (`.tools/python`, or
 //! `HALLPASS_PYTHON` naming an interpreter that has it): without it the test fails and says so.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::certs::TestCerts;
+
 pub struct SmtpServer {
     child: Child,
+    /// Its standard input: closing it stops the server; `sync N` lines ask for a marker ([`Self::sync`]).
+    stdin: Mutex<ChildStdin>,
+    syncs: AtomicU64,
     pub port: u16,
     received: Arc<Mutex<Vec<Value>>>,
+}
+
+/// How the server is started; the default is plain SMTP without AUTH.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// Offer STARTTLS with this certificate and refuse mail until the client took it.
+    pub starttls: Option<&'a TestCerts>,
+    /// TLS from the first byte (`smtps://`) with this certificate.
+    pub tls: Option<&'a TestCerts>,
+    /// Refuse mail without AUTH as `(user, password)`: after STARTTLS with `starttls`, and in plain
+    /// text too without any TLS (so a client that would send its password unencrypted shows).
+    pub auth: Option<(&'a str, &'a str)>,
 }
 
 /// A message as the server received it.
@@ -26,6 +45,18 @@ pub struct Received {
     pub to: Vec<String>,
     /// The whole message: headers and MIME body.
     pub data: String,
+    /// The TLS version of the connection it came over (`TLSv1.3`), `None` in plain text.
+    pub tls: Option<String>,
+    /// Who had authenticated on that connection.
+    pub user: Option<String>,
+}
+
+/// One AUTH try, as the server saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthTry {
+    pub user: String,
+    pub ok: bool,
+    pub tls: Option<String>,
 }
 
 impl Received {
@@ -85,11 +116,24 @@ impl SmtpServer {
 
     /// On `port` (a server that was down there comes up).
     pub fn start_on(port: u16) -> SmtpServer {
+        SmtpServer::start_with(port, Options::default())
+    }
+
+    /// On `port`, with TLS and AUTH as `options` say.
+    pub fn start_with(port: u16, options: Options) -> SmtpServer {
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("smtp").join("smtp_server.py");
-        let mut child = Command::new(python())
-            .arg(&script)
-            .arg(port.to_string())
+        let mut command = Command::new(python());
+        command.arg(&script).arg(port.to_string());
+        for (flag, certs) in [("--starttls", options.starttls), ("--tls", options.tls)] {
+            if let Some(certs) = certs {
+                command.arg(flag).arg(&certs.cert).arg(&certs.key);
+            }
+        }
+        if let Some((user, password)) = options.auth {
+            command.arg("--auth").arg(format!("{user}:{password}"));
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -116,7 +160,8 @@ impl SmtpServer {
             let _ = child.kill();
             panic!("aiosmtpd printed {line:?} instead of its port");
         }
-        SmtpServer { child, port, received }
+        let stdin = Mutex::new(child.stdin.take().unwrap());
+        SmtpServer { child, stdin, syncs: AtomicU64::new(0), port, received }
     }
 
     /// `smtp://127.0.0.1:<port>`: plain text, allowed on loopback.
@@ -124,11 +169,41 @@ impl SmtpServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// Returns once every event the server printed before now has been read (up to 10 s): what it
+    /// has not reported by then, it did not see. For asserting that nothing arrived.
+    pub async fn sync(&self) {
+        let n = self.syncs.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut stdin = self.stdin.lock().unwrap();
+            writeln!(stdin, "sync {n}").and_then(|()| stdin.flush()).expect("writing to aiosmtpd");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.events("sync").iter().any(|v| v["n"] == n) {
+            assert!(Instant::now() < deadline, "aiosmtpd did not answer sync {n} within 10 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every event of `kind` (`message`, `auth`) so far.
+    fn events(&self, kind: &str) -> Vec<Value> {
+        self.received.lock().unwrap().iter().filter(|v| v["event"] == kind).cloned().collect()
+    }
+
+    /// Every AUTH try so far.
+    pub fn auth_tries(&self) -> Vec<AuthTry> {
+        self.events("auth")
+            .iter()
+            .map(|v| AuthTry {
+                user: v["user"].as_str().unwrap_or_default().to_owned(),
+                ok: v["ok"] == true,
+                tls: v["tls"].as_str().map(str::to_owned),
+            })
+            .collect()
+    }
+
     /// Every message received so far.
     pub fn messages(&self) -> Vec<Received> {
-        self.received
-            .lock()
-            .unwrap()
+        self.events("message")
             .iter()
             .map(|v| Received {
                 to: v["to"]
@@ -138,6 +213,8 @@ impl SmtpServer {
                     .filter_map(|t| t.as_str().map(str::to_owned))
                     .collect(),
                 data: v["data"].as_str().unwrap_or_default().to_owned(),
+                tls: v["tls"].as_str().map(str::to_owned),
+                user: v["user"].as_str().map(str::to_owned),
             })
             .collect()
     }
