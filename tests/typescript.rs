@@ -15,9 +15,10 @@ use hallpass_protocol::organizations::{
     PermissionType, PublicOrganizationData, PublicUserData, Role,
 };
 use hallpass_protocol::{
-    CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, EmailAddress, ErrorCode, EventType,
-    Instance, JwtAlgorithm, JwtTemplate, Session, SessionStatus, SignInRequest, SignUpRequest, Strategy,
-    UpdateInstanceRequest, UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire, paths,
+    CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, DeviceType, EmailAddress, ErrorCode,
+    EventType, Instance, JwtAlgorithm, JwtTemplate, Session, SessionActivity, SessionStatus,
+    SessionWithActivities, SignInRequest, SignUpRequest, Strategy, UpdateInstanceRequest,
+    UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire, paths,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
@@ -25,6 +26,8 @@ const DTS: &str = include_str!("../src/js/types.d.ts");
 const SERVER_DTS: &str = include_str!("../npm/server.d.ts");
 /// `hallpass/organizations`' declarations (the organization resources the browser entry shapes).
 const ORGS_DTS: &str = include_str!("../npm/organizations.d.ts");
+/// `hallpass/user`'s declarations (the sessions with their devices).
+const USER_DTS: &str = include_str!("../npm/user.d.ts");
 /// `hallpass/flows`' declarations and its one implementation (`src/js/flows.js`, which the package
 /// ships as `flows.js` and the Yew hooks import).
 const FLOWS_DTS: &str = include_str!("../npm/flows.d.ts");
@@ -42,7 +45,8 @@ fn without_comments(src: &str) -> String {
     out.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
-/// The field names of `export interface <name> { … }` (its top level only) in the SDK's `.d.ts`.
+/// The field names of `export interface <name> { … }` (its top level only, not those it extends) in
+/// the SDK's `.d.ts`.
 fn interface_fields(name: &str) -> BTreeSet<String> {
     interface_fields_in(DTS, name)
 }
@@ -50,8 +54,10 @@ fn interface_fields(name: &str) -> BTreeSet<String> {
 /// The same in `dts`.
 fn interface_fields_in(dts: &str, name: &str) -> BTreeSet<String> {
     let src = without_comments(dts);
-    let start =
-        src.find(&format!("export interface {name} {{")).unwrap_or_else(|| panic!("no interface {name}"));
+    let start = src
+        .find(&format!("export interface {name} {{"))
+        .or_else(|| src.find(&format!("export interface {name} extends ")))
+        .unwrap_or_else(|| panic!("no interface {name}"));
     let body = &src[start..];
     let body = &body[body.find('{').unwrap() + 1..];
     let (mut depth, mut fields, mut line) = (0, BTreeSet::new(), String::new());
@@ -119,6 +125,26 @@ fn shaped<T: Wire>(dropped: &[&str], added: &[&str]) -> BTreeSet<String> {
 fn every_error_code_and_nothing_else() {
     let rust: BTreeSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
     assert_eq!(string_union("ErrorCode"), rust);
+}
+
+#[test]
+fn hallpass_users_sessions_carry_the_protocols_activity() {
+    let fields = |name| interface_fields_in(USER_DTS, name);
+    assert_eq!(fields("SessionActivity"), shaped::<SessionActivity>(&["object"], &[]));
+    // `SessionWithActivities` extends `Session`: its own fields are what the wire adds to a session,
+    // and the method hallpass/user adds.
+    let wire = serde_json::to_value(SessionWithActivities::default()).unwrap();
+    let added: BTreeSet<String> = wire
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !Session::NAMES.contains(&k.as_str()))
+        .map(|k| camel(k))
+        .chain(["revoke".to_owned()])
+        .collect();
+    assert_eq!(fields("SessionWithActivities"), added);
+    let kinds: BTreeSet<String> = DeviceType::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(USER_DTS, "DeviceType"), kinds);
 }
 
 #[test]
