@@ -127,21 +127,20 @@ fn every_error_code_and_nothing_else() {
     assert_eq!(string_union("ErrorCode"), rust);
 }
 
+/// The camelCase fields a `SessionWithActivities` has beyond a `Session`'s (`latestActivity`).
+fn activities_added() -> BTreeSet<String> {
+    let wire = serde_json::to_value(SessionWithActivities::default()).unwrap();
+    let keys = wire.as_object().unwrap().keys();
+    keys.filter(|k| !Session::NAMES.contains(&k.as_str())).map(|k| camel(k)).collect()
+}
+
 #[test]
 fn hallpass_users_sessions_carry_the_protocols_activity() {
     let fields = |name| interface_fields_in(USER_DTS, name);
     assert_eq!(fields("SessionActivity"), shaped::<SessionActivity>(&["object"], &[]));
     // `SessionWithActivities` extends `Session`: its own fields are what the wire adds to a session,
     // and the method hallpass/user adds.
-    let wire = serde_json::to_value(SessionWithActivities::default()).unwrap();
-    let added: BTreeSet<String> = wire
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|k| !Session::NAMES.contains(&k.as_str()))
-        .map(|k| camel(k))
-        .chain(["revoke".to_owned()])
-        .collect();
+    let added: BTreeSet<String> = activities_added().into_iter().chain(["revoke".to_owned()]).collect();
     assert_eq!(fields("SessionWithActivities"), added);
     let kinds: BTreeSet<String> = DeviceType::NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(string_union_in(USER_DTS, "DeviceType"), kinds);
@@ -263,7 +262,13 @@ fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
     // client's conveniences, as Clerk's backend `User` has them. `object` is dropped.
     assert_eq!(fields("User"), shaped::<User>(&["object"], &["fullName", "primaryEmailAddress"]));
     assert_eq!(fields("EmailAddress"), shaped::<EmailAddress>(&["object"], &[]));
-    assert_eq!(fields("Session"), shaped::<Session>(&["object"], &[]));
+    // The Backend API answers sessions with their device (`SessionWithActivities`).
+    let session: BTreeSet<String> =
+        shaped::<Session>(&["object"], &[]).into_iter().chain(activities_added()).collect();
+    assert_eq!(fields("Session"), session);
+    assert_eq!(fields("SessionActivity"), shaped::<SessionActivity>(&["object"], &[]));
+    let kinds: BTreeSet<String> = DeviceType::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "DeviceType"), kinds);
     assert_eq!(fields("JwtTemplate"), shaped::<JwtTemplate>(&["object"], &[]));
     assert_eq!(fields("DeletedObject"), shaped::<DeletedObject>(&[], &[]));
     assert_eq!(fields("UpdateUserMetadataParams"), shaped::<UpdateMetadataRequest>(&[], &[]));

@@ -146,8 +146,9 @@ pub mod paths {
     /// `GET` → `User`, `PATCH` (`UpdateUserRequest`) → `User`, `DELETE` → `DeletedObject`.
     pub const USER: &str = "/v1/users/{id}";
     pub const USER_METADATA: &str = "/v1/users/{id}/metadata";
+    /// `GET ?user_id=&status=` → `ListResponse<SessionWithActivities>`.
     pub const BACKEND_SESSIONS: &str = "/v1/sessions";
-    /// `GET` → `Session`.
+    /// `GET` → `SessionWithActivities` (so is `POST …/revoke`).
     pub const BACKEND_SESSION: &str = "/v1/sessions/{id}";
     pub const BACKEND_SESSION_REVOKE: &str = "/v1/sessions/{id}/revoke";
     /// `GET`: `ListResponse<JwtTemplate>` (`?limit=&offset=`); `POST`: `CreateJwtTemplateRequest`.

@@ -1,6 +1,7 @@
 //! The device each session was started on, on both engines: every sign-in and sign-up keeps its
 //! request's `User-Agent` (bounded) and client address (trusted proxies only) with the session, and
-//! `GET /v1/client/sessions` lists each session's `latest_activity` (Clerk's `SessionActivity`).
+//! `GET /v1/client/sessions` (and the Backend API's `GET /v1/sessions…`) lists each session's
+//! `latest_activity` (Clerk's `SessionActivity`).
 
 mod common;
 
@@ -86,6 +87,15 @@ async fn each_session_lists_the_device_and_address_it_was_started_from(db: Db) {
     assert!(phone_activity.is_mobile);
     assert_eq!(phone_activity.ip_address.as_deref(), Some("2001:db8::42"));
     assert_eq!(of(&list, &signed_up.session.id).latest_activity, None);
+    // The Backend API's sessions carry it too, as Clerk's do.
+    let one =
+        app.backend(Method::GET, &paths::fill(paths::BACKEND_SESSION, &[&laptop.session.id]), None).await;
+    assert_eq!(one.json()["latest_activity"], laptop_json["latest_activity"]);
+    let all = app
+        .backend(Method::GET, &format!("{}?user_id={}", paths::BACKEND_SESSIONS, laptop.user.id), None)
+        .await;
+    let all: ListResponse<SessionWithActivities> = serde_json::from_slice(&all.body).unwrap();
+    assert_eq!(of(&all.data, &phone.session.id).latest_activity.as_ref(), Some(&phone_activity));
 
     // Revoking answers the session as the list shows it; the revoked one leaves the list.
     let revoke = paths::fill(paths::SESSION_REVOKE, &[&phone.session.id]);
