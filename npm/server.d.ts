@@ -341,6 +341,31 @@ export interface Session {
   lastActiveAt: number;
   createdAt: number;
   updatedAt: number;
+  /** The device it was started on (Clerk's `latestActivity`); `null` for a session older than the server's recording of it. */
+  latestActivity: SessionActivity | null;
+}
+
+/** What kind of device a session's browser runs on. */
+export type DeviceType = "desktop" | "mobile" | "tablet";
+
+/**
+ * The device and address a session was started from (Clerk's `SessionActivity`): read from that
+ * sign-in's `User-Agent` and client address; `null` when unknown, `city` and `country` always.
+ */
+export interface SessionActivity {
+  /** The session's id. */
+  id: string;
+  browserName: string | null;
+  /** The major version. */
+  browserVersion: string | null;
+  /** A Hallpass addition: `"Windows"`, `"macOS"`, `"Linux"`, `"Android"`, `"iOS"`, `"iPadOS"`, `"ChromeOS"`. */
+  osName: string | null;
+  deviceType: DeviceType | null;
+  /** A phone or a tablet. */
+  isMobile: boolean;
+  ipAddress: string | null;
+  city: string | null;
+  country: string | null;
 }
 
 export type JwtAlgorithm = "RS256" | "HS256" | "HS384" | "HS512";

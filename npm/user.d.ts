@@ -18,8 +18,35 @@ export interface SetProfileImageParams {
   file: Blob | null;
 }
 
+/** What kind of device a session's browser runs on. */
+export type DeviceType = "desktop" | "mobile" | "tablet";
+
+/**
+ * The device and address a session was started from (Clerk's `SessionActivity`), as the server read
+ * them from that sign-in's request: its `User-Agent` and the client's address. `null` when unknown;
+ * `city` and `country` always are (the server has no GeoIP database).
+ */
+export interface SessionActivity {
+  /** The session's id. */
+  id: string;
+  /** `"Chrome"`, `"Edge"`, `"Firefox"`, `"Safari"`, `"Opera"`, `"Samsung Internet"`. */
+  browserName: string | null;
+  /** The major version (`"131"`). */
+  browserVersion: string | null;
+  /** `"Windows"`, `"macOS"`, `"Linux"`, `"Android"`, `"iOS"`, `"iPadOS"`, `"ChromeOS"` (a Hallpass addition). */
+  osName: string | null;
+  deviceType: DeviceType | null;
+  /** A phone or a tablet. */
+  isMobile: boolean;
+  ipAddress: string | null;
+  city: string | null;
+  country: string | null;
+}
+
 /** A session of the user's on some device (Clerk's `SessionWithActivities`). */
 export interface SessionWithActivities extends Session {
+  /** The device it was started on; `null` for a session older than the server's recording of it. */
+  latestActivity: SessionActivity | null;
   /** Ends it: that device is signed out at its next request. */
   revoke(): Promise<SessionWithActivities>;
 }

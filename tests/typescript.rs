@@ -15,9 +15,10 @@ use hallpass_protocol::organizations::{
     PermissionType, PublicOrganizationData, PublicUserData, Role,
 };
 use hallpass_protocol::{
-    CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, EmailAddress, ErrorCode, EventType,
-    Instance, JwtAlgorithm, JwtTemplate, Session, SessionStatus, SignInRequest, SignUpRequest, Strategy,
-    UpdateInstanceRequest, UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire, paths,
+    CreateJwtTemplateRequest, CreateOrganizationRequest, DeletedObject, DeviceType, EmailAddress, ErrorCode,
+    EventType, Instance, JwtAlgorithm, JwtTemplate, Session, SessionActivity, SessionStatus,
+    SessionWithActivities, SignInRequest, SignUpRequest, Strategy, UpdateInstanceRequest,
+    UpdateMetadataRequest, UpdateProfileRequest, UpdateUserRequest, User, Wire, paths,
 };
 
 const DTS: &str = include_str!("../src/js/types.d.ts");
@@ -25,6 +26,8 @@ const DTS: &str = include_str!("../src/js/types.d.ts");
 const SERVER_DTS: &str = include_str!("../npm/server.d.ts");
 /// `hallpass/organizations`' declarations (the organization resources the browser entry shapes).
 const ORGS_DTS: &str = include_str!("../npm/organizations.d.ts");
+/// `hallpass/user`'s declarations (the sessions with their devices).
+const USER_DTS: &str = include_str!("../npm/user.d.ts");
 /// `hallpass/flows`' declarations and its one implementation (`src/js/flows.js`, which the package
 /// ships as `flows.js` and the Yew hooks import).
 const FLOWS_DTS: &str = include_str!("../npm/flows.d.ts");
@@ -42,7 +45,8 @@ fn without_comments(src: &str) -> String {
     out.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
-/// The field names of `export interface <name> { … }` (its top level only) in the SDK's `.d.ts`.
+/// The field names of `export interface <name> { … }` (its top level only, not those it extends) in
+/// the SDK's `.d.ts`.
 fn interface_fields(name: &str) -> BTreeSet<String> {
     interface_fields_in(DTS, name)
 }
@@ -50,8 +54,10 @@ fn interface_fields(name: &str) -> BTreeSet<String> {
 /// The same in `dts`.
 fn interface_fields_in(dts: &str, name: &str) -> BTreeSet<String> {
     let src = without_comments(dts);
-    let start =
-        src.find(&format!("export interface {name} {{")).unwrap_or_else(|| panic!("no interface {name}"));
+    let start = src
+        .find(&format!("export interface {name} {{"))
+        .or_else(|| src.find(&format!("export interface {name} extends ")))
+        .unwrap_or_else(|| panic!("no interface {name}"));
     let body = &src[start..];
     let body = &body[body.find('{').unwrap() + 1..];
     let (mut depth, mut fields, mut line) = (0, BTreeSet::new(), String::new());
@@ -119,6 +125,25 @@ fn shaped<T: Wire>(dropped: &[&str], added: &[&str]) -> BTreeSet<String> {
 fn every_error_code_and_nothing_else() {
     let rust: BTreeSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
     assert_eq!(string_union("ErrorCode"), rust);
+}
+
+/// The camelCase fields a `SessionWithActivities` has beyond a `Session`'s (`latestActivity`).
+fn activities_added() -> BTreeSet<String> {
+    let wire = serde_json::to_value(SessionWithActivities::default()).unwrap();
+    let keys = wire.as_object().unwrap().keys();
+    keys.filter(|k| !Session::NAMES.contains(&k.as_str())).map(|k| camel(k)).collect()
+}
+
+#[test]
+fn hallpass_users_sessions_carry_the_protocols_activity() {
+    let fields = |name| interface_fields_in(USER_DTS, name);
+    assert_eq!(fields("SessionActivity"), shaped::<SessionActivity>(&["object"], &[]));
+    // `SessionWithActivities` extends `Session`: its own fields are what the wire adds to a session,
+    // and the method hallpass/user adds.
+    let added: BTreeSet<String> = activities_added().into_iter().chain(["revoke".to_owned()]).collect();
+    assert_eq!(fields("SessionWithActivities"), added);
+    let kinds: BTreeSet<String> = DeviceType::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(USER_DTS, "DeviceType"), kinds);
 }
 
 #[test]
@@ -237,7 +262,13 @@ fn the_backend_api_clients_resources_and_parameters_are_the_protocols() {
     // client's conveniences, as Clerk's backend `User` has them. `object` is dropped.
     assert_eq!(fields("User"), shaped::<User>(&["object"], &["fullName", "primaryEmailAddress"]));
     assert_eq!(fields("EmailAddress"), shaped::<EmailAddress>(&["object"], &[]));
-    assert_eq!(fields("Session"), shaped::<Session>(&["object"], &[]));
+    // The Backend API answers sessions with their device (`SessionWithActivities`).
+    let session: BTreeSet<String> =
+        shaped::<Session>(&["object"], &[]).into_iter().chain(activities_added()).collect();
+    assert_eq!(fields("Session"), session);
+    assert_eq!(fields("SessionActivity"), shaped::<SessionActivity>(&["object"], &[]));
+    let kinds: BTreeSet<String> = DeviceType::NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(string_union_in(SERVER_DTS, "DeviceType"), kinds);
     assert_eq!(fields("JwtTemplate"), shaped::<JwtTemplate>(&["object"], &[]));
     assert_eq!(fields("DeletedObject"), shaped::<DeletedObject>(&[], &[]));
     assert_eq!(fields("UpdateUserMetadataParams"), shaped::<UpdateMetadataRequest>(&[], &[]));

@@ -1,9 +1,10 @@
 // The user profile (Clerk's `<UserProfile>`) of the signed-in user: the name and the profile image,
 // the email addresses, the password (set or change, and signing out the other devices), the active
-// sessions (this device marked, the others revocable), and deleting the account when the instance
-// allows it (`delete_self_enabled` in `GET /v1/environment`), after typing a confirmation. Every call
-// is hallpass/user's (or the SDK's `updateUser`); after a change the sessions are read again, and the
-// user follows through the SDK's own refresh. Renders nothing while signed out.
+// sessions (each with its browser, OS and IP address; this device marked, the others revocable), and
+// deleting the account when the instance allows it (`delete_self_enabled` in `GET /v1/environment`),
+// after typing a confirmation. Every call is hallpass/user's (or the SDK's `updateUser`); after a
+// change the sessions are read again, and the user follows through the SDK's own refresh. Renders
+// nothing while signed out.
 
 import { avatar } from "./avatar.js";
 import { card } from "./card.js";
@@ -319,10 +320,15 @@ function sessionsSection(ctx, sessionId) {
   const when = new Intl.DateTimeFormat(t.locale, { dateStyle: "medium", timeStyle: "short" });
   const rows = c.data.sessions.map((s) => {
     const mine = s.id === sessionId;
+    const a = s.latestActivity;
+    const sub = (text) => text && c.node("profileSectionItemSubtext", "span", null, text);
+    const signedIn = t("userProfile.sessionSignedIn", { date: when.format(s.createdAt) });
     return c.node("profileSectionItem", "li", { "data-session": s.id },
       c.node("profileSectionItemText", "span", null,
-        t("userProfile.sessionSignedIn", { date: when.format(s.createdAt) }),
-        c.node("profileSectionItemSubtext", "span", null, t("userProfile.sessionLastActive", { date: when.format(s.lastActiveAt) }))),
+        a ? deviceName(t, a) : signedIn,
+        sub(a?.ipAddress && t("userProfile.sessionIpAddress", { ip: a.ipAddress })),
+        a && sub(signedIn),
+        sub(t("userProfile.sessionLastActive", { date: when.format(s.lastActiveAt) }))),
       mine
         ? c.node("badge", "span", null, t("userProfile.badge__thisDevice"))
         : action(ctx, "profileSectionItemButton", { "data-focus-key": `revoke:${s.id}`, "aria-label": t("userProfile.revokeSessionOf", { date: when.format(s.createdAt) }) },
@@ -335,6 +341,13 @@ function sessionsSection(ctx, sessionId) {
   });
   const failure = c.data.error && c.node("formFieldErrorText", "p", null, errorText(t, c.data.error));
   return section(c, "activeDevices", t("userProfile.activeDevices"), failure, c.node("profileSectionItemList", "ul", null, rows));
+}
+
+/** "Chrome 131 on macOS", or what the session's activity tells of its device. */
+function deviceName(t, a) {
+  const browser = a.browserName && (a.browserVersion ? `${a.browserName} ${a.browserVersion}` : a.browserName);
+  if (browser && a.osName) return t("userProfile.sessionDevice", { browser, os: a.osName });
+  return browser || a.osName || t("userProfile.sessionUnknownDevice");
 }
 
 /** "Delete account": the confirmation asks for a phrase, typed (Clerk's "Delete account"). */

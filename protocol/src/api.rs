@@ -78,9 +78,11 @@ pub mod paths {
     pub const MY_PROFILE_IMAGE: &str = "/v1/client/me/profile_image";
     /// `GET` → the image's bytes, with its stored type; public (no session), cached as immutable.
     pub const IMAGE: &str = "/v1/images/{id}";
-    /// `GET`: own active sessions. Bearer session token.
+    /// `GET`: own active sessions, each a `SessionWithActivities` (the device it was started on).
+    /// Bearer session token.
     pub const SESSIONS: &str = "/v1/client/sessions";
-    /// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions; answers the `Session`.
+    /// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions; answers it as a
+    /// `SessionWithActivities`.
     /// Bearer session token.
     pub const SESSION_REVOKE: &str = "/v1/client/sessions/{id}/revoke";
     /// `POST`: a token minted from the JWT template called `{template_name}` for the session
@@ -144,8 +146,9 @@ pub mod paths {
     /// `GET` → `User`, `PATCH` (`UpdateUserRequest`) → `User`, `DELETE` → `DeletedObject`.
     pub const USER: &str = "/v1/users/{id}";
     pub const USER_METADATA: &str = "/v1/users/{id}/metadata";
+    /// `GET ?user_id=&status=` → `ListResponse<SessionWithActivities>`.
     pub const BACKEND_SESSIONS: &str = "/v1/sessions";
-    /// `GET` → `Session`.
+    /// `GET` → `SessionWithActivities` (so is `POST …/revoke`).
     pub const BACKEND_SESSION: &str = "/v1/sessions/{id}";
     pub const BACKEND_SESSION_REVOKE: &str = "/v1/sessions/{id}/revoke";
     /// `GET`: `ListResponse<JwtTemplate>` (`?limit=&offset=`); `POST`: `CreateJwtTemplateRequest`.

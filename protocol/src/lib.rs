@@ -62,7 +62,10 @@ pub use organizations::{
     InvitationStatus, Organization, OrganizationInvitation, OrganizationMembership, OrganizationSettings,
     Permission, PermissionType, PublicOrganizationData, PublicUserData, Role,
 };
-pub use resources::{EmailAddress, Image, JwtAlgorithm, JwtTemplate, Session, SessionStatus, User};
+pub use resources::{
+    DeviceType, EmailAddress, Image, JwtAlgorithm, JwtTemplate, Session, SessionActivity, SessionStatus,
+    SessionWithActivities, User,
+};
 pub use secret::Secret;
 pub use webhooks::{
     CreateWebhookEndpointRequest, DeliveryStatus, DisabledReason, EventType, RecoverWebhookRequest,

@@ -156,6 +156,63 @@ fn session_object() -> String {
     "session".into()
 }
 
+/// A session as the profile's device list shows it (Clerk's `SessionWithActivities`): the session's
+/// fields and the device it was started on. `GET /v1/client/sessions` answers these.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionWithActivities {
+    #[serde(flatten)]
+    pub session: Session,
+    /// `None` only for a session started before the server recorded devices.
+    #[serde(default)]
+    pub latest_activity: Option<SessionActivity>,
+}
+
+/// The device and address a session was started from (Clerk's `SessionActivity`), as the server
+/// read them from that request: its `User-Agent` and the client's address (behind trusted proxies
+/// only). Every field is `None` when unknown; `city` and `country` always are (no GeoIP database).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
+pub struct SessionActivity {
+    /// Always `"session_activity"`.
+    #[serde(default = "session_activity_object")]
+    pub object: String,
+    /// The session's own id: a session's activity is the sign-in that started it.
+    pub id: String,
+    /// `Chrome`, `Edge`, `Firefox`, `Safari`, `Opera`, `Samsung Internet`.
+    #[serde(default)]
+    pub browser_name: Option<String>,
+    /// The major version (`131`).
+    #[serde(default)]
+    pub browser_version: Option<String>,
+    /// `Windows`, `macOS`, `Linux`, `Android`, `iOS`, `iPadOS`, `ChromeOS` (a Hallpass addition:
+    /// Clerk's `deviceType` names the device, Hallpass's its kind).
+    #[serde(default)]
+    pub os_name: Option<String>,
+    #[serde(default)]
+    pub device_type: Option<DeviceType>,
+    /// A phone (not a tablet).
+    #[serde(default)]
+    pub is_mobile: bool,
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+fn session_activity_object() -> String {
+    "session_activity".into()
+}
+
+/// What kind of device a session's browser runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Wire)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceType {
+    Desktop,
+    Mobile,
+    Tablet,
+}
+
 /// The algorithm a JWT template's tokens are signed with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Wire)]
 pub enum JwtAlgorithm {
@@ -235,6 +292,30 @@ fn jwt_template_object() -> String {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_with_activities_is_the_session_beside_latest_activity() {
+        let activity = SessionActivity {
+            object: "session_activity".into(),
+            id: "sess_1".into(),
+            browser_name: Some("Chrome".into()),
+            device_type: Some(DeviceType::Desktop),
+            ip_address: Some("192.0.2.1".into()),
+            ..SessionActivity::default()
+        };
+        let with = SessionWithActivities {
+            session: Session { id: "sess_1".into(), ..Session::default() },
+            latest_activity: Some(activity),
+        };
+        let json = serde_json::to_value(&with).unwrap();
+        assert_eq!(json["id"], "sess_1");
+        assert_eq!(json["latest_activity"]["object"], "session_activity");
+        assert_eq!(json["latest_activity"]["device_type"], "desktop");
+        assert_eq!(json["latest_activity"]["city"], serde_json::Value::Null);
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), Session::NAMES.len() + 1, "{keys:?}");
+        assert_eq!(serde_json::from_value::<SessionWithActivities>(json).unwrap(), with);
+    }
 
     #[test]
     fn template_names_are_url_safe_and_bounded() {

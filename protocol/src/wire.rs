@@ -242,6 +242,7 @@ mod tests {
         assert_eq!(sorted(User::NAMES), serde_keys(&user));
         assert_eq!(sorted(Session::NAMES), serde_keys(&Session::default()));
         assert_eq!(sorted(EmailAddress::NAMES), serde_keys(&EmailAddress::default()));
+        assert_eq!(sorted(SessionActivity::NAMES), serde_keys(&SessionActivity::default()));
         let sign_up = SignUpRequest {
             first_name: some(),
             last_name: some(),
@@ -280,6 +281,8 @@ mod tests {
         }
         assert_eq!(SessionStatus::NAMES, ["active", "ended", "revoked", "expired", "removed"]);
         assert_eq!(JwtAlgorithm::NAMES, ["RS256", "HS256", "HS384", "HS512"]);
+        assert_eq!(DeviceType::NAMES, ["desktop", "mobile", "tablet"]);
+        assert_eq!(serde_json::to_value(DeviceType::Tablet).unwrap(), "tablet");
         assert_eq!(SessionStatus::parse("Active"), None);
     }
 }

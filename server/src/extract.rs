@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::user_agent::Device;
 
 /// `Json<T>` whose rejections are [`ApiError`]s with precise codes.
 pub struct ApiJson<T>(pub T);
@@ -150,6 +151,15 @@ impl FromRequestParts<AppState> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr::of(&parts.extensions, &parts.headers, &state.trusted_proxies))
+    }
+}
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let addr = ClientAddr::of(&parts.extensions, &parts.headers, &state.trusted_proxies);
+        Ok(Device::from_request(&parts.headers, addr))
     }
 }
 

@@ -29,7 +29,8 @@
 //! - [`password`]: Argon2id as a bounded resource. [`validate`]: email/password/name/metadata rules,
 //!   with [`common_passwords`] (the list compiled in).
 //! - [`ratelimit`]: rate limits and sign-in lockout; [`client_addr`]: the client's address behind
-//!   trusted proxies; [`security_log`]: the structured security events.
+//!   trusted proxies; [`security_log`]: the structured security events; [`user_agent`]: the device
+//!   a session was started on, and what its `User-Agent` says of it.
 //! - [`at_rest`]: private files, and sealing keys at rest with `HALLPASS_KEY_ENCRYPTION_KEY`.
 //! - [`image_type`]: which image an uploaded profile image is, by its first bytes.
 //! - [`origins`], [`extract`], [`error`], [`secret`], [`clock`]: the supporting cast.
@@ -65,6 +66,7 @@ pub mod serve;
 pub mod session_token;
 pub mod state;
 pub mod store;
+pub mod user_agent;
 pub mod validate;
 pub mod verification;
 pub mod webhooks;

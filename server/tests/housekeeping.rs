@@ -151,6 +151,7 @@ async fn requests_are_answered_while_a_long_sweep_runs(db: Db) {
             now,
             expire_at: now + 1000,
             abandon_at: now + 1000,
+            device: Default::default(),
         };
         app.state.store.create_session(&session, &format!("hash{i}")).await.unwrap();
     }

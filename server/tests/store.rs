@@ -447,6 +447,7 @@ async fn a_sign_in_racing_the_deletion_of_its_user_creates_nothing_and_fails_not
         now,
         expire_at: now + 60_000,
         abandon_at: now + 60_000,
+        device: Default::default(),
     };
     assert!(app.state.store.create_session(&session, "late").await.unwrap().is_none());
     assert!(app.state.store.session("sess_late").await.unwrap().is_none());

@@ -1284,9 +1284,18 @@ const signInAs = (page, email, password = PASSWORD) =>
 const section = (page, name) => page.locator(`[data-section="${name}"]`);
 const profileStatus = (page) => page.locator(".hp-formFieldSuccessText").first().textContent();
 
+/** Mobile Safari on an iPhone, as the second browser of the profile's tests says it is. */
+const IPHONE_SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+/** A session row's device line ("Chrome 131 on Linux") and its other lines. */
+const deviceRow = (page, id) => page.evaluate((id) => {
+  const text = document.querySelector(`[data-section="activeDevices"] [data-session="${id}"] .hp-profileSectionItemText`);
+  return { device: text.firstChild.textContent, lines: [...text.querySelectorAll(".hp-profileSectionItemSubtext")].map((e) => e.textContent) };
+}, id);
+
 test("<hallpass-user-profile>: the name saved, the address marked primary, this device marked, another browser's session revoked", async () => {
   const email = await profileUser("Ada");
-  const other = await open({ c: "none" });
+  const other = await open({ c: "none" }, await suite.browser.newContext({ userAgent: IPHONE_SAFARI }));
   assert.equal(await signInAs(other, email), "ok");
   const page = await open({ c: "user-profile" });
   assert.equal(await signInAs(page, email), "ok");
@@ -1300,6 +1309,16 @@ test("<hallpass-user-profile>: the name saved, the address marked primary, this 
   assert.equal(await section(page, "activeDevices").locator(`[data-session="${mine}"] .hp-badge`).textContent(), "This device");
   assert.equal(await section(page, "activeDevices").locator(`[data-session="${mine}"] button`).count(), 0, "no way to revoke this one here");
   assert.equal(await section(page, "activeDevices").locator(".hp-badge").count(), 1);
+  // Each row says which browser on which system, and from which address (the test proxy's loopback).
+  const chrome = (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/(\d+)/)[1];
+  const here = await deviceRow(page, mine);
+  assert.equal(here.device, `Chrome ${chrome} on Linux`);
+  assert.equal(here.lines[0], "IP address 127.0.0.1");
+  assert.match(here.lines[1], /^Signed in /);
+  assert.match(here.lines[2], /^Last active /);
+  const phone = await deviceRow(page, theirs);
+  assert.equal(phone.device, "Safari 18 on iOS");
+  assert.equal(phone.lines[0], "IP address 127.0.0.1");
 
   // The address, primary (and not verified: a password sign-up on an instance that does not ask).
   assert.equal(await section(page, "emailAddresses").locator(".hp-profileSectionItemText").textContent(), email);

@@ -245,6 +245,8 @@ pub(crate) mod fixtures {
             active_organization_id: None,
             created_at: 0,
             updated_at: 0,
+            user_agent: None,
+            ip_address: None,
         };
         (user, session)
     }

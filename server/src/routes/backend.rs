@@ -8,8 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hallpass_protocol::keys::is_secret_key;
 use hallpass_protocol::{
-    DeletedObject, ErrorCode, ListResponse, Metadata, Session, SessionStatus, UpdateMetadataRequest,
-    UpdateUserRequest, User,
+    DeletedObject, ErrorCode, ListResponse, Metadata, SessionStatus, SessionWithActivities,
+    UpdateMetadataRequest, UpdateUserRequest, User,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -153,11 +153,12 @@ pub struct SessionFilter {
     status: Option<String>,
 }
 
-/// `GET /v1/sessions?user_id=…[&status=active]`
+/// `GET /v1/sessions?user_id=…[&status=active]`: every session of the user, each with the device it
+/// was started on (`latest_activity`, as Clerk's Backend API session has it).
 pub async fn list_sessions(
     State(state): State<AppState>,
     Query(filter): Query<SessionFilter>,
-) -> ApiResult<Json<ListResponse<Session>>> {
+) -> ApiResult<Json<ListResponse<SessionWithActivities>>> {
     let Some(user_id) = filter.user_id else {
         return Err(
             ApiError::unprocessable(ErrorCode::FormParamMissing, "`user_id` is required").param("user_id")
@@ -174,32 +175,36 @@ pub async fn list_sessions(
     if let Some(status) = status {
         sessions.retain(|s| s.status == status);
     }
-    let data: Vec<Session> = sessions.iter().map(SessionRecord::to_wire).collect();
+    let data: Vec<SessionWithActivities> =
+        sessions.iter().map(SessionRecord::to_wire_with_activity).collect();
     Ok(Json(ListResponse { total_count: data.len() as i64, data }))
 }
 
 /// `GET /v1/sessions/{id}`: an active session past its idle or absolute deadline is `expired`.
-pub async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Session>> {
+pub async fn get_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionWithActivities>> {
     let session = state
         .store
         .session_checked(&id, state.now_ms())
         .await?
         .ok_or_else(|| ApiError::not_found("Session"))?;
-    Ok(Json(session.to_wire()))
+    Ok(Json(session.to_wire_with_activity()))
 }
 
 /// `POST /v1/sessions/{id}/revoke`
 pub async fn revoke_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Json<SessionWithActivities>> {
     let now = state.now_ms();
     if state.store.session(&id).await?.is_none() {
         return Err(ApiError::not_found("Session"));
     }
     state.store.set_status(&id, SessionStatus::Active, SessionStatus::Revoked, now).await?;
     let session = state.store.session(&id).await?.ok_or_else(|| ApiError::not_found("Session"))?;
-    Ok(Json(session.to_wire()))
+    Ok(Json(session.to_wire_with_activity()))
 }
 
 /// Merges `patch` into `target`: objects merge recursively, `null` deletes, anything else replaces.

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hallpass_protocol::{
     AuthResponse, ErrorCode, ListResponse, MeResponse, RefreshRequest, Session, SessionStatus,
-    UpdateProfileRequest, id_prefix,
+    SessionWithActivities, UpdateProfileRequest, id_prefix,
 };
 
 use super::session_auth::{authenticate, session_over};
@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::store::{
     NewSession, REUSE_DETECTION_MS, RefreshOutcome, RefreshPolicy, Rotation, SessionRecord, UserRecord,
 };
+use crate::user_agent::Device;
 use crate::validate;
 
 /// `POST /v1/client/refresh`
@@ -134,30 +135,32 @@ pub async fn update_me(
     Ok(Json(MeResponse { user: user.to_frontend(), session: session.to_wire() }))
 }
 
-/// `GET /v1/client/sessions`: the caller's active sessions.
+/// `GET /v1/client/sessions`: the caller's active sessions, each with the device it was started on.
 pub async fn list_sessions(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> ApiResult<Json<ListResponse<Session>>> {
+) -> ApiResult<Json<ListResponse<SessionWithActivities>>> {
     let session = authenticate(&state, &headers).await?;
     let sessions = state.store.sessions_of(&session.user_id, true, state.now_ms()).await?;
-    let data: Vec<Session> = sessions.iter().map(SessionRecord::to_wire).collect();
+    let data: Vec<SessionWithActivities> =
+        sessions.iter().map(SessionRecord::to_wire_with_activity).collect();
     Ok(Json(ListResponse { total_count: data.len() as i64, data }))
 }
 
-/// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions (this one included).
+/// `POST /v1/client/sessions/{id}/revoke`: one of the caller's own sessions (this one included),
+/// answered as the list shows it.
 pub async fn revoke_session(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Json<SessionWithActivities>> {
     let me = authenticate(&state, &headers).await?;
     let now = state.now_ms();
     let target = state.store.session(&id).await?.filter(|s| s.user_id == me.user_id);
     let Some(target) = target else { return Err(ApiError::not_found("Session")) };
     state.store.set_status(&target.id, SessionStatus::Active, SessionStatus::Revoked, now).await?;
     let target = state.store.session(&target.id).await?.ok_or_else(|| ApiError::not_found("Session"))?;
-    Ok(Json(target.to_wire()))
+    Ok(Json(target.to_wire_with_activity()))
 }
 
 /// One sign-up or sign-in attempt against the client address's budget (flood control).
@@ -205,7 +208,14 @@ fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2)
 }
 
-pub(super) fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResult<NewSession> {
+/// The session a sign-up or sign-in step starts for `user_id` — every path starts its session here —
+/// on `device` (the step's request: the device that will hold the session).
+pub(super) fn new_session(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    device: &Device,
+) -> ApiResult<NewSession> {
     let abandon_at = now.saturating_add(secs_to_ms(state.config.session_lifetime_secs));
     let expire_at = now.saturating_add(secs_to_ms(state.config.session_idle_timeout_secs)).min(abandon_at);
     Ok(NewSession {
@@ -214,6 +224,7 @@ pub(super) fn new_session(state: &AppState, user_id: &str, now: i64) -> ApiResul
         now,
         expire_at,
         abandon_at,
+        device: device.clone(),
     })
 }
 

@@ -29,6 +29,7 @@ use crate::secret::{RefreshToken, new_id};
 use crate::state::AppState;
 use crate::store::sign_in_attempts::{SessionStart, Step};
 use crate::store::{SignInAttemptRecord, UserRecord, VerificationRecord};
+use crate::user_agent::Device;
 use crate::validate;
 use crate::verification::mask_email;
 
@@ -36,6 +37,7 @@ use crate::verification::mask_email;
 pub async fn create(
     State(state): State<AppState>,
     addr: ClientAddr,
+    device: Device,
     origin: Origin,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<Json<SignInResponse>> {
@@ -48,7 +50,7 @@ pub async fn create(
         }
         let user = check_password(&state, addr, &email, req.password, paths::SIGN_INS).await?;
         let now = state.now_ms();
-        let (session, token) = new_session_and_token(&state, &user.id, now)?;
+        let (session, token) = new_session_and_token(&state, &user.id, now, &device)?;
         // `None`: the user was deleted since the password check; the account is unknown now.
         let session = state
             .store
@@ -90,6 +92,7 @@ pub async fn create(
 /// have been lost); a read otherwise.
 pub async fn get(
     State(state): State<AppState>,
+    device: Device,
     origin: Origin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SignInResponse>> {
@@ -99,7 +102,7 @@ pub async fn get(
     let link_used =
         verification.as_ref().is_some_and(|v| v.strategy == Strategy::EmailLink && v.verified_at.is_some());
     if attempt.status == SignInStatus::NeedsFirstFactor && link_used && attempt.user_id.is_some() {
-        let (start, token) = start_for(&state, &attempt, now)?;
+        let (start, token) = start_for(&state, &attempt, now, &device)?;
         if let Some((attempt, Step::SignedIn(session))) =
             state.store.complete_sign_in_by_link(&id, &start, now).await?
         {
@@ -150,6 +153,7 @@ pub async fn prepare_first_factor(
 pub async fn attempt_first_factor(
     State(state): State<AppState>,
     addr: ClientAddr,
+    device: Device,
     origin: Origin,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AttemptVerificationRequest>,
@@ -184,7 +188,7 @@ pub async fn attempt_first_factor(
             )
             .await?;
             let now = state.now_ms();
-            let (start, token) = start_for_user(&state, &user.id, now)?;
+            let (start, token) = start_for_user(&state, &user.id, now, &device)?;
             match state.store.complete_sign_in_by_password(&id, &start, now).await? {
                 Some((attempt, Step::SignedIn(session))) => {
                     signed_in(&state, attempt, &session, token, origin, now).await
@@ -194,7 +198,7 @@ pub async fn attempt_first_factor(
         }
         Strategy::EmailCode | Strategy::ResetPasswordEmailCode => {
             let code = email_steps::code_param(req.code)?;
-            let (start, token) = start_for(&state, &attempt, now)?;
+            let (start, token) = start_for(&state, &attempt, now, &device)?;
             let key = state.code_key.clone();
             let matches = |stored: &str| key.matches(&id, &code, stored);
             let (attempt, step) = state
@@ -221,6 +225,7 @@ pub async fn attempt_first_factor(
 pub async fn reset_password(
     State(state): State<AppState>,
     addr: ClientAddr,
+    device: Device,
     origin: Origin,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ResetPasswordRequest>,
@@ -237,7 +242,7 @@ pub async fn reset_password(
         .await
         .map_err(|e| hash_error(addr, paths::SIGN_IN_RESET_PASSWORD, e))?;
     let now = state.now_ms();
-    let (start, token) = start_for(&state, &attempt, now)?;
+    let (start, token) = start_for(&state, &attempt, now, &device)?;
     match state.store.reset_password(&id, &hash, &start, now).await? {
         Some((attempt, Step::SignedIn(session), revoked)) => {
             tracing::info!(user_id = %session.user_id, revoked_sessions = revoked, "password reset");
@@ -313,12 +318,18 @@ fn start_for(
     state: &AppState,
     attempt: &SignInAttemptRecord,
     now: i64,
+    device: &Device,
 ) -> ApiResult<(SessionStart, RefreshToken)> {
-    start_for_user(state, attempt.user_id.as_deref().unwrap_or_default(), now)
+    start_for_user(state, attempt.user_id.as_deref().unwrap_or_default(), now, device)
 }
 
-fn start_for_user(state: &AppState, user_id: &str, now: i64) -> ApiResult<(SessionStart, RefreshToken)> {
-    let (session, token) = new_session_and_token(state, user_id, now)?;
+fn start_for_user(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    device: &Device,
+) -> ApiResult<(SessionStart, RefreshToken)> {
+    let (session, token) = new_session_and_token(state, user_id, now, device)?;
     Ok((SessionStart { session, token_hash: refresh::hash(&token) }, token))
 }
 
@@ -326,8 +337,9 @@ fn new_session_and_token(
     state: &AppState,
     user_id: &str,
     now: i64,
+    device: &Device,
 ) -> ApiResult<(crate::store::NewSession, RefreshToken)> {
-    Ok((new_session(state, user_id, now)?, refresh::generate()?))
+    Ok((new_session(state, user_id, now, device)?, refresh::generate()?))
 }
 
 /// A first factor that is sent by email and on.

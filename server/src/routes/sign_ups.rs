@@ -22,12 +22,14 @@ use crate::secret::new_id;
 use crate::state::AppState;
 use crate::store::sign_up_attempts::{Completion, Creation};
 use crate::store::{CheckOutcome, CreateUserError, NewSignUpAttempt, NewUser, SignUpAttemptRecord};
+use crate::user_agent::Device;
 use crate::validate;
 
 /// `POST /v1/client/sign_ups`
 pub async fn create(
     State(state): State<AppState>,
     addr: ClientAddr,
+    device: Device,
     origin: Origin,
     ApiJson(req): ApiJson<SignUpRequest>,
 ) -> ApiResult<Json<SignUpResponse>> {
@@ -84,7 +86,7 @@ pub async fn create(
         unsafe_metadata,
         now,
     };
-    let session = new_session(&state, &user.id, now)?;
+    let session = new_session(&state, &user.id, now, &device)?;
     let token = refresh::generate()?;
     let (user, session) =
         match state.store.create_user_with_session(&user, &session, &refresh::hash(&token)).await {
@@ -121,6 +123,7 @@ pub async fn create(
 /// may have been lost); a read otherwise.
 pub async fn get(
     State(state): State<AppState>,
+    device: Device,
     origin: Origin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SignUpResponse>> {
@@ -129,7 +132,7 @@ pub async fn get(
     let link_used =
         verification.as_ref().is_some_and(|v| v.strategy == Strategy::EmailLink && v.verified_at.is_some());
     if attempt.status == SignUpStatus::MissingRequirements && !attempt.abandoned(now) && link_used {
-        return complete(&state, &id, None, origin).await;
+        return complete(&state, &id, None, origin, &device).await;
     }
     let auth = match attempt.status {
         SignUpStatus::Complete => {
@@ -169,6 +172,7 @@ pub async fn prepare_verification(
 /// `POST /v1/client/sign_ups/{id}/attempt_verification`
 pub async fn attempt_verification(
     State(state): State<AppState>,
+    device: Device,
     origin: Origin,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AttemptVerificationRequest>,
@@ -184,7 +188,7 @@ pub async fn attempt_verification(
         .param("password"));
     }
     let code = email_steps::code_param(req.code)?;
-    complete(&state, &id, Some(&code), origin).await
+    complete(&state, &id, Some(&code), origin, &device).await
 }
 
 /// Completes the sign-up `id` by `code` (or by its opened link), answering the session.
@@ -193,13 +197,14 @@ async fn complete(
     id: &str,
     code: Option<&str>,
     origin: Origin,
+    device: &Device,
 ) -> ApiResult<Json<SignUpResponse>> {
     let now = state.now_ms();
     let user_id = new_id(id_prefix::USER)?;
     let token = refresh::generate()?;
     let creation = Creation {
         email_id: new_id(id_prefix::EMAIL_ADDRESS)?,
-        session: new_session(state, &user_id, now)?,
+        session: new_session(state, &user_id, now, device)?,
         user_id,
         token_hash: refresh::hash(&token),
     };

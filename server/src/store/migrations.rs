@@ -76,6 +76,7 @@ const VERSIONS: &[Version] = &[
     both!(20261203000001, "delete_self"),
     per_engine!(20261203000002, "images"),
     both!(20261204000001, "email_events"),
+    both!(20261205000001, "session_device"),
 ];
 
 /// The migrator for `engine`, with the locking the engine needs (see `dialect::connect`).

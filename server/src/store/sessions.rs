@@ -5,13 +5,14 @@
 //! Events ([`super::outbox`]): `session.created` when one starts, `session.ended` / `session.revoked`
 //! when a status change commits ([`status_event`]); expiry has no event (Clerk sends none).
 
-use hallpass_protocol::{EventType, Session, SessionStatus};
+use hallpass_protocol::{EventType, Session, SessionActivity, SessionStatus, SessionWithActivities};
 
 use sqlx::AssertSqlSafe;
 use sqlx::error::ErrorKind;
 
 use super::dialect::{Sql, skip_locked, takes_row_locks};
 use super::{Store, StoreError, WriteTx};
+use crate::user_agent::{Device, classify};
 
 /// A session as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -28,6 +29,10 @@ pub struct SessionRecord {
     pub active_organization_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The `User-Agent` of the request that started it (bounded: [`Device`]).
+    pub user_agent: Option<String>,
+    /// The client's address that request came from.
+    pub ip_address: Option<String>,
 }
 
 impl SessionRecord {
@@ -50,6 +55,28 @@ impl SessionRecord {
             updated_at: self.updated_at,
         }
     }
+
+    /// The session with the device it was started on, as the profile lists it. A session stored
+    /// before devices were recorded has no activity.
+    pub fn to_wire_with_activity(&self) -> SessionWithActivities {
+        let recorded = self.user_agent.is_some() || self.ip_address.is_some();
+        let latest_activity = recorded.then(|| {
+            let ua = classify(self.user_agent.as_deref().unwrap_or_default());
+            SessionActivity {
+                object: "session_activity".into(),
+                id: self.id.clone(),
+                browser_name: ua.browser_name.map(str::to_owned),
+                is_mobile: ua.is_mobile(),
+                browser_version: ua.browser_version,
+                os_name: ua.os_name.map(str::to_owned),
+                device_type: ua.device_type,
+                ip_address: self.ip_address.clone(),
+                city: None,
+                country: None,
+            }
+        });
+        SessionWithActivities { session: self.to_wire(), latest_activity }
+    }
 }
 
 /// A session to create at sign-up or sign-in.
@@ -60,11 +87,14 @@ pub struct NewSession {
     /// `min(now + idle timeout, abandon_at)`.
     pub expire_at: i64,
     pub abandon_at: i64,
+    /// The request's device (`User-Agent`, address), kept with the session for the profile.
+    pub device: Device,
 }
 
 macro_rules! session_columns {
     () => {
-        "id, user_id, status, last_active_at, expire_at, abandon_at, active_organization_id, created_at, updated_at"
+        "id, user_id, status, last_active_at, expire_at, abandon_at, active_organization_id, created_at, updated_at, \
+         user_agent, ip_address"
     };
 }
 pub(super) use session_columns;
@@ -217,14 +247,16 @@ pub(super) async fn insert(
     token_hash: &str,
 ) -> Result<SessionRecord, StoreError> {
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at) \
-         VALUES ($1, $2, 'active', $3, $4, $5, $3, $3)",
+        "INSERT INTO sessions (id, user_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at, \
+         user_agent, ip_address) VALUES ($1, $2, 'active', $3, $4, $5, $3, $3, $6, $7)",
     )
     .bind(&s.id)
     .bind(&s.user_id)
     .bind(s.now)
     .bind(s.expire_at)
     .bind(s.abandon_at)
+    .bind(&s.device.user_agent)
+    .bind(&s.device.ip_address)
     .execute(tx.conn())
     .await?;
     sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
