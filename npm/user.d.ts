@@ -3,6 +3,7 @@
 // `code`: `form_password_incorrect`, `form_password_length_too_short`, `not_signed_in`, …) as the
 // SDK does.
 import type { Hallpass, Session, UpdateUserParams, User } from "./index.js";
+import type { SessionActivity } from "./server.js";
 
 /** Clerk's `UpdatePasswordParams`. */
 export interface UpdatePasswordParams {
@@ -18,30 +19,8 @@ export interface SetProfileImageParams {
   file: Blob | null;
 }
 
-/** What kind of device a session's browser runs on. */
-export type DeviceType = "desktop" | "mobile" | "tablet";
-
-/**
- * The device and address a session was started from (Clerk's `SessionActivity`), as the server read
- * them from that sign-in's request: its `User-Agent` and the client's address. `null` when unknown;
- * `city` and `country` always are (the server has no GeoIP database).
- */
-export interface SessionActivity {
-  /** The session's id. */
-  id: string;
-  /** `"Chrome"`, `"Edge"`, `"Firefox"`, `"Safari"`, `"Opera"`, `"Samsung Internet"`. */
-  browserName: string | null;
-  /** The major version (`"131"`). */
-  browserVersion: string | null;
-  /** `"Windows"`, `"macOS"`, `"Linux"`, `"Android"`, `"iOS"`, `"iPadOS"`, `"ChromeOS"` (a Hallpass addition). */
-  osName: string | null;
-  deviceType: DeviceType | null;
-  /** A phone or a tablet. */
-  isMobile: boolean;
-  ipAddress: string | null;
-  city: string | null;
-  country: string | null;
-}
+// The device a session was started on: the one declaration is hallpass/server's (the same wire shape).
+export type { DeviceType, SessionActivity } from "./server.js";
 
 /** A session of the user's on some device (Clerk's `SessionWithActivities`). */
 export interface SessionWithActivities extends Session {

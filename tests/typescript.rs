@@ -137,13 +137,13 @@ fn activities_added() -> BTreeSet<String> {
 #[test]
 fn hallpass_users_sessions_carry_the_protocols_activity() {
     let fields = |name| interface_fields_in(USER_DTS, name);
-    assert_eq!(fields("SessionActivity"), shaped::<SessionActivity>(&["object"], &[]));
+    // The activity is hallpass/server's declaration (checked against the protocol there), taken as it is.
+    assert!(USER_DTS.contains(r#"export type { DeviceType, SessionActivity } from "./server.js";"#));
+    assert!(!USER_DTS.contains("interface SessionActivity") && !USER_DTS.contains("type DeviceType ="));
     // `SessionWithActivities` extends `Session`: its own fields are what the wire adds to a session,
     // and the method hallpass/user adds.
     let added: BTreeSet<String> = activities_added().into_iter().chain(["revoke".to_owned()]).collect();
     assert_eq!(fields("SessionWithActivities"), added);
-    let kinds: BTreeSet<String> = DeviceType::NAMES.iter().map(|s| s.to_string()).collect();
-    assert_eq!(string_union_in(USER_DTS, "DeviceType"), kinds);
 }
 
 #[test]
